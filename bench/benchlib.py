@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh (standard library only).
+
+Sub-commands:
+  gen OUTDIR                 write the fixture sets and request bodies
+  freeport                   print a free TCP port on 127.0.0.1
+  spawn ...                  start a server, time spawn -> first good answer
+  check SCENARIO PORT        send one request and verify the answer
+  report TSV OUT.md          turn the collected figures into markdown
+
+All scenario definitions (fixtures, request bodies, expected answers) live in
+this file so that the generator, the sanity checks and the load bodies cannot
+drift apart.
+"""
+
+import http.client
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# ---------------------------------------------------------------------------
+# Scenario data
+# ---------------------------------------------------------------------------
+
+TARGET_MESSAGE = "benchmark target question"
+TARGET_REPLY = "This is the benchmark reply to the target question."
+STREAM_MESSAGE = "benchmark streaming question"
+EMBED_INPUT = "benchmark embedding input"
+EMBED_MISS_INPUT = "benchmark input that no fixture matches"
+EMBED_DIMS = 1536
+STREAM_CHARS = 800
+STREAM_CHUNK = 20
+LARGE_COUNT = 10_000
+SMALL_COUNT = 10
+
+_WORDS = ("the quick brown fox jumps over lazy dogs while mock servers "
+          "stream tokens back to eager test suites every single day").split()
+
+
+def filler_message(i):
+    # Fixed width, so no filler is a substring of another one or of the
+    # target (aimock matches userMessage as a substring).
+    return "benchmark filler question %05d" % i
+
+
+def filler_reply(i):
+    return "Filler reply number %05d." % i
+
+
+def stream_content():
+    out, i = [], 0
+    while sum(len(w) + 1 for w in out) < STREAM_CHARS + 20:
+        out.append(_WORDS[i % len(_WORDS)])
+        i += 1
+    return " ".join(out)[:STREAM_CHARS]
+
+
+def embed_vector():
+    return [round(math.sin(i * 0.37) * 0.5, 6) for i in range(EMBED_DIMS)]
+
+
+def chat_fixture(msg, reply):
+    return {"match": {"userMessage": msg}, "response": {"content": reply}}
+
+
+def small_set():
+    """10 fixtures: stream, embedding, 7 chat fillers, chat target (last)."""
+    fx = [
+        {"match": {"userMessage": STREAM_MESSAGE},
+         "response": {"content": stream_content()},
+         "chunkSize": STREAM_CHUNK},
+        {"match": {"inputText": EMBED_INPUT},
+         "response": {"embedding": embed_vector()}},
+    ]
+    fx += [chat_fixture(filler_message(i), filler_reply(i))
+           for i in range(SMALL_COUNT - 3)]
+    fx.append(chat_fixture(TARGET_MESSAGE, TARGET_REPLY))
+    assert len(fx) == SMALL_COUNT
+    return {"fixtures": fx}
+
+
+def large_set():
+    """10,000 chat fixtures, every userMessage distinct; target is the last."""
+    fx = [chat_fixture(filler_message(i), filler_reply(i))
+          for i in range(LARGE_COUNT - 1)]
+    fx.append(chat_fixture(TARGET_MESSAGE, TARGET_REPLY))
+    assert len(fx) == LARGE_COUNT
+    return {"fixtures": fx}
+
+
+BODIES = {
+    "chat": {"model": "gpt-4o",
+             "messages": [{"role": "user", "content": TARGET_MESSAGE}]},
+    "stream": {"model": "gpt-4o", "stream": True,
+               "messages": [{"role": "user", "content": STREAM_MESSAGE}]},
+    "embed_hit": {"model": "text-embedding-3-small", "input": EMBED_INPUT},
+    "embed_miss": {"model": "text-embedding-3-small", "input": EMBED_MISS_INPUT},
+}
+BODIES["chat10k"] = BODIES["chat"]
+
+PATHS = {
+    "chat": "/v1/chat/completions",
+    "chat10k": "/v1/chat/completions",
+    "stream": "/v1/chat/completions",
+    "embed_hit": "/v1/embeddings",
+    "embed_miss": "/v1/embeddings",
+}
+
+
+def cmd_gen(outdir):
+    os.makedirs(os.path.join(outdir, "bodies"), exist_ok=True)
+    with open(os.path.join(outdir, "fixtures-small.json"), "w") as f:
+        json.dump(small_set(), f, indent=1)
+    with open(os.path.join(outdir, "fixtures-10k.json"), "w") as f:
+        json.dump(large_set(), f)
+    for name, body in BODIES.items():
+        with open(os.path.join(outdir, "bodies", name + ".json"), "w") as f:
+            json.dump(body, f, separators=(",", ":"))
+        with open(os.path.join(outdir, "bodies", name + ".path"), "w") as f:
+            f.write(PATHS[name] + "\n")
+    print("fixtures: %d small, %d large; stream %d chars / chunkSize %d = %d "
+          "content events" % (SMALL_COUNT, LARGE_COUNT, STREAM_CHARS,
+                              STREAM_CHUNK, math.ceil(STREAM_CHARS / STREAM_CHUNK)))
+
+
+# ---------------------------------------------------------------------------
+# Checking one answer
+# ---------------------------------------------------------------------------
+
+def verify(scenario, status, data):
+    """Return None if the answer is right, else a short reason."""
+    if status != 200:
+        return "HTTP %d: %s" % (status, data[:200].decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    try:
+        if scenario in ("chat", "chat10k"):
+            got = json.loads(text)["choices"][0]["message"]["content"]
+            if got != TARGET_REPLY:
+                return "wrong content %r" % got[:80]
+        elif scenario == "stream":
+            content, events, done = [], 0, False
+            for line in text.splitlines():
+                if not line.startswith("data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    done = True
+                    continue
+                events += 1
+                for ch in json.loads(payload).get("choices", []):
+                    c = (ch.get("delta") or {}).get("content")
+                    if c:
+                        content.append(c)
+            if "".join(content) != stream_content():
+                return "streamed content differs from fixture (%d chars)" % len("".join(content))
+            want = math.ceil(STREAM_CHARS / STREAM_CHUNK)
+            if events < want:
+                return "only %d data events, want >= %d" % (events, want)
+            if not done:
+                return "no [DONE] terminator"
+        elif scenario == "embed_hit":
+            emb = json.loads(text)["data"][0]["embedding"]
+            want = embed_vector()
+            if len(emb) != len(want) or any(abs(a - b) > 1e-9 for a, b in zip(emb, want)):
+                return "embedding differs from fixture (len %d)" % len(emb)
+        elif scenario == "embed_miss":
+            emb = json.loads(text)["data"][0]["embedding"]
+            if len(emb) != EMBED_DIMS:
+                return "fallback embedding has %d dims, want %d" % (len(emb), EMBED_DIMS)
+        else:
+            return "unknown scenario " + scenario
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        return "unparseable answer (%s): %s" % (e, text[:200])
+    return None
+
+
+def request(port, scenario, timeout=5.0):
+    body = json.dumps(BODIES[scenario]).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", PATHS[scenario], body=body,
+                     headers={"Content-Type": "application/json",
+                              "Authorization": "Bearer sk-bench"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def cmd_check(scenario, port):
+    try:
+        status, data = request(int(port), scenario)
+    except OSError as e:
+        print("request failed: %s" % e)
+        return 1
+    why = verify(scenario, status, data)
+    if why:
+        print(why)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Spawning a server and timing its first answer
+# ---------------------------------------------------------------------------
+
+def cmd_spawn(argv):
+    """spawn PORT LOGFILE TIMEOUT_S -- CMD...
+
+    Starts CMD (stdout+stderr to LOGFILE, own session so ^C reaches only the
+    script), then sends the chat request every ~1 ms until the right answer
+    arrives. Prints "PID MS" where MS is spawn -> first correct answer. Then
+    waits (up to 5 s) for the "listening on http://" line in the log.
+    The server keeps running after this helper exits.
+    """
+    sep = argv.index("--")
+    port, logfile, timeout = int(argv[0]), argv[1], float(argv[2])
+    cmd = argv[sep + 1:]
+    body = json.dumps(BODIES["chat"]).encode()
+    headers = {"Content-Type": "application/json"}
+    log = open(logfile, "wb")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    ms = None
+    last_err = ""
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            sys.stderr.write("server exited with code %s before answering\n" % proc.returncode)
+            return 1
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("POST", "/v1/chat/completions", body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            why = verify("chat", resp.status, data)
+            if why is None:
+                ms = (time.perf_counter() - t0) * 1000.0
+                break
+            last_err = why
+        except OSError as e:
+            last_err = str(e)
+        finally:
+            conn.close()
+        time.sleep(0.001)
+    if ms is None:
+        sys.stderr.write("no correct answer within %.0f s (last: %s)\n" % (timeout, last_err))
+        print("%d -1" % proc.pid)
+        return 2
+    # The ready line is required by the brief of both servers.
+    deadline = time.perf_counter() + 5
+    while time.perf_counter() < deadline:
+        with open(logfile, "rb") as f:
+            if b"listening on http://" in f.read():
+                break
+        time.sleep(0.01)
+    else:
+        sys.stderr.write("warning: answered, but no 'listening on http://' line in %s\n" % logfile)
+    print("%d %.2f" % (proc.pid, ms))
+    return 0
+
+
+def cmd_freeport():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+SCENARIOS = [
+    ("chat", "Chat, non-streamed (10 fixtures)"),
+    ("stream", "Chat, streamed SSE (~%d events)" % (math.ceil(STREAM_CHARS / STREAM_CHUNK) + 3)),
+    ("embed_hit", "Embeddings, fixture hit (%d dims)" % EMBED_DIMS),
+    ("embed_miss", "Embeddings, fallback (no fixture)"),
+    ("chat10k", "Chat, non-streamed, 10,000 fixtures, last matches"),
+]
+
+
+def load_tsv(path):
+    r = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == 3:
+                    r[(parts[0], parts[1])] = parts[2]
+    return r
+
+
+def num(r, server, key):
+    v = r.get((server, key))
+    if v is None or v == "":
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "—"
+    if digits == 0:
+        return "{:,.0f}".format(v)
+    return "{:,.{d}f}".format(v, d=digits)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return "%.2fx" % (a / b)
+
+
+def cmd_report(tsv, out):
+    r = load_tsv(tsv)
+    for server in ("ours", "aimock"):
+        samples = r.get((server, "startup_ms_samples"))
+        if samples:
+            xs = [float(x) for x in samples.split(",") if x]
+            r[(server, "startup_ms_median")] = str(statistics.median(xs))
+            r[(server, "startup_ms_min")] = str(min(xs))
+    meta = {k[1]: v for k, v in r.items() if k[0] == "meta"}
+    L = []
+    L.append("# aimock benchmark: ours (Rust) vs @copilotkit/aimock %s" % meta.get("aimock_version", "?"))
+    L.append("")
+    L.append("- Date: %s" % meta.get("date", "?"))
+    L.append("- Machine: %s, %s cores, %s" % (meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("kernel", "?")))
+    L.append("- Load: `%s` per scenario, after a %s warm-up run; one server at a time" % (meta.get("wrk_cmd", "?"), meta.get("warmup", "?")))
+    L.append("- Ours: `%s` (%s)" % (meta.get("ours_bin", "?"), meta.get("ours_info", "?")))
+    L.append("- aimock: node %s, `%s`" % (meta.get("node_version", "?"), meta.get("aimock_cmd", "?")))
+    for note in sorted(k for k in meta if k.startswith("note")):
+        L.append("- Note: %s" % meta[note])
+    L.append("")
+
+    L.append("## Throughput and server CPU per request")
+    L.append("")
+    L.append("| Scenario | ours req/s | aimock req/s | ours/aimock | ours CPU µs/req | aimock CPU µs/req | aimock/ours CPU | server cores busy ours / aimock | wrk cores busy ours / aimock |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, label in SCENARIOS:
+        o_rps, a_rps = num(r, "ours", key + ".rps"), num(r, "aimock", key + ".rps")
+        o_cpu, a_cpu = num(r, "ours", key + ".cpu_us"), num(r, "aimock", key + ".cpu_us")
+        cores = "%s / %s" % (fmt(num(r, "ours", key + ".cores"), 2), fmt(num(r, "aimock", key + ".cores"), 2))
+        wcores = "%s / %s" % (fmt(num(r, "ours", key + ".wrk_cores"), 2), fmt(num(r, "aimock", key + ".wrk_cores"), 2))
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(o_rps), fmt(a_rps), ratio(o_rps, a_rps),
+            fmt(o_cpu, 1), fmt(a_cpu, 1), ratio(a_cpu, o_cpu), cores, wcores))
+    L.append("")
+    threads = float(meta.get("threads", "1") or 1)
+    saturated = []
+    for key, label in SCENARIOS:
+        for srv in ("ours", "aimock"):
+            w = num(r, srv, key + ".wrk_cores")
+            if w is not None and w >= 0.9 * threads:
+                saturated.append("%s / %s (%.2f cores)" % (srv, key, w))
+    if saturated:
+        L.append("**Load generator near saturation** (wrk used >= 90%% of its %d thread(s)) in: %s. "
+                 "There req/s is a lower bound of what the server can do on this machine; "
+                 "CPU µs/req is the figure to compare." % (threads, "; ".join(saturated)))
+        L.append("")
+
+    L.append("## Latency (ms, full response)")
+    L.append("")
+    L.append("| Scenario | ours p50 | aimock p50 | aimock/ours p50 | ours p99 | aimock p99 | aimock/ours p99 | errors ours / aimock |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, label in SCENARIOS:
+        v = {}
+        for s in ("ours", "aimock"):
+            for p in ("p50", "p99"):
+                x = num(r, s, key + "." + p + "_us")
+                v[s, p] = None if x is None else x / 1000.0
+        errs = "%s / %s" % (r.get(("ours", key + ".errors"), "—"), r.get(("aimock", key + ".errors"), "—"))
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(v["ours", "p50"], 2), fmt(v["aimock", "p50"], 2), ratio(v["aimock", "p50"], v["ours", "p50"]),
+            fmt(v["ours", "p99"], 2), fmt(v["aimock", "p99"], 2), ratio(v["aimock", "p99"], v["ours", "p99"]), errs))
+    L.append("")
+
+    L.append("## Start-up and memory")
+    L.append("")
+    L.append("| Measure | ours | aimock | aimock/ours |")
+    L.append("| --- | ---: | ---: | ---: |")
+    rows = [
+        ("Spawn to first chat answer, median (ms)", "startup_ms_median", 1, 1.0),
+        ("Spawn to first chat answer, min (ms)", "startup_ms_min", 1, 1.0),
+        ("Spawn to first chat answer, 10,000 fixtures (ms)", "startup10k_ms", 1, 1.0),
+        ("RSS idle after start, 10 fixtures (MB)", "rss_idle_kb", 1, 1 / 1024.0),
+        ("RSS peak during chat load (MB)", "rss_load_kb", 1, 1 / 1024.0),
+        ("RSS idle, 10,000 fixtures loaded (MB)", "rss_idle10k_kb", 1, 1 / 1024.0),
+    ]
+    for label, key, d, scale in rows:
+        o, a = num(r, "ours", key), num(r, "aimock", key)
+        o = None if o is None else o * scale
+        a = None if a is None else a * scale
+        L.append("| %s | %s | %s | %s |" % (label, fmt(o, d), fmt(a, d), ratio(a, o)))
+    L.append("")
+
+    L.append("## Bars (see BENCHMARKS.md)")
+    L.append("")
+    L.append("| Bar | Target | Measured | Result |")
+    L.append("| --- | --- | --- | --- |")
+
+    def bar(name, target, measured, ok):
+        res = "—" if ok is None else ("PASS" if ok else "FAIL")
+        L.append("| %s | %s | %s | %s |" % (name, target, measured, res))
+
+    o, a = num(r, "ours", "chat.rps"), num(r, "aimock", "chat.rps")
+    x = None if o is None or a is None or a == 0 else o / a
+    bar("Non-streamed chat throughput", ">= 8x aimock req/s", "—" if x is None else "%.2fx" % x, None if x is None else x >= 8)
+    o, a = num(r, "ours", "stream.cpu_us"), num(r, "aimock", "stream.cpu_us")
+    x = None if o is None or a is None or a == 0 else o / a
+    bar("CPU per streamed reply", "<= 1/5 of aimock (<= 0.20x)", "—" if x is None else "%.3fx (%s vs %s µs)" % (x, fmt(o, 1), fmt(a, 1)), None if x is None else x <= 0.2)
+    o10, o10k = num(r, "ours", "chat.rps"), num(r, "ours", "chat10k.rps")
+    x = None if o10 is None or o10k is None or o10 == 0 else o10k / o10
+    bar("10,000 fixtures vs 10 fixtures", ">= 0.90x of 10-fixture req/s", "—" if x is None else "%.3fx" % x, None if x is None else x >= 0.9)
+    s = num(r, "ours", "startup_ms_median")
+    bar("First answer after start", "<= 20 ms", "—" if s is None else "%.1f ms" % s, None if s is None else s <= 20)
+    m = num(r, "ours", "rss_idle_kb")
+    bar("Resident memory idle", "< 20 MB", "—" if m is None else "%.1f MB" % (m / 1024), None if m is None else m / 1024 < 20)
+    L.append("")
+    L.append("For reference, aimock on its own with 10,000 fixtures: %s of its 10-fixture req/s." %
+             ratio(num(r, "aimock", "chat10k.rps"), num(r, "aimock", "chat.rps")))
+    L.append("")
+    fails = [v for k, v in r.items() if k[1].endswith(".failed")]
+    if fails:
+        L.append("## Problems")
+        L.append("")
+        for (s, k), v in sorted(r.items()):
+            if k.endswith(".failed"):
+                L.append("- %s, %s: %s" % (s, k[:-len(".failed")], v))
+        L.append("")
+    text = "\n".join(L)
+    with open(out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "gen":
+        cmd_gen(args[0])
+    elif cmd == "freeport":
+        cmd_freeport()
+    elif cmd == "spawn":
+        sys.exit(cmd_spawn(args))
+    elif cmd == "check":
+        sys.exit(cmd_check(args[0], args[1]))
+    elif cmd == "report":
+        cmd_report(args[0], args[1])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# Benchmark our Rust aimock (target/release/aimock) against the original
+# TypeScript @copilotkit/aimock, same machine, same load, one server at a time.
+#
+# Usage:  bench/run.sh
+#
+# Needs: wrk (installed with apt-get if missing and we are root), node >= 20.15
+# with npm, python3 (standard library only), and `cargo build --release` done
+# beforehand. This script never builds anything.
+#
+# Knobs (environment variables):
+#   DURATION=10s        length of each measured wrk run
+#   WARMUP=2s           un-measured wrk run before each measured one (0 = none)
+#   THREADS=1 CONNS=32  wrk -t / -c
+#   STARTUP_RUNS=5      extra spawn-to-first-answer samples per server
+#   AIMOCK_VERSION=1.43.0   npm version of @copilotkit/aimock to compare with
+#   AIMOCK_DIR=/path    reuse an existing `npm install` (dir holding node_modules)
+#   OURS_BIN=/path      our binary (default: <repo>/target/release/aimock)
+#   ONLY=ours|aimock    run one side only
+#   SERVER_CPUS=1 WRK_CPUS=0   optional taskset CPU lists to pin server / wrk
+#   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
+#
+# Output: markdown tables on stdout and in bench/results/<timestamp>.md.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+
+AIMOCK_VERSION=${AIMOCK_VERSION:-1.43.0}
+OURS_BIN=${OURS_BIN:-$ROOT/target/release/aimock}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-1}
+CONNS=${CONNS:-32}
+STARTUP_RUNS=${STARTUP_RUNS:-5}
+START_TIMEOUT=${START_TIMEOUT:-30}
+ONLY=${ONLY:-}
+SERVER_CPUS=${SERVER_CPUS:-}
+WRK_CPUS=${WRK_CPUS:-}
+PY=${PYTHON:-python3}
+LIB="$BENCH_DIR/benchlib.py"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+TMP=$(mktemp -d -t aimock-bench.XXXXXX)
+RESULTS="$TMP/results.tsv"
+: >"$RESULTS"
+mkdir -p "$TMP/logs" "$TMP/wrk"
+PIDS=()          # servers we started (killed on exit)
+SAMPLER_PID=""   # RSS sampler during a load run
+FAILED=0
+
+alive() { # pid -> 0 if running (a zombie counts as gone)
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  [[ ${s:0:1} != Z ]]
+}
+
+stop_pid() {
+  local pid=$1 i
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do alive "$pid" || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  if [[ -n $SAMPLER_PID ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept temp dir $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'exit 143' TERM
+
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+fail() { # server what message
+  log "FAIL [$1] $2: $3"
+  rec "$1" "$2.failed" "$3"
+  FAILED=1
+}
+
+# ---------------------------------------------------------------- prerequisites
+command -v "$PY" >/dev/null || die "python3 not found (set PYTHON=...)"
+
+if ! command -v wrk >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "wrk not found; installing it with apt-get"
+    apt-get update -qq >"$TMP/logs/apt.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >>"$TMP/logs/apt.log" 2>&1 \
+      || { cat "$TMP/logs/apt.log" >&2; die "apt-get install wrk failed"; }
+  fi
+  command -v wrk >/dev/null || die "wrk is required: install it (Debian/Ubuntu: sudo apt-get install wrk) and run again"
+fi
+
+RUN_OURS=1 RUN_AIMOCK=1
+case $ONLY in
+  "") ;;
+  ours) RUN_AIMOCK=0; rec meta note2 "ONLY=ours: aimock was not measured" ;;
+  aimock) RUN_OURS=0; rec meta note2 "ONLY=aimock: our server was not measured" ;;
+  *) die "ONLY must be 'ours' or 'aimock'" ;;
+esac
+
+if [[ $RUN_OURS == 1 && ! -x $OURS_BIN ]]; then
+  log "************************************************************************"
+  log "our server $OURS_BIN is missing: run 'cargo build --release' first."
+  log "SKIPPING our server; only aimock's figures will be measured."
+  log "************************************************************************"
+  RUN_OURS=0
+  rec meta note1 "our binary $OURS_BIN was missing; our server was skipped"
+fi
+
+if [[ $RUN_AIMOCK == 1 ]]; then
+  command -v node >/dev/null || die "node (>= 20.15) is required for @copilotkit/aimock"
+  if [[ -n ${AIMOCK_DIR:-} ]]; then
+    NPM_DIR=$AIMOCK_DIR
+  else
+    command -v npm >/dev/null || die "npm is required to install @copilotkit/aimock"
+    NPM_DIR="$TMP/npm"
+    mkdir -p "$NPM_DIR"
+    log "installing @copilotkit/aimock@$AIMOCK_VERSION into $NPM_DIR"
+    npm install --prefix "$NPM_DIR" --no-audit --no-fund --no-save --loglevel=error \
+      "@copilotkit/aimock@$AIMOCK_VERSION" >"$TMP/logs/npm.log" 2>&1 \
+      || { cat "$TMP/logs/npm.log" >&2; die "npm install @copilotkit/aimock@$AIMOCK_VERSION failed"; }
+  fi
+  PKG="$NPM_DIR/node_modules/@copilotkit/aimock"
+  [[ -f $PKG/package.json ]] || die "no @copilotkit/aimock in $NPM_DIR/node_modules"
+  # The flag-driven CLI (-f/-p/--host) is the package's "llmock" bin.
+  AIMOCK_CLI=$(node -e 'const p=require(process.argv[1]);const b=p.bin||{};const r=typeof b==="string"?b:b.llmock;if(!r)process.exit(1);console.log(require("path").resolve(require("path").dirname(process.argv[1]),r))' "$PKG/package.json") \
+    || die "@copilotkit/aimock package.json has no 'llmock' bin"
+  GOT_VERSION=$(node -p 'require(process.argv[1]).version' "$PKG/package.json")
+  [[ $GOT_VERSION == "$AIMOCK_VERSION" ]] || log "warning: installed aimock is $GOT_VERSION, not $AIMOCK_VERSION"
+  rec meta aimock_version "$GOT_VERSION"
+  rec meta node_version "$(node --version)"
+  rec meta aimock_cmd "node .../@copilotkit/aimock/${AIMOCK_CLI#"$PKG/"} -f FIXTURES -p PORT --host 127.0.0.1"
+fi
+[[ $RUN_OURS == 1 || $RUN_AIMOCK == 1 ]] || die "nothing to run"
+
+CLK_TCK=$(getconf CLK_TCK)
+TIMEFORMAT='%U %S'   # for `time` around wrk: user and system CPU seconds
+WRK_PREFIX=()
+[[ -n $WRK_CPUS ]] && WRK_PREFIX=(taskset -c "$WRK_CPUS")
+SRV_PREFIX=()
+[[ -n $SERVER_CPUS ]] && SRV_PREFIX=(taskset -c "$SERVER_CPUS")
+
+rec meta date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+rec meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+rec meta nproc "$(nproc)"
+rec meta kernel "Linux $(uname -r)"
+rec meta wrk_cmd "wrk -t$THREADS -c$CONNS -d$DURATION -s bench/post.lua${WRK_CPUS:+ (wrk on CPUs $WRK_CPUS)}${SERVER_CPUS:+ (server on CPUs $SERVER_CPUS)}"
+rec meta warmup "$WARMUP"
+rec meta threads "$THREADS"
+rec meta ours_bin "${OURS_BIN#"$ROOT/"}"
+if [[ $RUN_OURS == 0 ]]; then
+  rec meta ours_info "not measured in this run"
+elif [[ -x $OURS_BIN ]]; then
+  rec meta ours_info "built $(date -u -r "$OURS_BIN" '+%Y-%m-%d %H:%M UTC'), $(( $(stat -c %s "$OURS_BIN") / 1024 )) KiB"
+fi
+
+# ---------------------------------------------------------------- fixtures
+FX="$TMP/fixtures"
+"$PY" "$LIB" gen "$FX" >&2 || die "fixture generation failed"
+
+# ---------------------------------------------------------------- helpers
+cpu_ticks() { # utime+stime (fields 14, 15 of /proc/PID/stat), in clock ticks
+  local s f
+  s=$(cat "/proc/$1/stat") || return 1
+  s=${s##*) }            # drop "pid (comm) " -- comm may contain spaces
+  read -ra f <<<"$s"      # f[0] is field 3, so field 14 is f[11]
+  echo $(( f[11] + f[12] ))
+}
+
+rss_kb() {
+  local k v _
+  while read -r k v _; do
+    if [[ $k == VmRSS: ]]; then echo "$v"; return 0; fi
+  done <"/proc/$1/status"
+  return 1
+}
+
+server_cmd() { # name fixtures port -> CMD array
+  case $1 in
+    ours)   CMD=("${SRV_PREFIX[@]}" "$OURS_BIN" -f "$2" -p "$3" --host 127.0.0.1) ;;
+    aimock) CMD=("${SRV_PREFIX[@]}" node "$AIMOCK_CLI" -f "$2" -p "$3" --host 127.0.0.1) ;;
+  esac
+}
+
+# start_server NAME FIXTURES TAG -> sets SRV_PID SRV_PORT SRV_MS; returns 1 on failure
+start_server() {
+  local name=$1 fixtures=$2 tag=$3 out rc=0
+  SRV_PORT=$("$PY" "$LIB" freeport)
+  SRV_LOG="$TMP/logs/$name-$tag.log"
+  server_cmd "$name" "$fixtures" "$SRV_PORT"
+  out=$("$PY" "$LIB" spawn "$SRV_PORT" "$SRV_LOG" "$START_TIMEOUT" -- "${CMD[@]}" 2>"$TMP/logs/spawn.err") || rc=$?
+  SRV_PID=${out%% *}
+  SRV_MS=${out#* }
+  if [[ -n $SRV_PID && $SRV_PID =~ ^[0-9]+$ ]]; then PIDS+=("$SRV_PID"); fi
+  if [[ $rc != 0 ]]; then
+    SRV_ERR=$(tr '\n' ' ' <"$TMP/logs/spawn.err")
+    log "$name did not start ($tag): $SRV_ERR"
+    log "--- last lines of $SRV_LOG:"
+    tail -n 20 "$SRV_LOG" >&2 || true
+    [[ -n $SRV_PID && $SRV_PID =~ ^[0-9]+$ ]] && stop_pid "$SRV_PID"
+    return 1
+  fi
+  if [[ -s $TMP/logs/spawn.err ]]; then log "$(cat "$TMP/logs/spawn.err")"; fi
+  return 0
+}
+
+sample_rss() { # pid outfile: VmRSS every 200 ms while the pid lives
+  while alive "$1"; do rss_kb "$1" >>"$2" 2>/dev/null || true; sleep 0.2; done
+}
+
+# run_scenario NAME SCENARIO PID PORT [sample-rss]
+run_scenario() {
+  local name=$1 sc=$2 pid=$3 port=$4 sample=${5:-} why
+  local body="$FX/bodies/$sc.json" url out c0 c1 line kv
+  url="http://127.0.0.1:$port$(cat "$FX/bodies/$sc.path")"
+  out="$TMP/wrk/$name-$sc.txt"
+
+  if ! why=$("$PY" "$LIB" check "$sc" "$port"); then
+    fail "$name" "$sc" "wrong answer before load: $why"
+    return 0
+  fi
+  log "$name / $sc: warm-up $WARMUP, then $DURATION at -t$THREADS -c$CONNS"
+  if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
+    BENCH_BODY_FILE=$body "${WRK_PREFIX[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" --timeout 5s \
+      -s "$BENCH_DIR/post.lua" "$url" >"$out.warmup" 2>&1 || true
+  fi
+  alive "$pid" || { fail "$name" "$sc" "server died during warm-up (log: see KEEP_TMP=1)"; return 1; }
+
+  if [[ -n $sample ]]; then
+    : >"$TMP/rss-$name.txt"
+    sample_rss "$pid" "$TMP/rss-$name.txt" &
+    SAMPLER_PID=$!
+  fi
+  c0=$(cpu_ticks "$pid")
+  # bash's `time` gives wrk's own CPU use (user, sys seconds): on a small
+  # machine the load generator can be the limit, and the report says so.
+  { time BENCH_BODY_FILE=$body "${WRK_PREFIX[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s \
+      -s "$BENCH_DIR/post.lua" "$url" >"$out" 2>&1; } 2>"$out.time" || true
+  c1=$(cpu_ticks "$pid" 2>/dev/null) || c1=""
+  if [[ -n $SAMPLER_PID ]]; then
+    kill "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=""
+    rec "$name" rss_load_kb "$(sort -n "$TMP/rss-$name.txt" | tail -1)"
+  fi
+  if [[ -z $c1 ]] || ! alive "$pid"; then
+    fail "$name" "$sc" "server died under load"
+    return 1
+  fi
+
+  line=$(grep '^BENCH ' "$out" || true)
+  if [[ -z $line ]]; then
+    fail "$name" "$sc" "no result from wrk: $(tr '\n' ' ' <"$out" | cut -c1-300)"
+    return 0
+  fi
+  local requests=0 duration_us=1 err_connect=0 err_read=0 err_write=0 err_status=0 err_timeout=0 p50_us=0 p90_us=0 p99_us=0
+  for kv in ${line#BENCH }; do
+    case ${kv%%=*} in
+      requests|duration_us|err_connect|err_read|err_write|err_status|err_timeout|p50_us|p90_us|p99_us)
+        printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+    esac
+  done
+  local errors=$(( err_connect + err_read + err_write + err_status + err_timeout ))
+  if (( requests == 0 )); then
+    fail "$name" "$sc" "wrk completed no request"
+    return 0
+  fi
+  if (( c1 - c0 == 0 && requests >= 1000 )); then
+    # Only possible if the pid is not the process doing the work (e.g. a
+    # wrapper that forks instead of exec-ing the server).
+    fail "$name" "$sc" "server pid $pid used no CPU for $requests requests: is it the real server process (not a wrapper)?"
+    return 0
+  fi
+  local rps cpu_us cores wrk_cores
+  wrk_cores=$(awk -v d="$duration_us" 'NF==2{printf "%.2f", ($1+$2)/(d/1e6)}' "$out.time")
+  rps=$(awk -v n="$requests" -v d="$duration_us" 'BEGIN{printf "%.1f", n/(d/1e6)}')
+  cpu_us=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN{printf "%.2f", t*1e6/hz/n}')
+  cores=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v d="$duration_us" 'BEGIN{printf "%.2f", (t/hz)/(d/1e6)}')
+  rec "$name" "$sc.requests" "$requests"
+  rec "$name" "$sc.rps" "$rps"
+  rec "$name" "$sc.p50_us" "$p50_us"
+  rec "$name" "$sc.p90_us" "$p90_us"
+  rec "$name" "$sc.p99_us" "$p99_us"
+  rec "$name" "$sc.errors" "$errors"
+  rec "$name" "$sc.cpu_us" "$cpu_us"
+  rec "$name" "$sc.cores" "$cores"
+  rec "$name" "$sc.wrk_cores" "$wrk_cores"
+  log "$name / $sc: $requests req, $rps req/s, p50 $((p50_us))us p99 $((p99_us))us, CPU $cpu_us us/req ($cores cores; wrk $wrk_cores), errors $errors"
+  if (( errors > 0 )); then
+    log "warning: $name / $sc had $errors errors (connect $err_connect read $err_read write $err_write status $err_status timeout $err_timeout)"
+  fi
+  return 0
+}
+
+bench_server() {
+  local name=$1 samples="" i sc
+  log "================ $name ================"
+
+  # Start-up: spawn -> first correct chat answer, several times.
+  for i in $(seq "$STARTUP_RUNS"); do
+    if ! start_server "$name" "$FX/fixtures-small.json" "startup$i"; then
+      fail "$name" startup "could not start: $SRV_ERR"
+      return 0
+    fi
+    samples+="${SRV_MS},"
+    stop_pid "$SRV_PID"
+  done
+
+  # 10 fixtures: the four small-set scenarios.
+  if ! start_server "$name" "$FX/fixtures-small.json" small; then
+    fail "$name" startup "could not start: $SRV_ERR"
+    return 0
+  fi
+  samples+="$SRV_MS"
+  rec "$name" startup_ms_samples "$samples"
+  log "$name start-up samples (ms): $samples"
+  sleep 1
+  rec "$name" rss_idle_kb "$(rss_kb "$SRV_PID")"
+  for sc in chat stream embed_hit embed_miss; do
+    local sample=""
+    [[ $sc == chat ]] && sample=1
+    run_scenario "$name" "$sc" "$SRV_PID" "$SRV_PORT" $sample || break
+  done
+  stop_pid "$SRV_PID"
+
+  # 10,000 fixtures, worst-case match.
+  if ! start_server "$name" "$FX/fixtures-10k.json" large; then
+    fail "$name" chat10k "could not start with 10,000 fixtures: $SRV_ERR"
+    return 0
+  fi
+  rec "$name" startup10k_ms "$SRV_MS"
+  sleep 1
+  rec "$name" rss_idle10k_kb "$(rss_kb "$SRV_PID")"
+  run_scenario "$name" chat10k "$SRV_PID" "$SRV_PORT" || true
+  stop_pid "$SRV_PID"
+}
+
+[[ $RUN_OURS == 1 ]] && bench_server ours
+[[ $RUN_AIMOCK == 1 ]] && bench_server aimock
+
+mkdir -p "$BENCH_DIR/results"
+OUT="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S).md"
+"$PY" "$LIB" report "$RESULTS" "$OUT"
+echo
+log "written $OUT"
+[[ $RUN_OURS == 1 ]] || log "NOTE: our server was not measured (see above)."
+if [[ $FAILED == 1 ]]; then
+  log "some steps FAILED (see 'Problems' in the report)"
+  exit 1
+fi
