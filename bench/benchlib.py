@@ -333,7 +333,8 @@ def cmd_report(tsv, out):
     L.append("# aimock benchmark: ours (Rust) vs @copilotkit/aimock %s" % meta.get("aimock_version", "?"))
     L.append("")
     L.append("- Date: %s" % meta.get("date", "?"))
-    L.append("- Machine: %s, %s cores, %s" % (meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("kernel", "?")))
+    L.append("- Machine: %s, %s cores, %s; load average at start %s (should be near 0)" % (
+        meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("kernel", "?"), meta.get("loadavg", "?")))
     L.append("- Load: `%s` per scenario, after a %s warm-up run; one server at a time" % (meta.get("wrk_cmd", "?"), meta.get("warmup", "?")))
     L.append("- Ours: `%s` (%s)" % (meta.get("ours_bin", "?"), meta.get("ours_info", "?")))
     L.append("- aimock: node %s, `%s`" % (meta.get("node_version", "?"), meta.get("aimock_cmd", "?")))

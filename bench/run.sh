@@ -151,6 +151,7 @@ SRV_PREFIX=()
 rec meta date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 rec meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 rec meta nproc "$(nproc)"
+rec meta loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
 rec meta kernel "Linux $(uname -r)"
 rec meta wrk_cmd "wrk -t$THREADS -c$CONNS -d$DURATION -s bench/post.lua${WRK_CPUS:+ (wrk on CPUs $WRK_CPUS)}${SERVER_CPUS:+ (server on CPUs $SERVER_CPUS)}"
 rec meta warmup "$WARMUP"

@@ -15,7 +15,8 @@ The suite drives the real `aimock` binary (``AIMOCK_BIN``, default
   ``_strict_response_validation=True``: every JSON body, SSE chunk and Responses
   event is then validated against the SDK's pydantic types, so a missing
   required field (``object``, ``created``, ``sequence_number``...) fails the test
-  instead of being silently tolerated.
+  instead of being silently tolerated. (Exception: the SDK types embeddings as
+  ``List[float]``, so base64 embedding tests use a non-strict client.)
 
 Every address used is 127.0.0.1.
 """
@@ -140,7 +141,11 @@ class AimockServer:
         if not self._listening.wait(timeout):
             self._fail(f"no 'listening on' line within {timeout:.0f}s")
         if not self.url:
-            self._fail(f"process exited with code {self.proc.poll()} before listening")
+            try:
+                code = self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            self._fail(f"output closed before a 'listening on' line (exit code {code})")
         if not self.url.startswith("http://127.0.0.1:"):
             self._fail(f"server announced {self.url!r}, expected http://127.0.0.1:<port>")
         last_err: object = None

@@ -28,6 +28,17 @@ def decode_base64_floats(data: str) -> list[float]:
     return array.array("f", base64.b64decode(data)).tolist()
 
 
+@pytest.fixture
+def b64_client(aimock, make_client) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+    """A client without strict response validation.
+
+    The SDK types `Embedding.embedding` as `List[float]`, so its strict mode rejects the
+    base64 string that a correct server returns for `encoding_format="base64"` (which is
+    also what the SDK asks for when no encoding_format is given).
+    """
+    return make_client(aimock.url, _strict_response_validation=False)
+
+
 def test_fixture_embedding_is_returned_for_matching_input(client: openai.OpenAI) -> None:
     result = client.embeddings.create(model=MODEL, input="[embed-fixture] some text", encoding_format="float")
 
@@ -42,9 +53,9 @@ def test_fixture_embedding_is_returned_for_matching_input(client: openai.OpenAI)
     assert result.usage.total_tokens >= result.usage.prompt_tokens
 
 
-def test_sdk_default_asks_for_base64_and_decodes_the_fixture_vector(client: openai.OpenAI) -> None:
+def test_sdk_default_asks_for_base64_and_decodes_the_fixture_vector(b64_client: openai.OpenAI) -> None:
     # With no encoding_format the SDK sends "base64" and decodes float32 data itself.
-    result = client.embeddings.create(model=MODEL, input="[embed-fixture] some text")
+    result = b64_client.embeddings.create(model=MODEL, input="[embed-fixture] some text")
 
     assert result.data[0].embedding == FIXTURE_VECTOR
 
@@ -77,23 +88,25 @@ def test_dimensions_parameter_sets_the_fallback_vector_length(client: openai.Ope
     assert vector == pytest.approx(fallback_vector(text, 8), rel=1e-6, abs=1e-7)
 
 
-def test_explicit_base64_encoding_decodes_to_the_same_floats_as_float_format(client: openai.OpenAI) -> None:
+def test_explicit_base64_encoding_decodes_to_the_same_floats_as_float_format(
+    client: openai.OpenAI, b64_client: openai.OpenAI
+) -> None:
     text = "base64 versus float"
     as_float = client.embeddings.create(model=MODEL, input=text, encoding_format="float").data[0].embedding
     # An explicit encoding_format makes the SDK hand back the raw base64 string.
-    raw = client.embeddings.create(model=MODEL, input=text, encoding_format="base64").data[0].embedding
+    raw = b64_client.embeddings.create(model=MODEL, input=text, encoding_format="base64").data[0].embedding
 
     assert isinstance(raw, str), "encoding_format=base64 must return a base64 string"
     decoded = decode_base64_floats(raw)
     assert len(decoded) == 1536
     assert decoded == pytest.approx(as_float, rel=1e-6, abs=1e-7)
 
-    sdk_decoded = client.embeddings.create(model=MODEL, input=text).data[0].embedding
+    sdk_decoded = b64_client.embeddings.create(model=MODEL, input=text).data[0].embedding
     assert sdk_decoded == decoded
 
 
-def test_base64_fixture_vector_round_trips_exactly(client: openai.OpenAI) -> None:
-    raw = client.embeddings.create(model=MODEL, input="[embed-fixture] b64", encoding_format="base64").data[0].embedding
+def test_base64_fixture_vector_round_trips_exactly(b64_client: openai.OpenAI) -> None:
+    raw = b64_client.embeddings.create(model=MODEL, input="[embed-fixture] b64", encoding_format="base64").data[0].embedding
 
     assert isinstance(raw, str)
     assert decode_base64_floats(raw) == FIXTURE_VECTOR

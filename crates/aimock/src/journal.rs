@@ -1,0 +1,384 @@
+//! The request journal: every request the server answered, newest last, bounded.
+//!
+//! Entries are cheap to record (the parsed request and the header map are shared, not copied into
+//! JSON); they are turned into JSON only when someone reads the journal. Credentials never leave
+//! the server: authorization headers are redacted on the way out.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::HeaderMap;
+use parking_lot::Mutex;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use crate::conversation::ChatRequest;
+use crate::fixture::Fixture;
+
+/// Headers whose values are never shown.
+pub const REDACTED_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "api-key",
+    "xi-api-key",
+    "proxy-authorization",
+    "cookie",
+];
+
+/// What the journal keeps of a request body.
+#[derive(Debug, Clone)]
+pub enum JournalBody {
+    /// A parsed LLM request.
+    Chat(Arc<ChatRequest>),
+    /// Any other JSON body.
+    Json(Arc<Value>),
+    /// No body, or one that did not parse.
+    None,
+}
+
+/// How a request was answered.
+#[derive(Debug, Clone, Default)]
+pub struct JournalResponse {
+    /// HTTP status (0 when the connection was cut before a status).
+    pub status: u16,
+    /// The fixture that answered.
+    pub fixture: Option<Arc<Fixture>>,
+    /// `fixture`, `proxy` or `internal`.
+    pub source: Option<&'static str>,
+    /// The stream was cut on purpose or by the client.
+    pub interrupted: bool,
+    /// Why it was cut.
+    pub interrupt_reason: Option<String>,
+    /// For streams: whether the last event was written. `None` while still streaming.
+    pub delivered: Option<bool>,
+    /// Chaos applied to the request.
+    pub chaos_action: Option<&'static str>,
+    /// Set when `X-AIMock-Strict` differed from the server's setting.
+    pub strict_override: Option<bool>,
+    /// Why nothing matched.
+    pub miss_reason: Option<String>,
+}
+
+/// One request.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    /// `req-...`.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as received.
+    pub path: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: JournalBody,
+    /// `mcp`, `a2a`, ... for non-LLM surfaces.
+    pub service: Option<&'static str>,
+    /// `X-Test-Id`.
+    pub test_id: Option<String>,
+    /// The answer.
+    pub response: JournalResponse,
+}
+
+impl JournalEntry {
+    /// A new entry stamped now.
+    pub fn new(method: &str, path: &str, headers: HeaderMap, body: JournalBody) -> JournalEntry {
+        let test_id = headers
+            .get("x-test-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        JournalEntry {
+            id: String::new(),
+            timestamp: now_ms(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers,
+            body,
+            service: None,
+            test_id,
+            response: JournalResponse::default(),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Serialize for JournalEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("timestamp", &self.timestamp)?;
+        m.serialize_entry("method", &self.method)?;
+        m.serialize_entry("path", &self.path)?;
+        m.serialize_entry("headers", &RedactedHeaders(&self.headers))?;
+        match &self.body {
+            JournalBody::Chat(c) => m.serialize_entry("body", c.as_ref())?,
+            JournalBody::Json(v) => m.serialize_entry("body", v.as_ref())?,
+            JournalBody::None => m.serialize_entry("body", &Value::Null)?,
+        }
+        if let Some(s) = self.service {
+            m.serialize_entry("service", s)?;
+        }
+        if let Some(t) = &self.test_id {
+            m.serialize_entry("testId", t)?;
+        }
+        m.serialize_entry("response", &ResponseView(&self.response))?;
+        m.end()
+    }
+}
+
+struct RedactedHeaders<'a>(&'a HeaderMap);
+
+impl Serialize for RedactedHeaders<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let mut last: Option<&str> = None;
+        for (name, value) in self.0 {
+            let n = name.as_str();
+            if last == Some(n) {
+                continue;
+            }
+            last = Some(n);
+            if REDACTED_HEADERS.contains(&n) {
+                m.serialize_entry(n, "[REDACTED]")?;
+            } else {
+                let all: Vec<&str> = self
+                    .0
+                    .get_all(name)
+                    .iter()
+                    .map(|v| v.to_str().unwrap_or("<binary>"))
+                    .collect();
+                let _ = value;
+                m.serialize_entry(n, &all.join(", "))?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct ResponseView<'a>(&'a JournalResponse);
+
+impl Serialize for ResponseView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("status", &r.status)?;
+        m.serialize_entry("fixture", &r.fixture.as_ref().map(|f| &f.entry))?;
+        if let Some(src) = &r.fixture.as_ref().and_then(|f| f.source.as_ref()) {
+            m.serialize_entry(
+                "fixtureSource",
+                &serde_json::json!({ "file": src.file, "index": src.index }),
+            )?;
+        }
+        if let Some(v) = r.source {
+            m.serialize_entry("source", v)?;
+        }
+        if r.interrupted {
+            m.serialize_entry("interrupted", &true)?;
+        }
+        if let Some(v) = &r.interrupt_reason {
+            m.serialize_entry("interruptReason", v)?;
+        }
+        if let Some(v) = r.delivered {
+            m.serialize_entry("delivered", &v)?;
+        }
+        if let Some(v) = r.chaos_action {
+            m.serialize_entry("chaosAction", v)?;
+        }
+        if let Some(v) = r.strict_override {
+            m.serialize_entry("strictOverride", &v)?;
+        }
+        if let Some(v) = &r.miss_reason {
+            m.serialize_entry("missReason", v)?;
+        }
+        m.end()
+    }
+}
+
+/// Filters for reading the journal.
+#[derive(Debug, Default, Clone)]
+pub struct JournalFilter {
+    /// Exact method (case-insensitive).
+    pub method: Option<String>,
+    /// Substring of the path.
+    pub path: Option<String>,
+    /// Exact status.
+    pub status: Option<u16>,
+    /// Exact service.
+    pub service: Option<String>,
+    /// Exact test id.
+    pub test_id: Option<String>,
+    /// Exact request id.
+    pub request_id: Option<String>,
+}
+
+impl JournalFilter {
+    fn accepts(&self, e: &JournalEntry) -> bool {
+        self.method
+            .as_ref()
+            .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+            && self.path.as_ref().is_none_or(|p| e.path.contains(p.as_str()))
+            && self.status.is_none_or(|s| e.response.status == s)
+            && self
+                .service
+                .as_ref()
+                .is_none_or(|s| e.service == Some(s.as_str()) || (s == "llm" && e.service.is_none()))
+            && self
+                .test_id
+                .as_ref()
+                .is_none_or(|t| e.test_id.as_deref() == Some(t.as_str()))
+            && self.request_id.as_ref().is_none_or(|r| {
+                e.id == *r
+                    || e.headers
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        == Some(r.as_str())
+            })
+    }
+}
+
+/// The journal: a bounded FIFO of entries.
+#[derive(Debug)]
+pub struct Journal {
+    entries: Mutex<VecDeque<Arc<Mutex<JournalEntry>>>>,
+    max: usize,
+    seq: AtomicU64,
+}
+
+/// A handle to a recorded entry, to update it when a stream ends.
+#[derive(Debug, Clone)]
+pub struct EntryHandle(Arc<Mutex<JournalEntry>>);
+
+impl EntryHandle {
+    /// Change the entry.
+    pub fn update(&self, f: impl FnOnce(&mut JournalEntry)) {
+        f(&mut self.0.lock());
+    }
+}
+
+impl Journal {
+    /// A journal keeping at most `max` entries (0: unbounded).
+    pub fn new(max: usize) -> Journal {
+        Journal {
+            entries: Mutex::new(VecDeque::new()),
+            max,
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Record an entry; returns a handle to update it later.
+    pub fn record(&self, mut entry: JournalEntry) -> EntryHandle {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        entry.id = request_id(n);
+        let cell = Arc::new(Mutex::new(entry));
+        let mut q = self.entries.lock();
+        q.push_back(cell.clone());
+        while self.max > 0 && q.len() > self.max {
+            q.pop_front();
+        }
+        EntryHandle(cell)
+    }
+
+    /// Entries accepted by the filter, oldest first, with the total before paging.
+    pub fn query(
+        &self,
+        filter: &JournalFilter,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> (Vec<JournalEntry>, usize) {
+        let q = self.entries.lock().clone();
+        let matching: Vec<JournalEntry> = q
+            .iter()
+            .map(|c| c.lock().clone())
+            .filter(|e| filter.accepts(e))
+            .collect();
+        let total = matching.len();
+        let page = matching
+            .into_iter()
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect();
+        (page, total)
+    }
+
+    /// Every entry, oldest first.
+    pub fn all(&self) -> Vec<JournalEntry> {
+        self.query(&JournalFilter::default(), 0, None).0
+    }
+
+    /// The newest entry.
+    pub fn last(&self) -> Option<JournalEntry> {
+        self.entries.lock().back().map(|c| c.lock().clone())
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Remove every entry.
+    pub fn clear(&self) {
+        self.entries.lock().clear();
+    }
+}
+
+/// `req-` followed by 16 base64url characters, unique per journal and unpredictable enough to
+/// tell runs apart.
+fn request_id(n: u64) -> String {
+    use base64::Engine;
+    let r: u64 = rand::random();
+    let mut bytes = [0u8; 12];
+    bytes[..8].copy_from_slice(&r.to_le_bytes());
+    bytes[8..].copy_from_slice(&(n as u32).to_be_bytes());
+    format!(
+        "req-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_headers_are_redacted_when_read() {
+        let j = Journal::new(10);
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer sk-secret".parse().unwrap());
+        h.insert("x-api-key", "k".parse().unwrap());
+        h.insert("user-agent", "t".parse().unwrap());
+        j.record(JournalEntry::new("POST", "/v1/x", h, JournalBody::None));
+        let v = serde_json::to_value(j.all()).unwrap();
+        let text = v.to_string();
+        assert!(!text.contains("sk-secret"));
+        assert_eq!(v[0]["headers"]["authorization"], "[REDACTED]");
+        assert_eq!(v[0]["headers"]["user-agent"], "t");
+    }
+
+    #[test]
+    fn the_journal_is_bounded_oldest_first_out() {
+        let j = Journal::new(2);
+        for p in ["/a", "/b", "/c"] {
+            j.record(JournalEntry::new("GET", p, HeaderMap::new(), JournalBody::None));
+        }
+        let paths: Vec<String> = j.all().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["/b", "/c"]);
+    }
+}

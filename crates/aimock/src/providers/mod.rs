@@ -1,0 +1,181 @@
+//! One folder per provider API. Each parses its requests into a [`crate::conversation::ChatRequest`],
+//! renders a [`crate::fixture::Reply`] as that API's JSON and stream, and puts errors in that API's
+//! envelope. What they share lives here: ids, token estimates, JSON string writing and which models
+//! reason.
+
+pub mod openai;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+
+/// Unix time in seconds.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `prefix` followed by `n` random alphanumerics (`chatcmpl-`, `call_`, `resp_`...).
+pub(crate) fn random_id(prefix: &str, n: usize) -> String {
+    let mut rng = rand::thread_rng();
+    let mut s = String::with_capacity(prefix.len() + n);
+    s.push_str(prefix);
+    for _ in 0..n {
+        s.push(ALNUM[rng.gen_range(0..ALNUM.len())] as char);
+    }
+    s
+}
+
+/// aimock's token estimate: a quarter of the characters, rounded up, at least 1.
+pub(crate) fn estimate_tokens(chars: usize) -> u64 {
+    (chars.div_ceil(4)).max(1) as u64
+}
+
+/// Append `s` as a JSON string literal.
+pub(crate) fn push_json_str(buf: &mut String, s: &str) {
+    buf.push('"');
+    let mut start = 0;
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        buf.push_str(&s[start..i]);
+        match esc {
+            Some(e) => buf.push_str(e),
+            None => {
+                buf.push_str(&format!("\\u{b:04x}"));
+            }
+        }
+        start = i + 1;
+    }
+    buf.push_str(&s[start..]);
+    buf.push('"');
+}
+
+/// Model families that do not reason (aimock's list); everything else is assumed to.
+const NON_REASONING: &[&str] = &[
+    "gpt-4.1",
+    "gpt-4o",
+    "gpt-4-turbo",
+    "gpt-4",
+    "gpt-3.5",
+    "claude-3-5-",
+    "claude-3-haiku",
+    "claude-3-opus",
+    "claude-3-sonnet",
+    "gemini-1.5-",
+];
+
+fn env_list(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A model id without provider/region prefixes (`us.anthropic.`, `openai/`), lower-cased.
+pub(crate) fn normalize_model(model: &str) -> String {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m).to_owned();
+    // Bedrock ids: `us.anthropic.claude-...` -> `claude-...`.
+    match m.rfind('.') {
+        Some(i) if m[..i].split('.').all(|p| p.chars().all(|c| c.is_ascii_alphabetic())) && i < m.len() - 1 && !m[..i].is_empty() => {
+            m[i + 1..].to_owned()
+        }
+        _ => m,
+    }
+}
+
+/// Whether a model reasons: `AIMOCK_NONREASONING_MODELS`, then `AIMOCK_REASONING_MODELS`, then
+/// the built-in list of families that do not; unknown models are assumed to.
+pub(crate) fn is_reasoning_model(model: &str) -> bool {
+    let m = normalize_model(model);
+    if m.is_empty() {
+        return true;
+    }
+    if env_list("AIMOCK_NONREASONING_MODELS")
+        .iter()
+        .any(|p| m.starts_with(p.as_str()))
+    {
+        return false;
+    }
+    if env_list("AIMOCK_REASONING_MODELS")
+        .iter()
+        .any(|p| m.starts_with(p.as_str()))
+    {
+        return true;
+    }
+    !NON_REASONING.iter().any(|p| m.starts_with(p))
+}
+
+/// Whether to emit a fixture's reasoning for this model: always, except for a model that does not
+/// reason under strict mode (then it is suppressed; otherwise emitted with a warning).
+pub(crate) fn emit_reasoning(model: &str, strict: bool) -> bool {
+    if is_reasoning_model(model) {
+        return true;
+    }
+    if strict {
+        tracing::warn!(model, "reasoning suppressed: the model does not reason (strict mode)");
+        false
+    } else {
+        tracing::warn!(model, "fixture has reasoning but the model does not reason; emitting it anyway");
+        true
+    }
+}
+
+/// aimock's deterministic embedding for a text: SHA-256 of the text, re-hashed every 32 values;
+/// each byte `b` gives `b / 127.5 - 1`. Equal texts give equal vectors, on every provider.
+pub fn fallback_embedding(text: &str, dims: usize) -> Vec<f64> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::with_capacity(dims);
+    let mut digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    for i in 0..dims {
+        if i > 0 && i % 32 == 0 {
+            digest = Sha256::digest(digest).into();
+        }
+        out.push(f64::from(digest[i % 32]) / 127.5 - 1.0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_like_serde_json() {
+        for s in ["plain", "quote \" back \\ nl \n tab \t", "\u{1} ctl", "ünï ✓"] {
+            let mut b = String::new();
+            push_json_str(&mut b, s);
+            assert_eq!(b, serde_json::to_string(s).unwrap());
+        }
+    }
+
+    #[test]
+    fn reasoning_models_are_told_apart_by_family() {
+        assert!(!is_reasoning_model("gpt-4o-mini"));
+        assert!(!is_reasoning_model("gpt-4.1"));
+        assert!(is_reasoning_model("o3-mini"));
+        assert!(is_reasoning_model("claude-sonnet-4-5"));
+        assert!(!is_reasoning_model("us.anthropic.claude-3-5-sonnet-20241022-v2:0"));
+        assert!(is_reasoning_model("some-new-model"));
+    }
+}

@@ -1,0 +1,545 @@
+//! `POST /v1/chat/completions`: JSON and SSE.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use http::{header, HeaderValue, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error_response;
+use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::fixture::{Fixture, MessageReply, Reply};
+use crate::journal::JournalBody;
+use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id, unix_now};
+use crate::server::exchange::{on_stream_end, Answer};
+use crate::server::{ApiError, AppState, Exchange, RequestCtx};
+use crate::stream::{chunk_text, paced_body, sse_data, Pacing, StreamPlan};
+
+#[derive(Deserialize)]
+struct Body_ {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    messages: Option<Vec<Msg>>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    tools: Option<Vec<Tool>>,
+    #[serde(default)]
+    functions: Option<Vec<FunctionDecl>>,
+    #[serde(default)]
+    response_format: Option<ResponseFormat>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ResponseFormat {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    #[serde(default)]
+    function: Option<FunctionDecl>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDecl {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Msg {
+    role: String,
+    #[serde(default)]
+    content: Option<Content>,
+    #[serde(default)]
+    tool_calls: Option<Vec<MsgToolCall>>,
+    #[serde(default)]
+    tool_call_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Content {
+    Text(String),
+    Parts(Vec<Part>),
+}
+
+#[derive(Deserialize)]
+struct Part {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MsgToolCall {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    function: Option<MsgFunction>,
+}
+
+#[derive(Deserialize)]
+struct MsgFunction {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    arguments: String,
+}
+
+/// Text of a content field: a string, or the text parts joined; `None` when there is no text part.
+fn content_text(c: Option<Content>) -> Option<String> {
+    match c? {
+        Content::Text(t) => Some(t),
+        Content::Parts(parts) => {
+            let mut out: Option<String> = None;
+            for p in parts {
+                if p.kind == "text" || p.kind == "input_text" || p.kind == "output_text" {
+                    if let Some(t) = p.text {
+                        out.get_or_insert_with(String::new).push_str(&t);
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// What the chat endpoint needs besides the conversation.
+pub(crate) struct ChatOptions {
+    pub(crate) include_usage: bool,
+}
+
+/// Parse an OpenAI chat body into the conversation.
+pub(crate) fn parse(body: &[u8], deployment: Option<&str>) -> Result<(ChatRequest, ChatOptions), ApiError> {
+    let v: Body_ = {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(v) => v,
+            Err(e) => {
+                let inner = e.inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    return Err(ApiError::malformed_json(inner));
+                }
+                let path = e.path().to_string();
+                let mut err = ApiError::invalid(if path == "." {
+                    "The request body must be a JSON object".to_owned()
+                } else {
+                    format!("Invalid value for '{path}': {inner}")
+                })
+                .with_code("invalid_type");
+                if path != "." {
+                    err.param = Some(Value::String(path));
+                }
+                return Err(err);
+            }
+        }
+    };
+    let Some(msgs) = v.messages else {
+        let mut e = ApiError::invalid("Missing required parameter: 'messages'.")
+            .with_code("missing_required_parameter");
+        e.param = Some(Value::String("messages".into()));
+        return Err(e);
+    };
+    let mut messages = Vec::with_capacity(msgs.len());
+    for (i, m) in msgs.into_iter().enumerate() {
+        let role = match m.role.as_str() {
+            "system" | "developer" => Role::System,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            "tool" | "function" => Role::Tool,
+            other => {
+                let mut e = ApiError::invalid(format!(
+                    "Invalid value: '{other}'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'."
+                ))
+                .with_code("invalid_value");
+                e.param = Some(Value::String(format!("messages[{i}].role")));
+                return Err(e);
+            }
+        };
+        let tool_calls = m
+            .tool_calls
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                let f = c.function.unwrap_or(MsgFunction {
+                    name: String::new(),
+                    arguments: String::new(),
+                });
+                ToolCallRef {
+                    id: c.id,
+                    name: f.name,
+                    arguments: f.arguments,
+                }
+            })
+            .collect();
+        messages.push(Message {
+            role,
+            text: content_text(m.content),
+            tool_calls,
+            tool_call_id: m.tool_call_id,
+        });
+    }
+    let mut tools: Vec<String> = v
+        .tools
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| t.function.map(|f| f.name).or(t.name))
+        .collect();
+    tools.extend(v.functions.unwrap_or_default().into_iter().map(|f| f.name));
+    let model = v
+        .model
+        .filter(|m| !m.is_empty())
+        .or_else(|| deployment.map(str::to_owned))
+        .unwrap_or_default();
+    Ok((
+        ChatRequest {
+            model,
+            messages,
+            tools,
+            response_format: v.response_format.map(|r| r.kind),
+            endpoint: Endpoint::Chat,
+            embedding_input: None,
+            stream: v.stream.unwrap_or(false),
+        },
+        ChatOptions {
+            include_usage: v
+                .stream_options
+                .and_then(|s| s.include_usage)
+                .unwrap_or(false),
+        },
+    ))
+}
+
+/// The handler.
+pub(crate) fn handle(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Bytes,
+    info: crate::server::RouteInfo,
+) -> Response {
+    let mut ex = Exchange::new(state, ctx);
+    let (req, opts) = match parse(&body, info.deployment.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return ex.fail(e, error_response),
+    };
+    let req = Arc::new(req);
+    ex.set_body(JournalBody::Chat(req.clone()));
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e, error_response),
+    };
+    let reply = match &fixture.reply {
+        Reply::Message(m) => m,
+        other => {
+            let e = ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!(
+                    "Fixture {} answers with {}, which the chat completions endpoint cannot serve",
+                    fixture.describe(),
+                    other.kind()
+                ),
+            );
+            return ex.fail(e, error_response);
+        }
+    };
+    let r = Rendered::new(&req, &fixture, reply, ex.ctx.strict);
+    if req.stream {
+        let pacing = Pacing::for_fixture(
+            &fixture.stream,
+            ex.state.config.latency,
+            ex.state.config.replay_speed,
+        );
+        let chunk = fixture.stream.chunk_size.unwrap_or(ex.state.config.chunk_size);
+        let (events, trailer) = r.sse(chunk, opts.include_usage);
+        let plan = StreamPlan {
+            events,
+            trailer,
+            pacing,
+            truncate_after: fixture.stream.truncate_after_chunks,
+            disconnect_after: fixture
+                .stream
+                .disconnect_after_ms
+                .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0)),
+            on_end: None,
+        };
+        let handle = ex.start_stream();
+        let plan = StreamPlan {
+            on_end: Some(on_stream_end(handle)),
+            ..plan
+        };
+        sse_response(paced_body(plan))
+    } else {
+        ex.finish(StatusCode::OK);
+        let mut resp = Response::new(Body::from(r.json()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+}
+
+/// A `text/event-stream` response.
+pub(crate) fn sse_response(body: Body) -> Response {
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+/// Everything needed to render one reply, computed once.
+struct Rendered<'a> {
+    id: String,
+    created: i64,
+    model: &'a str,
+    reply: &'a MessageReply,
+    reasoning: Option<&'a str>,
+    call_ids: Vec<String>,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(req: &'a ChatRequest, fixture: &'a Fixture, reply: &'a MessageReply, strict: bool) -> Self {
+        let _ = fixture;
+        let o = &reply.overrides;
+        let model = o.model.as_deref().unwrap_or(if req.model.is_empty() {
+            "gpt-4o"
+        } else {
+            &req.model
+        });
+        let reasoning = reply
+            .reasoning
+            .as_deref()
+            .filter(|_| emit_reasoning(&req.model, strict));
+        let call_ids = reply
+            .tool_calls()
+            .map(|c| c.id.clone().unwrap_or_else(|| random_id("call_", 24)))
+            .collect();
+        let prompt_chars: usize = req
+            .messages
+            .iter()
+            .map(|m| m.text.as_deref().map_or(0, str::len))
+            .sum();
+        let completion_chars: usize = reply
+            .blocks
+            .iter()
+            .map(|b| match b {
+                crate::fixture::Block::Text(t) => t.len(),
+                crate::fixture::Block::ToolCall(c) => c.name.len() + c.arguments.len(),
+            })
+            .sum();
+        let prompt_tokens = o
+            .usage_number(&["prompt_tokens", "input_tokens"])
+            .unwrap_or_else(|| estimate_tokens(prompt_chars));
+        let completion_tokens = o
+            .usage_number(&["completion_tokens", "output_tokens"])
+            .unwrap_or_else(|| estimate_tokens(completion_chars));
+        Rendered {
+            id: o.id.clone().unwrap_or_else(|| random_id("chatcmpl-", 29)),
+            created: o.created.unwrap_or_else(unix_now),
+            model,
+            reply,
+            reasoning,
+            call_ids,
+            prompt_tokens,
+            completion_tokens,
+        }
+    }
+
+    fn usage(&self) -> Value {
+        let total = self
+            .reply
+            .overrides
+            .usage_number(&["total_tokens"])
+            .unwrap_or(self.prompt_tokens + self.completion_tokens);
+        let mut u = json!({
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": total,
+            "prompt_tokens_details": { "cached_tokens": 0, "audio_tokens": 0 },
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0
+            }
+        });
+        if let Some(over) = &self.reply.overrides.usage {
+            for k in ["prompt_tokens_details", "completion_tokens_details"] {
+                if let Some(v) = over.get(k) {
+                    u[k] = v.clone();
+                }
+            }
+        }
+        u
+    }
+
+    fn tool_calls_json(&self) -> Vec<Value> {
+        self.reply
+            .tool_calls()
+            .zip(&self.call_ids)
+            .map(|(c, id)| {
+                json!({
+                    "id": id,
+                    "type": "function",
+                    "function": { "name": c.name, "arguments": c.arguments },
+                })
+            })
+            .collect()
+    }
+
+    fn json(&self) -> String {
+        let mut message = json!({
+            "role": self.reply.overrides.role.as_deref().unwrap_or("assistant"),
+            "content": self.reply.content(),
+            "refusal": null,
+            "annotations": [],
+        });
+        if self.reply.has_tool_calls() {
+            message["tool_calls"] = Value::Array(self.tool_calls_json());
+        }
+        if let Some(r) = self.reasoning {
+            message["reasoning_content"] = Value::String(r.to_owned());
+        }
+        let mut body = json!({
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{
+                "index": 0,
+                "message": message,
+                "logprobs": null,
+                "finish_reason": self.reply.finish_reason(),
+            }],
+            "usage": self.usage(),
+            "service_tier": "default",
+        });
+        if let Some(fp) = &self.reply.overrides.system_fingerprint {
+            body["system_fingerprint"] = Value::String(fp.clone());
+        }
+        body.to_string()
+    }
+
+    /// The start of every chunk: `{"id":...,"object":"chat.completion.chunk","created":...,"model":...,`.
+    fn chunk_prefix(&self) -> String {
+        let mut p = String::with_capacity(128);
+        p.push_str("{\"id\":");
+        push_json_str(&mut p, &self.id);
+        p.push_str(",\"object\":\"chat.completion.chunk\",\"created\":");
+        p.push_str(&self.created.to_string());
+        p.push_str(",\"model\":");
+        push_json_str(&mut p, self.model);
+        if let Some(fp) = &self.reply.overrides.system_fingerprint {
+            p.push_str(",\"system_fingerprint\":");
+            push_json_str(&mut p, fp);
+        }
+        p.push(',');
+        p
+    }
+
+    /// The SSE events (paced) and the trailer (usage chunk, `[DONE]`).
+    fn sse(&self, chunk_size: usize, include_usage: bool) -> (Vec<Bytes>, Vec<Bytes>) {
+        let prefix = self.chunk_prefix();
+        let usage_null = if include_usage { ",\"usage\":null" } else { "" };
+        let mut events = Vec::new();
+        let delta = |inner: &str, finish: Option<&str>| -> Bytes {
+            let mut s = String::with_capacity(prefix.len() + inner.len() + 96);
+            s.push_str(&prefix);
+            s.push_str("\"choices\":[{\"index\":0,\"delta\":");
+            s.push_str(inner);
+            s.push_str(",\"logprobs\":null,\"finish_reason\":");
+            match finish {
+                Some(f) => push_json_str(&mut s, f),
+                None => s.push_str("null"),
+            }
+            s.push_str("}]");
+            s.push_str(usage_null);
+            s.push('}');
+            sse_data(&s)
+        };
+        let role = self.reply.overrides.role.as_deref().unwrap_or("assistant");
+        let mut inner = String::from("{\"role\":");
+        push_json_str(&mut inner, role);
+        if self.reply.content().is_some() || !self.reply.has_tool_calls() {
+            inner.push_str(",\"content\":\"\"");
+        } else {
+            inner.push_str(",\"content\":null");
+        }
+        inner.push_str(",\"refusal\":null}");
+        events.push(delta(&inner, None));
+        if let Some(r) = self.reasoning {
+            for piece in chunk_text(r, chunk_size) {
+                let mut inner = String::from("{\"reasoning_content\":");
+                push_json_str(&mut inner, piece);
+                inner.push('}');
+                events.push(delta(&inner, None));
+            }
+        }
+        let mut call_index = 0usize;
+        for block in &self.reply.blocks {
+            match block {
+                crate::fixture::Block::Text(t) => {
+                    for piece in chunk_text(t, chunk_size) {
+                        let mut inner = String::from("{\"content\":");
+                        push_json_str(&mut inner, piece);
+                        inner.push('}');
+                        events.push(delta(&inner, None));
+                    }
+                }
+                crate::fixture::Block::ToolCall(c) => {
+                    let id = &self.call_ids[call_index];
+                    let mut inner = format!("{{\"tool_calls\":[{{\"index\":{call_index},\"id\":");
+                    push_json_str(&mut inner, id);
+                    inner.push_str(",\"type\":\"function\",\"function\":{\"name\":");
+                    push_json_str(&mut inner, &c.name);
+                    inner.push_str(",\"arguments\":\"\"}}]}");
+                    events.push(delta(&inner, None));
+                    for piece in chunk_text(&c.arguments, chunk_size) {
+                        let mut inner = format!(
+                            "{{\"tool_calls\":[{{\"index\":{call_index},\"function\":{{\"arguments\":"
+                        );
+                        push_json_str(&mut inner, piece);
+                        inner.push_str("}}]}");
+                        events.push(delta(&inner, None));
+                    }
+                    call_index += 1;
+                }
+            }
+        }
+        events.push(delta("{}", Some(self.reply.finish_reason())));
+        let mut trailer = Vec::with_capacity(2);
+        if include_usage {
+            let mut s = prefix.clone();
+            s.push_str("\"choices\":[],\"usage\":");
+            s.push_str(&self.usage().to_string());
+            s.push('}');
+            trailer.push(sse_data(&s));
+        }
+        trailer.push(Bytes::from_static(b"data: [DONE]\n\n"));
+        (events, trailer)
+    }
+}

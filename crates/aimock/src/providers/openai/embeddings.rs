@@ -1,0 +1,179 @@
+//! `POST /v1/embeddings`: a fixture's vector, else the deterministic fallback; `dimensions` and
+//! `encoding_format: base64` honoured.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::response::Response;
+use base64::Engine;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error_response;
+use crate::conversation::ChatRequest;
+use crate::fixture::Reply;
+use crate::journal::JournalBody;
+use crate::providers::{estimate_tokens, fallback_embedding};
+use crate::server::exchange::Answer;
+use crate::server::{json_response, ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+
+/// Dimensions of the fallback vector when the request names none.
+pub const DEFAULT_DIMENSIONS: usize = 1536;
+
+#[derive(Deserialize)]
+struct Body_ {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    input: Option<Value>,
+    #[serde(default)]
+    encoding_format: Option<String>,
+    #[serde(default)]
+    dimensions: Option<u64>,
+}
+
+/// The inputs as texts: a string, a list of strings, or token arrays (shown as their numbers).
+fn inputs(v: Value) -> Result<Vec<String>, ApiError> {
+    let bad = || {
+        let mut e = ApiError::invalid(
+            "'input' must be a string, an array of strings, or an array of token arrays",
+        )
+        .with_code("invalid_type");
+        e.param = Some(Value::String("input".into()));
+        e
+    };
+    match v {
+        Value::String(s) => Ok(vec![s]),
+        Value::Array(items) if items.is_empty() => {
+            let mut e = ApiError::invalid("'input' must not be empty").with_code("invalid_value");
+            e.param = Some(Value::String("input".into()));
+            Err(e)
+        }
+        Value::Array(items) => {
+            if items.iter().all(Value::is_number) {
+                return Ok(vec![tokens_text(&items)]);
+            }
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s),
+                    Value::Array(t) if t.iter().all(Value::is_number) => Ok(tokens_text(&t)),
+                    _ => Err(bad()),
+                })
+                .collect()
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn tokens_text(t: &[Value]) -> String {
+    t.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// The handler.
+pub(crate) fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: RouteInfo) -> Response {
+    let mut ex = Exchange::new(state, ctx);
+    let parsed: Body_ = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) if e.is_syntax() || e.is_eof() => return ex.fail(ApiError::malformed_json(&e), error_response),
+        Err(e) => return ex.fail(ApiError::invalid(format!("Invalid request body: {e}")), error_response),
+    };
+    let Some(input) = parsed.input else {
+        let mut e = ApiError::invalid("Missing required parameter: 'input'.")
+            .with_code("missing_required_parameter");
+        e.param = Some(Value::String("input".into()));
+        return ex.fail(e, error_response);
+    };
+    let texts = match inputs(input) {
+        Ok(t) => t,
+        Err(e) => return ex.fail(e, error_response),
+    };
+    let dims = match parsed.dimensions {
+        None => DEFAULT_DIMENSIONS,
+        Some(0) => {
+            let mut e = ApiError::invalid("'dimensions' must be at least 1").with_code("invalid_value");
+            e.param = Some(Value::String("dimensions".into()));
+            return ex.fail(e, error_response);
+        }
+        Some(d) if d > 65_536 => {
+            let mut e = ApiError::invalid("'dimensions' must be at most 65536").with_code("invalid_value");
+            e.param = Some(Value::String("dimensions".into()));
+            return ex.fail(e, error_response);
+        }
+        Some(d) => d as usize,
+    };
+    let base64 = match parsed.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            let mut e = ApiError::invalid(format!(
+                "Invalid value: '{other}'. Supported values are: 'float' and 'base64'."
+            ))
+            .with_code("invalid_value");
+            e.param = Some(Value::String("encoding_format".into()));
+            return ex.fail(e, error_response);
+        }
+    };
+    let model = parsed
+        .model
+        .filter(|m| !m.is_empty())
+        .or(info.deployment)
+        .unwrap_or_else(|| "text-embedding-3-small".to_owned());
+    let req = Arc::new(ChatRequest::embedding(model.clone(), texts.join(" ")));
+    ex.set_body(JournalBody::Chat(req.clone()));
+    let vectors: Vec<Arc<[f64]>> = match ex.resolve(&req) {
+        Answer::Fixture(f) => match &f.reply {
+            Reply::Embedding(v) => texts.iter().map(|_| v.clone()).collect(),
+            other => {
+                let e = ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    format!(
+                        "Fixture {} answers with {}, which the embeddings endpoint cannot serve",
+                        f.describe(),
+                        other.kind()
+                    ),
+                );
+                return ex.fail(e, error_response);
+            }
+        },
+        Answer::Error(e)
+            if e.status == StatusCode::NOT_FOUND
+                && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
+        {
+            texts
+            .iter()
+            .map(|t| Arc::from(fallback_embedding(t, dims)))
+            .collect()
+        }
+        Answer::Error(e) => return ex.fail(e, error_response),
+    };
+    let data: Vec<Value> = vectors
+        .iter()
+        .enumerate()
+        .map(|(index, v)| {
+            let embedding = if base64 {
+                let mut bytes = Vec::with_capacity(v.len() * 4);
+                for x in v.iter() {
+                    bytes.extend_from_slice(&(*x as f32).to_le_bytes());
+                }
+                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(v.as_ref())
+            };
+            json!({ "object": "embedding", "index": index, "embedding": embedding })
+        })
+        .collect();
+    let tokens = estimate_tokens(texts.iter().map(String::len).sum());
+    ex.finish(StatusCode::OK);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": { "prompt_tokens": tokens, "total_tokens": tokens },
+        }),
+    )
+}

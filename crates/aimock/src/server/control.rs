@@ -1,0 +1,266 @@
+//! The control API (`/__aimock/*`) and the legacy journal routes (`/v1/_requests`), compatible with
+//! aimock's, so its test helpers (aimock-pytest, the vitest/jest plugins) work unchanged.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::dispatch::json_response;
+use super::exchange::query_param;
+use super::AppState;
+use crate::fixture::{parse_value, ErrorReply, Severity};
+use crate::journal::JournalFilter;
+
+const CONTROL_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+fn bad_request(message: impl Into<String>) -> Response {
+    json_response(StatusCode::BAD_REQUEST, &json!({ "error": message.into() }))
+}
+
+async fn read_json(body: Body) -> Result<Option<Value>, Response> {
+    let bytes = axum::body::to_bytes(body, CONTROL_BODY_LIMIT)
+        .await
+        .map_err(|e| {
+            json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({ "error": format!("Could not read the body: {e}") }),
+            )
+        })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| bad_request(format!("Malformed JSON: {e}")))
+}
+
+pub(super) async fn handle(
+    state: &Arc<AppState>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    _headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let sub = path.trim_start_matches("/__aimock");
+    match (method, sub) {
+        (&Method::GET, "/health") => json_response(StatusCode::OK, &json!({ "status": "ok" })),
+        (&Method::GET, "/journal") => journal(state, query),
+        (&Method::GET, "/fixtures") => list_fixtures(state, query),
+        (&Method::POST, "/fixtures") => match read_json(body).await {
+            Ok(Some(v)) => add_fixtures(state, v),
+            Ok(None) => bad_request("expected a body {\"fixtures\": [...]}"),
+            Err(r) => r,
+        },
+        (&Method::DELETE, "/fixtures") => {
+            state.fixtures.clear();
+            json_response(StatusCode::OK, &json!({ "cleared": true }))
+        }
+        (&Method::POST, "/reset") => {
+            full_reset(state);
+            json_response(StatusCode::OK, &json!({ "reset": true }))
+        }
+        (&Method::POST, "/reset/fixtures") => {
+            full_reset(state);
+            let mut r = json_response(
+                StatusCode::OK,
+                &json!({
+                    "reset": true,
+                    "deprecated": true,
+                    "deprecation": "POST /__aimock/reset/fixtures is deprecated; use POST /__aimock/reset",
+                }),
+            );
+            r.headers_mut()
+                .insert("deprecation", HeaderValue::from_static("true"));
+            r
+        }
+        (&Method::POST, "/reset/journal") => {
+            state.journal.clear();
+            json_response(StatusCode::OK, &json!({ "reset": true }))
+        }
+        (&Method::POST, "/error") => match read_json(body).await {
+            Ok(v) => queue_error(state, v.unwrap_or(Value::Null)),
+            Err(r) => r,
+        },
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("Unknown control endpoint: {method} {path}") }),
+        ),
+    }
+}
+
+fn full_reset(state: &AppState) {
+    state.fixtures.clear();
+    state.fixtures.reset_counts(None);
+    state.fixtures.clear_errors();
+    state.journal.clear();
+}
+
+const JOURNAL_PARAMS: &[&str] = &[
+    "method",
+    "path",
+    "status",
+    "service",
+    "testId",
+    "requestId",
+    "limit",
+    "offset",
+];
+
+fn journal(state: &AppState, query: Option<&str>) -> Response {
+    if let Some(q) = query {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let key = pair.split('=').next().unwrap_or("");
+            if !JOURNAL_PARAMS.contains(&key) {
+                return bad_request(format!(
+                    "Unknown journal filter `{key}`; known: {}",
+                    JOURNAL_PARAMS.join(", ")
+                ));
+            }
+        }
+    }
+    let num = |name: &str| -> Result<Option<usize>, Response> {
+        match query_param(query, name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| bad_request(format!("`{name}` must be a non-negative integer, got {v:?}"))),
+        }
+    };
+    let limit = match num("limit") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let offset = match num("offset") {
+        Ok(v) => v.unwrap_or(0),
+        Err(r) => return r,
+    };
+    let status = match query_param(query, "status") {
+        None => None,
+        Some(s) => match s.parse::<u16>() {
+            Ok(n) => Some(n),
+            Err(_) => return bad_request(format!("`status` must be an HTTP status, got {s:?}")),
+        },
+    };
+    let filter = JournalFilter {
+        method: query_param(query, "method"),
+        path: query_param(query, "path"),
+        status,
+        service: query_param(query, "service"),
+        test_id: query_param(query, "testId"),
+        request_id: query_param(query, "requestId"),
+    };
+    let (entries, total) = state.journal.query(&filter, offset, limit);
+    let mut r = json_response(StatusCode::OK, &serde_json::to_value(&entries).unwrap_or(Value::Null));
+    if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
+        r.headers_mut().insert("x-total-count", v);
+    }
+    r
+}
+
+fn list_fixtures(state: &AppState, query: Option<&str>) -> Response {
+    let set = state.fixtures.snapshot();
+    let include = query_param(query, "include").is_some_and(|v| v.split(',').any(|x| x == "fixtures"));
+    if !include {
+        return json_response(StatusCode::OK, &json!({ "count": set.len() }));
+    }
+    let fixtures: Vec<Value> = set
+        .slots()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "index": i,
+                "match": s.fixture.entry.matcher,
+                "kind": s.fixture.reply.kind(),
+                "source": s.fixture.source.as_ref().map(|src| json!({ "file": src.file, "index": src.index, "line": src.line })),
+            })
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({ "count": set.len(), "fixtures": fixtures }),
+    )
+}
+
+fn add_fixtures(state: &AppState, body: Value) -> Response {
+    let report = parse_value(body, "<control-api>");
+    if report.has_errors() {
+        let details: Vec<Value> = report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| {
+                json!({
+                    "fixture": p.fixture,
+                    "field": p.field,
+                    "message": p.message,
+                    "text": p.to_string(),
+                })
+            })
+            .collect();
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": "Validation failed", "details": details }),
+        );
+    }
+    let warnings: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+    let added = report.fixtures.len();
+    state.fixtures.append(report.fixtures);
+    let mut body = json!({ "added": added });
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    json_response(StatusCode::OK, &body)
+}
+
+fn queue_error(state: &AppState, body: Value) -> Response {
+    if !(body.is_object() || body.is_null()) {
+        return bad_request("expected {\"status\": 500, \"body\": {\"message\": ..., \"type\": ..., \"code\": ...}}");
+    }
+    let status = match body.get("status") {
+        None | Some(Value::Null) => 500,
+        Some(v) => match v.as_u64().filter(|s| (100..=599).contains(s)) {
+            Some(s) => s as u16,
+            None => return bad_request(format!("`status` must be an HTTP status (100-599), got {v}")),
+        },
+    };
+    let b = body.get("body").cloned().unwrap_or(Value::Null);
+    if !(b.is_object() || b.is_null()) {
+        return bad_request("`body` must be an object {\"message\", \"type\", \"code\"}");
+    }
+    let str_field = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
+    state.fixtures.queue_error(ErrorReply {
+        status,
+        message: str_field("message").unwrap_or_else(|| "Injected error".to_owned()),
+        kind: Some(str_field("type").unwrap_or_else(|| "server_error".to_owned())),
+        param: None,
+        code: b.get("code").cloned(),
+        retry_after: body.get("retryAfter").and_then(Value::as_f64),
+        metadata: None,
+        fallthrough: None,
+    });
+    json_response(StatusCode::OK, &json!({ "queued": true }))
+}
+
+pub(super) fn legacy_requests(state: &AppState, method: &Method, query: Option<&str>) -> Response {
+    if method == Method::DELETE {
+        state.journal.clear();
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let limit = match query_param(query, "limit") {
+        None => None,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) => return bad_request(format!("`limit` must be a non-negative integer, got {v:?}")),
+        },
+    };
+    let all = state.journal.all();
+    let skip = limit.map_or(0, |l| all.len().saturating_sub(l));
+    let page: Vec<_> = all.into_iter().skip(skip).collect();
+    json_response(StatusCode::OK, &serde_json::to_value(&page).unwrap_or(Value::Null))
+}

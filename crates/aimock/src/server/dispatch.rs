@@ -1,0 +1,255 @@
+//! The route table: path compatibility (OpenAI-compatible prefixes, Azure deployments), the fixed
+//! routes, and the provider routes. Adding a provider adds lines to [`route`], nothing else.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue, Method, StatusCode};
+use serde_json::json;
+
+use super::exchange::{ApiError, RequestCtx};
+use super::{control, AppState};
+use crate::providers;
+
+/// Path suffixes that OpenAI-compatible servers put under any prefix (`/v4/chat/completions`,
+/// `/api/openai/v1/embeddings`, ...).
+const COMPAT_SUFFIXES: &[&str] = &[
+    "/chat/completions",
+    "/embeddings",
+    "/responses",
+    "/audio/speech",
+    "/audio/transcriptions",
+    "/audio/translations",
+    "/images/generations",
+    "/images/edits",
+    "/images/variations",
+    "/moderations",
+];
+
+/// A path after compatibility rewriting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedPath<'a> {
+    /// The canonical path (`/v1/chat/completions`).
+    pub path: Cow<'a, str>,
+    /// The Azure deployment, for `/openai/deployments/{id}/...`.
+    pub deployment: Option<String>,
+}
+
+/// Rewrite a request path to the canonical route it stands for: Azure deployment paths to
+/// `/v1/{op}` (the deployment stands in for a missing model), a Groq-style `/openai/v1/...` to
+/// `/v1/...`, and any other prefix before a known OpenAI suffix to `/v1` + suffix.
+pub fn normalize_path(path: &str) -> NormalizedPath<'_> {
+    if let Some(rest) = path.strip_prefix("/openai/deployments/") {
+        if let Some((id, op)) = rest.split_once('/') {
+            if !id.is_empty() {
+                return NormalizedPath {
+                    path: Cow::Owned(format!("/v1/{op}")),
+                    deployment: Some(super::exchange::percent_decode(id)),
+                };
+            }
+        }
+    }
+    let stripped = match path.strip_prefix("/openai") {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    };
+    if stripped.starts_with("/v1/") || stripped.starts_with("/v2/") {
+        return NormalizedPath {
+            path: Cow::Borrowed(stripped),
+            deployment: None,
+        };
+    }
+    for suffix in COMPAT_SUFFIXES {
+        if stripped.ends_with(suffix) {
+            return NormalizedPath {
+                path: Cow::Owned(format!("/v1{suffix}")),
+                deployment: None,
+            };
+        }
+    }
+    NormalizedPath {
+        path: Cow::Borrowed(stripped),
+        deployment: None,
+    }
+}
+
+/// What a provider handler gets besides the body.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouteInfo {
+    /// Azure deployment id.
+    pub(crate) deployment: Option<String>,
+}
+
+pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .cloned()
+        .unwrap_or_else(new_request_id);
+    let mut resp = route(state, req).await;
+    let h = resp.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("X-Total-Count, X-Request-Id"),
+    );
+    h.insert("x-request-id", request_id);
+    resp
+}
+
+fn new_request_id() -> HeaderValue {
+    let n: u128 = rand::random();
+    HeaderValue::from_str(&format!("req_{n:032x}")).unwrap_or(HeaderValue::from_static("req"))
+}
+
+async fn route(state: Arc<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let raw_path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+
+    if method == Method::OPTIONS {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    if path == "/__aimock" || path.starts_with("/__aimock/") {
+        return control::handle(&state, &method, &path, query.as_deref(), parts.headers, body).await;
+    }
+    match (&method, path.as_str()) {
+        (&Method::GET, "/health") => {
+            return json_response(StatusCode::OK, &json!({ "status": "ok" }));
+        }
+        (&Method::GET, "/ready") => {
+            return json_response(StatusCode::OK, &json!({ "status": "ready" }));
+        }
+        (&Method::GET, "/v1/_requests") | (&Method::DELETE, "/v1/_requests") => {
+            return control::legacy_requests(&state, &method, query.as_deref());
+        }
+        _ => {}
+    }
+
+    let norm = normalize_path(&path);
+    let info = RouteInfo {
+        deployment: norm.deployment.clone(),
+    };
+    let ctx = RequestCtx::new(&state, method.as_str(), &raw_path, query.as_deref(), parts.headers);
+    match (&method, norm.path.as_ref()) {
+        (&Method::GET, "/v1/models") => providers::openai::models(&state),
+        (&Method::POST, "/v1/chat/completions") => {
+            with_body(state, ctx, body, info, providers::openai::chat::handle, providers::openai::error_response).await
+        }
+        (&Method::POST, "/v1/responses") => {
+            with_body(state, ctx, body, info, providers::openai::responses::handle, providers::openai::error_response).await
+        }
+        (&Method::POST, "/v1/embeddings") => {
+            with_body(state, ctx, body, info, providers::openai::embeddings::handle, providers::openai::error_response).await
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": { "message": format!("Not found: {method} {path}"), "type": "not_found" } }),
+        ),
+    }
+}
+
+type Handler = fn(Arc<AppState>, RequestCtx, Bytes, RouteInfo) -> Response;
+
+/// Read the body (bounded) and call the provider's handler; a body that is too large or cannot be
+/// read is answered in the provider's envelope.
+async fn with_body(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Body,
+    info: RouteInfo,
+    handler: Handler,
+    render: fn(&ApiError) -> Response,
+) -> Response {
+    match read_body(&state, &ctx, body).await {
+        Ok(bytes) => handler(state, ctx, bytes, info),
+        Err(err) => {
+            let ex = super::Exchange::new(state, ctx);
+            ex.fail(err, render)
+        }
+    }
+}
+
+/// The body, at most `max_body_bytes` long.
+pub(crate) async fn read_body(
+    state: &AppState,
+    ctx: &RequestCtx,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.max_body_bytes;
+    let declared = ctx
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            format!("Request body is larger than the {limit}-byte limit"),
+        )
+        .with_code("request_too_large")
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            let is_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            if is_limit {
+                Err(too_large())
+            } else {
+                Err(ApiError::invalid(format!("Could not read the request body: {e}")))
+            }
+        }
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compat_paths_normalize_to_v1() {
+        assert_eq!(normalize_path("/v1/chat/completions").path, "/v1/chat/completions");
+        assert_eq!(normalize_path("/openai/v1/chat/completions").path, "/v1/chat/completions");
+        assert_eq!(normalize_path("/v4/chat/completions").path, "/v1/chat/completions");
+        assert_eq!(normalize_path("/api/v1/chat/completions").path, "/v1/chat/completions");
+        assert_eq!(normalize_path("/some/prefix/embeddings").path, "/v1/embeddings");
+        assert_eq!(normalize_path("/health").path, "/health");
+    }
+
+    #[test]
+    fn azure_deployment_paths_carry_the_deployment() {
+        let n = normalize_path("/openai/deployments/my-dep/chat/completions");
+        assert_eq!(n.path, "/v1/chat/completions");
+        assert_eq!(n.deployment.as_deref(), Some("my-dep"));
+    }
+}

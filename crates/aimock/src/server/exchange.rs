@@ -1,0 +1,337 @@
+//! One request's trip through the shared pipeline: its per-request settings, matching, the journal
+//! entry, and errors in a provider-neutral form that each provider renders in its own envelope.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use super::AppState;
+use crate::conversation::ChatRequest;
+use crate::fixture::{ErrorReply, Fixture, MatchContext, MatchOutcome, DEFAULT_TEST_ID};
+use crate::journal::{EntryHandle, JournalBody, JournalEntry};
+
+/// Per-request settings taken from headers and the query.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestCtx {
+    pub(crate) test_id: String,
+    pub(crate) context: Option<String>,
+    pub(crate) strict: bool,
+    pub(crate) strict_override: Option<bool>,
+    pub(crate) method: String,
+    /// Path and query as received.
+    pub(crate) raw_path: String,
+    pub(crate) headers: HeaderMap,
+}
+
+impl RequestCtx {
+    pub(crate) fn new(
+        state: &AppState,
+        method: &str,
+        raw_path: &str,
+        query: Option<&str>,
+        headers: HeaderMap,
+    ) -> RequestCtx {
+        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+        let test_id = header("x-test-id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .or_else(|| query_param(query, "testId"))
+            .unwrap_or_else(|| DEFAULT_TEST_ID.to_owned());
+        let context = header("x-aimock-context").map(str::to_owned);
+        let strict_header = header("x-aimock-strict").and_then(|v| {
+            if v.eq_ignore_ascii_case("true") || v == "1" {
+                Some(true)
+            } else if v.eq_ignore_ascii_case("false") || v == "0" {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let strict = strict_header.unwrap_or(state.config.strict);
+        RequestCtx {
+            test_id,
+            context,
+            strict,
+            strict_override: strict_header.filter(|s| *s != state.config.strict),
+            method: method.to_owned(),
+            raw_path: raw_path.to_owned(),
+            headers,
+        }
+    }
+
+    pub(crate) fn match_context(&self, state: &AppState) -> MatchContext<'_> {
+        MatchContext {
+            test_id: &self.test_id,
+            context: self.context.as_deref(),
+            strict_turn_index: state.config.strict_turn_index,
+        }
+    }
+}
+
+/// One query parameter, percent-decoded.
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    let q = query?;
+    for pair in q.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == name {
+            return Some(percent_decode(v));
+        }
+    }
+    None
+}
+
+/// Percent-decoding (with `+` as space), lossless for valid UTF-8.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An error a client sees, before a provider puts it in its envelope.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+    /// OpenAI-style type (`invalid_request_error`, `server_error`, ...).
+    pub(crate) kind: String,
+    pub(crate) code: Option<Value>,
+    pub(crate) param: Option<Value>,
+    /// Seconds, for 429.
+    pub(crate) retry_after: Option<f64>,
+    #[expect(dead_code, reason = "read by the OpenRouter error envelope, which comes with the other providers")]
+    pub(crate) metadata: Option<Value>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            kind: kind.to_owned(),
+            code: None,
+            param: None,
+            retry_after: None,
+            metadata: None,
+        }
+    }
+
+    pub(crate) fn with_code(mut self, code: &str) -> ApiError {
+        self.code = Some(Value::String(code.to_owned()));
+        self
+    }
+
+    /// 400 for a body that is not JSON.
+    pub(crate) fn malformed_json(e: &serde_json::Error) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("Malformed JSON: {e}"),
+        )
+        .with_code("invalid_json")
+    }
+
+    /// 400 for a body that is JSON but not what the API takes.
+    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    /// From an error fixture or a queued one-shot error.
+    pub(crate) fn from_reply(e: &ErrorReply) -> ApiError {
+        ApiError {
+            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message: e.message.clone(),
+            kind: e.kind.clone().unwrap_or_else(|| "server_error".to_owned()),
+            code: e.code.clone(),
+            param: e.param.clone(),
+            retry_after: if e.status == 429 {
+                Some(e.retry_after.unwrap_or(1.0))
+            } else {
+                None
+            },
+            metadata: e.metadata.clone(),
+        }
+    }
+}
+
+/// Headers every 429 carries, so SDKs raise their own rate-limit error and back off.
+pub(crate) fn add_rate_limit_headers(headers: &mut HeaderMap, retry_after: f64) {
+    let ra = if retry_after.fract() == 0.0 {
+        format!("{}", retry_after as u64)
+    } else {
+        format!("{retry_after}")
+    };
+    if let Ok(v) = ra.parse() {
+        headers.insert("retry-after", v);
+    }
+    if let Ok(v) = format!("{}", (retry_after * 1000.0).round() as u64).parse() {
+        headers.insert("retry-after-ms", v);
+    }
+    for (k, v) in [
+        ("x-ratelimit-limit-requests", "60"),
+        ("x-ratelimit-limit-tokens", "150000"),
+        ("x-ratelimit-remaining-requests", "0"),
+        ("x-ratelimit-remaining-tokens", "0"),
+        ("x-ratelimit-reset-requests", "1s"),
+        ("x-ratelimit-reset-tokens", "6m0s"),
+    ] {
+        headers.insert(k, http::HeaderValue::from_static(v));
+    }
+}
+
+/// A request being answered: its context and journal entry.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub(crate) state: Arc<AppState>,
+    pub(crate) ctx: RequestCtx,
+    entry: JournalEntry,
+}
+
+/// What answers a request.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// A fixture.
+    Fixture(Arc<Fixture>),
+    /// An error (from a fixture, a one-shot, a miss or strict mode).
+    Error(ApiError),
+}
+
+impl Exchange {
+    pub(crate) fn new(state: Arc<AppState>, ctx: RequestCtx) -> Exchange {
+        let entry = JournalEntry::new(&ctx.method, &ctx.raw_path, ctx.headers.clone(), JournalBody::None);
+        let mut ex = Exchange { state, ctx, entry };
+        ex.entry.response.strict_override = ex.ctx.strict_override;
+        ex
+    }
+
+    /// Keep the parsed request in the journal.
+    pub(crate) fn set_body(&mut self, body: JournalBody) {
+        self.entry.body = body;
+    }
+
+    /// Name the non-LLM service in the journal.
+    #[expect(dead_code, reason = "used by the MCP, A2A and vector surfaces")]
+    pub(crate) fn set_service(&mut self, service: &'static str) {
+        self.entry.service = Some(service);
+    }
+
+    /// Match the request against the fixtures.
+    pub(crate) fn resolve(&mut self, req: &ChatRequest) -> Answer {
+        let state = self.state.clone();
+        let mcx = self.ctx.match_context(&state);
+        match state.fixtures.resolve(req, &mcx) {
+            MatchOutcome::Matched { slot, .. } => {
+                self.entry.response.fixture = Some(slot.fixture.clone());
+                self.entry.response.source = Some("fixture");
+                match &slot.fixture.reply {
+                    crate::fixture::Reply::Error(e) => Answer::Error(ApiError::from_reply(e)),
+                    _ => Answer::Fixture(slot.fixture),
+                }
+            }
+            MatchOutcome::OneShot(e) => {
+                self.entry.response.source = Some("fixture");
+                Answer::Error(ApiError::from_reply(&e))
+            }
+            MatchOutcome::Miss {
+                skipped_by_position,
+            } => {
+                let closest = state.fixtures.explain_miss(req, &mcx);
+                self.entry.response.miss_reason = closest.clone();
+                let err = if self.ctx.strict {
+                    let msg = if skipped_by_position > 0 {
+                        format!(
+                            "Strict mode: {skipped_by_position} candidate fixture(s) skipped by sequence/turn state"
+                        )
+                    } else {
+                        "Strict mode: no fixture matched".to_owned()
+                    };
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "invalid_request_error",
+                        append(msg, closest.as_deref()),
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "invalid_request_error",
+                        append("No fixture matched".to_owned(), closest.as_deref()),
+                    )
+                };
+                Answer::Error(err.with_code("no_fixture_match"))
+            }
+        }
+    }
+
+    /// Record the entry with its final status.
+    pub(crate) fn finish(mut self, status: StatusCode) -> EntryHandle {
+        self.entry.response.status = status.as_u16();
+        self.state.journal.record(self.entry)
+    }
+
+    /// Record the entry for a stream that is starting; the handle is updated when it ends.
+    pub(crate) fn start_stream(mut self) -> EntryHandle {
+        self.entry.response.status = 200;
+        self.entry.response.delivered = None;
+        self.state.journal.record(self.entry)
+    }
+
+    /// Record an error and render it with the provider's envelope.
+    pub(crate) fn fail(self, err: ApiError, render: fn(&ApiError) -> Response) -> Response {
+        let status = err.status;
+        self.finish(status);
+        render(&err)
+    }
+}
+
+fn append(msg: String, closest: Option<&str>) -> String {
+    match closest {
+        Some(c) => format!("{msg}; {c}"),
+        None => msg,
+    }
+}
+
+/// Hook a stream's end into its journal entry.
+pub(crate) fn on_stream_end(handle: EntryHandle) -> Box<dyn FnOnce(crate::stream::StreamEnd) + Send> {
+    Box::new(move |end| {
+        handle.update(|e| match end {
+            crate::stream::StreamEnd::Complete => e.response.delivered = Some(true),
+            crate::stream::StreamEnd::Interrupted(reason) => {
+                e.response.delivered = Some(false);
+                e.response.interrupted = true;
+                e.response.interrupt_reason = Some(reason.to_owned());
+            }
+            crate::stream::StreamEnd::ClientGone => {
+                e.response.delivered = Some(false);
+                e.response.interrupted = true;
+                e.response.interrupt_reason = Some("clientDisconnected".to_owned());
+            }
+        })
+    })
+}

@@ -1,0 +1,100 @@
+//! The HTTP server: configuration, shared state, the route table and the control API.
+//!
+//! [`serve`] takes a bound listener and a shutdown future, so the binary passes Ctrl-C and a test
+//! passes a port-0 listener. [`router`] builds the axum router alone, for tests without a socket.
+
+mod control;
+mod dispatch;
+pub(crate) mod exchange;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::fixture::FixtureStore;
+use crate::journal::Journal;
+
+pub use dispatch::normalize_path;
+pub(crate) use dispatch::{json_response, RouteInfo};
+pub(crate) use exchange::{add_rate_limit_headers, ApiError, Exchange, RequestCtx};
+
+/// Server settings (flags and `aimock.json` end up here).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Answer a miss with 503 instead of 404.
+    pub strict: bool,
+    /// Default delay before each streamed event (ms).
+    pub latency: f64,
+    /// Default characters per streamed text chunk.
+    pub chunk_size: usize,
+    /// Divides every streaming delay.
+    pub replay_speed: f64,
+    /// Journal capacity (0: unbounded).
+    pub journal_max: usize,
+    /// Test ids whose match counts are kept (0: unbounded).
+    pub fixture_counts_max: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `turnIndex` as a hard gate (`AIMOCK_STRICT_TURN_INDEX`).
+    pub strict_turn_index: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            strict: false,
+            latency: 0.0,
+            chunk_size: 20,
+            replay_speed: 1.0,
+            journal_max: 1000,
+            fixture_counts_max: 500,
+            max_body_bytes: 10 * 1024 * 1024,
+            strict_turn_index: std::env::var("AIMOCK_STRICT_TURN_INDEX")
+                .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// Everything a request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// Settings.
+    pub config: ServerConfig,
+    /// The fixtures.
+    pub fixtures: FixtureStore,
+    /// The journal.
+    pub journal: Journal,
+}
+
+impl AppState {
+    /// State for a configuration, with no fixtures.
+    pub fn new(config: ServerConfig) -> Arc<AppState> {
+        Arc::new(AppState {
+            fixtures: FixtureStore::new(config.fixture_counts_max),
+            journal: Journal::new(config.journal_max),
+            config,
+        })
+    }
+}
+
+/// The router for a state.
+pub fn router(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new()
+        .fallback(dispatch::dispatch)
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish the requests under way.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
