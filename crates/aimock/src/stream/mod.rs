@@ -202,10 +202,21 @@ pub fn paced_body(plan: StreamPlan) -> Body {
         loop {
             if st.truncate_after.is_some_and(|n| st.index >= n) {
                 if buf.is_empty() {
+                    // Let hyper flush what was written before the cut, so the client sees the
+                    // first events and then a dead connection.
+                    tokio::task::yield_now().await;
                     st.finish(StreamEnd::Interrupted("truncateAfterChunks"));
                     return Some((Err(cut("truncateAfterChunks")), st));
                 }
                 // Send what is due first; the cut comes on the next poll.
+                return Some((Ok(buf.freeze()), st));
+            }
+            if st.events.as_slice().is_empty() {
+                // The trailer is due with the last event.
+                for t in std::mem::take(&mut st.trailer) {
+                    buf.extend_from_slice(&t);
+                }
+                st.finish(StreamEnd::Complete);
                 return Some((Ok(buf.freeze()), st));
             }
             let delay = st.pacing.delay_ms(st.index);
@@ -214,11 +225,7 @@ pub fn paced_body(plan: StreamPlan) -> Body {
                 return Some((Ok(buf.freeze()), st));
             }
             let Some(event) = st.events.next() else {
-                for t in std::mem::take(&mut st.trailer) {
-                    buf.extend_from_slice(&t);
-                }
-                st.finish(StreamEnd::Complete);
-                return Some((Ok(buf.freeze()), st));
+                continue;
             };
             if delay > 0.0 {
                 let due = tokio::time::Instant::now() + Duration::from_secs_f64(delay / 1000.0);

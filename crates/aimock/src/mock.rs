@@ -1,0 +1,357 @@
+//! The Rust API for tests, in the spirit of wiremock: start a server on a free port, give it
+//! fixtures (built in code with the same types a fixture file deserialises into, or loaded from
+//! files), point a client at [`MockServer::uri`], then read the journal.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use aimock::{MatchSpec, MockServer, ResponseSpec};
+//!
+//! let server = MockServer::start().await;
+//! server
+//!     .mock(MatchSpec::user_message("hello"), ResponseSpec::text("Hi there!"))
+//!     .expect("a valid fixture");
+//! let base_url = format!("{}/v1", server.uri()); // give this to your OpenAI client
+//! # let _ = base_url;
+//! assert_eq!(server.journal().len(), 0);
+//! # }
+//! ```
+//!
+//! Every server is its own world: fixtures, match counts and journal belong to the instance.
+//! Dropping the server stops it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::fixture::{
+    load_paths, ErrorSpec, Fixture, FixtureEntry, MatchSpec, Problem, ResponseSpec, Severity,
+    TextPattern, ToolCallSpec,
+};
+use crate::journal::JournalEntry;
+use crate::server::{serve, AppState, ServerConfig};
+
+/// A running mock server.
+#[derive(Debug)]
+pub struct MockServer {
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Settings for [`MockServer::builder`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct MockServerBuilder {
+    config: ServerConfig,
+    entries: Vec<FixtureEntry>,
+}
+
+impl MockServerBuilder {
+    /// Answer a miss with 503 instead of 404.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.config.strict = strict;
+        self
+    }
+
+    /// Characters per streamed text chunk.
+    pub fn chunk_size(mut self, n: usize) -> Self {
+        self.config.chunk_size = n.max(1);
+        self
+    }
+
+    /// Delay before each streamed event, in milliseconds.
+    pub fn latency_ms(mut self, ms: f64) -> Self {
+        self.config.latency = ms.max(0.0);
+        self
+    }
+
+    /// Journal capacity (0: unbounded).
+    pub fn journal_max(mut self, n: usize) -> Self {
+        self.config.journal_max = n;
+        self
+    }
+
+    /// Any server setting.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// A fixture to load at start.
+    pub fn fixture(mut self, entry: FixtureEntry) -> Self {
+        self.entries.push(entry);
+        self
+    }
+
+    /// Start on 127.0.0.1 with a free port.
+    ///
+    /// # Panics
+    /// When no port can be bound or a fixture given to the builder is invalid: both are mistakes
+    /// in the test, best reported at once.
+    pub async fn start(self) -> MockServer {
+        let state = AppState::new(self.config);
+        let server = MockServer::start_with_state(state).await;
+        for e in self.entries {
+            if let Err(problems) = server.add(e) {
+                panic!("invalid fixture given to MockServer::builder: {}", describe(&problems));
+            }
+        }
+        server
+    }
+}
+
+fn describe(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl MockServer {
+    /// Start a server with default settings on 127.0.0.1 and a free port.
+    pub async fn start() -> MockServer {
+        MockServer::builder().start().await
+    }
+
+    /// Start with settings.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    async fn start_with_state(state: Arc<AppState>) -> MockServer {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("no local address: {e}"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let st = state.clone();
+        tokio::spawn(async move {
+            let _ = serve(listener, st, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        MockServer {
+            state,
+            addr,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (add `/v1` for OpenAI clients).
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's state (fixtures, journal, settings).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Add one fixture after the others. Errors list every problem found.
+    pub fn add(&self, entry: FixtureEntry) -> Result<(), Vec<Problem>> {
+        let (fixture, _warnings) = Fixture::compile(entry, None)?;
+        self.state.fixtures.append([Arc::new(fixture)]);
+        Ok(())
+    }
+
+    /// Add a fixture matching `matcher` and answering `response`.
+    pub fn mock(&self, matcher: MatchSpec, response: ResponseSpec) -> Result<(), Vec<Problem>> {
+        self.add(FixtureEntry::new(matcher, response))
+    }
+
+    /// Load fixture files or directories (JSON or YAML); returns how many fixtures were added.
+    /// Nothing is added when any fixture has an error.
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<usize, Vec<Problem>> {
+        let report = load_paths(&[path.as_ref()]);
+        if report.has_errors() {
+            return Err(report
+                .problems
+                .into_iter()
+                .filter(|p| p.severity == Severity::Error)
+                .collect());
+        }
+        let n = report.fixtures.len();
+        self.state.fixtures.append(report.fixtures);
+        Ok(n)
+    }
+
+    /// Every request answered so far, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state.journal.all()
+    }
+
+    /// The newest request.
+    pub fn last_request(&self) -> Option<JournalEntry> {
+        self.state.journal.last()
+    }
+
+    /// Forget every fixture, request, match count and queued error.
+    pub fn reset(&self) {
+        self.state.fixtures.clear();
+        self.state.fixtures.reset_counts(None);
+        self.state.fixtures.clear_errors();
+        self.state.journal.clear();
+    }
+
+    /// Forget the journal only.
+    pub fn reset_journal(&self) {
+        self.state.journal.clear();
+    }
+
+    /// Restart every sequence (`sequenceIndex`) for every test id.
+    pub fn reset_sequences(&self) {
+        self.state.fixtures.reset_counts(None);
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl FixtureEntry {
+    /// A fixture from a match and a response.
+    pub fn new(matcher: MatchSpec, response: ResponseSpec) -> FixtureEntry {
+        FixtureEntry {
+            matcher,
+            response,
+            ..Default::default()
+        }
+    }
+
+    /// Characters per streamed chunk.
+    #[must_use]
+    pub fn chunk_size(mut self, n: u64) -> Self {
+        self.chunk_size = Some(n);
+        self
+    }
+
+    /// Delay before each streamed event (ms).
+    #[must_use]
+    pub fn latency(mut self, ms: f64) -> Self {
+        self.latency = Some(ms);
+        self
+    }
+}
+
+impl MatchSpec {
+    /// Matches requests whose last user message contains `text`.
+    pub fn user_message(text: impl Into<String>) -> MatchSpec {
+        MatchSpec {
+            user_message: Some(TextPattern::Text(text.into())),
+            ..Default::default()
+        }
+    }
+
+    /// Matches requests whose last user message matches a regular expression.
+    pub fn user_message_regex(regex: impl Into<String>) -> MatchSpec {
+        MatchSpec {
+            user_message: Some(TextPattern::Regex {
+                regex: regex.into(),
+                flags: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Matches embedding requests whose input contains `text`.
+    pub fn input_text(text: impl Into<String>) -> MatchSpec {
+        MatchSpec {
+            input_text: Some(TextPattern::Text(text.into())),
+            ..Default::default()
+        }
+    }
+
+    /// Matches requests whose last message is the result of this tool call.
+    pub fn tool_call_id(id: impl Into<String>) -> MatchSpec {
+        MatchSpec {
+            tool_call_id: Some(id.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Also require the model (exact, or this prefix followed by `-<digit>`).
+    #[must_use]
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(TextPattern::Text(model.into()));
+        self
+    }
+
+    /// Also require the n-th occurrence (per test id).
+    #[must_use]
+    pub fn sequence_index(mut self, n: u32) -> Self {
+        self.sequence_index = Some(n);
+        self
+    }
+
+    /// Also require a declared tool with this name.
+    #[must_use]
+    pub fn tool_name(mut self, name: impl Into<String>) -> Self {
+        self.tool_name = Some(name.into());
+        self
+    }
+}
+
+impl ResponseSpec {
+    /// A text reply.
+    pub fn text(content: impl Into<String>) -> ResponseSpec {
+        ResponseSpec {
+            content: Some(serde_json::Value::String(content.into())),
+            ..Default::default()
+        }
+    }
+
+    /// A reply calling one tool with these arguments (a JSON value).
+    pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> ResponseSpec {
+        ResponseSpec {
+            tool_calls: Some(vec![ToolCallSpec {
+                name: name.into(),
+                arguments,
+                id: None,
+                extra: Default::default(),
+            }]),
+            ..Default::default()
+        }
+    }
+
+    /// An error reply with this HTTP status.
+    pub fn error(status: u16, message: impl Into<String>) -> ResponseSpec {
+        ResponseSpec {
+            error: Some(ErrorSpec {
+                message: message.into(),
+                ..Default::default()
+            }),
+            status: Some(status),
+            ..Default::default()
+        }
+    }
+
+    /// An embedding vector.
+    pub fn embedding(vector: Vec<f64>) -> ResponseSpec {
+        ResponseSpec {
+            embedding: Some(vector),
+            ..Default::default()
+        }
+    }
+
+    /// Add reasoning, streamed before the content by models that reason.
+    #[must_use]
+    pub fn with_reasoning(mut self, reasoning: impl Into<String>) -> Self {
+        self.reasoning = Some(reasoning.into());
+        self
+    }
+}
