@@ -1,1 +1,246 @@
-fn main() {}
+//! The `aimock` binary: flags and `aimock.json` in, a running mock server out.
+//!
+//! - [`flags`]: the command line (clap), compatible with aimock's.
+//! - [`settings`]: flags merged over the config file.
+//! - [`report`]: fixture problems in the log, and `aimock validate`.
+//! - [`watch`]: `--watch`, reloading fixtures when files change.
+//!
+//! The library does the serving; this crate must stay thin: parse, load, log, bind, wait for a
+//! signal.
+
+mod flags;
+mod report;
+mod settings;
+mod watch;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use aimock::fixture::load_paths;
+use aimock::server::{serve, AppState};
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::flags::{Cli, Command, LogLevel};
+use crate::report::{join_paths, log_problems};
+use crate::settings::{Note, Settings};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not failures; every usage error exits 1, as aimock's does.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if let Some(Command::Validate(args)) = &cli.command {
+        return report::validate(args);
+    }
+    let settings = match Settings::resolve(&cli.serve) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log_level = settings.log_level;
+    init_logging(log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(settings, &cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            // Logging may be silent; a fatal error is still shown.
+            if log_level == LogLevel::Silent {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: LogLevel) {
+    let own = match level {
+        LogLevel::Silent => "off",
+        LogLevel::Error => "error",
+        LogLevel::Warn => "warn",
+        LogLevel::Info => "info",
+        LogLevel::Debug => "debug",
+    };
+    // Dependencies (hyper, notify) only speak up when something is wrong.
+    let others = if level >= LogLevel::Warn { "warn" } else { own };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .with_env_filter(EnvFilter::new(format!("{others},aimock={own}")))
+        .init();
+}
+
+async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let args = &cli.serve;
+    let Settings {
+        host,
+        port,
+        server,
+        fixture_paths,
+        missing_paths,
+        notes,
+        log_level: _,
+    } = settings;
+    for note in &notes {
+        match note {
+            Note::Warn(m) => tracing::warn!("{m}"),
+            Note::Error(m) => tracing::error!("{m}"),
+        }
+    }
+
+    let paths = fixture_paths.clone();
+    let report = tokio::task::spawn_blocking(move || load_paths(&paths))
+        .await
+        .context("loading fixtures")?;
+    log_problems(&report.problems);
+    let errors = report.errors().count() + missing_paths;
+    let loaded = report.fixtures.len();
+    if args.validate_on_load && errors > 0 {
+        anyhow::bail!("--validate-on-load: {errors} fixture error(s); not starting");
+    }
+    if loaded == 0 {
+        if args.validate_on_load || args.strict {
+            let flag = if args.strict {
+                "--strict"
+            } else {
+                "--validate-on-load"
+            };
+            anyhow::bail!("{flag}: no fixtures loaded; not starting");
+        }
+        tracing::warn!("No fixtures loaded. The server will return 404 for all requests.");
+    } else {
+        tracing::info!(
+            "Loaded {loaded} fixture(s) from {}",
+            join_paths(&fixture_paths)
+        );
+    }
+
+    let state = AppState::new(server);
+    state.fixtures.append(report.fixtures);
+
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port}"))?;
+    let port = listener
+        .local_addr()
+        .context("reading the bound address")?
+        .port();
+
+    let _watcher = if args.watch {
+        if fixture_paths.is_empty() {
+            tracing::warn!("--watch: no fixture path to watch");
+            None
+        } else {
+            Some(watch::spawn(fixture_paths, state.clone())?)
+        }
+    } else {
+        None
+    };
+
+    // Installed before the listening line, so a signal sent as soon as it is read is handled.
+    let mut signals = signals::Signals::install()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "aimock server listening on http://{host}:{port}")?;
+        out.flush()?;
+    }
+
+    let mut server = tokio::spawn(serve(listener, state, async {
+        let _ = stop_rx.await;
+    }));
+    tokio::select! {
+        res = &mut server => return finished(res),
+        name = signals.next() => tracing::info!("{name} received; finishing requests under way"),
+    }
+    let _ = stop_tx.send(());
+    tokio::select! {
+        res = &mut server => finished(res),
+        name = signals.next() => {
+            tracing::warn!("{name} received again; exiting without waiting");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn finished(res: Result<std::io::Result<()>, tokio::task::JoinError>) -> anyhow::Result<ExitCode> {
+    res.context("server task")?.context("server")?;
+    tracing::info!("Server stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(unix)]
+mod signals {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+
+    /// SIGINT and SIGTERM.
+    #[derive(Debug)]
+    pub(crate) struct Signals {
+        int: Signal,
+        term: Signal,
+    }
+
+    impl Signals {
+        pub(crate) fn install() -> std::io::Result<Signals> {
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+
+        /// Wait for the next signal; its name.
+        pub(crate) async fn next(&mut self) -> &'static str {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    /// Ctrl-C.
+    #[derive(Debug)]
+    pub(crate) struct Signals;
+
+    impl Signals {
+        pub(crate) fn install() -> std::io::Result<Signals> {
+            Ok(Signals)
+        }
+
+        /// Wait for the next Ctrl-C.
+        pub(crate) async fn next(&mut self) -> &'static str {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}

@@ -1,16 +1,23 @@
 //! aimock: one fast mock server for everything an AI application talks to.
 //!
 //! # Layout
+//! - [`config`]: the `aimock.json` configuration file: schema and loader.
 //! - [`conversation`]: the provider-neutral request every provider parses into.
 //! - [`fixture`]: the fixture file format, validation, loading and matching.
 //! - [`providers`]: one module per provider API (parse, render, stream, errors).
 //! - [`stream`]: SSE framing and pacing (streaming physics, interruptions).
 //! - [`journal`]: every request answered, bounded, credentials redacted.
 //! - [`server`]: configuration, route table, control API, `serve`.
+//! - [`mock`]: [`MockServer`], the API for Rust tests.
 
+pub mod config;
 pub mod conversation;
 pub mod fixture;
 pub mod journal;
+pub mod mock;
 pub mod providers;
 pub mod server;
 pub mod stream;
+
+pub use fixture::{FixtureEntry, MatchSpec, ResponseSpec};
+pub use mock::{MockServer, MockServerBuilder};

@@ -122,22 +122,22 @@ fn journal(state: &AppState, query: Option<&str>) -> Response {
             }
         }
     }
-    let num = |name: &str| -> Result<Option<usize>, Response> {
+    let num = |name: &str| -> Result<Option<usize>, String> {
         match query_param(query, name) {
             None => Ok(None),
             Some(v) => v
                 .parse::<usize>()
                 .map(Some)
-                .map_err(|_| bad_request(format!("`{name}` must be a non-negative integer, got {v:?}"))),
+                .map_err(|_| format!("`{name}` must be a non-negative integer, got {v:?}")),
         }
     };
     let limit = match num("limit") {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(m) => return bad_request(m),
     };
     let offset = match num("offset") {
         Ok(v) => v.unwrap_or(0),
-        Err(r) => return r,
+        Err(m) => return bad_request(m),
     };
     let status = match query_param(query, "status") {
         None => None,

@@ -115,9 +115,27 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// An error a client sees, before a provider puts it in its envelope.
+/// An error a client sees, before a provider puts it in its envelope. Boxed: errors are the cold
+/// path, and a small `Result` keeps the hot one lean.
 #[derive(Debug, Clone)]
-pub(crate) struct ApiError {
+pub(crate) struct ApiError(Box<ApiErrorData>);
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorData;
+    fn deref(&self) -> &ApiErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorData {
+        &mut self.0
+    }
+}
+
+/// The fields of an [`ApiError`].
+#[derive(Debug, Clone)]
+pub(crate) struct ApiErrorData {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
     /// OpenAI-style type (`invalid_request_error`, `server_error`, ...).
@@ -132,7 +150,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ApiErrorData {
             status,
             message: message.into(),
             kind: kind.to_owned(),
@@ -140,7 +158,7 @@ impl ApiError {
             param: None,
             retry_after: None,
             metadata: None,
-        }
+        }))
     }
 
     pub(crate) fn with_code(mut self, code: &str) -> ApiError {
@@ -165,7 +183,7 @@ impl ApiError {
 
     /// From an error fixture or a queued one-shot error.
     pub(crate) fn from_reply(e: &ErrorReply) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ApiErrorData {
             status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message: e.message.clone(),
             kind: e.kind.clone().unwrap_or_else(|| "server_error".to_owned()),
@@ -177,7 +195,7 @@ impl ApiError {
                 None
             },
             metadata: e.metadata.clone(),
-        }
+        }))
     }
 }
 

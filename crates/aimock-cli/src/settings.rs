@@ -1,0 +1,164 @@
+//! Flags and `aimock.json` merged into the settings the server starts with.
+//!
+//! Precedence: a flag given on the command line, then the config file, then the default. Nothing
+//! here logs: logging starts only once the log level is known, so every remark is returned as a
+//! [`Note`] for the caller to log.
+
+use std::path::{Path, PathBuf};
+
+use aimock::config::{Config, LoadedConfig, ResolvedPath};
+use aimock::server::ServerConfig;
+use anyhow::bail;
+
+use crate::flags::{LogLevel, ServeArgs};
+
+pub(crate) const DEFAULT_PORT: u16 = 4010;
+pub(crate) const DEFAULT_HOST: &str = "127.0.0.1";
+const DEFAULT_FIXTURES: &str = "./fixtures";
+
+/// Something to log once logging is set up.
+#[derive(Debug)]
+pub(crate) enum Note {
+    Warn(String),
+    Error(String),
+}
+
+/// Everything `aimock` (serving) needs.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) server: ServerConfig,
+    pub(crate) log_level: LogLevel,
+    /// Fixture paths that exist, in order.
+    pub(crate) fixture_paths: Vec<PathBuf>,
+    /// Fixture paths that were asked for but do not exist.
+    pub(crate) missing_paths: usize,
+    pub(crate) notes: Vec<Note>,
+}
+
+impl Settings {
+    /// Merge the flags with the config file they name. Errors are fatal (bad config, remote
+    /// fixtures).
+    pub(crate) fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let loaded = match &args.config {
+            Some(path) => Some(Config::load(path)?),
+            None => None,
+        };
+        let config = loaded.as_ref().map(|l| &l.config);
+        let mut notes = Vec::new();
+
+        let mut server = ServerConfig::default();
+        if let Some(c) = config {
+            c.apply_to(&mut server);
+        }
+        server.strict |= args.strict;
+        if let Some(l) = args.latency {
+            server.latency = l;
+        }
+        if let Some(c) = args.chunk_size {
+            server.chunk_size = c;
+        }
+        if let Some(s) = args.replay_speed {
+            server.replay_speed = s;
+        }
+        server.journal_max = args.journal_max;
+        server.fixture_counts_max = args.fixture_counts_max;
+
+        let config_level = config
+            .and_then(|c| c.llm.as_ref())
+            .and_then(|l| l.log_level.as_deref())
+            .and_then(LogLevel::parse);
+        let log_level = args.log_level.or(config_level).unwrap_or(LogLevel::Info);
+
+        if let Some(loaded) = &loaded {
+            let file = loaded.path.display();
+            for w in &loaded.warnings {
+                notes.push(Note::Warn(format!("{file}: {w}")));
+            }
+            for section in loaded.config.unserved_sections() {
+                notes.push(Note::Warn(format!(
+                    "{file}: config section `{section}` is accepted but not served yet; ignored"
+                )));
+            }
+        }
+        for flag in args.unsupported.given() {
+            notes.push(Note::Warn(format!("{flag} is not supported yet; ignored")));
+        }
+
+        let (fixture_paths, missing_paths) =
+            fixture_paths(&args.fixtures, loaded.as_ref(), &mut notes)?;
+
+        Ok(Settings {
+            host: args
+                .host
+                .clone()
+                .or_else(|| config.and_then(|c| c.host.clone()))
+                .unwrap_or_else(|| DEFAULT_HOST.to_owned()),
+            port: args
+                .port
+                .or_else(|| config.and_then(|c| c.port))
+                .unwrap_or(DEFAULT_PORT),
+            server,
+            log_level,
+            fixture_paths,
+            missing_paths,
+            notes,
+        })
+    }
+}
+
+/// Fail on a remote fixture source: fetching them (aimock's `-f https://...`) is not built yet.
+pub(crate) fn reject_remote(path: &str) -> anyhow::Result<()> {
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        bail!("remote fixtures are not supported yet: {path} (download the file and pass its local path)");
+    }
+    Ok(())
+}
+
+/// `-f` paths when given; else the config's `llm.fixtures`; else `./fixtures` when it exists.
+fn fixture_paths(
+    flags: &[String],
+    config: Option<&LoadedConfig>,
+    notes: &mut Vec<Note>,
+) -> anyhow::Result<(Vec<PathBuf>, usize)> {
+    let mut found = Vec::new();
+    let mut missing = 0;
+    if !flags.is_empty() {
+        for f in flags {
+            reject_remote(f)?;
+            let p = PathBuf::from(f);
+            if p.exists() {
+                found.push(p);
+            } else {
+                missing += 1;
+                notes.push(Note::Error(format!("fixture path not found: {f}")));
+            }
+        }
+    } else if let Some(loaded) = config {
+        if let Some(llm_fixtures) = loaded.config.llm.as_ref().and_then(|l| l.fixtures.as_ref()) {
+            for p in llm_fixtures.as_slice() {
+                reject_remote(p)?;
+            }
+        }
+        for resolved in loaded.fixture_paths() {
+            match resolved {
+                ResolvedPath::Found(p) => found.push(p),
+                ResolvedPath::Missing { written, tried } => {
+                    missing += 1;
+                    let tried: Vec<String> =
+                        tried.iter().map(|t| t.display().to_string()).collect();
+                    notes.push(Note::Error(format!(
+                        "{}: llm.fixtures `{written}` not found (looked for {})",
+                        loaded.path.display(),
+                        tried.join(" and ")
+                    )));
+                }
+            }
+        }
+    } else if Path::new(DEFAULT_FIXTURES).is_dir() {
+        found.push(PathBuf::from(DEFAULT_FIXTURES));
+    }
+    Ok((found, missing))
+}

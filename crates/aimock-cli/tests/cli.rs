@@ -1,0 +1,730 @@
+//! The `aimock` binary, driven as a user drives it: flags, config files, signals, real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aimock");
+/// Generous: two cores shared with cargo building other crates.
+const STARTUP: Duration = Duration::from_secs(30);
+const RELOAD: Duration = Duration::from_secs(15);
+
+/// A running `aimock`, killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(args: &[&str], cwd: &Path) -> Server {
+        Self::try_start(args, cwd).unwrap_or_else(|(why, stderr)| {
+            panic!(
+                "aimock {args:?} (in {}) did not start: {why}\n--- stderr ---\n{stderr}",
+                cwd.display()
+            )
+        })
+    }
+
+    /// The server, or why it did not print its listening line and what it logged.
+    fn try_start(args: &[&str], cwd: &Path) -> Result<Server, (String, String)> {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(cwd)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn aimock");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut s = sink.lock().expect("stderr log lock");
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + STARTUP;
+        let prefix = "aimock server listening on ";
+        let why = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix(prefix) {
+                        return Ok(Server {
+                            child,
+                            url: url.trim().to_owned(),
+                            stderr: log,
+                        });
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    break "no listening line in time".to_owned()
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = wait_with_deadline(&mut child, Duration::from_secs(5));
+                    break format!("stdout closed, exit status {status:?}");
+                }
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        // Let the reader thread drain what is left.
+        std::thread::sleep(Duration::from_millis(50));
+        let stderr = log.lock().expect("stderr log lock").clone();
+        Err((why, stderr))
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr log lock").clone()
+    }
+
+    fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the listening URL ends with a port")
+    }
+
+    /// Wait until the server logged `needle`, or fail with what it did log.
+    fn wait_for_log(&self, needle: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.stderr().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!(
+            "no `{needle}` in the log within {within:?}:\n{}",
+            self.stderr()
+        );
+    }
+
+    fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        wait_with_deadline(&mut self.child, Duration::from_secs(10))
+            .expect("aimock exits after SIGTERM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_with_deadline(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Run `aimock` to completion.
+fn run(args: &[&str], cwd: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run aimock")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// POST a one-message chat completion; the status and JSON body.
+async fn chat(base: &str, message: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&json!({"model": "gpt-4o", "messages": [{"role": "user", "content": message}]}))
+        .send()
+        .await
+        .expect("chat request");
+    let status = resp.status().as_u16();
+    let body = resp.json().await.expect("chat response is JSON");
+    (status, body)
+}
+
+async fn chat_content(base: &str, message: &str) -> Option<String> {
+    let (status, body) = chat(base, message).await;
+    if status != 200 {
+        return None;
+    }
+    body["choices"][0]["message"]["content"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn write(path: &Path, contents: &str) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create fixture dir");
+    }
+    std::fs::write(path, contents).expect("write fixture");
+}
+
+fn fixture_json(user: &str, content: &str) -> String {
+    json!({"fixtures": [{"match": {"userMessage": user}, "response": {"content": content}}]})
+        .to_string()
+}
+
+/// A fixture whose response says `text` where `content` is meant: fixture 1, line 5.
+const TEXT_INSTEAD_OF_CONTENT: &str = r#"{
+  "fixtures": [
+    {"match": {"userMessage": "a"}, "response": {"content": "x"}},
+    {"match": {"userMessage": "b"},
+     "response": {"text": "hello"}}
+  ]
+}
+"#;
+
+/// aimock's own examples: `../shared/reference/aimock-examples` beside the workspace.
+fn examples_root() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the crate sits two levels under the workspace root");
+    let root = workspace.join("../shared/reference/aimock-examples");
+    assert!(
+        root.is_dir(),
+        "aimock's examples are expected at {} (shared/ beside the clone)",
+        root.display()
+    );
+    root
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("read examples dir")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            json_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every example JSON file, relative to the examples root, with its parsed contents.
+fn example_files() -> Vec<(PathBuf, Value)> {
+    let root = examples_root();
+    let mut files = Vec::new();
+    json_files(&root, &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let value: Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).expect("read example"))
+                    .unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()));
+            let rel = p.strip_prefix(&root).expect("under the root").to_path_buf();
+            (rel, value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn serves_chat_replies_from_nested_json_and_yaml_fixtures_on_a_free_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("fixtures/greet.json"),
+        &fixture_json("hello", "Hi from a JSON fixture"),
+    );
+    write(
+        &dir.path().join("fixtures/deeper/still/bye.yaml"),
+        "fixtures:\n  - match:\n      userMessage: goodbye\n    response:\n      content: Bye from a YAML fixture\n",
+    );
+    let server = Server::start(&["-f", "fixtures", "-p", "0"], dir.path());
+    assert_ne!(server.port(), 0);
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+
+    let (status, body) = chat(&server.url, "hello").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        "Hi from a JSON fixture"
+    );
+    assert_eq!(
+        chat_content(&server.url, "goodbye").await.as_deref(),
+        Some("Bye from a YAML fixture")
+    );
+    assert!(
+        server
+            .stderr()
+            .contains("Loaded 2 fixture(s) from fixtures"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[tokio::test]
+async fn the_fixtures_directory_in_the_current_directory_is_the_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("fixtures/greet.json"),
+        &fixture_json("hello", "default dir"),
+    );
+    let server = Server::start(&["-p", "0"], dir.path());
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("default dir")
+    );
+}
+
+#[test]
+fn without_fixtures_the_server_starts_and_warns_that_everything_is_a_404() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&["-p", "0"], dir.path());
+    server.wait_for_log(
+        "No fixtures loaded. The server will return 404 for all requests.",
+        STARTUP,
+    );
+}
+
+#[test]
+fn validate_names_file_fixture_field_and_line_for_text_instead_of_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("bad.json"), TEXT_INSTEAD_OF_CONTENT);
+    let out = run(&["validate", "bad.json"], dir.path());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.lines().any(
+            |l| l.starts_with("bad.json:5:") && l.contains("error: fixtures[1].response.text:")
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("did you mean `content`"), "{stdout}");
+    assert!(stdout.contains("1 fixture(s) loaded"), "{stdout}");
+}
+
+#[test]
+fn validate_json_prints_the_problems_as_an_array() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("bad.json"), TEXT_INSTEAD_OF_CONTENT);
+    let out = run(&["validate", "--json", "bad.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let problems: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let first = &problems[0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["file"], "bad.json");
+    assert_eq!(first["fixture"], 1);
+    assert_eq!(first["field"], "response.text");
+    assert_eq!(first["line"], 5);
+}
+
+#[test]
+fn validate_passes_clean_files_and_fails_a_missing_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("ok/a.json"), &fixture_json("a", "b"));
+    let out = run(&["validate", "ok"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = run(&["validate", "ok", "missing.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("missing.json"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn validate_on_load_refuses_to_start_with_a_broken_fixture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("bad.json"), TEXT_INSTEAD_OF_CONTENT);
+    let out = run(
+        &["--validate-on-load", "-f", "bad.json", "-p", "0"],
+        dir.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains("listening"),
+        "it must not listen"
+    );
+    assert!(stderr.contains("bad.json:5:"), "{stderr}");
+    assert!(stderr.contains("fixtures[1].response.text"), "{stderr}");
+}
+
+#[tokio::test]
+async fn without_validate_on_load_a_broken_fixture_is_skipped_and_the_rest_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("bad.json"), TEXT_INSTEAD_OF_CONTENT);
+    let server = Server::start(&["-f", "bad.json", "-p", "0"], dir.path());
+    assert_eq!(chat_content(&server.url, "a").await.as_deref(), Some("x"));
+    assert!(
+        server.stderr().contains("fixtures[1].response.text"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn strict_refuses_to_start_with_no_fixtures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["--strict", "-p", "0"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no fixtures loaded"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_flag_values_exit_1_with_a_message_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (args, flag) in [
+        (&["-p", "70000"][..], "--port"),
+        (&["-c", "0"][..], "--chunk-size"),
+        (&["--latency", "soon"][..], "--latency"),
+        (&["--replay-speed", "0"][..], "--replay-speed"),
+        (&["--journal-max", "-3"][..], "--journal-max"),
+        (&["--log-level", "loud"][..], "--log-level"),
+        (&["--chaos-drop", "1.5"][..], "--chaos-drop"),
+    ] {
+        let out = run(args, dir.path());
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["-h"], dir.path());
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("--fixtures"));
+    assert!(run(&["--version"], dir.path()).status.success());
+}
+
+#[test]
+fn remote_fixture_urls_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(
+        &["-f", "https://example.com/fixtures.json", "-p", "0"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("remote fixtures are not supported yet"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unsupported_flags_are_accepted_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(
+        &[
+            "-p",
+            "0",
+            "--metrics",
+            "--record",
+            "--provider-openai",
+            "https://api.openai.com",
+            "--chaos-drop",
+            "0.5",
+        ],
+        dir.path(),
+    );
+    server.wait_for_log("--provider-openai is not supported yet", STARTUP);
+    let log = server.stderr();
+    for flag in ["--metrics", "--record", "--chaos-drop"] {
+        assert!(
+            log.contains(&format!("{flag} is not supported yet")),
+            "{flag}: {log}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn config_fixtures_resolve_beside_the_config_and_flags_override_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("conf/greet.json"),
+        &fixture_json("hello", "from beside the config"),
+    );
+    write(
+        &dir.path().join("other.json"),
+        &fixture_json("hello", "from the flag"),
+    );
+    write(
+        &dir.path().join("conf/aimock.json"),
+        r#"{"port": 1, "llm": {"fixtures": "./greet.json", "chunkSize": 4, "colour": "red"}, "mcp": {"tools": []}}"#,
+    );
+    let server = Server::start(&["--config", "conf/aimock.json", "-p", "0"], dir.path());
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("from beside the config")
+    );
+    server.wait_for_log(
+        "config section `mcp` is accepted but not served yet",
+        STARTUP,
+    );
+    let log = server.stderr();
+    assert!(log.contains("llm.colour: unknown key `colour`"), "{log}");
+    assert_eq!(log.matches("config section `mcp`").count(), 1, "{log}");
+    drop(server);
+
+    let server = Server::start(
+        &[
+            "--config",
+            "conf/aimock.json",
+            "-p",
+            "0",
+            "-f",
+            "other.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("from the flag")
+    );
+}
+
+#[tokio::test]
+async fn config_fixtures_fall_back_to_the_current_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("fixtures/greet.json"),
+        &fixture_json("hello", "from the cwd"),
+    );
+    write(
+        &dir.path().join("examples/aimock.json"),
+        r#"{"llm": {"fixtures": "fixtures/greet.json"}}"#,
+    );
+    let server = Server::start(&["--config", "examples/aimock.json", "-p", "0"], dir.path());
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("from the cwd")
+    );
+}
+
+#[test]
+fn a_broken_config_exits_1_naming_the_file_field_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        "{\n  \"llm\": {\"chunkSize\": \"big\"}\n}\n",
+    );
+    let out = run(&["--config", "aimock.json", "-p", "0"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("aimock.json:2:"), "{stderr}");
+    assert!(stderr.contains("llm.chunkSize"), "{stderr}");
+}
+
+#[tokio::test]
+async fn watch_reloads_a_changed_file_and_keeps_the_old_set_on_a_broken_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fixtures/nested/greet.json");
+    write(&file, &fixture_json("hello", "version one"));
+    let server = Server::start(&["-f", "fixtures", "-p", "0", "--watch"], dir.path());
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("version one")
+    );
+
+    write(&file, &fixture_json("hello", "version two"));
+    let deadline = Instant::now() + RELOAD;
+    loop {
+        let got = chat_content(&server.url, "hello").await;
+        if got.as_deref() == Some("version two") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no reload within {RELOAD:?}; last reply {got:?}\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.wait_for_log("Reloaded 1 fixture(s)", RELOAD);
+
+    write(&file, TEXT_INSTEAD_OF_CONTENT);
+    server.wait_for_log("Reload failed", RELOAD);
+    let log = server.stderr();
+    assert!(
+        log.contains("fixtures[1].response.text"),
+        "each problem is logged: {log}"
+    );
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("version two")
+    );
+    // The broken file's good fixture was not installed either.
+    assert_eq!(chat_content(&server.url, "a").await, None);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_finishes_the_stream_under_way_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("f.json"),
+        &fixture_json("hello", "one two three four five six"),
+    );
+    let mut server = Server::start(
+        &["-f", "f.json", "-p", "0", "-c", "2", "-l", "40"],
+        dir.path(),
+    );
+    let mut resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", server.url))
+        .json(&json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .expect("stream request");
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut body = String::new();
+    let first = resp
+        .chunk()
+        .await
+        .expect("first chunk")
+        .expect("a first chunk");
+    body.push_str(&String::from_utf8_lossy(&first));
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    while let Some(chunk) = resp.chunk().await.expect("the stream is not cut") {
+        body.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    let status = wait_with_deadline(&mut server.child, Duration::from_secs(10)).expect("exits");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_on_an_idle_server_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start(&["-p", "0"], dir.path());
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+}
+
+/// Where a config's `llm.fixtures` is, by the documented rule: beside the config, then the cwd.
+fn config_fixture_file(root: &Path, config_rel: &Path, config: &Value) -> Option<PathBuf> {
+    let written = config["llm"]["fixtures"].as_str()?;
+    let beside = root.join(config_rel.parent()?).join(written);
+    let from_cwd = root.join(written);
+    [beside, from_cwd].into_iter().find(|p| p.is_file())
+}
+
+/// The first fixture answering a plain chat message: `(message, content)`.
+fn first_chat_fixture(file: &Path) -> Option<(String, String)> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
+    value["fixtures"].as_array()?.iter().find_map(|f| {
+        let m = f["match"].as_object()?;
+        if m.len() != 1 {
+            return None;
+        }
+        Some((
+            m.get("userMessage")?.as_str()?.to_owned(),
+            f["response"]["content"].as_str()?.to_owned(),
+        ))
+    })
+}
+
+#[tokio::test]
+async fn every_example_config_starts_and_answers_from_its_fixtures() {
+    let root = examples_root();
+    let configs: Vec<_> = example_files()
+        .into_iter()
+        .filter(|(_, v)| v.get("fixtures").is_none())
+        .collect();
+    assert!(
+        configs.len() >= 5,
+        "expected aimock's example configs, found {}",
+        configs.len()
+    );
+    let mut answered = 0;
+    for (rel, config) in &configs {
+        let rel_str = rel.to_str().expect("UTF-8 path");
+        let server = Server::start(&["--config", rel_str, "-p", "0"], &root);
+        let Some(file) = config_fixture_file(&root, rel, config) else {
+            continue;
+        };
+        let (message, content) = first_chat_fixture(&file).unwrap_or_else(|| {
+            panic!(
+                "{}: no plain chat fixture in {}",
+                rel.display(),
+                file.display()
+            )
+        });
+        assert_eq!(
+            chat_content(&server.url, &message).await.as_deref(),
+            Some(content.as_str()),
+            "{}\n{}",
+            rel.display(),
+            server.stderr()
+        );
+        answered += 1;
+    }
+    assert!(answered >= 1, "no example config names fixtures that exist");
+}
+
+#[test]
+fn every_example_fixture_file_validates_without_errors() {
+    let root = examples_root();
+    let files: Vec<String> = example_files()
+        .into_iter()
+        .filter(|(_, v)| v.get("fixtures").is_some())
+        .map(|(rel, _)| rel.to_str().expect("UTF-8 path").to_owned())
+        .collect();
+    assert!(
+        files.len() >= 10,
+        "expected aimock's example fixtures, found {}",
+        files.len()
+    );
+    for file in &files {
+        let out = run(&["validate", file], &root);
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{file}:\n{stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(!stdout.contains(": error: "), "{file}:\n{stdout}");
+    }
+}
