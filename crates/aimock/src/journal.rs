@@ -229,21 +229,21 @@ impl JournalFilter {
         self.method
             .as_ref()
             .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
-            && self.path.as_ref().is_none_or(|p| e.path.contains(p.as_str()))
-            && self.status.is_none_or(|s| e.response.status == s)
             && self
-                .service
+                .path
                 .as_ref()
-                .is_none_or(|s| e.service == Some(s.as_str()) || (s == "llm" && e.service.is_none()))
+                .is_none_or(|p| e.path.contains(p.as_str()))
+            && self.status.is_none_or(|s| e.response.status == s)
+            && self.service.as_ref().is_none_or(|s| {
+                e.service == Some(s.as_str()) || (s == "llm" && e.service.is_none())
+            })
             && self
                 .test_id
                 .as_ref()
                 .is_none_or(|t| e.test_id.as_deref() == Some(t.as_str()))
             && self.request_id.as_ref().is_none_or(|r| {
                 e.id == *r
-                    || e.headers
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
+                    || e.headers.get("x-request-id").and_then(|v| v.to_str().ok())
                         == Some(r.as_str())
             })
     }
@@ -376,7 +376,12 @@ mod tests {
     fn the_journal_is_bounded_oldest_first_out() {
         let j = Journal::new(2);
         for p in ["/a", "/b", "/c"] {
-            j.record(JournalEntry::new("GET", p, HeaderMap::new(), JournalBody::None));
+            j.record(JournalEntry::new(
+                "GET",
+                p,
+                HeaderMap::new(),
+                JournalBody::None,
+            ));
         }
         let paths: Vec<String> = j.all().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["/b", "/c"]);

@@ -95,7 +95,10 @@ impl MockServerBuilder {
         let server = MockServer::start_with_state(state).await;
         for e in self.entries {
             if let Err(problems) = server.add(e) {
-                panic!("invalid fixture given to MockServer::builder: {}", describe(&problems));
+                panic!(
+                    "invalid fixture given to MockServer::builder: {}",
+                    describe(&problems)
+                );
             }
         }
         server

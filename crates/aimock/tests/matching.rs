@@ -53,11 +53,15 @@ fn first_match_wins_in_registration_order() {
 fn user_message_is_a_case_sensitive_substring_of_the_last_user_message() {
     let s = store(&fixtures(&[(r#"{"userMessage": "Weather"}"#, "W")]));
     let cx = MatchContext::default();
-    assert_eq!(answer(&s, &user("the Weather today"), &cx).as_deref(), Some("W"));
+    assert_eq!(
+        answer(&s, &user("the Weather today"), &cx).as_deref(),
+        Some("W")
+    );
     assert_eq!(answer(&s, &user("the weather today"), &cx), None);
     let mut req = user("Weather");
     req.messages.push(Message::text(Role::Assistant, "ok"));
-    req.messages.push(Message::text(Role::User, "something else"));
+    req.messages
+        .push(Message::text(Role::User, "something else"));
     assert_eq!(answer(&s, &req, &cx), None);
 }
 
@@ -82,9 +86,11 @@ fn system_message_matches_the_joined_system_text_and_lists_need_every_item() {
     ]));
     let cx = MatchContext::default();
     let mut req = user("x");
-    req.messages.insert(0, Message::text(Role::System, "be a pirate"));
+    req.messages
+        .insert(0, Message::text(Role::System, "be a pirate"));
     assert_eq!(answer(&s, &req, &cx).as_deref(), Some("one"));
-    req.messages.insert(1, Message::text(Role::System, "be polite"));
+    req.messages
+        .insert(1, Message::text(Role::System, "be polite"));
     assert_eq!(answer(&s, &req, &cx).as_deref(), Some("both"));
     assert_eq!(answer(&s, &user("x"), &cx), None);
 }
@@ -111,7 +117,8 @@ fn tool_call_id_and_tool_result_contains_look_at_the_last_message() {
     assert_eq!(answer(&s, &req, &cx).as_deref(), Some("id"));
     let mut req2 = req.clone();
     req2.messages.pop();
-    req2.messages.push(Message::tool_result("call_2", "sunny, 72F"));
+    req2.messages
+        .push(Message::tool_result("call_2", "sunny, 72F"));
     assert_eq!(answer(&s, &req2, &cx).as_deref(), Some("contains"));
     req2.messages.push(Message::text(Role::User, "thanks"));
     assert_eq!(answer(&s, &req2, &cx), None);
@@ -153,25 +160,42 @@ fn response_format_has_tool_result_endpoint_and_context() {
         (r#"{"userMessage": "x"}"#, "plain"),
     ]));
     let mut req = user("x");
-    assert_eq!(answer(&s, &req, &MatchContext::default()).as_deref(), Some("plain"));
+    assert_eq!(
+        answer(&s, &req, &MatchContext::default()).as_deref(),
+        Some("plain")
+    );
     let cx = MatchContext {
         context: Some("checkout"),
         ..Default::default()
     };
     assert_eq!(answer(&s, &req, &cx).as_deref(), Some("ctx"));
     req.messages.push(Message::tool_result("c", "r"));
-    assert_eq!(answer(&s, &req, &MatchContext::default()).as_deref(), Some("tool"));
+    assert_eq!(
+        answer(&s, &req, &MatchContext::default()).as_deref(),
+        Some("tool")
+    );
     req.response_format = Some("json_object".into());
-    assert_eq!(answer(&s, &req, &MatchContext::default()).as_deref(), Some("json"));
+    assert_eq!(
+        answer(&s, &req, &MatchContext::default()).as_deref(),
+        Some("json")
+    );
     let emb = ChatRequest::embedding("m", "anything");
-    assert_eq!(answer(&s, &emb, &MatchContext::default()).as_deref(), Some("emb"));
+    assert_eq!(
+        answer(&s, &emb, &MatchContext::default()).as_deref(),
+        Some("emb")
+    );
 }
 
 #[test]
 fn input_text_only_matches_embedding_requests() {
-    let s = store(r#"{"fixtures": [{"match": {"inputText": "hello"}, "response": {"embedding": [1, 2]}}]}"#);
+    let s = store(
+        r#"{"fixtures": [{"match": {"inputText": "hello"}, "response": {"embedding": [1, 2]}}]}"#,
+    );
     let cx = MatchContext::default();
-    assert_eq!(answer(&s, &ChatRequest::embedding("m", "say hello"), &cx).as_deref(), Some("embedding"));
+    assert_eq!(
+        answer(&s, &ChatRequest::embedding("m", "say hello"), &cx).as_deref(),
+        Some("embedding")
+    );
     assert_eq!(answer(&s, &user("hello"), &cx), None);
 }
 
@@ -237,9 +261,15 @@ fn an_earlier_fallback_wins_over_a_turn_at_the_exact_position_but_not_over_a_tur
         (r#"{"userMessage": "go", "turnIndex": 1}"#, "t1"),
     ]));
     let cx = MatchContext::default();
-    assert_eq!(answer(&s, &with_assistants(1), &cx).as_deref(), Some("fallback"));
+    assert_eq!(
+        answer(&s, &with_assistants(1), &cx).as_deref(),
+        Some("fallback")
+    );
     assert_eq!(answer(&s, &with_assistants(2), &cx).as_deref(), Some("t1"));
-    assert_eq!(answer(&s, &with_assistants(0), &cx).as_deref(), Some("fallback"));
+    assert_eq!(
+        answer(&s, &with_assistants(0), &cx).as_deref(),
+        Some("fallback")
+    );
 }
 
 #[test]
@@ -248,12 +278,18 @@ fn turns_all_ahead_serve_the_lowest_turn_without_a_fallback() {
         (r#"{"userMessage": "go", "turnIndex": 4}"#, "t4"),
         (r#"{"userMessage": "go", "turnIndex": 2}"#, "t2"),
     ]));
-    assert_eq!(answer(&s, &with_assistants(0), &MatchContext::default()).as_deref(), Some("t2"));
+    assert_eq!(
+        answer(&s, &with_assistants(0), &MatchContext::default()).as_deref(),
+        Some("t2")
+    );
 }
 
 #[test]
 fn strict_turn_index_makes_turn_index_a_gate() {
-    let s = store(&fixtures(&[(r#"{"userMessage": "go", "turnIndex": 1}"#, "t1")]));
+    let s = store(&fixtures(&[(
+        r#"{"userMessage": "go", "turnIndex": 1}"#,
+        "t1",
+    )]));
     let cx = MatchContext {
         strict_turn_index: true,
         ..Default::default()
@@ -292,7 +328,10 @@ fn one_shot_errors_answer_exactly_one_request() {
         fallthrough: None,
     });
     let cx = MatchContext::default();
-    assert!(matches!(s.resolve(&user("x"), &cx), MatchOutcome::OneShot(_)));
+    assert!(matches!(
+        s.resolve(&user("x"), &cx),
+        MatchOutcome::OneShot(_)
+    ));
     assert_eq!(answer(&s, &user("x"), &cx).as_deref(), Some("ok"));
 }
 
@@ -328,7 +367,9 @@ mod index_agrees_with_a_linear_scan {
 
 #[test]
 fn message_reply_keeps_legacy_text_before_tool_calls() {
-    let s = store(r#"{"fixtures": [{"match": {}, "response": {"content": "Let me check", "toolCalls": [{"name": "w", "arguments": {"a": 1}}]}}]}"#);
+    let s = store(
+        r#"{"fixtures": [{"match": {}, "response": {"content": "Let me check", "toolCalls": [{"name": "w", "arguments": {"a": 1}}]}}]}"#,
+    );
     let MatchOutcome::Matched { slot, .. } = s.resolve(&user("x"), &MatchContext::default()) else {
         panic!("no match")
     };
@@ -336,5 +377,7 @@ fn message_reply_keeps_legacy_text_before_tool_calls() {
         panic!("not a message")
     };
     assert_eq!(blocks.len(), 2);
-    assert!(matches!(&blocks[1], aimock::fixture::Block::ToolCall(c) if c.arguments == r#"{"a":1}"#));
+    assert!(
+        matches!(&blocks[1], aimock::fixture::Block::ToolCall(c) if c.arguments == r#"{"a":1}"#)
+    );
 }

@@ -121,13 +121,20 @@ async fn tool_calls_stream_as_indexed_deltas_with_ids_first() {
     }
     assert_eq!(args[0], r#"{"city":"Paris"}"#);
     assert_eq!(args[1], r#"{"tz":"CET"}"#);
-    assert_eq!(chunks[chunks.len() - 2]["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        chunks[chunks.len() - 2]["choices"][0]["finish_reason"],
+        "tool_calls"
+    );
 }
 
 #[tokio::test]
 async fn a_tool_result_continues_the_loop_by_tool_call_id() {
     let s = server().await;
-    let first: Value = post(&s, "/v1/chat/completions", chat("weather")).await.json().await.unwrap();
+    let first: Value = post(&s, "/v1/chat/completions", chat("weather"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let msg = &first["choices"][0]["message"];
     assert_eq!(msg["content"], Value::Null);
     assert_eq!(msg["tool_calls"][0]["id"], "call_fixed1");
@@ -136,8 +143,15 @@ async fn a_tool_result_continues_the_loop_by_tool_call_id() {
         msg,
         {"role": "tool", "tool_call_id": "call_fixed1", "content": "{\"temp\": 20}"}
     ]});
-    let v: Value = post(&s, "/v1/chat/completions", second).await.json().await.unwrap();
-    assert_eq!(v["choices"][0]["message"]["content"], "It is sunny in Paris.");
+    let v: Value = post(&s, "/v1/chat/completions", second)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "It is sunny in Paris."
+    );
 }
 
 #[tokio::test]
@@ -145,15 +159,26 @@ async fn reasoning_is_sent_as_reasoning_content() {
     let s = server().await;
     let mut req = chat("think");
     req["model"] = json!("o3-mini");
-    let v: Value = post(&s, "/v1/chat/completions", req).await.json().await.unwrap();
-    assert_eq!(v["choices"][0]["message"]["reasoning_content"], "Let me think.");
+    let v: Value = post(&s, "/v1/chat/completions", req)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["reasoning_content"],
+        "Let me think."
+    );
     assert_eq!(v["choices"][0]["message"]["content"], "42");
 }
 
 #[tokio::test]
 async fn override_fields_replace_generated_values() {
     let s = server().await;
-    let v: Value = post(&s, "/v1/chat/completions", chat("override")).await.json().await.unwrap();
+    let v: Value = post(&s, "/v1/chat/completions", chat("override"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["id"], "chatcmpl-fixed");
     assert_eq!(v["created"], 1700000000);
     assert_eq!(v["model"], "my-model");
@@ -212,7 +237,10 @@ async fn strict_mode_by_header_turns_a_miss_into_503() {
         .unwrap();
     assert_eq!(r.status(), 503);
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("Strict mode"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Strict mode"));
     let j = s.journal();
     assert_eq!(j.last().unwrap().response.strict_override, Some(true));
 }
@@ -226,22 +254,38 @@ async fn bad_input_gets_a_clear_400_in_openais_envelope() {
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "invalid_json");
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("Malformed JSON"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Malformed JSON"));
 
     let r = post(&s, "/v1/chat/completions", json!({"model": "gpt-4o"})).await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["param"], "messages");
 
-    let r = post(&s, "/v1/chat/completions", json!({"model": "gpt-4o", "messages": "hi"})).await;
+    let r = post(
+        &s,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "messages": "hi"}),
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"]["message"].as_str().unwrap().contains("messages"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("messages"),
+        "{v}"
+    );
 
     let r = post(&s, "/v1/chat/completions", json!([1, 2])).await;
     assert_eq!(r.status(), 400);
 
-    let r = post(&s, "/v1/chat/completions", json!({"messages": [{"role": "wizard", "content": "x"}]})).await;
+    let r = post(
+        &s,
+        "/v1/chat/completions",
+        json!({"messages": [{"role": "wizard", "content": "x"}]}),
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["param"], "messages[0].role");
@@ -298,11 +342,32 @@ async fn unknown_paths_are_404_and_health_ready_models_answer() {
     let c = reqwest::Client::new();
     let r = c.get(format!("{}/nope", s.uri())).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let h: Value = c.get(format!("{}/health", s.uri())).send().await.unwrap().json().await.unwrap();
+    let h: Value = c
+        .get(format!("{}/health", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h["status"], "ok");
-    let h: Value = c.get(format!("{}/ready", s.uri())).send().await.unwrap().json().await.unwrap();
+    let h: Value = c
+        .get(format!("{}/ready", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h["status"], "ready");
-    let m: Value = c.get(format!("{}/v1/models", s.uri())).send().await.unwrap().json().await.unwrap();
+    let m: Value = c
+        .get(format!("{}/v1/models", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["object"], "list");
     assert!(!m["data"].as_array().unwrap().is_empty());
 }
@@ -318,15 +383,28 @@ async fn the_first_event_arrives_before_the_last_is_produced() {
     // The stream has 8 paced events 150 ms apart: when the first arrives, the journal must still
     // show the stream as not yet delivered.
     let entry = s.last_request().unwrap();
-    assert_eq!(entry.response.delivered, None, "stream finished before the first event was read");
+    assert_eq!(
+        entry.response.delivered, None,
+        "stream finished before the first event was read"
+    );
     let mut rest = Vec::new();
     while let Some(c) = r.chunk().await.unwrap() {
         rest.push(c);
     }
     let total = started.elapsed();
-    assert!(rest.len() >= 3, "events were not sent separately: {} writes", rest.len() + 1);
-    assert!(total >= Duration::from_millis(1000), "paced stream finished in {total:?}");
-    assert!(first_at < total / 2, "first {first_at:?} vs total {total:?}");
+    assert!(
+        rest.len() >= 3,
+        "events were not sent separately: {} writes",
+        rest.len() + 1
+    );
+    assert!(
+        total >= Duration::from_millis(1000),
+        "paced stream finished in {total:?}"
+    );
+    assert!(
+        first_at < total / 2,
+        "first {first_at:?} vs total {total:?}"
+    );
     assert_eq!(s.last_request().unwrap().response.delivered, Some(true));
 }
 
@@ -348,7 +426,10 @@ async fn truncate_after_chunks_really_drops_the_connection() {
     assert!(!text.contains("[DONE]"));
     let entry = s.last_request().unwrap();
     assert!(entry.response.interrupted);
-    assert_eq!(entry.response.interrupt_reason.as_deref(), Some("truncateAfterChunks"));
+    assert_eq!(
+        entry.response.interrupt_reason.as_deref(),
+        Some("truncateAfterChunks")
+    );
 }
 
 #[tokio::test]
@@ -356,7 +437,11 @@ async fn the_journal_records_requests_with_credentials_redacted() {
     let s = server().await;
     post(&s, "/v1/chat/completions", chat("hello")).await;
     let c = reqwest::Client::new();
-    let r = c.get(format!("{}/__aimock/journal", s.uri())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/__aimock/journal", s.uri()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-total-count"], "1");
     let text = r.text().await.unwrap();
     assert!(!text.contains("sk-secret-test"));
@@ -381,7 +466,10 @@ async fn the_control_api_adds_lists_and_clears_fixtures_and_queues_errors() {
     assert_eq!(bad.status(), 400);
     let v: Value = bad.json().await.unwrap();
     assert_eq!(v["error"], "Validation failed");
-    assert!(v["details"][0]["message"].as_str().unwrap().contains("did you mean `content`"));
+    assert!(v["details"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `content`"));
 
     let ok: Value = c
         .post(format!("{base}/__aimock/fixtures"))
@@ -393,7 +481,14 @@ async fn the_control_api_adds_lists_and_clears_fixtures_and_queues_errors() {
         .await
         .unwrap();
     assert_eq!(ok["added"], 1);
-    let count: Value = c.get(format!("{base}/__aimock/fixtures")).send().await.unwrap().json().await.unwrap();
+    let count: Value = c
+        .get(format!("{base}/__aimock/fixtures"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(count["count"], 1);
 
     let q: Value = c
@@ -406,8 +501,14 @@ async fn the_control_api_adds_lists_and_clears_fixtures_and_queues_errors() {
         .await
         .unwrap();
     assert_eq!(q["queued"], true);
-    assert_eq!(post(&s, "/v1/chat/completions", chat("a")).await.status(), 503);
-    assert_eq!(post(&s, "/v1/chat/completions", chat("a")).await.status(), 200);
+    assert_eq!(
+        post(&s, "/v1/chat/completions", chat("a")).await.status(),
+        503
+    );
+    assert_eq!(
+        post(&s, "/v1/chat/completions", chat("a")).await.status(),
+        200
+    );
 
     let journal: Value = c
         .get(format!("{base}/__aimock/journal?status=503&limit=5"))
@@ -418,57 +519,91 @@ async fn the_control_api_adds_lists_and_clears_fixtures_and_queues_errors() {
         .await
         .unwrap();
     assert_eq!(journal.as_array().unwrap().len(), 1);
-    let unknown = c.get(format!("{base}/__aimock/journal?bogus=1")).send().await.unwrap();
+    let unknown = c
+        .get(format!("{base}/__aimock/journal?bogus=1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 400);
 
-    c.post(format!("{base}/__aimock/reset")).send().await.unwrap();
+    c.post(format!("{base}/__aimock/reset"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.journal().len(), 0);
-    assert_eq!(post(&s, "/v1/chat/completions", chat("a")).await.status(), 404);
+    assert_eq!(
+        post(&s, "/v1/chat/completions", chat("a")).await.status(),
+        404
+    );
     let legacy = c.get(format!("{base}/v1/_requests")).send().await.unwrap();
     assert_eq!(legacy.status(), 200);
-    let del = c.delete(format!("{base}/v1/_requests")).send().await.unwrap();
+    let del = c
+        .delete(format!("{base}/v1/_requests"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.status(), 204);
 }
 
 #[tokio::test]
 async fn embeddings_use_the_fixture_vector_or_a_deterministic_fallback() {
     let s = server().await;
-    let v: Value = post(&s, "/v1/embeddings", json!({"model": "text-embedding-3-small", "input": ["vector me", "and me"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post(
+        &s,
+        "/v1/embeddings",
+        json!({"model": "text-embedding-3-small", "input": ["vector me", "and me"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(v["data"][0]["embedding"], json!([0.5, -0.25, 1.0]));
     assert_eq!(v["data"][1]["index"], 1);
 
-    let a: Value = post(&s, "/v1/embeddings", json!({"model": "m", "input": "some text", "dimensions": 8}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let b: Value = post(&s, "/v1/embeddings", json!({"model": "m", "input": "some text", "dimensions": 8}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let a: Value = post(
+        &s,
+        "/v1/embeddings",
+        json!({"model": "m", "input": "some text", "dimensions": 8}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let b: Value = post(
+        &s,
+        "/v1/embeddings",
+        json!({"model": "m", "input": "some text", "dimensions": 8}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(a["data"][0]["embedding"].as_array().unwrap().len(), 8);
     assert_eq!(a["data"][0]["embedding"], b["data"][0]["embedding"]);
-    let full: Value = post(&s, "/v1/embeddings", json!({"model": "m", "input": "some text"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let full: Value = post(
+        &s,
+        "/v1/embeddings",
+        json!({"model": "m", "input": "some text"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(full["data"][0]["embedding"].as_array().unwrap().len(), 1536);
     assert_eq!(
         full["data"][0]["embedding"].as_array().unwrap()[..8],
         a["data"][0]["embedding"].as_array().unwrap()[..]
     );
 
-    let b64: Value = post(&s, "/v1/embeddings", json!({"model": "m", "input": "vector me", "encoding_format": "base64"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let b64: Value = post(
+        &s,
+        "/v1/embeddings",
+        json!({"model": "m", "input": "vector me", "encoding_format": "base64"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64["data"][0]["embedding"].as_str().unwrap())
@@ -528,7 +663,11 @@ mod async_openai_client {
             r.choices[0].message.content.as_deref(),
             Some("Hello! How can I help you today?")
         );
-        let mut stream = c.chat().create_stream(request("hello", true)).await.unwrap();
+        let mut stream = c
+            .chat()
+            .create_stream(request("hello", true))
+            .await
+            .unwrap();
         let mut text = String::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.unwrap();

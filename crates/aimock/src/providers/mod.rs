@@ -97,7 +97,13 @@ pub(crate) fn normalize_model(model: &str) -> String {
     let m = m.rsplit('/').next().unwrap_or(&m).to_owned();
     // Bedrock ids: `us.anthropic.claude-...` -> `claude-...`.
     match m.rfind('.') {
-        Some(i) if m[..i].split('.').all(|p| p.chars().all(|c| c.is_ascii_alphabetic())) && i < m.len() - 1 && !m[..i].is_empty() => {
+        Some(i)
+            if m[..i]
+                .split('.')
+                .all(|p| p.chars().all(|c| c.is_ascii_alphabetic()))
+                && i < m.len() - 1
+                && !m[..i].is_empty() =>
+        {
             m[i + 1..].to_owned()
         }
         _ => m,
@@ -133,10 +139,16 @@ pub(crate) fn emit_reasoning(model: &str, strict: bool) -> bool {
         return true;
     }
     if strict {
-        tracing::warn!(model, "reasoning suppressed: the model does not reason (strict mode)");
+        tracing::warn!(
+            model,
+            "reasoning suppressed: the model does not reason (strict mode)"
+        );
         false
     } else {
-        tracing::warn!(model, "fixture has reasoning but the model does not reason; emitting it anyway");
+        tracing::warn!(
+            model,
+            "fixture has reasoning but the model does not reason; emitting it anyway"
+        );
         true
     }
 }
@@ -162,7 +174,12 @@ mod tests {
 
     #[test]
     fn json_strings_are_escaped_like_serde_json() {
-        for s in ["plain", "quote \" back \\ nl \n tab \t", "\u{1} ctl", "ünï ✓"] {
+        for s in [
+            "plain",
+            "quote \" back \\ nl \n tab \t",
+            "\u{1} ctl",
+            "ünï ✓",
+        ] {
             let mut b = String::new();
             push_json_str(&mut b, s);
             assert_eq!(b, serde_json::to_string(s).unwrap());
@@ -175,7 +192,9 @@ mod tests {
         assert!(!is_reasoning_model("gpt-4.1"));
         assert!(is_reasoning_model("o3-mini"));
         assert!(is_reasoning_model("claude-sonnet-4-5"));
-        assert!(!is_reasoning_model("us.anthropic.claude-3-5-sonnet-20241022-v2:0"));
+        assert!(!is_reasoning_model(
+            "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
+        ));
         assert!(is_reasoning_model("some-new-model"));
     }
 }

@@ -155,7 +155,10 @@ fn journal(state: &AppState, query: Option<&str>) -> Response {
         request_id: query_param(query, "requestId"),
     };
     let (entries, total) = state.journal.query(&filter, offset, limit);
-    let mut r = json_response(StatusCode::OK, &serde_json::to_value(&entries).unwrap_or(Value::Null));
+    let mut r = json_response(
+        StatusCode::OK,
+        &serde_json::to_value(&entries).unwrap_or(Value::Null),
+    );
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
         r.headers_mut().insert("x-total-count", v);
     }
@@ -164,7 +167,8 @@ fn journal(state: &AppState, query: Option<&str>) -> Response {
 
 fn list_fixtures(state: &AppState, query: Option<&str>) -> Response {
     let set = state.fixtures.snapshot();
-    let include = query_param(query, "include").is_some_and(|v| v.split(',').any(|x| x == "fixtures"));
+    let include =
+        query_param(query, "include").is_some_and(|v| v.split(',').any(|x| x == "fixtures"));
     if !include {
         return json_response(StatusCode::OK, &json!({ "count": set.len() }));
     }
@@ -226,7 +230,11 @@ fn queue_error(state: &AppState, body: Value) -> Response {
         None | Some(Value::Null) => 500,
         Some(v) => match v.as_u64().filter(|s| (100..=599).contains(s)) {
             Some(s) => s as u16,
-            None => return bad_request(format!("`status` must be an HTTP status (100-599), got {v}")),
+            None => {
+                return bad_request(format!(
+                    "`status` must be an HTTP status (100-599), got {v}"
+                ))
+            }
         },
     };
     let b = body.get("body").cloned().unwrap_or(Value::Null);
@@ -256,11 +264,16 @@ pub(super) fn legacy_requests(state: &AppState, method: &Method, query: Option<&
         None => None,
         Some(v) => match v.parse::<usize>() {
             Ok(n) => Some(n),
-            Err(_) => return bad_request(format!("`limit` must be a non-negative integer, got {v:?}")),
+            Err(_) => {
+                return bad_request(format!("`limit` must be a non-negative integer, got {v:?}"))
+            }
         },
     };
     let all = state.journal.all();
     let skip = limit.map_or(0, |l| all.len().saturating_sub(l));
     let page: Vec<_> = all.into_iter().skip(skip).collect();
-    json_response(StatusCode::OK, &serde_json::to_value(&page).unwrap_or(Value::Null))
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(&page).unwrap_or(Value::Null),
+    )
 }

@@ -91,12 +91,18 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -
         .unwrap_or_else(new_request_id);
     let mut resp = route(state, req).await;
     let h = resp.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     );
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("X-Total-Count, X-Request-Id"),
@@ -124,7 +130,15 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
         return StatusCode::NO_CONTENT.into_response();
     }
     if path == "/__aimock" || path.starts_with("/__aimock/") {
-        return control::handle(&state, &method, &path, query.as_deref(), parts.headers, body).await;
+        return control::handle(
+            &state,
+            &method,
+            &path,
+            query.as_deref(),
+            parts.headers,
+            body,
+        )
+        .await;
     }
     match (&method, path.as_str()) {
         (&Method::GET, "/health") => {
@@ -143,17 +157,47 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
     let info = RouteInfo {
         deployment: norm.deployment.clone(),
     };
-    let ctx = RequestCtx::new(&state, method.as_str(), &raw_path, query.as_deref(), parts.headers);
+    let ctx = RequestCtx::new(
+        &state,
+        method.as_str(),
+        &raw_path,
+        query.as_deref(),
+        parts.headers,
+    );
     match (&method, norm.path.as_ref()) {
         (&Method::GET, "/v1/models") => providers::openai::models(&state),
         (&Method::POST, "/v1/chat/completions") => {
-            with_body(state, ctx, body, info, providers::openai::chat::handle, providers::openai::error_response).await
+            with_body(
+                state,
+                ctx,
+                body,
+                info,
+                providers::openai::chat::handle,
+                providers::openai::error_response,
+            )
+            .await
         }
         (&Method::POST, "/v1/responses") => {
-            with_body(state, ctx, body, info, providers::openai::responses::handle, providers::openai::error_response).await
+            with_body(
+                state,
+                ctx,
+                body,
+                info,
+                providers::openai::responses::handle,
+                providers::openai::error_response,
+            )
+            .await
         }
         (&Method::POST, "/v1/embeddings") => {
-            with_body(state, ctx, body, info, providers::openai::embeddings::handle, providers::openai::error_response).await
+            with_body(
+                state,
+                ctx,
+                body,
+                info,
+                providers::openai::embeddings::handle,
+                providers::openai::error_response,
+            )
+            .await
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
@@ -215,7 +259,9 @@ pub(crate) async fn read_body(
             if is_limit {
                 Err(too_large())
             } else {
-                Err(ApiError::invalid(format!("Could not read the request body: {e}")))
+                Err(ApiError::invalid(format!(
+                    "Could not read the request body: {e}"
+                )))
             }
         }
     }
@@ -238,11 +284,26 @@ mod tests {
 
     #[test]
     fn compat_paths_normalize_to_v1() {
-        assert_eq!(normalize_path("/v1/chat/completions").path, "/v1/chat/completions");
-        assert_eq!(normalize_path("/openai/v1/chat/completions").path, "/v1/chat/completions");
-        assert_eq!(normalize_path("/v4/chat/completions").path, "/v1/chat/completions");
-        assert_eq!(normalize_path("/api/v1/chat/completions").path, "/v1/chat/completions");
-        assert_eq!(normalize_path("/some/prefix/embeddings").path, "/v1/embeddings");
+        assert_eq!(
+            normalize_path("/v1/chat/completions").path,
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            normalize_path("/openai/v1/chat/completions").path,
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            normalize_path("/v4/chat/completions").path,
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            normalize_path("/api/v1/chat/completions").path,
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            normalize_path("/some/prefix/embeddings").path,
+            "/v1/embeddings"
+        );
         assert_eq!(normalize_path("/health").path, "/health");
     }
 

@@ -144,7 +144,10 @@ pub(crate) struct ApiErrorData {
     pub(crate) param: Option<Value>,
     /// Seconds, for 429.
     pub(crate) retry_after: Option<f64>,
-    #[expect(dead_code, reason = "read by the OpenRouter error envelope, which comes with the other providers")]
+    #[expect(
+        dead_code,
+        reason = "read by the OpenRouter error envelope, which comes with the other providers"
+    )]
     pub(crate) metadata: Option<Value>,
 }
 
@@ -243,7 +246,12 @@ pub(crate) enum Answer {
 
 impl Exchange {
     pub(crate) fn new(state: Arc<AppState>, ctx: RequestCtx) -> Exchange {
-        let entry = JournalEntry::new(&ctx.method, &ctx.raw_path, ctx.headers.clone(), JournalBody::None);
+        let entry = JournalEntry::new(
+            &ctx.method,
+            &ctx.raw_path,
+            ctx.headers.clone(),
+            JournalBody::None,
+        );
         let mut ex = Exchange { state, ctx, entry };
         ex.entry.response.strict_override = ex.ctx.strict_override;
         ex
@@ -336,7 +344,9 @@ fn append(msg: String, closest: Option<&str>) -> String {
 }
 
 /// Hook a stream's end into its journal entry.
-pub(crate) fn on_stream_end(handle: EntryHandle) -> Box<dyn FnOnce(crate::stream::StreamEnd) + Send> {
+pub(crate) fn on_stream_end(
+    handle: EntryHandle,
+) -> Box<dyn FnOnce(crate::stream::StreamEnd) + Send> {
     Box::new(move |end| {
         handle.update(|e| match end {
             crate::stream::StreamEnd::Complete => e.response.delivered = Some(true),

@@ -52,7 +52,11 @@ pub struct Pacing {
 
 impl Pacing {
     /// Pacing for a fixture's settings over the server's defaults.
-    pub fn for_fixture(s: &StreamSettings, server_latency: f64, server_replay_speed: f64) -> Pacing {
+    pub fn for_fixture(
+        s: &StreamSettings,
+        server_latency: f64,
+        server_replay_speed: f64,
+    ) -> Pacing {
         Pacing {
             latency: s.latency.unwrap_or(server_latency),
             profile: s.profile.clone(),
@@ -102,9 +106,10 @@ impl Pacing {
     /// Whether every delay is zero (then the whole stream can go in one write).
     pub fn is_instant(&self) -> bool {
         self.latency <= 0.0
-            && self.profile.as_ref().is_none_or(|p| {
-                p.ttft.is_none_or(|t| t <= 0.0) && p.tps.is_none_or(|t| t <= 0.0)
-            })
+            && self
+                .profile
+                .as_ref()
+                .is_none_or(|p| p.ttft.is_none_or(|t| t <= 0.0) && p.tps.is_none_or(|t| t <= 0.0))
             && self.recorded.as_ref().is_none_or(|r| {
                 r.ttft_ms <= 0.0 && r.inter_chunk_delays_ms.iter().all(|d| *d <= 0.0)
             })
@@ -366,8 +371,14 @@ mod tests {
         p.disconnect_after = Some(Duration::from_millis(250));
         let mut body = paced_body(p);
         let start = tokio::time::Instant::now();
-        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "a");
-        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "b");
+        assert_eq!(
+            body.frame().await.unwrap().unwrap().into_data().unwrap(),
+            "a"
+        );
+        assert_eq!(
+            body.frame().await.unwrap().unwrap().into_data().unwrap(),
+            "b"
+        );
         assert!(body.frame().await.unwrap().is_err());
         assert_eq!(start.elapsed().as_millis(), 250);
     }

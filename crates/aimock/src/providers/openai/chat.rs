@@ -126,7 +126,10 @@ pub(crate) struct ChatOptions {
 }
 
 /// Parse an OpenAI chat body into the conversation.
-pub(crate) fn parse(body: &[u8], deployment: Option<&str>) -> Result<(ChatRequest, ChatOptions), ApiError> {
+pub(crate) fn parse(
+    body: &[u8],
+    deployment: Option<&str>,
+) -> Result<(ChatRequest, ChatOptions), ApiError> {
     let v: Body_ = {
         let mut de = serde_json::Deserializer::from_slice(body);
         match serde_path_to_error::deserialize(&mut de) {
@@ -266,7 +269,10 @@ pub(crate) fn handle(
             ex.state.config.latency,
             ex.state.config.replay_speed,
         );
-        let chunk = fixture.stream.chunk_size.unwrap_or(ex.state.config.chunk_size);
+        let chunk = fixture
+            .stream
+            .chunk_size
+            .unwrap_or(ex.state.config.chunk_size);
         let (events, trailer) = r.sse(chunk, opts.include_usage);
         let plan = StreamPlan {
             events,
@@ -322,7 +328,12 @@ struct Rendered<'a> {
 }
 
 impl<'a> Rendered<'a> {
-    fn new(req: &'a ChatRequest, fixture: &'a Fixture, reply: &'a MessageReply, strict: bool) -> Self {
+    fn new(
+        req: &'a ChatRequest,
+        fixture: &'a Fixture,
+        reply: &'a MessageReply,
+        strict: bool,
+    ) -> Self {
         let _ = fixture;
         let o = &reply.overrides;
         let model = o.model.as_deref().unwrap_or(if req.model.is_empty() {

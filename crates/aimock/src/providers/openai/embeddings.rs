@@ -68,16 +68,31 @@ fn inputs(v: Value) -> Result<Vec<String>, ApiError> {
 }
 
 fn tokens_text(t: &[Value]) -> String {
-    t.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    t.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The handler.
-pub(crate) fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: RouteInfo) -> Response {
+pub(crate) fn handle(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Bytes,
+    info: RouteInfo,
+) -> Response {
     let mut ex = Exchange::new(state, ctx);
     let parsed: Body_ = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) if e.is_syntax() || e.is_eof() => return ex.fail(ApiError::malformed_json(&e), error_response),
-        Err(e) => return ex.fail(ApiError::invalid(format!("Invalid request body: {e}")), error_response),
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            return ex.fail(ApiError::malformed_json(&e), error_response)
+        }
+        Err(e) => {
+            return ex.fail(
+                ApiError::invalid(format!("Invalid request body: {e}")),
+                error_response,
+            )
+        }
     };
     let Some(input) = parsed.input else {
         let mut e = ApiError::invalid("Missing required parameter: 'input'.")
@@ -92,12 +107,14 @@ pub(crate) fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: R
     let dims = match parsed.dimensions {
         None => DEFAULT_DIMENSIONS,
         Some(0) => {
-            let mut e = ApiError::invalid("'dimensions' must be at least 1").with_code("invalid_value");
+            let mut e =
+                ApiError::invalid("'dimensions' must be at least 1").with_code("invalid_value");
             e.param = Some(Value::String("dimensions".into()));
             return ex.fail(e, error_response);
         }
         Some(d) if d > 65_536 => {
-            let mut e = ApiError::invalid("'dimensions' must be at most 65536").with_code("invalid_value");
+            let mut e =
+                ApiError::invalid("'dimensions' must be at most 65536").with_code("invalid_value");
             e.param = Some(Value::String("dimensions".into()));
             return ex.fail(e, error_response);
         }
@@ -143,9 +160,9 @@ pub(crate) fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: R
                 && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
         {
             texts
-            .iter()
-            .map(|t| Arc::from(fallback_embedding(t, dims)))
-            .collect()
+                .iter()
+                .map(|t| Arc::from(fallback_embedding(t, dims)))
+                .collect()
         }
         Answer::Error(e) => return ex.fail(e, error_response),
     };

@@ -11,7 +11,7 @@ use axum::response::Response;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::{AppState, ApiError};
+use crate::server::{ApiError, AppState};
 
 /// OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`; a 429 carries
 /// `Retry-After` and the `x-ratelimit-*` headers.
