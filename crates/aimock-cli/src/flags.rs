@@ -95,6 +95,10 @@ pub(crate) struct ServeArgs {
     /// Test ids whose match counts are kept; 0 = unbounded.
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub(crate) fixture_counts_max: usize,
+    /// Threads serving requests. One event loop is the fastest choice for a mock server, whose
+    /// work per request is tiny; more help only with many slow, CPU-heavy streams. [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) threads: Option<u16>,
     /// Divides every streaming delay (> 0). [default: 1]
     #[arg(long, value_name = "X", value_parser = positive_f64)]
     pub(crate) replay_speed: Option<f64>,

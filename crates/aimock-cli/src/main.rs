@@ -13,6 +13,11 @@ mod report;
 mod settings;
 mod watch;
 
+/// mimalloc: several times cheaper than glibc malloc for the many small, short-lived allocations
+/// of request handling, and without its arena lock contention.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -51,10 +56,18 @@ fn main() -> ExitCode {
     };
     let log_level = settings.log_level;
     init_logging(log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let threads = cli.serve.threads.unwrap_or(1);
+    let built = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(usize::from(threads))
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");

@@ -168,8 +168,44 @@ pub fn fallback_embedding(text: &str, dims: usize) -> Vec<f64> {
     out
 }
 
+/// [`fallback_embedding`] written straight into `out` as a JSON array. Every value is one of 256
+/// numbers (`b / 127.5 - 1`), so their text is computed once.
+pub(crate) fn push_fallback_embedding_json(out: &mut String, text: &str, dims: usize) {
+    use sha2::{Digest, Sha256};
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<String>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=255u8)
+            .map(|b| serde_json::to_string(&(f64::from(b) / 127.5 - 1.0)).unwrap_or_default())
+            .collect()
+    });
+    out.reserve(dims * 8 + 2);
+    out.push('[');
+    let mut digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    for i in 0..dims {
+        if i > 0 {
+            if i % 32 == 0 {
+                digest = Sha256::digest(digest).into();
+            }
+            out.push(',');
+        }
+        out.push_str(&table[usize::from(digest[i % 32])]);
+    }
+    out.push(']');
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fallback_json_equals_the_serialized_fallback_vector() {
+        let mut s = String::new();
+        super::push_fallback_embedding_json(&mut s, "some text", 100);
+        assert_eq!(
+            s,
+            serde_json::to_string(&super::fallback_embedding("some text", 100)).unwrap()
+        );
+    }
+
     use super::*;
 
     #[test]

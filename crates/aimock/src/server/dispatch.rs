@@ -111,9 +111,28 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -
     resp
 }
 
+/// `req_` and 32 hex digits: a random per-process prefix and a counter, so minting one costs a
+/// few instructions.
 fn new_request_id() -> HeaderValue {
-    let n: u128 = rand::random();
-    HeaderValue::from_str(&format!("req_{n:032x}")).unwrap_or(HeaderValue::from_static("req"))
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(rand::random);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut buf = [0u8; 36];
+    buf[..4].copy_from_slice(b"req_");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in seed
+        .to_be_bytes()
+        .iter()
+        .chain(n.to_be_bytes().iter())
+        .enumerate()
+    {
+        buf[4 + i * 2] = HEX[usize::from(byte >> 4)];
+        buf[5 + i * 2] = HEX[usize::from(byte & 0xf)];
+    }
+    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("req"))
 }
 
 async fn route(state: Arc<AppState>, req: Request) -> Response {

@@ -245,16 +245,21 @@ pub(crate) enum Answer {
 }
 
 impl Exchange {
-    pub(crate) fn new(state: Arc<AppState>, ctx: RequestCtx) -> Exchange {
-        let entry = JournalEntry::new(
-            &ctx.method,
-            &ctx.raw_path,
-            ctx.headers.clone(),
-            JournalBody::None,
-        );
-        let mut ex = Exchange { state, ctx, entry };
-        ex.entry.response.strict_override = ex.ctx.strict_override;
-        ex
+    pub(crate) fn new(state: Arc<AppState>, mut ctx: RequestCtx) -> Exchange {
+        // The headers move into the journal entry: the journal is their only reader from here on.
+        let headers = std::mem::take(&mut ctx.headers);
+        let mut entry = JournalEntry::new(&ctx.method, &ctx.raw_path, headers, JournalBody::None);
+        entry.response.strict_override = ctx.strict_override;
+        Exchange { state, ctx, entry }
+    }
+
+    /// The request's headers.
+    #[expect(
+        dead_code,
+        reason = "read by providers that look at headers (anthropic-version, ...)"
+    )]
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.entry.headers
     }
 
     /// Keep the parsed request in the journal.

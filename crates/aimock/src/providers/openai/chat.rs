@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{header, HeaderValue, StatusCode};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
@@ -380,79 +380,98 @@ impl<'a> Rendered<'a> {
         }
     }
 
-    fn usage(&self) -> Value {
-        let total = self
-            .reply
-            .overrides
+    /// Append the usage object.
+    fn push_usage(&self, b: &mut String) {
+        use std::fmt::Write;
+        let o = &self.reply.overrides;
+        let total = o
             .usage_number(&["total_tokens"])
             .unwrap_or(self.prompt_tokens + self.completion_tokens);
-        let mut u = json!({
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": total,
-            "prompt_tokens_details": { "cached_tokens": 0, "audio_tokens": 0 },
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0
-            }
-        });
-        if let Some(over) = &self.reply.overrides.usage {
-            for k in ["prompt_tokens_details", "completion_tokens_details"] {
-                if let Some(v) = over.get(k) {
-                    u[k] = v.clone();
-                }
-            }
+        let _ = write!(
+            b,
+            "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{total},\"prompt_tokens_details\":",
+            self.prompt_tokens, self.completion_tokens
+        );
+        let detail = |k: &str| {
+            o.usage
+                .as_ref()
+                .and_then(|u| u.get(k))
+                .map(Value::to_string)
+        };
+        match detail("prompt_tokens_details") {
+            Some(v) => b.push_str(&v),
+            None => b.push_str("{\"cached_tokens\":0,\"audio_tokens\":0}"),
         }
-        u
+        b.push_str(",\"completion_tokens_details\":");
+        match detail("completion_tokens_details") {
+            Some(v) => b.push_str(&v),
+            None => b.push_str(
+                "{\"reasoning_tokens\":0,\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}",
+            ),
+        }
+        b.push('}');
     }
 
-    fn tool_calls_json(&self) -> Vec<Value> {
-        self.reply
-            .tool_calls()
-            .zip(&self.call_ids)
-            .map(|(c, id)| {
-                json!({
-                    "id": id,
-                    "type": "function",
-                    "function": { "name": c.name, "arguments": c.arguments },
-                })
-            })
-            .collect()
+    /// Append the tool calls array.
+    fn push_tool_calls(&self, b: &mut String) {
+        b.push('[');
+        for (i, (c, id)) in self.reply.tool_calls().zip(&self.call_ids).enumerate() {
+            if i > 0 {
+                b.push(',');
+            }
+            b.push_str("{\"id\":");
+            push_json_str(b, id);
+            b.push_str(",\"type\":\"function\",\"function\":{\"name\":");
+            push_json_str(b, &c.name);
+            b.push_str(",\"arguments\":");
+            push_json_str(b, &c.arguments);
+            b.push_str("}}");
+        }
+        b.push(']');
     }
 
+    /// The whole `chat.completion` object, written directly (this is the hot path).
     fn json(&self) -> String {
-        let mut message = json!({
-            "role": self.reply.overrides.role.as_deref().unwrap_or("assistant"),
-            "content": self.reply.content(),
-            "refusal": null,
-            "annotations": [],
-        });
+        use std::fmt::Write;
+        let mut b = String::with_capacity(640);
+        b.push_str("{\"id\":");
+        push_json_str(&mut b, &self.id);
+        let _ = write!(
+            b,
+            ",\"object\":\"chat.completion\",\"created\":{},\"model\":",
+            self.created
+        );
+        push_json_str(&mut b, self.model);
+        b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":");
+        push_json_str(
+            &mut b,
+            self.reply.overrides.role.as_deref().unwrap_or("assistant"),
+        );
+        b.push_str(",\"content\":");
+        match self.reply.content() {
+            Some(c) => push_json_str(&mut b, &c),
+            None => b.push_str("null"),
+        }
+        b.push_str(",\"refusal\":null,\"annotations\":[]");
         if self.reply.has_tool_calls() {
-            message["tool_calls"] = Value::Array(self.tool_calls_json());
+            b.push_str(",\"tool_calls\":");
+            self.push_tool_calls(&mut b);
         }
         if let Some(r) = self.reasoning {
-            message["reasoning_content"] = Value::String(r.to_owned());
+            b.push_str(",\"reasoning_content\":");
+            push_json_str(&mut b, r);
         }
-        let mut body = json!({
-            "id": self.id,
-            "object": "chat.completion",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{
-                "index": 0,
-                "message": message,
-                "logprobs": null,
-                "finish_reason": self.reply.finish_reason(),
-            }],
-            "usage": self.usage(),
-            "service_tier": "default",
-        });
+        b.push_str("},\"logprobs\":null,\"finish_reason\":");
+        push_json_str(&mut b, self.reply.finish_reason());
+        b.push_str("}],\"usage\":");
+        self.push_usage(&mut b);
+        b.push_str(",\"service_tier\":\"default\"");
         if let Some(fp) = &self.reply.overrides.system_fingerprint {
-            body["system_fingerprint"] = Value::String(fp.clone());
+            b.push_str(",\"system_fingerprint\":");
+            push_json_str(&mut b, fp);
         }
-        body.to_string()
+        b.push('}');
+        b
     }
 
     /// The start of every chunk: `{"id":...,"object":"chat.completion.chunk","created":...,"model":...,`.
@@ -546,7 +565,7 @@ impl<'a> Rendered<'a> {
         if include_usage {
             let mut s = prefix.clone();
             s.push_str("\"choices\":[],\"usage\":");
-            s.push_str(&self.usage().to_string());
+            self.push_usage(&mut s);
             s.push('}');
             trailer.push(sse_data(&s));
         }

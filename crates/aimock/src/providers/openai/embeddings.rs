@@ -8,15 +8,17 @@ use axum::response::Response;
 use base64::Engine;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error_response;
 use crate::conversation::ChatRequest;
-use crate::fixture::Reply;
+use crate::fixture::{EmbeddingReply, Reply};
 use crate::journal::JournalBody;
-use crate::providers::{estimate_tokens, fallback_embedding};
+use crate::providers::{
+    estimate_tokens, fallback_embedding, push_fallback_embedding_json, push_json_str,
+};
 use crate::server::exchange::Answer;
-use crate::server::{json_response, ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1536;
@@ -139,9 +141,10 @@ pub(crate) fn handle(
         .unwrap_or_else(|| "text-embedding-3-small".to_owned());
     let req = Arc::new(ChatRequest::embedding(model.clone(), texts.join(" ")));
     ex.set_body(JournalBody::Chat(req.clone()));
-    let vectors: Vec<Arc<[f64]>> = match ex.resolve(&req) {
+    // Each input's vector, as a fixture's (shared, JSON pre-rendered) or the fallback's.
+    let fixture_vector: Option<EmbeddingReply> = match ex.resolve(&req) {
         Answer::Fixture(f) => match &f.reply {
-            Reply::Embedding(v) => texts.iter().map(|_| v.clone()).collect(),
+            Reply::Embedding(v) => Some(v.clone()),
             other => {
                 let e = ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -159,38 +162,49 @@ pub(crate) fn handle(
             if e.status == StatusCode::NOT_FOUND
                 && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
         {
-            texts
-                .iter()
-                .map(|t| Arc::from(fallback_embedding(t, dims)))
-                .collect()
+            None
         }
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let data: Vec<Value> = vectors
-        .iter()
-        .enumerate()
-        .map(|(index, v)| {
-            let embedding = if base64 {
-                let mut bytes = Vec::with_capacity(v.len() * 4);
-                for x in v.iter() {
-                    bytes.extend_from_slice(&(*x as f32).to_le_bytes());
-                }
-                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-            } else {
-                json!(v.as_ref())
-            };
-            json!({ "object": "embedding", "index": index, "embedding": embedding })
-        })
-        .collect();
+    let mut out = String::with_capacity(64 + texts.len() * (dims * 8 + 64));
+    out.push_str("{\"object\":\"list\",\"data\":[");
+    for (index, text) in texts.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"object\":\"embedding\",\"index\":");
+        out.push_str(&index.to_string());
+        out.push_str(",\"embedding\":");
+        match (&fixture_vector, base64) {
+            (Some(v), false) => out.push_str(&v.json),
+            (Some(v), true) => push_base64(&mut out, v.values.iter().copied()),
+            (None, false) => push_fallback_embedding_json(&mut out, text, dims),
+            (None, true) => push_base64(&mut out, fallback_embedding(text, dims).into_iter()),
+        }
+        out.push('}');
+    }
     let tokens = estimate_tokens(texts.iter().map(String::len).sum());
+    out.push_str("],\"model\":");
+    push_json_str(&mut out, &model);
+    out.push_str(&format!(
+        ",\"usage\":{{\"prompt_tokens\":{tokens},\"total_tokens\":{tokens}}}}}"
+    ));
     ex.finish(StatusCode::OK);
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "object": "list",
-            "data": data,
-            "model": model,
-            "usage": { "prompt_tokens": tokens, "total_tokens": tokens },
-        }),
-    )
+    let mut resp = Response::new(axum::body::Body::from(out));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The vector as OpenAI's base64: little-endian float32s, as a JSON string.
+fn push_base64(out: &mut String, values: impl Iterator<Item = f64>) {
+    let mut bytes = Vec::new();
+    for x in values {
+        bytes.extend_from_slice(&(x as f32).to_le_bytes());
+    }
+    out.push('"');
+    out.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes));
+    out.push('"');
 }
