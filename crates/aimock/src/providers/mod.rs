@@ -21,13 +21,62 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 /// `prefix` followed by `n` random alphanumerics (`chatcmpl-`, `call_`, `resp_`...).
 pub(crate) fn random_id(prefix: &str, n: usize) -> String {
-    let mut rng = rand::thread_rng();
+    use std::cell::Cell;
+    thread_local! {
+        // wyrand, seeded once per thread from the OS: ids need to differ, not to be secret.
+        static STATE: Cell<u64> = Cell::new(rand::thread_rng().gen());
+    }
     let mut s = String::with_capacity(prefix.len() + n);
     s.push_str(prefix);
-    for _ in 0..n {
-        s.push(ALNUM[rng.gen_range(0..ALNUM.len())] as char);
-    }
+    STATE.with(|state| {
+        let mut left = 0u32;
+        let mut bits = 0u64;
+        for _ in 0..n {
+            if left == 0 {
+                let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+                state.set(x);
+                let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
+                bits = (t >> 64) as u64 ^ t as u64;
+                left = 10;
+            }
+            // 6 bits per character; 62 symbols, so fold the two spare values back in.
+            let i = (bits & 63) as usize % ALNUM.len();
+            bits >>= 6;
+            left -= 1;
+            s.push(ALNUM[i] as char);
+        }
+    });
     s
+}
+
+/// Parse a JSON request body. The fast path is plain serde; only a body that fails is parsed
+/// again to name the field at fault. Syntax errors are 400 `invalid_json`, wrong shapes 400
+/// `invalid_type` with `param` set to the field's path.
+pub(crate) fn parse_json_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, crate::server::ApiError> {
+    use crate::server::ApiError;
+    match serde_json::from_slice::<T>(body) {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_syntax() || e.is_eof() => Err(ApiError::malformed_json(&e)),
+        Err(e) => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(pe) => pe.path().to_string(),
+                Ok(_) => ".".to_owned(),
+            };
+            if path == "." {
+                return Err(ApiError::invalid(format!(
+                    "The request body must be a JSON object: {e}"
+                ))
+                .with_code("invalid_type"));
+            }
+            let mut err = ApiError::invalid(format!("Invalid value for '{path}': {e}"))
+                .with_code("invalid_type");
+            err.param = Some(serde_json::Value::String(path));
+            Err(err)
+        }
+    }
 }
 
 /// aimock's token estimate: a quarter of the characters, rounded up, at least 1.

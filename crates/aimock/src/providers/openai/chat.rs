@@ -130,29 +130,7 @@ pub(crate) fn parse(
     body: &[u8],
     deployment: Option<&str>,
 ) -> Result<(ChatRequest, ChatOptions), ApiError> {
-    let v: Body_ = {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(v) => v,
-            Err(e) => {
-                let inner = e.inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(ApiError::malformed_json(inner));
-                }
-                let path = e.path().to_string();
-                let mut err = ApiError::invalid(if path == "." {
-                    "The request body must be a JSON object".to_owned()
-                } else {
-                    format!("Invalid value for '{path}': {inner}")
-                })
-                .with_code("invalid_type");
-                if path != "." {
-                    err.param = Some(Value::String(path));
-                }
-                return Err(err);
-            }
-        }
-    };
+    let v: Body_ = crate::providers::parse_json_body(body)?;
     let Some(msgs) = v.messages else {
         let mut e = ApiError::invalid("Missing required parameter: 'messages'.")
             .with_code("missing_required_parameter");

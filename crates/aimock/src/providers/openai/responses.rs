@@ -247,26 +247,7 @@ pub(crate) fn parse(
     body: &[u8],
     deployment: Option<&str>,
 ) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
-    let mut v: ResponsesOptions = {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(v) => v,
-            Err(e) => {
-                let inner = e.inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(ApiError::malformed_json(inner));
-                }
-                let path = e.path().to_string();
-                if path == "." {
-                    return Err(ApiError::invalid("The request body must be a JSON object")
-                        .with_code("invalid_type"));
-                }
-                let err = ApiError::invalid(format!("Invalid value for '{path}': {inner}"))
-                    .with_code("invalid_type");
-                return Err(with_param(err, path));
-            }
-        }
-    };
+    let mut v: ResponsesOptions = crate::providers::parse_json_body(body)?;
     let mut messages = Vec::new();
     if let Some(i) = v.instructions.as_deref().filter(|i| !i.is_empty()) {
         messages.push(Message::text(Role::System, i));
