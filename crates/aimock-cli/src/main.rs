@@ -31,8 +31,28 @@ use crate::flags::{Cli, Command, LogLevel};
 use crate::report::{join_paths, log_problems};
 use crate::settings::{Note, Settings};
 
+/// The arguments, with aimock 1.38's `-h <host>` read as `--host <host>`: aimock 1.43 made `-h`
+/// help, and a migrating command line `-h 0.0.0.0` must not print help and exit as if it had
+/// started. A bare `-h` is still help.
+fn arguments() -> (Vec<std::ffi::OsString>, bool) {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut rewrote = false;
+    for i in 1..args.len() {
+        let next_is_value = args
+            .get(i + 1)
+            .and_then(|a| a.to_str())
+            .is_some_and(|a| !a.starts_with('-'));
+        if args[i] == "-h" && next_is_value {
+            args[i] = "--host".into();
+            rewrote = true;
+        }
+    }
+    (args, rewrote)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let (args, host_flag_rewritten) = arguments();
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are not failures; every usage error exits 1, as aimock's does.
@@ -56,6 +76,11 @@ fn main() -> ExitCode {
     };
     let log_level = settings.log_level;
     init_logging(log_level);
+    if host_flag_rewritten {
+        tracing::warn!(
+            "`-h <host>` is read as `--host <host>`; `-h` alone is help, so prefer `--host`"
+        );
+    }
     let threads = cli.serve.threads.unwrap_or(1);
     let built = if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()

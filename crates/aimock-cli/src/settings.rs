@@ -95,10 +95,12 @@ impl Settings {
                 .clone()
                 .or_else(|| config.and_then(|c| c.host.clone()))
                 .unwrap_or_else(|| DEFAULT_HOST.to_owned()),
+            // aimock's config-driven CLI picks a free port when neither the file nor a flag names
+            // one; the flag-driven CLI listens on 4010.
             port: args
                 .port
                 .or_else(|| config.and_then(|c| c.port))
-                .unwrap_or(DEFAULT_PORT),
+                .unwrap_or(if config.is_some() { 0 } else { DEFAULT_PORT }),
             server,
             log_level,
             fixture_paths,

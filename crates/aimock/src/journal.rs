@@ -29,6 +29,42 @@ pub const REDACTED_HEADERS: &[&str] = &[
     "cookie",
 ];
 
+/// Query parameters that carry credentials (Gemini's `?key=`, ...).
+const REDACTED_PARAMS: &[&str] = &[
+    "key",
+    "api-key",
+    "api_key",
+    "apikey",
+    "access_token",
+    "token",
+    "sig",
+];
+
+/// The path with the values of credential query parameters replaced by `[REDACTED]`.
+pub fn redact_query(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some((base, query)) = path.split_once('?') else {
+        return std::borrow::Cow::Borrowed(path);
+    };
+    let secret = |pair: &str| {
+        let k = pair.split('=').next().unwrap_or("");
+        REDACTED_PARAMS.iter().any(|r| k.eq_ignore_ascii_case(r))
+    };
+    if !query.split('&').any(secret) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            if secret(pair) {
+                format!("{}=[REDACTED]", pair.split('=').next().unwrap_or(""))
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(format!("{base}?{}", parts.join("&")))
+}
+
 /// What the journal keeps of a request body.
 #[derive(Debug, Clone)]
 pub enum JournalBody {
@@ -36,6 +72,8 @@ pub enum JournalBody {
     Chat(Arc<ChatRequest>),
     /// Any other JSON body.
     Json(Arc<Value>),
+    /// A body too large to keep: its size in bytes.
+    Truncated(usize),
     /// No body, or one that did not parse.
     None,
 }
@@ -121,11 +159,19 @@ impl Serialize for JournalEntry {
         m.serialize_entry("id", &self.id)?;
         m.serialize_entry("timestamp", &self.timestamp)?;
         m.serialize_entry("method", &self.method)?;
-        m.serialize_entry("path", &self.path)?;
+        m.serialize_entry("path", &redact_query(&self.path))?;
         m.serialize_entry("headers", &RedactedHeaders(&self.headers))?;
         match &self.body {
             JournalBody::Chat(c) => m.serialize_entry("body", c.as_ref())?,
             JournalBody::Json(v) => m.serialize_entry("body", v.as_ref())?,
+            JournalBody::Truncated(n) => m.serialize_entry(
+                "body",
+                &serde_json::json!({
+                    "__aimock_truncated": true,
+                    "originalByteSize": n,
+                    "note": "the request body was larger than 64 KB and is not kept in the journal",
+                }),
+            )?,
             JournalBody::None => m.serialize_entry("body", &Value::Null)?,
         }
         if let Some(s) = self.service {
@@ -370,6 +416,15 @@ mod tests {
         assert!(!text.contains("sk-secret"));
         assert_eq!(v[0]["headers"]["authorization"], "[REDACTED]");
         assert_eq!(v[0]["headers"]["user-agent"], "t");
+    }
+
+    #[test]
+    fn credentials_in_the_query_are_redacted() {
+        assert_eq!(
+            redact_query("/v1beta/models/m:generateContent?key=secret&alt=sse"),
+            "/v1beta/models/m:generateContent?key=[REDACTED]&alt=sse"
+        );
+        assert_eq!(redact_query("/v1/chat?x=1"), "/v1/chat?x=1");
     }
 
     #[test]

@@ -228,11 +228,11 @@ fn queue_error(state: &AppState, body: Value) -> Response {
     }
     let status = match body.get("status") {
         None | Some(Value::Null) => 500,
-        Some(v) => match v.as_u64().filter(|s| (100..=599).contains(s)) {
+        Some(v) => match v.as_u64().filter(|s| (200..=599).contains(s)) {
             Some(s) => s as u16,
             None => {
                 return bad_request(format!(
-                    "`status` must be an HTTP status (100-599), got {v}"
+                    "`status` must be an HTTP status from 200 to 599, got {v}"
                 ))
             }
         },

@@ -83,12 +83,17 @@ pub(crate) struct RouteInfo {
     pub(crate) deployment: Option<String>,
 }
 
-pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .cloned()
-        .unwrap_or_else(new_request_id);
+pub(super) async fn dispatch(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
+    // One id per request: the client's, or one minted here and put on the request too, so the
+    // journal (and its `requestId` filter) knows the id the client sees.
+    let request_id = match req.headers().get("x-request-id") {
+        Some(v) => v.clone(),
+        None => {
+            let v = new_request_id();
+            req.headers_mut().insert("x-request-id", v.clone());
+            v
+        }
+    };
     let mut resp = route(state, req).await;
     let h = resp.headers_mut();
     h.insert(

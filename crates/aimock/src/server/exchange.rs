@@ -12,6 +12,9 @@ use crate::conversation::ChatRequest;
 use crate::fixture::{ErrorReply, Fixture, MatchContext, MatchOutcome, DEFAULT_TEST_ID};
 use crate::journal::{EntryHandle, JournalBody, JournalEntry};
 
+/// Bodies larger than this are not kept in the journal (aimock's limit).
+pub(crate) const JOURNAL_BODY_MAX: usize = 64 * 1024;
+
 /// Per-request settings taken from headers and the query.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestCtx {
@@ -233,6 +236,9 @@ pub(crate) struct Exchange {
     pub(crate) state: Arc<AppState>,
     pub(crate) ctx: RequestCtx,
     entry: JournalEntry,
+    /// Whether a miss names the closest fixture. Endpoints that answer a miss with a fallback
+    /// (embeddings) turn it off: the search costs a scan of every fixture.
+    pub(crate) explain_misses: bool,
 }
 
 /// What answers a request.
@@ -250,7 +256,14 @@ impl Exchange {
         let headers = std::mem::take(&mut ctx.headers);
         let mut entry = JournalEntry::new(&ctx.method, &ctx.raw_path, headers, JournalBody::None);
         entry.response.strict_override = ctx.strict_override;
-        Exchange { state, ctx, entry }
+        // The test id as matching saw it (header, or `?testId=`, or the default).
+        entry.test_id = Some(ctx.test_id.clone());
+        Exchange {
+            state,
+            ctx,
+            entry,
+            explain_misses: true,
+        }
     }
 
     /// The request's headers.
@@ -262,9 +275,14 @@ impl Exchange {
         &self.entry.headers
     }
 
-    /// Keep the parsed request in the journal.
-    pub(crate) fn set_body(&mut self, body: JournalBody) {
-        self.entry.body = body;
+    /// Keep the parsed request in the journal; a body over [`JOURNAL_BODY_MAX`] bytes is kept as
+    /// a note of its size, so a long-running server's journal stays bounded in memory.
+    pub(crate) fn set_request(&mut self, req: Arc<ChatRequest>, body_len: usize) {
+        self.entry.body = if body_len > JOURNAL_BODY_MAX {
+            JournalBody::Truncated(body_len)
+        } else {
+            JournalBody::Chat(req)
+        };
     }
 
     /// Name the non-LLM service in the journal.
@@ -293,7 +311,11 @@ impl Exchange {
             MatchOutcome::Miss {
                 skipped_by_position,
             } => {
-                let closest = state.fixtures.explain_miss(req, &mcx);
+                let closest = if self.explain_misses || self.ctx.strict {
+                    state.fixtures.explain_miss(req, &mcx)
+                } else {
+                    None
+                };
                 self.entry.response.miss_reason = closest.clone();
                 let err = if self.ctx.strict {
                     let msg = if skipped_by_position > 0 {

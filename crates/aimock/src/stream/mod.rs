@@ -36,6 +36,20 @@ pub fn sse_event(event: &str, json: &str) -> Bytes {
     b.freeze()
 }
 
+/// The longest any single delay can be (one day): fixture values beyond it are clamped, so no
+/// value overflows a timer.
+pub const MAX_DELAY_MS: f64 = 86_400_000.0;
+
+/// A delay in milliseconds as a `Duration`, clamped to [0, [`MAX_DELAY_MS`]]; NaN counts as 0.
+pub fn duration_ms(ms: f64) -> Duration {
+    let ms = if ms.is_nan() {
+        0.0
+    } else {
+        ms.clamp(0.0, MAX_DELAY_MS)
+    };
+    Duration::from_secs_f64(ms / 1000.0)
+}
+
 /// When each event is due: aimock's precedence (streaming profile, then recorded timings, then
 /// flat latency), divided by the replay speed.
 #[derive(Debug, Clone, Default)]
@@ -97,22 +111,13 @@ impl Pacing {
         };
         d = d.max(0.0);
         if self.replay_speed > 0.0 {
-            d / self.replay_speed
-        } else {
-            d
+            d /= self.replay_speed;
         }
-    }
-
-    /// Whether every delay is zero (then the whole stream can go in one write).
-    pub fn is_instant(&self) -> bool {
-        self.latency <= 0.0
-            && self
-                .profile
-                .as_ref()
-                .is_none_or(|p| p.ttft.is_none_or(|t| t <= 0.0) && p.tps.is_none_or(|t| t <= 0.0))
-            && self.recorded.as_ref().is_none_or(|r| {
-                r.ttft_ms <= 0.0 && r.inter_chunk_delays_ms.iter().all(|d| *d <= 0.0)
-            })
+        if d.is_finite() {
+            d.min(MAX_DELAY_MS)
+        } else {
+            MAX_DELAY_MS
+        }
     }
 }
 
@@ -233,7 +238,7 @@ pub fn paced_body(plan: StreamPlan) -> Body {
                 continue;
             };
             if delay > 0.0 {
-                let due = tokio::time::Instant::now() + Duration::from_secs_f64(delay / 1000.0);
+                let due = tokio::time::Instant::now() + duration_ms(delay);
                 if let Some(dl) = st.deadline.filter(|dl| *dl <= due) {
                     tokio::time::sleep_until(dl).await;
                     st.finish(StreamEnd::Interrupted("disconnectAfterMs"));

@@ -11,7 +11,6 @@ use serde_json::Value;
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Fixture, MessageReply, Reply};
-use crate::journal::JournalBody;
 use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id, unix_now};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx};
@@ -57,7 +56,8 @@ struct Tool {
 
 #[derive(Deserialize)]
 struct FunctionDecl {
-    name: String,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,8 +98,19 @@ struct MsgToolCall {
 struct MsgFunction {
     #[serde(default)]
     name: String,
+    /// A JSON string as OpenAI sends it; some frameworks send the object itself.
     #[serde(default)]
-    arguments: String,
+    arguments: Value,
+}
+
+impl MsgFunction {
+    fn arguments_string(&self) -> String {
+        match &self.arguments {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Text of a content field: a string, or the text parts joined; `None` when there is no text part.
@@ -160,12 +171,12 @@ pub(crate) fn parse(
             .map(|c| {
                 let f = c.function.unwrap_or(MsgFunction {
                     name: String::new(),
-                    arguments: String::new(),
+                    arguments: Value::Null,
                 });
                 ToolCallRef {
                     id: c.id,
+                    arguments: f.arguments_string(),
                     name: f.name,
-                    arguments: f.arguments,
                 }
             })
             .collect();
@@ -180,9 +191,14 @@ pub(crate) fn parse(
         .tools
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|t| t.function.map(|f| f.name).or(t.name))
+        .filter_map(|t| t.function.and_then(|f| f.name).or(t.name))
         .collect();
-    tools.extend(v.functions.unwrap_or_default().into_iter().map(|f| f.name));
+    tools.extend(
+        v.functions
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|f| f.name),
+    );
     let model = v
         .model
         .filter(|m| !m.is_empty())
@@ -220,7 +236,7 @@ pub(crate) fn handle(
         Err(e) => return ex.fail(e, error_response),
     };
     let req = Arc::new(req);
-    ex.set_body(JournalBody::Chat(req.clone()));
+    ex.set_request(req.clone(), body.len());
     let fixture = match ex.resolve(&req) {
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
@@ -260,7 +276,7 @@ pub(crate) fn handle(
             disconnect_after: fixture
                 .stream
                 .disconnect_after_ms
-                .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0)),
+                .map(crate::stream::duration_ms),
             on_end: None,
         };
         let handle = ex.start_stream();

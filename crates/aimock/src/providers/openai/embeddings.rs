@@ -13,7 +13,6 @@ use serde_json::Value;
 use super::error_response;
 use crate::conversation::ChatRequest;
 use crate::fixture::{EmbeddingReply, Reply};
-use crate::journal::JournalBody;
 use crate::providers::{
     estimate_tokens, fallback_embedding, push_fallback_embedding_json, push_json_str,
 };
@@ -22,6 +21,11 @@ use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1536;
+/// OpenAI's limit on inputs per request.
+pub const MAX_INPUTS: usize = 2048;
+/// The most numbers one reply may hold (inputs × dimensions), so no request can make the server
+/// build an enormous reply.
+pub const MAX_VALUES: usize = 8 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Body_ {
@@ -106,6 +110,15 @@ pub(crate) fn handle(
         Ok(t) => t,
         Err(e) => return ex.fail(e, error_response),
     };
+    if texts.len() > MAX_INPUTS {
+        let mut e = ApiError::invalid(format!(
+            "'input' has {} items; at most {MAX_INPUTS} are allowed per request",
+            texts.len()
+        ))
+        .with_code("invalid_value");
+        e.param = Some(Value::String("input".into()));
+        return ex.fail(e, error_response);
+    }
     let dims = match parsed.dimensions {
         None => DEFAULT_DIMENSIONS,
         Some(0) => {
@@ -122,6 +135,15 @@ pub(crate) fn handle(
         }
         Some(d) => d as usize,
     };
+    if texts.len().saturating_mul(dims) > MAX_VALUES {
+        let mut e = ApiError::invalid(format!(
+            "{} inputs of {dims} dimensions is more than the {MAX_VALUES} numbers one reply may hold",
+            texts.len()
+        ))
+        .with_code("invalid_value");
+        e.param = Some(Value::String("dimensions".into()));
+        return ex.fail(e, error_response);
+    }
     let base64 = match parsed.encoding_format.as_deref() {
         None | Some("float") => false,
         Some("base64") => true,
@@ -140,8 +162,9 @@ pub(crate) fn handle(
         .or(info.deployment)
         .unwrap_or_else(|| "text-embedding-3-small".to_owned());
     let req = Arc::new(ChatRequest::embedding(model.clone(), texts.join(" ")));
-    ex.set_body(JournalBody::Chat(req.clone()));
+    ex.set_request(req.clone(), body.len());
     // Each input's vector, as a fixture's (shared, JSON pre-rendered) or the fallback's.
+    ex.explain_misses = false;
     let fixture_vector: Option<EmbeddingReply> = match ex.resolve(&req) {
         Answer::Fixture(f) => match &f.reply {
             Reply::Embedding(v) => Some(v.clone()),
@@ -166,7 +189,7 @@ pub(crate) fn handle(
         }
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let mut out = String::with_capacity(64 + texts.len() * (dims * 8 + 64));
+    let mut out = String::with_capacity(256 + texts.len().min(64) * (dims.min(4096) * 8 + 64));
     out.push_str("{\"object\":\"list\",\"data\":[");
     for (index, text) in texts.iter().enumerate() {
         if index > 0 {

@@ -22,7 +22,6 @@ use super::chat::sse_response;
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, Fixture, MessageReply, Reply};
-use crate::journal::JournalBody;
 use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model, random_id, unix_now};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
@@ -319,7 +318,7 @@ pub(crate) fn handle(
         Err(e) => return ex.fail(e, error_response),
     };
     let req = Arc::new(req);
-    ex.set_body(JournalBody::Chat(req.clone()));
+    ex.set_request(req.clone(), body.len());
     let fixture = match ex.resolve(&req) {
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
@@ -376,7 +375,7 @@ fn stream_plan(fixture: &Fixture, state: &AppState, events: Vec<Bytes>) -> Strea
         disconnect_after: fixture
             .stream
             .disconnect_after_ms
-            .map(|ms| std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
+            .map(crate::stream::duration_ms),
         on_end: None,
     }
 }
