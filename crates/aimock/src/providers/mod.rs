@@ -3,7 +3,46 @@
 //! envelope. What they share lives here: ids, token estimates, JSON string writing and which models
 //! reason.
 
+pub mod anthropic;
+pub mod bedrock;
+pub mod cohere;
+pub mod gemini;
+pub mod ollama;
 pub mod openai;
+pub mod openrouter;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::response::Response;
+use http::Method;
+
+use crate::server::{ApiError, AppState, RequestCtx, RouteInfo};
+
+/// A provider's request handler: the body has been read (bounded) already.
+pub(crate) type Handler = fn(Arc<AppState>, RequestCtx, Bytes, RouteInfo) -> Response;
+
+/// Puts an error in a provider's own envelope.
+pub(crate) type ErrorRenderer = fn(&ApiError) -> Response;
+
+/// Where a request goes.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) handler: Handler,
+    pub(crate) render: ErrorRenderer,
+    pub(crate) info: RouteInfo,
+}
+
+/// The provider APIs whose paths are their own, tried in order on the path as sent, before
+/// OpenAI path normalization. Each provider's `route` recognises its paths and nothing else.
+pub(crate) fn native_route(method: &Method, path: &str) -> Option<Route> {
+    ollama::route(method, path)
+        .or_else(|| openrouter::route(method, path))
+        .or_else(|| anthropic::route(method, path))
+        .or_else(|| gemini::route(method, path))
+        .or_else(|| bedrock::route(method, path))
+        .or_else(|| cohere::route(method, path))
+}
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -81,6 +81,15 @@ pub fn normalize_path(path: &str) -> NormalizedPath<'_> {
 pub(crate) struct RouteInfo {
     /// Azure deployment id.
     pub(crate) deployment: Option<String>,
+    /// The model named in the path (Gemini, Vertex, Bedrock), percent-decoded.
+    pub(crate) model: Option<String>,
+    /// The operation the path names (`generateContent`, `converse-stream`, ...).
+    pub(crate) action: Option<String>,
+    /// Which flavour of the provider's API (`vertex`, `openrouter`, ...), when one module serves
+    /// several.
+    pub(crate) variant: Option<&'static str>,
+    /// The query string, as received.
+    pub(crate) query: Option<String>,
 }
 
 pub(super) async fn dispatch(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
@@ -177,9 +186,24 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
         _ => {}
     }
 
+    // Provider APIs with paths of their own come first, on the path as sent (Ollama's
+    // `/api/embeddings` and OpenRouter's `/api/v1/...` must not be rewritten as OpenAI paths).
+    if let Some(route) = providers::native_route(&method, &path) {
+        let ctx = RequestCtx::new(
+            &state,
+            method.as_str(),
+            &raw_path,
+            query.as_deref(),
+            parts.headers,
+        );
+        let mut info = route.info;
+        info.query = query;
+        return with_body(state, ctx, body, info, route.handler, route.render).await;
+    }
     let norm = normalize_path(&path);
     let info = RouteInfo {
         deployment: norm.deployment.clone(),
+        ..Default::default()
     };
     let ctx = RequestCtx::new(
         &state,
@@ -230,7 +254,7 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
     }
 }
 
-type Handler = fn(Arc<AppState>, RequestCtx, Bytes, RouteInfo) -> Response;
+use crate::providers::Handler;
 
 /// Read the body (bounded) and call the provider's handler; a body that is too large or cannot be
 /// read is answered in the provider's envelope.

@@ -16,6 +16,37 @@ use futures_util::stream;
 
 use crate::fixture::{RecordedTimings, StreamSettings, StreamingProfile};
 
+pub mod eventstream;
+
+/// A `text/event-stream` response around a body.
+pub(crate) fn sse_response(body: Body) -> axum::response::Response {
+    stream_response(body, "text/event-stream")
+}
+
+/// An `application/x-ndjson` response around a body (Ollama).
+pub(crate) fn ndjson_response(body: Body) -> axum::response::Response {
+    stream_response(body, "application/x-ndjson")
+}
+
+/// A streamed response of a content type, with the headers that keep proxies from buffering it.
+pub(crate) fn stream_response(body: Body, content_type: &'static str) -> axum::response::Response {
+    use http::{header, HeaderValue};
+    let mut resp = axum::response::Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+/// One NDJSON line.
+pub fn ndjson_line(json: &str) -> Bytes {
+    let mut b = BytesMut::with_capacity(json.len() + 1);
+    b.extend_from_slice(json.as_bytes());
+    b.extend_from_slice(b"\n");
+    b.freeze()
+}
+
 /// An SSE event with only a `data:` line.
 pub fn sse_data(json: &str) -> Bytes {
     let mut b = BytesMut::with_capacity(json.len() + 8);

@@ -284,7 +284,7 @@ pub(crate) fn handle(
             on_end: Some(on_stream_end(handle)),
             ..plan
         };
-        sse_response(paced_body(plan))
+        crate::stream::sse_response(paced_body(plan))
     } else {
         ex.finish(StatusCode::OK);
         let mut resp = Response::new(Body::from(r.json()));
@@ -294,19 +294,6 @@ pub(crate) fn handle(
         );
         resp
     }
-}
-
-/// A `text/event-stream` response.
-pub(crate) fn sse_response(body: Body) -> Response {
-    let mut resp = Response::new(body);
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
 }
 
 /// Everything needed to render one reply, computed once.

@@ -18,13 +18,13 @@ use http::{header, HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::chat::sse_response;
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, Fixture, MessageReply, Reply};
 use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model, random_id, unix_now};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::sse_response;
 use crate::stream::{chunk_text, paced_body, sse_event, Pacing, StreamPlan};
 
 /// The body fields the endpoint reads or echoes back; `input` is walked by hand so errors can name
