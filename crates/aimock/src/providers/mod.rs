@@ -161,10 +161,19 @@ const NON_REASONING: &[&str] = &[
     "gpt-4",
     "gpt-3.5",
     "claude-3-5-",
+    "claude-3.5-",
     "claude-3-haiku",
     "claude-3-opus",
     "claude-3-sonnet",
     "gemini-1.5-",
+    "gemini-flash-1.5",
+    "gemini-pro-1.5",
+    "mistral-",
+    "open-mistral",
+    "open-mixtral",
+    "codestral",
+    "ministral",
+    "pixtral",
 ];
 
 fn env_list(name: &str) -> Vec<String> {
@@ -205,15 +214,16 @@ pub(crate) fn is_reasoning_model(model: &str) -> bool {
     if m.is_empty() {
         return true;
     }
+    // Entries are normalized like model ids, so `openai/gpt-5` names the same family as `gpt-5`.
     if env_list("AIMOCK_NONREASONING_MODELS")
         .iter()
-        .any(|p| m.starts_with(p.as_str()))
+        .any(|p| m.starts_with(normalize_model(p).as_str()))
     {
         return false;
     }
     if env_list("AIMOCK_REASONING_MODELS")
         .iter()
-        .any(|p| m.starts_with(p.as_str()))
+        .any(|p| m.starts_with(normalize_model(p).as_str()))
     {
         return true;
     }
@@ -320,5 +330,7 @@ mod tests {
             "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
         ));
         assert!(is_reasoning_model("some-new-model"));
+        assert!(!is_reasoning_model("anthropic/claude-3.5-sonnet"));
+        assert!(!is_reasoning_model("mistral-large-latest"));
     }
 }

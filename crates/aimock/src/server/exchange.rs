@@ -147,10 +147,7 @@ pub(crate) struct ApiErrorData {
     pub(crate) param: Option<Value>,
     /// Seconds, for 429.
     pub(crate) retry_after: Option<f64>,
-    #[expect(
-        dead_code,
-        reason = "read by the OpenRouter error envelope, which comes with the other providers"
-    )]
+    /// OpenRouter error metadata.
     pub(crate) metadata: Option<Value>,
 }
 
@@ -267,10 +264,6 @@ impl Exchange {
     }
 
     /// The request's headers.
-    #[expect(
-        dead_code,
-        reason = "read by providers that look at headers (anthropic-version, ...)"
-    )]
     pub(crate) fn headers(&self) -> &HeaderMap {
         &self.entry.headers
     }

@@ -1,10 +1,268 @@
 //! AWS Bedrock: InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream, with AWS EventStream framing.
+//!
+//! Routes are `POST /model/{modelId}/{action}`; the model id arrives percent-encoded (`%3A` for
+//! `:`, `%2F` in ARNs) and is decoded here. SigV4 `Authorization` headers are accepted and never
+//! checked. Errors use AWS's REST-JSON shape: the `x-amzn-ErrorType` header names the exception
+//! (`ValidationException`, `ThrottlingException`...) and the body is `{"message": ...}`, which is
+//! what botocore and the AWS SDKs read into their typed errors.
 
-use http::Method;
+pub(crate) mod converse;
+pub(crate) mod invoke;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{header, HeaderValue, Method, StatusCode};
 
 use super::Route;
+use crate::fixture::MessageReply;
+use crate::server::{ApiError, RouteInfo};
 
 /// This provider's routes; `None` for any other path.
-pub(crate) fn route(_method: &Method, _path: &str) -> Option<Route> {
-    None
+pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    if method != Method::POST {
+        return None;
+    }
+    let rest = path.strip_prefix("/model/")?;
+    let (id, action) = rest.rsplit_once('/')?;
+    if id.is_empty() {
+        return None;
+    }
+    let handler: super::Handler = match action {
+        "converse" | "converse-stream" => converse::handle,
+        "invoke" | "invoke-with-response-stream" => invoke::handle,
+        _ => return None,
+    };
+    Some(Route {
+        handler,
+        render: error_response,
+        info: RouteInfo {
+            model: Some(decode_path_segment(id)),
+            action: Some(action.to_owned()),
+            ..Default::default()
+        },
+    })
+}
+
+/// Percent-decoding of a path segment: `%XX` only (a `+` stays a `+` in a path).
+fn decode_path_segment(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = hex {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The AWS exception an error is raised as: the fixture's own type or code when it names one
+/// (`...Exception`), else the exception Bedrock uses for the status.
+pub(crate) fn exception_name(e: &ApiError) -> &str {
+    let named = |s: &str| s.ends_with("Exception") && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if named(&e.kind) {
+        return &e.kind;
+    }
+    if let Some(code) = e.code.as_ref().and_then(|c| c.as_str()) {
+        if named(code) {
+            return code;
+        }
+    }
+    match e.status.as_u16() {
+        401 | 403 => "AccessDeniedException",
+        404 => "ResourceNotFoundException",
+        408 => "ModelTimeoutException",
+        424 => "ModelErrorException",
+        429 => "ThrottlingException",
+        503 => "ServiceUnavailableException",
+        s if s < 500 => "ValidationException",
+        _ => "InternalServerException",
+    }
+}
+
+/// A random request id in AWS's form (a UUID).
+fn request_id() -> String {
+    let r: u128 = rand::random();
+    let h = format!("{r:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// Add `x-amzn-RequestId`, which botocore reports as `ResponseMetadata.RequestId`.
+fn add_request_id(resp: &mut Response) {
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+}
+
+/// AWS's REST-JSON error: `x-amzn-ErrorType: <Exception>` and `{"message": ...}`; a 429 also
+/// carries `Retry-After`.
+pub(crate) fn error_response(e: &ApiError) -> Response {
+    let mut body = String::with_capacity(e.message.len() + 16);
+    body.push_str("{\"message\":");
+    super::push_json_str(&mut body, &e.message);
+    body.push('}');
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = e.status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(exception_name(e)) {
+        h.insert("x-amzn-errortype", v);
+    }
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        let ra = e.retry_after.unwrap_or(1.0);
+        let ra = if ra.fract() == 0.0 {
+            format!("{}", ra.max(0.0) as u64)
+        } else {
+            format!("{ra}")
+        };
+        if let Ok(v) = HeaderValue::from_str(&ra) {
+            h.insert("retry-after", v);
+        }
+    }
+    add_request_id(&mut r);
+    r
+}
+
+/// A `200` JSON body.
+fn json_ok(body: String) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    add_request_id(&mut resp);
+    resp
+}
+
+/// A `200` EventStream body.
+fn eventstream_ok(body: Body) -> Response {
+    let mut resp = crate::stream::stream_response(body, crate::stream::eventstream::CONTENT_TYPE);
+    add_request_id(&mut resp);
+    resp
+}
+
+/// Converse's stop reason for a reply: OpenAI names translated, Bedrock names kept.
+pub(crate) fn stop_reason(reply: &MessageReply) -> &str {
+    match reply.finish_reason() {
+        "stop" => "end_turn",
+        "tool_calls" | "function_call" => "tool_use",
+        "length" => "max_tokens",
+        "content_filter" | "refusal" => "content_filtered",
+        r @ ("end_turn"
+        | "tool_use"
+        | "max_tokens"
+        | "stop_sequence"
+        | "guardrail_intervened"
+        | "content_filtered"
+        | "malformed_model_output"
+        | "malformed_tool_use"
+        | "model_context_window_exceeded") => r,
+        _ => "end_turn",
+    }
+}
+
+/// A 500 for a fixture whose reply is not a message.
+fn not_a_message(fixture: &crate::fixture::Fixture, api: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        format!(
+            "Fixture {} answers with {}, which Bedrock {api} cannot serve",
+            fixture.describe(),
+            fixture.reply.kind()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_decode_the_model_id_and_name_the_action() {
+        let r = route(
+            &Method::POST,
+            "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse",
+        )
+        .unwrap();
+        assert_eq!(
+            r.info.model.as_deref(),
+            Some("anthropic.claude-3-haiku-20240307-v1:0")
+        );
+        assert_eq!(r.info.action.as_deref(), Some("converse"));
+        for action in ["converse-stream", "invoke", "invoke-with-response-stream"] {
+            let r = route(&Method::POST, &format!("/model/m/{action}")).unwrap();
+            assert_eq!(r.info.action.as_deref(), Some(action));
+        }
+        let arn = "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.x/invoke";
+        assert_eq!(
+            route(&Method::POST, arn).unwrap().info.model.as_deref(),
+            Some("arn:aws:bedrock:us-east-1:1:inference-profile/us.x")
+        );
+        assert!(route(&Method::GET, "/model/m/converse").is_none());
+        assert!(route(&Method::POST, "/model/m/other").is_none());
+        assert!(route(&Method::POST, "/model//converse").is_none());
+        assert!(route(&Method::POST, "/v1/chat/completions").is_none());
+    }
+
+    #[test]
+    fn path_decoding_keeps_plus_and_bad_escapes() {
+        assert_eq!(decode_path_segment("a+b%3Ac"), "a+b:c");
+        assert_eq!(decode_path_segment("50%"), "50%");
+        assert_eq!(decode_path_segment("x%zz%4"), "x%zz%4");
+        assert_eq!(decode_path_segment("%E2%9C%93"), "✓");
+    }
+
+    #[test]
+    fn errors_are_named_by_status_unless_the_fixture_names_an_exception() {
+        let e = |s: u16, kind: &str| ApiError::new(StatusCode::from_u16(s).unwrap(), kind, "m");
+        assert_eq!(
+            exception_name(&e(400, "invalid_request_error")),
+            "ValidationException"
+        );
+        assert_eq!(
+            exception_name(&e(429, "rate_limit_error")),
+            "ThrottlingException"
+        );
+        assert_eq!(
+            exception_name(&e(404, "invalid_request_error")),
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            exception_name(&e(503, "server_error")),
+            "ServiceUnavailableException"
+        );
+        assert_eq!(
+            exception_name(&e(500, "server_error")),
+            "InternalServerException"
+        );
+        assert_eq!(
+            exception_name(&e(400, "ServiceQuotaExceededException")),
+            "ServiceQuotaExceededException"
+        );
+        let coded = e(429, "x").with_code("ModelNotReadyException");
+        assert_eq!(exception_name(&coded), "ModelNotReadyException");
+    }
 }

@@ -1,10 +1,301 @@
-//! Google Gemini and Vertex AI (Gemini models): generateContent, streamGenerateContent, embedContent, batchEmbedContents, countTokens.
+//! Google Gemini (the Gemini Developer API) and Vertex AI (Gemini models): `generateContent`,
+//! `streamGenerateContent` (SSE with `alt=sse`, a streamed JSON array without it), `embedContent`,
+//! `batchEmbedContents` and `countTokens` (and, on Vertex, `predict` for text embedding models), under `/v1`, `/v1beta`, `/v1beta1` and `/v1alpha`.
+//!
+//! Paths:
+//! - Gemini: `/{version}/models/{model}:{action}`
+//! - Vertex: `/{version}/projects/{p}/locations/{l}/publishers/google/models/{model}:{action}`
+//! - Vertex express mode: `/{version}/publishers/google/models/{model}:{action}`
+//!
+//! Only the `google` publisher is served here; Anthropic models on Vertex have their own module.
 
-use http::Method;
+mod embed;
+mod generate;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::response::Response;
+use http::{HeaderValue, Method, StatusCode};
 
 use super::Route;
+use crate::server::exchange::percent_decode;
+use crate::server::{ApiError, AppState, RequestCtx, RouteInfo};
+
+/// API versions served.
+const VERSIONS: &[&str] = &["v1", "v1beta", "v1beta1", "v1alpha"];
+
+/// Actions served on a model.
+const ACTIONS: &[&str] = &[
+    "generateContent",
+    "streamGenerateContent",
+    "embedContent",
+    "batchEmbedContents",
+    "countTokens",
+    // Vertex only: text embedding models.
+    "predict",
+];
 
 /// This provider's routes; `None` for any other path.
-pub(crate) fn route(_method: &Method, _path: &str) -> Option<Route> {
-    None
+pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    if method != Method::POST {
+        return None;
+    }
+    let (model, action, variant) = parse_path(path)?;
+    Some(Route {
+        handler: handle,
+        render: error_response,
+        info: RouteInfo {
+            model: Some(model),
+            action: Some(action.to_owned()),
+            variant: Some(variant),
+            ..Default::default()
+        },
+    })
+}
+
+/// `(model, action, variant)` of a Gemini or Vertex path.
+fn parse_path(path: &str) -> Option<(String, &'static str, &'static str)> {
+    let rest = path.strip_prefix('/')?;
+    let (version, rest) = rest.split_once('/')?;
+    if !VERSIONS.contains(&version) {
+        return None;
+    }
+    let (variant, model_action) = if let Some(m) = rest.strip_prefix("models/") {
+        ("gemini", m)
+    } else if let Some(m) = rest.strip_prefix("publishers/google/models/") {
+        ("vertex", m)
+    } else {
+        // projects/{p}/locations/{l}/publishers/google/models/{m}:{action}
+        let r = rest.strip_prefix("projects/")?;
+        let (project, r) = r.split_once('/')?;
+        let r = r.strip_prefix("locations/")?;
+        let (location, r) = r.split_once('/')?;
+        if project.is_empty() || location.is_empty() {
+            return None;
+        }
+        ("vertex", r.strip_prefix("publishers/google/models/")?)
+    };
+    let (model, action) = model_action.rsplit_once(':')?;
+    if model.is_empty() || model.contains('/') {
+        return None;
+    }
+    let action = ACTIONS.iter().find(|a| **a == action)?;
+    if *action == "predict" && variant != "vertex" {
+        return None;
+    }
+    Some((percent_decode(model), action, variant))
+}
+
+/// The handler for every action.
+fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: RouteInfo) -> Response {
+    match info.action.as_deref() {
+        Some("generateContent") => generate::handle(state, ctx, body, info, false),
+        Some("streamGenerateContent") => generate::handle(state, ctx, body, info, true),
+        Some("embedContent") => embed::handle_embed(state, ctx, body, info, embed::Shape::Single),
+        Some("batchEmbedContents") => {
+            embed::handle_embed(state, ctx, body, info, embed::Shape::Batch)
+        }
+        Some("predict") => embed::handle_embed(state, ctx, body, info, embed::Shape::Predict),
+        Some("countTokens") => embed::handle_count_tokens(state, ctx, body, info),
+        _ => {
+            let ex = crate::server::Exchange::new(state, ctx);
+            ex.fail(
+                ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Method not found."),
+                error_response,
+            )
+        }
+    }
+}
+
+/// Google's canonical status names (google.rpc.Code), as they appear in error bodies.
+const CANONICAL: &[&str] = &[
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// The canonical status name for an HTTP status (Google's HTTP mapping).
+fn status_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 413 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        500 => "INTERNAL",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        400..=499 => "FAILED_PRECONDITION",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Google's error envelope: `{"error": {"code": <http status>, "message", "status": <canonical>}}`.
+/// A fixture's `error.type` is used as `status` when it is a canonical name (`RESOURCE_EXHAUSTED`);
+/// otherwise the name follows the HTTP status. A 429 carries `Retry-After` and, as Google sends it,
+/// a `google.rpc.RetryInfo` detail.
+pub(crate) fn error_response(e: &ApiError) -> Response {
+    use crate::providers::push_json_str;
+    let status_text = if CANONICAL.contains(&e.kind.as_str()) {
+        e.kind.as_str()
+    } else {
+        status_name(e.status)
+    };
+    let mut b = String::with_capacity(128 + e.message.len());
+    b.push_str("{\"error\":{\"code\":");
+    b.push_str(&e.status.as_u16().to_string());
+    b.push_str(",\"message\":");
+    push_json_str(&mut b, &e.message);
+    b.push_str(",\"status\":");
+    push_json_str(&mut b, status_text);
+    let retry_after = (e.status == StatusCode::TOO_MANY_REQUESTS).then(|| {
+        let s = e.retry_after.unwrap_or(1.0);
+        if s.is_finite() && s >= 0.0 {
+            s
+        } else {
+            1.0
+        }
+    });
+    if let Some(s) = retry_after {
+        b.push_str(
+            ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":",
+        );
+        push_json_str(&mut b, &format!("{}s", seconds_text(s)));
+        b.push_str("}]");
+    }
+    b.push_str("}}");
+    let mut r = Response::new(axum::body::Body::from(b));
+    *r.status_mut() = e.status;
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    if let Some(s) = retry_after {
+        if let Ok(v) = HeaderValue::from_str(&seconds_text(s.ceil())) {
+            h.insert(http::header::RETRY_AFTER, v);
+        }
+    }
+    r
+}
+
+/// The current time as Vertex writes `createTime`: RFC 3339 in UTC with microseconds.
+pub(crate) fn rfc3339_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339_micros(now.as_secs() as i64, now.subsec_micros())
+}
+
+/// `secs` since the Unix epoch (and `micros`) as `YYYY-MM-DDThh:mm:ss.uuuuuuZ`.
+fn rfc3339_micros(secs: i64, micros: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Seconds without a trailing `.0`.
+fn seconds_text(s: f64) -> String {
+    if s.fract() == 0.0 && s < 1e15 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemini_and_vertex_paths_name_the_model_action_and_variant() {
+        let p = parse_path("/v1/models/gemini-2.5-flash:generateContent").unwrap();
+        assert_eq!(
+            p,
+            ("gemini-2.5-flash".to_owned(), "generateContent", "gemini")
+        );
+        let p = parse_path("/v1beta/models/gemini-2.0-flash:streamGenerateContent").unwrap();
+        assert_eq!(p.1, "streamGenerateContent");
+        let p = parse_path(
+            "/v1beta1/projects/my-proj/locations/us-central1/publishers/google/models/gemini-2.5-pro:countTokens",
+        )
+        .unwrap();
+        assert_eq!(p, ("gemini-2.5-pro".to_owned(), "countTokens", "vertex"));
+        let p = parse_path("/v1/publishers/google/models/gemini%2D2.5:embedContent").unwrap();
+        assert_eq!(p, ("gemini-2.5".to_owned(), "embedContent", "vertex"));
+        let p = parse_path("/v1/publishers/google/models/text-embedding-005:predict").unwrap();
+        assert_eq!(p.1, "predict");
+    }
+
+    #[test]
+    fn other_paths_are_left_to_other_providers() {
+        for path in [
+            "/v1/chat/completions",
+            "/v1/models",
+            "/v1/models/gemini:predict",
+            "/v2/models/gemini:generateContent",
+            "/v1/projects/p/locations/l/publishers/anthropic/models/claude:rawPredict",
+            "/v1/projects/p/locations/l/publishers/google/models/:generateContent",
+            "/v1/models/a/b:generateContent",
+        ] {
+            assert!(parse_path(path).is_none(), "{path}");
+        }
+        assert!(route(&Method::GET, "/v1/models/gemini-2.5-flash:generateContent").is_none());
+    }
+
+    #[test]
+    fn create_times_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339_micros(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339_micros(1_709_210_096, 42),
+            "2024-02-29T12:34:56.000042Z"
+        );
+        assert_eq!(
+            rfc3339_micros(4_102_444_799, 999_999),
+            "2099-12-31T23:59:59.999999Z"
+        );
+    }
+
+    #[test]
+    fn http_statuses_map_to_googles_canonical_names() {
+        assert_eq!(status_name(StatusCode::BAD_REQUEST), "INVALID_ARGUMENT");
+        assert_eq!(
+            status_name(StatusCode::TOO_MANY_REQUESTS),
+            "RESOURCE_EXHAUSTED"
+        );
+        assert_eq!(status_name(StatusCode::SERVICE_UNAVAILABLE), "UNAVAILABLE");
+        assert_eq!(status_name(StatusCode::IM_A_TEAPOT), "FAILED_PRECONDITION");
+    }
 }

@@ -267,7 +267,14 @@ pub(crate) fn handle(
             .stream
             .chunk_size
             .unwrap_or(ex.state.config.chunk_size);
-        let (events, trailer) = r.sse(chunk, opts.include_usage);
+        // Mistral's SDK shares this path but requires each streamed tool call whole in one delta
+        // (its `function.name` is mandatory in every delta), as Mistral's own API sends it.
+        let whole_calls = ex
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("mistral-client"));
+        let (events, trailer) = r.sse(chunk, opts.include_usage, whole_calls);
         let plan = StreamPlan {
             events,
             trailer,
@@ -473,7 +480,12 @@ impl<'a> Rendered<'a> {
     }
 
     /// The SSE events (paced) and the trailer (usage chunk, `[DONE]`).
-    fn sse(&self, chunk_size: usize, include_usage: bool) -> (Vec<Bytes>, Vec<Bytes>) {
+    fn sse(
+        &self,
+        chunk_size: usize,
+        include_usage: bool,
+        whole_calls: bool,
+    ) -> (Vec<Bytes>, Vec<Bytes>) {
         let prefix = self.chunk_prefix();
         let usage_null = if include_usage { ",\"usage\":null" } else { "" };
         let mut events = Vec::new();
@@ -527,7 +539,15 @@ impl<'a> Rendered<'a> {
                     push_json_str(&mut inner, id);
                     inner.push_str(",\"type\":\"function\",\"function\":{\"name\":");
                     push_json_str(&mut inner, &c.name);
-                    inner.push_str(",\"arguments\":\"\"}}]}");
+                    inner.push_str(",\"arguments\":");
+                    if whole_calls {
+                        push_json_str(&mut inner, &c.arguments);
+                        inner.push_str("}}]}");
+                        events.push(delta(&inner, None));
+                        call_index += 1;
+                        continue;
+                    }
+                    inner.push_str("\"\"}}]}");
                     events.push(delta(&inner, None));
                     for piece in chunk_text(&c.arguments, chunk_size) {
                         let mut inner = format!(

@@ -1,0 +1,589 @@
+//! `POST /model/{modelId}/converse` (JSON) and `/converse-stream` (EventStream).
+
+use std::borrow::Cow;
+use std::fmt::Write;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::response::Response;
+use base64::Engine;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{error_response, stop_reason};
+use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::fixture::{Block, MessageReply, Reply};
+use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
+use crate::server::exchange::{on_stream_end, Answer};
+use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::eventstream;
+use crate::stream::{chunk_text, paced_body, Pacing, StreamPlan};
+
+/// The signature sent with reasoning when the fixture has none.
+const PLACEHOLDER_SIGNATURE: &str = "aimock-placeholder-signature";
+
+#[derive(Deserialize)]
+struct ConverseBody {
+    #[serde(default)]
+    messages: Option<Vec<Msg>>,
+    #[serde(default)]
+    system: Option<Vec<SystemBlock>>,
+    #[serde(default, rename = "toolConfig")]
+    tool_config: Option<ToolConfig>,
+    #[serde(default, rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
+}
+
+#[derive(Deserialize)]
+struct InferenceConfig {
+    #[serde(default, rename = "maxTokens")]
+    max_tokens: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Msg {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    content: Option<Vec<ContentBlock>>,
+}
+
+/// One content block: a union, so exactly one field is set; kinds this mock does not read
+/// (images, documents, reasoning, cache points...) leave all three `None`.
+#[derive(Deserialize)]
+struct ContentBlock {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default, rename = "toolUse")]
+    tool_use: Option<ToolUse>,
+    #[serde(default, rename = "toolResult")]
+    tool_result: Option<ToolResult>,
+}
+
+#[derive(Deserialize)]
+struct ToolUse {
+    #[serde(default, rename = "toolUseId")]
+    tool_use_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    input: Value,
+}
+
+#[derive(Deserialize)]
+struct ToolResult {
+    #[serde(default, rename = "toolUseId")]
+    tool_use_id: String,
+    #[serde(default)]
+    content: Vec<ToolResultContent>,
+}
+
+#[derive(Deserialize)]
+struct ToolResultContent {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    json: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct SystemBlock {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ToolConfig {
+    #[serde(default)]
+    tools: Vec<ToolEntry>,
+}
+
+#[derive(Deserialize)]
+struct ToolEntry {
+    #[serde(default, rename = "toolSpec")]
+    tool_spec: Option<ToolSpec>,
+}
+
+#[derive(Deserialize)]
+struct ToolSpec {
+    #[serde(default)]
+    name: String,
+}
+
+/// A `ValidationException` (400) naming the field at fault.
+fn invalid(msg: impl Into<String>) -> ApiError {
+    ApiError::invalid(msg).with_code("ValidationException")
+}
+
+/// Parse a Converse body into the conversation; `model` comes from the path.
+pub(crate) fn parse(body: &[u8], model: &str, stream: bool) -> Result<ChatRequest, ApiError> {
+    let v: ConverseBody = crate::providers::parse_json_body(body).map_err(|mut e| {
+        // Keep the message, drop the OpenAI-style code: AWS names the exception instead.
+        e.code = None;
+        e
+    })?;
+    let Some(msgs) = v.messages else {
+        return Err(invalid(
+            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    if msgs.is_empty() {
+        return Err(invalid(
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+        ));
+    }
+    if let Some(n) = v.inference_config.and_then(|c| c.max_tokens) {
+        if n < 1 {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{n}' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )));
+        }
+    }
+    let mut messages = Vec::with_capacity(msgs.len() + 1);
+    for b in v.system.unwrap_or_default() {
+        if let Some(t) = b.text {
+            messages.push(Message::text(Role::System, t));
+        }
+    }
+    for (i, m) in msgs.into_iter().enumerate() {
+        let role = match m.role.as_str() {
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => {
+                return Err(invalid(format!(
+                    "1 validation error detected: Value '{other}' at 'messages.{}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
+                    i + 1
+                )));
+            }
+        };
+        let Some(blocks) = m.content else {
+            return Err(invalid(format!(
+                "1 validation error detected: Value null at 'messages.{}.member.content' failed to satisfy constraint: Member must not be null",
+                i + 1
+            )));
+        };
+        let mut text: Option<String> = None;
+        let mut tool_calls = Vec::new();
+        let mut results = Vec::new();
+        for b in blocks {
+            if let Some(t) = b.text {
+                text.get_or_insert_with(String::new).push_str(&t);
+            } else if let Some(u) = b.tool_use {
+                let arguments = match u.input {
+                    Value::Null => "{}".to_owned(),
+                    v => v.to_string(),
+                };
+                tool_calls.push(ToolCallRef {
+                    id: u.tool_use_id,
+                    name: u.name,
+                    arguments,
+                });
+            } else if let Some(r) = b.tool_result {
+                let mut out = String::new();
+                for part in r.content {
+                    if let Some(t) = part.text {
+                        out.push_str(&t);
+                    } else if let Some(j) = part.json {
+                        out.push_str(&j.to_string());
+                    }
+                }
+                results.push(Message::tool_result(r.tool_use_id, out));
+            }
+        }
+        if role == Role::User && !results.is_empty() {
+            // As for Anthropic: the user's text first, then the tool results, so `toolCallId`
+            // (the last message) and `hasToolResult` fixtures see them.
+            if let Some(t) = text {
+                messages.push(Message::text(Role::User, t));
+            }
+            messages.extend(results);
+        } else {
+            messages.push(Message {
+                role,
+                text,
+                tool_calls,
+                tool_call_id: None,
+            });
+        }
+    }
+    let tools = v
+        .tool_config
+        .map(|c| {
+            c.tools
+                .into_iter()
+                .filter_map(|t| t.tool_spec.map(|s| s.name))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ChatRequest {
+        model: model.to_owned(),
+        messages,
+        tools,
+        response_format: None,
+        endpoint: Endpoint::Chat,
+        embedding_input: None,
+        stream,
+    })
+}
+
+/// The handler of both actions.
+pub(crate) fn handle(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Bytes,
+    info: RouteInfo,
+) -> Response {
+    let mut ex = Exchange::new(state, ctx);
+    let stream = info.action.as_deref() == Some("converse-stream");
+    let req = match parse(&body, info.model.as_deref().unwrap_or_default(), stream) {
+        Ok(r) => r,
+        Err(e) => return ex.fail(e, error_response),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), body.len());
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e, error_response),
+    };
+    let Reply::Message(reply) = &fixture.reply else {
+        let e = super::not_a_message(&fixture, "Converse");
+        return ex.fail(e, error_response);
+    };
+    let r = Rendered::new(&req, reply, ex.ctx.strict);
+    if !stream {
+        ex.finish(StatusCode::OK);
+        return super::json_ok(r.json());
+    }
+    let chunk = fixture
+        .stream
+        .chunk_size
+        .unwrap_or(ex.state.config.chunk_size);
+    let (events, trailer) = r.events(chunk);
+    let plan = StreamPlan {
+        events,
+        trailer,
+        pacing: Pacing::for_fixture(
+            &fixture.stream,
+            ex.state.config.latency,
+            ex.state.config.replay_speed,
+        ),
+        truncate_after: fixture.stream.truncate_after_chunks,
+        disconnect_after: fixture
+            .stream
+            .disconnect_after_ms
+            .map(crate::stream::duration_ms),
+        on_end: None,
+    };
+    let handle = ex.start_stream();
+    let plan = StreamPlan {
+        on_end: Some(on_stream_end(handle)),
+        ..plan
+    };
+    super::eventstream_ok(paced_body(plan))
+}
+
+/// A tool call's arguments as the JSON object `input` must be; anything else becomes `{}`.
+fn tool_input(arguments: &str) -> Cow<'_, str> {
+    let trimmed = arguments.trim();
+    if trimmed.starts_with('{')
+        && matches!(serde_json::from_str::<Value>(trimmed), Ok(Value::Object(_)))
+    {
+        Cow::Borrowed(trimmed)
+    } else {
+        if !trimmed.is_empty() {
+            tracing::warn!(
+                arguments,
+                "tool call arguments are not a JSON object; sending input {{}}"
+            );
+        }
+        Cow::Borrowed("{}")
+    }
+}
+
+/// Characters of the prompt, for the token estimate.
+fn prompt_chars(req: &ChatRequest) -> usize {
+    req.messages
+        .iter()
+        .map(|m| {
+            m.text.as_deref().map_or(0, str::len)
+                + m.tool_calls
+                    .iter()
+                    .map(|c| c.name.len() + c.arguments.len())
+                    .sum::<usize>()
+        })
+        .sum()
+}
+
+/// Everything needed to render one reply, computed once.
+struct Rendered<'a> {
+    reply: &'a MessageReply,
+    reasoning: Option<&'a str>,
+    signature: &'a str,
+    redacted: &'a [String],
+    tool_ids: Vec<String>,
+    tool_inputs: Vec<Cow<'a, str>>,
+    input_tokens: u64,
+    output_tokens: u64,
+    total_tokens: u64,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
+        let o = &reply.overrides;
+        let has_reasoning = reply.reasoning.is_some() || !reply.redacted_thinking.is_empty();
+        let reasoning_ok = has_reasoning && emit_reasoning(&req.model, strict);
+        let reasoning = reply.reasoning.as_deref().filter(|_| reasoning_ok);
+        let redacted: &[String] = if reasoning_ok {
+            &reply.redacted_thinking
+        } else {
+            &[]
+        };
+        let completion_chars: usize = reply
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::Text(t) => t.len(),
+                Block::ToolCall(c) => c.name.len() + c.arguments.len(),
+            })
+            .sum::<usize>()
+            + reasoning.map_or(0, str::len);
+        let input_tokens = o
+            .usage_number(&["inputTokens", "input_tokens", "prompt_tokens"])
+            .unwrap_or_else(|| estimate_tokens(prompt_chars(req)));
+        let output_tokens = o
+            .usage_number(&["outputTokens", "output_tokens", "completion_tokens"])
+            .unwrap_or_else(|| estimate_tokens(completion_chars));
+        let total_tokens = o
+            .usage_number(&["totalTokens", "total_tokens"])
+            .unwrap_or(input_tokens + output_tokens);
+        Rendered {
+            reply,
+            reasoning,
+            signature: reply
+                .reasoning_signature
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(PLACEHOLDER_SIGNATURE),
+            redacted,
+            tool_ids: reply
+                .tool_calls()
+                .map(|c| c.id.clone().unwrap_or_else(|| random_id("tooluse_", 22)))
+                .collect(),
+            tool_inputs: reply
+                .tool_calls()
+                .map(|c| tool_input(&c.arguments))
+                .collect(),
+            input_tokens,
+            output_tokens,
+            total_tokens,
+        }
+    }
+
+    fn push_usage(&self, b: &mut String) {
+        let _ = write!(
+            b,
+            "{{\"inputTokens\":{},\"outputTokens\":{},\"totalTokens\":{}}}",
+            self.input_tokens, self.output_tokens, self.total_tokens
+        );
+    }
+
+    /// The whole Converse response.
+    fn json(&self) -> String {
+        let mut b = String::with_capacity(512);
+        b.push_str("{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[");
+        let mut first = true;
+        let mut sep = |b: &mut String| {
+            if !first {
+                b.push(',');
+            }
+            first = false;
+        };
+        if let Some(r) = self.reasoning {
+            sep(&mut b);
+            b.push_str("{\"reasoningContent\":{\"reasoningText\":{\"text\":");
+            push_json_str(&mut b, r);
+            b.push_str(",\"signature\":");
+            push_json_str(&mut b, self.signature);
+            b.push_str("}}}");
+        }
+        for d in self.redacted {
+            sep(&mut b);
+            b.push_str("{\"reasoningContent\":{\"redactedContent\":");
+            push_json_str(&mut b, &redacted_blob(d));
+            b.push_str("}}");
+        }
+        let mut call = 0usize;
+        for block in &self.reply.blocks {
+            sep(&mut b);
+            match block {
+                Block::Text(t) => {
+                    b.push_str("{\"text\":");
+                    push_json_str(&mut b, t);
+                    b.push('}');
+                }
+                Block::ToolCall(c) => {
+                    b.push_str("{\"toolUse\":{\"toolUseId\":");
+                    push_json_str(&mut b, &self.tool_ids[call]);
+                    b.push_str(",\"name\":");
+                    push_json_str(&mut b, &c.name);
+                    b.push_str(",\"input\":");
+                    b.push_str(&self.tool_inputs[call]);
+                    b.push_str("}}");
+                    call += 1;
+                }
+            }
+        }
+        b.push_str("]}},\"stopReason\":");
+        push_json_str(&mut b, stop_reason(self.reply));
+        b.push_str(",\"usage\":");
+        self.push_usage(&mut b);
+        b.push_str(",\"metrics\":{\"latencyMs\":0}}");
+        b
+    }
+
+    /// The ConverseStream frames (paced) and the trailer (`metadata`). As AWS does, text and
+    /// reasoning blocks have no `contentBlockStart`; a tool use opens with one naming the tool.
+    fn events(&self, chunk_size: usize) -> (Vec<Bytes>, Vec<Bytes>) {
+        let mut events = Vec::with_capacity(8);
+        events.push(eventstream::event(
+            "messageStart",
+            "{\"role\":\"assistant\"}",
+        ));
+        let delta = |index: usize, inner: &str| -> Bytes {
+            let mut s = String::with_capacity(inner.len() + 48);
+            let _ = write!(s, "{{\"contentBlockIndex\":{index},\"delta\":{inner}}}");
+            eventstream::event("contentBlockDelta", &s)
+        };
+        let stop = |index: usize| -> Bytes {
+            eventstream::event(
+                "contentBlockStop",
+                &format!("{{\"contentBlockIndex\":{index}}}"),
+            )
+        };
+        let string_delta = |index: usize, prefix: &str, value: &str, suffix: &str| -> Bytes {
+            let mut inner = String::with_capacity(value.len() + prefix.len() + suffix.len() + 4);
+            inner.push_str(prefix);
+            push_json_str(&mut inner, value);
+            inner.push_str(suffix);
+            delta(index, &inner)
+        };
+        let mut index = 0usize;
+        if let Some(r) = self.reasoning {
+            for piece in chunk_text(r, chunk_size) {
+                events.push(string_delta(
+                    index,
+                    "{\"reasoningContent\":{\"text\":",
+                    piece,
+                    "}}",
+                ));
+            }
+            events.push(string_delta(
+                index,
+                "{\"reasoningContent\":{\"signature\":",
+                self.signature,
+                "}}",
+            ));
+            events.push(stop(index));
+            index += 1;
+        }
+        for d in self.redacted {
+            events.push(string_delta(
+                index,
+                "{\"reasoningContent\":{\"redactedContent\":",
+                &redacted_blob(d),
+                "}}",
+            ));
+            events.push(stop(index));
+            index += 1;
+        }
+        let mut call = 0usize;
+        for block in &self.reply.blocks {
+            match block {
+                Block::Text(t) => {
+                    let pieces = chunk_text(t, chunk_size);
+                    if pieces.is_empty() {
+                        events.push(string_delta(index, "{\"text\":", "", "}"));
+                    }
+                    for piece in pieces {
+                        events.push(string_delta(index, "{\"text\":", piece, "}"));
+                    }
+                }
+                Block::ToolCall(c) => {
+                    let mut s = String::with_capacity(96);
+                    let _ = write!(
+                        s,
+                        "{{\"contentBlockIndex\":{index},\"start\":{{\"toolUse\":{{\"toolUseId\":"
+                    );
+                    push_json_str(&mut s, &self.tool_ids[call]);
+                    s.push_str(",\"name\":");
+                    push_json_str(&mut s, &c.name);
+                    s.push_str("}}}");
+                    events.push(eventstream::event("contentBlockStart", &s));
+                    for piece in chunk_text(&self.tool_inputs[call], chunk_size) {
+                        events.push(string_delta(index, "{\"toolUse\":{\"input\":", piece, "}}"));
+                    }
+                    call += 1;
+                }
+            }
+            events.push(stop(index));
+            index += 1;
+        }
+        let mut s = String::from("{\"stopReason\":");
+        push_json_str(&mut s, stop_reason(self.reply));
+        s.push('}');
+        events.push(eventstream::event("messageStop", &s));
+        let mut m = String::with_capacity(128);
+        m.push_str("{\"usage\":");
+        self.push_usage(&mut m);
+        m.push_str(",\"metrics\":{\"latencyMs\":0}}");
+        (events, vec![eventstream::event("metadata", &m)])
+    }
+}
+
+/// Redacted reasoning is a blob, base64 in JSON: the fixture's opaque data, encoded.
+fn redacted_blob(data: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_results_follow_the_users_text_and_keep_their_ids() {
+        let body = br#"{"system":[{"text":"be brief"}],"messages":[
+            {"role":"user","content":[{"text":"weather?"}]},
+            {"role":"assistant","content":[{"toolUse":{"toolUseId":"tu_1","name":"get_weather","input":{"city":"Paris"}}}]},
+            {"role":"user","content":[{"toolResult":{"toolUseId":"tu_1","content":[{"json":{"temp":21}},{"text":" sunny"}]}}]}
+        ],"toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","inputSchema":{"json":{}}}}]}}"#;
+        let req = parse(body, "m", false).unwrap();
+        assert_eq!(req.system_text(), "be brief");
+        assert_eq!(req.tools, vec!["get_weather".to_owned()]);
+        assert_eq!(req.messages[2].tool_calls[0].id, "tu_1");
+        assert_eq!(
+            req.messages[2].tool_calls[0].arguments,
+            r#"{"city":"Paris"}"#
+        );
+        let last = req.last_tool_result().unwrap();
+        assert_eq!(last.tool_call_id.as_deref(), Some("tu_1"));
+        assert_eq!(last.text.as_deref(), Some(r#"{"temp":21} sunny"#));
+    }
+
+    #[test]
+    fn bad_bodies_are_validation_errors() {
+        for body in [
+            &br#"{}"#[..],
+            br#"{"messages":[]}"#,
+            br#"{"messages":[{"role":"system","content":[{"text":"x"}]}]}"#,
+            br#"{"messages":[{"role":"user"}]}"#,
+            br#"{"messages":[{"role":"user","content":"hi"}]}"#,
+            br#"{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":0}}"#,
+            b"not json",
+        ] {
+            let e = parse(body, "m", false).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", e.message);
+            assert_eq!(super::super::exception_name(&e), "ValidationException");
+        }
+    }
+}

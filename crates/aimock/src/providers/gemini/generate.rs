@@ -1,0 +1,833 @@
+//! `:generateContent` (JSON) and `:streamGenerateContent` (SSE with `alt=sse`, else a JSON array
+//! streamed element by element).
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use http::{header, HeaderValue, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error_response;
+use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::fixture::{Block, MessageReply, Reply};
+use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
+use crate::server::exchange::{on_stream_end, query_param, Answer};
+use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{chunk_text, paced_body, Pacing, StreamPlan};
+
+/// A `GenerateContentRequest` (camelCase as the SDKs send it; proto JSON also takes snake_case).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GenerateBody {
+    #[serde(default)]
+    pub(super) contents: Option<Vec<Content>>,
+    #[serde(default, alias = "system_instruction")]
+    pub(super) system_instruction: Option<SystemInstruction>,
+    #[serde(default)]
+    pub(super) tools: Option<Vec<Tool>>,
+    #[serde(default, alias = "generation_config")]
+    pub(super) generation_config: Option<GenerationConfig>,
+}
+
+/// `systemInstruction`: a `Content`, or (leniently) a plain string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum SystemInstruction {
+    Text(String),
+    Content(Content),
+}
+
+impl SystemInstruction {
+    /// Its text parts joined; `None` when it has none.
+    fn text(&self) -> Option<String> {
+        match self {
+            SystemInstruction::Text(t) => Some(t.clone()),
+            SystemInstruction::Content(c) => c.text(),
+        }
+    }
+}
+
+/// One turn of `contents`.
+#[derive(Deserialize)]
+pub(super) struct Content {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    parts: Option<Vec<Part>>,
+}
+
+impl Content {
+    /// The text of its parts (thought parts left out), joined with `""`; `None` when there is no
+    /// text part.
+    pub(super) fn text(&self) -> Option<String> {
+        let mut out: Option<String> = None;
+        for p in self.parts.iter().flatten() {
+            if p.thought == Some(true) {
+                continue;
+            }
+            if let Some(t) = &p.text {
+                out.get_or_insert_with(String::new).push_str(t);
+            }
+        }
+        out
+    }
+}
+
+/// One part. Only the fields the conversation needs are read; `inlineData`, `fileData`,
+/// `thoughtSignature`, `executableCode`... are accepted and ignored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Part {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(default, alias = "function_call")]
+    function_call: Option<FunctionCall>,
+    #[serde(default, alias = "function_response")]
+    function_response: Option<FunctionResponse>,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    args: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct FunctionResponse {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    response: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Tool {
+    #[serde(default, alias = "function_declarations")]
+    function_declarations: Option<Vec<FunctionDecl>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDecl {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GenerationConfig {
+    #[serde(default, alias = "response_mime_type")]
+    response_mime_type: Option<String>,
+    #[serde(default, alias = "response_schema")]
+    response_schema: Option<Value>,
+    #[serde(default, alias = "response_json_schema")]
+    response_json_schema: Option<Value>,
+    #[serde(default, alias = "thinking_config")]
+    thinking_config: Option<ThinkingConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThinkingConfig {
+    #[serde(default, alias = "include_thoughts")]
+    include_thoughts: Option<bool>,
+    #[serde(default, alias = "thinking_budget")]
+    thinking_budget: Option<i64>,
+}
+
+/// What rendering needs besides the conversation.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct GenOptions {
+    /// `thinkingConfig.includeThoughts`.
+    include_thoughts: Option<bool>,
+    /// `thinkingConfig.thinkingBudget: 0`: thinking is off.
+    thinking_off: bool,
+}
+
+/// The id of a function call that came without one: `call_gemini_<name>_<i>`, `i` its index among
+/// the calls of its turn. The same rule names the calls we send without a fixture id, so a client
+/// that drops ids and one that echoes them get the same `toolCallId`.
+fn generated_call_id(name: &str, i: usize) -> String {
+    format!("call_gemini_{name}_{i}")
+}
+
+fn invalid_at(message: impl Into<String>, field: String) -> ApiError {
+    let mut e = ApiError::invalid(message).with_code("invalid_value");
+    e.param = Some(Value::String(field));
+    e
+}
+
+/// A function response's payload as the tool message text: a string as is, anything else as JSON.
+fn response_text(v: Option<Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s,
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The conversation of a `GenerateContentRequest`. `require_contents`: `generateContent` needs
+/// at least one content (`countTokens` does not).
+pub(super) fn conversation(
+    v: GenerateBody,
+    model: &str,
+    require_contents: bool,
+) -> Result<(ChatRequest, GenOptions), ApiError> {
+    let contents = v.contents.unwrap_or_default();
+    if contents.is_empty() && require_contents {
+        return Err(invalid_at(
+            "* GenerateContentRequest.contents: contents is not specified",
+            "contents".to_owned(),
+        ));
+    }
+    let mut messages = Vec::with_capacity(contents.len() + 1);
+    if let Some(text) = v
+        .system_instruction
+        .as_ref()
+        .and_then(SystemInstruction::text)
+    {
+        messages.push(Message::text(Role::System, text));
+    }
+    // Calls not answered yet, in order: a function response without an id answers the first
+    // pending call of its name.
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for (ci, c) in contents.into_iter().enumerate() {
+        let role = c.role.as_deref().unwrap_or("user");
+        let parts = c.parts.unwrap_or_default();
+        match role {
+            "user" | "function" | "" => {
+                let mut text: Option<String> = None;
+                let mut results = Vec::new();
+                for p in parts {
+                    if p.thought == Some(true) {
+                        continue;
+                    }
+                    if let Some(t) = p.text {
+                        text.get_or_insert_with(String::new).push_str(&t);
+                    }
+                    if let Some(fr) = p.function_response {
+                        let name = fr.name.unwrap_or_default();
+                        let id = match fr.id.filter(|s| !s.is_empty()) {
+                            Some(id) => {
+                                if let Some(i) = pending.iter().position(|(_, pid)| *pid == id) {
+                                    pending.remove(i);
+                                }
+                                id
+                            }
+                            None => match pending.iter().position(|(n, _)| *n == name) {
+                                Some(i) => pending.remove(i).1,
+                                None => generated_call_id(&name, results.len()),
+                            },
+                        };
+                        results.push(Message::tool_result(id, response_text(fr.response)));
+                    }
+                }
+                // Tool results first, then any text the user added in the same turn.
+                let had_results = !results.is_empty();
+                messages.extend(results);
+                if text.is_some() || !had_results {
+                    messages.push(Message {
+                        role: Role::User,
+                        text,
+                        tool_calls: Vec::new(),
+                        tool_call_id: None,
+                    });
+                }
+            }
+            "model" => {
+                let mut text: Option<String> = None;
+                let mut tool_calls = Vec::new();
+                for p in parts {
+                    if p.thought == Some(true) {
+                        continue;
+                    }
+                    if let Some(t) = p.text {
+                        text.get_or_insert_with(String::new).push_str(&t);
+                    }
+                    if let Some(fc) = p.function_call {
+                        let name = fc.name.unwrap_or_default();
+                        let id = fc
+                            .id
+                            .filter(|s| !s.is_empty())
+                            .unwrap_or_else(|| generated_call_id(&name, tool_calls.len()));
+                        let arguments = match fc.args {
+                            None | Some(Value::Null) => "{}".to_owned(),
+                            Some(a) => a.to_string(),
+                        };
+                        pending.push((name.clone(), id.clone()));
+                        tool_calls.push(ToolCallRef {
+                            id,
+                            name,
+                            arguments,
+                        });
+                    }
+                }
+                messages.push(Message {
+                    role: Role::Assistant,
+                    text,
+                    tool_calls,
+                    tool_call_id: None,
+                });
+            }
+            other => {
+                return Err(invalid_at(
+                    format!("Please use a valid role: user, model. Got '{other}'."),
+                    format!("contents[{ci}].role"),
+                ));
+            }
+        }
+    }
+    let tools = v
+        .tools
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|t| t.function_declarations.unwrap_or_default())
+        .filter_map(|d| d.name)
+        .collect();
+    let mut opts = GenOptions::default();
+    let mut response_format = None;
+    if let Some(g) = v.generation_config {
+        if g.response_mime_type.as_deref() == Some("application/json") {
+            response_format = Some(
+                if g.response_schema.is_some() || g.response_json_schema.is_some() {
+                    "json_schema"
+                } else {
+                    "json_object"
+                }
+                .to_owned(),
+            );
+        }
+        if let Some(t) = g.thinking_config {
+            opts.include_thoughts = t.include_thoughts;
+            opts.thinking_off = t.thinking_budget == Some(0);
+        }
+    }
+    Ok((
+        ChatRequest {
+            model: model.to_owned(),
+            messages,
+            tools,
+            response_format,
+            endpoint: Endpoint::Chat,
+            embedding_input: None,
+            stream: false,
+        },
+        opts,
+    ))
+}
+
+/// Parse a `generateContent` body.
+pub(crate) fn parse(
+    body: &[u8],
+    model: &str,
+    stream: bool,
+) -> Result<(ChatRequest, GenOptions), ApiError> {
+    let v: GenerateBody = crate::providers::parse_json_body(body)?;
+    let (mut req, opts) = conversation(v, model, true)?;
+    req.stream = stream;
+    Ok((req, opts))
+}
+
+/// The handler for both actions.
+pub(super) fn handle(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Bytes,
+    info: RouteInfo,
+    stream: bool,
+) -> Response {
+    let mut ex = Exchange::new(state, ctx);
+    let model = info.model.as_deref().unwrap_or_default();
+    let (req, opts) = match parse(&body, model, stream) {
+        Ok(r) => r,
+        Err(e) => return ex.fail(e, error_response),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), body.len());
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e, error_response),
+    };
+    let reply = match &fixture.reply {
+        Reply::Message(m) => m,
+        other => {
+            let e = ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                format!(
+                    "Fixture {} answers with {}, which generateContent cannot serve",
+                    fixture.describe(),
+                    other.kind()
+                ),
+            );
+            return ex.fail(e, error_response);
+        }
+    };
+    let mut r = Rendered::new(&req, reply, opts, ex.ctx.strict);
+    if info.variant == Some("vertex") {
+        r.create_time = Some(super::rfc3339_now());
+    }
+    if !stream {
+        ex.finish(StatusCode::OK);
+        let mut resp = Response::new(Body::from(r.json()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+        return resp;
+    }
+    let sse = query_param(info.query.as_deref(), "alt").as_deref() == Some("sse");
+    let chunk = fixture
+        .stream
+        .chunk_size
+        .unwrap_or(ex.state.config.chunk_size);
+    let chunks = r.chunks(chunk);
+    let (events, trailer) = if sse {
+        (chunks.iter().map(|c| sse_frame(c)).collect(), Vec::new())
+    } else {
+        let events = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let sep: &[u8] = if i == 0 { b"[" } else { b",\r\n" };
+                let mut b = Vec::with_capacity(c.len() + sep.len());
+                b.extend_from_slice(sep);
+                b.extend_from_slice(c.as_bytes());
+                Bytes::from(b)
+            })
+            .collect();
+        (events, vec![Bytes::from_static(b"]")])
+    };
+    let pacing = Pacing::for_fixture(
+        &fixture.stream,
+        ex.state.config.latency,
+        ex.state.config.replay_speed,
+    );
+    let truncate_after = fixture.stream.truncate_after_chunks;
+    let disconnect_after = fixture
+        .stream
+        .disconnect_after_ms
+        .map(crate::stream::duration_ms);
+    let handle = ex.start_stream();
+    let plan = StreamPlan {
+        events,
+        trailer,
+        pacing,
+        truncate_after,
+        disconnect_after,
+        on_end: Some(on_stream_end(handle)),
+    };
+    let content_type = if sse {
+        "text/event-stream"
+    } else {
+        "application/json; charset=UTF-8"
+    };
+    crate::stream::stream_response(paced_body(plan), content_type)
+}
+
+/// One SSE event as Google frames it: `data: <json>` and a blank line, with CRLF line ends.
+fn sse_frame(json: &str) -> Bytes {
+    let mut b = Vec::with_capacity(json.len() + 10);
+    b.extend_from_slice(b"data: ");
+    b.extend_from_slice(json.as_bytes());
+    b.extend_from_slice(b"\r\n\r\n");
+    Bytes::from(b)
+}
+
+/// The finish reason in Gemini's names. A function-call turn finishes `STOP` (Gemini has no
+/// function-call finish reason); a name that is not OpenAI's is passed on upper-cased.
+fn finish_reason(reply: &MessageReply) -> String {
+    match reply.finish_reason() {
+        "stop" | "tool_calls" | "function_call" => "STOP".to_owned(),
+        "length" => "MAX_TOKENS".to_owned(),
+        "content_filter" => "SAFETY".to_owned(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+/// A tool call's arguments as a compact JSON object: the fixture's text when it already is one
+/// (on one line), else re-serialized; anything that is not an object becomes `{}`.
+fn args_object(arguments: &str) -> String {
+    let t = arguments.trim();
+    if t.is_empty() {
+        return "{}".to_owned();
+    }
+    if t.starts_with('{')
+        && !t.contains(['\n', '\r'])
+        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+    {
+        return t.to_owned();
+    }
+    match serde_json::from_str::<Value>(t) {
+        Ok(v @ Value::Object(_)) => v.to_string(),
+        _ => {
+            tracing::warn!(
+                arguments,
+                "fixture tool call arguments are not a JSON object; sending {{}}"
+            );
+            "{}".to_owned()
+        }
+    }
+}
+
+/// Everything needed to render one reply, computed once.
+struct Rendered<'a> {
+    reply: &'a MessageReply,
+    model_version: &'a str,
+    response_id: String,
+    /// Reasoning the model may show (it reasons, thinking is not off).
+    reasoning: Option<&'a str>,
+    /// Whether thought parts are sent (not when the request set `includeThoughts: false`).
+    show_thoughts: bool,
+    call_ids: Vec<String>,
+    call_args: Vec<String>,
+    finish: String,
+    prompt_tokens: u64,
+    candidates_tokens: u64,
+    thoughts_tokens: Option<u64>,
+    total_tokens: u64,
+    /// Vertex's `createTime`.
+    create_time: Option<String>,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(req: &'a ChatRequest, reply: &'a MessageReply, opts: GenOptions, strict: bool) -> Self {
+        let o = &reply.overrides;
+        let model_version = o.model.as_deref().unwrap_or(&req.model);
+        let reasoning = reply
+            .reasoning
+            .as_deref()
+            .filter(|r| !r.is_empty() && !opts.thinking_off)
+            .filter(|_| emit_reasoning(&req.model, strict));
+        let show_thoughts = reasoning.is_some() && opts.include_thoughts != Some(false);
+        let call_ids = reply
+            .tool_calls()
+            .enumerate()
+            .map(|(i, c)| {
+                c.id.clone()
+                    .unwrap_or_else(|| generated_call_id(&c.name, i))
+            })
+            .collect();
+        let call_args = reply
+            .tool_calls()
+            .map(|c| args_object(&c.arguments))
+            .collect();
+        let prompt_chars: usize = req
+            .messages
+            .iter()
+            .map(|m| m.text.as_deref().map_or(0, str::len))
+            .sum();
+        let completion_chars: usize = reply
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::Text(t) => t.len(),
+                Block::ToolCall(c) => c.name.len() + c.arguments.len(),
+            })
+            .sum();
+        let prompt_tokens = o
+            .usage_number(&["promptTokenCount", "prompt_tokens", "input_tokens"])
+            .unwrap_or_else(|| estimate_tokens(prompt_chars));
+        let candidates_tokens = o
+            .usage_number(&["candidatesTokenCount", "completion_tokens", "output_tokens"])
+            .unwrap_or_else(|| estimate_tokens(completion_chars));
+        let thoughts_tokens = reasoning.map(|r| {
+            o.usage_number(&["thoughtsTokenCount", "reasoning_tokens"])
+                .unwrap_or_else(|| estimate_tokens(r.len()))
+        });
+        let total_tokens = o
+            .usage_number(&["totalTokenCount", "total_tokens"])
+            .unwrap_or(prompt_tokens + candidates_tokens + thoughts_tokens.unwrap_or(0));
+        Rendered {
+            reply,
+            model_version,
+            response_id: o.id.clone().unwrap_or_else(|| random_id("", 22)),
+            reasoning,
+            show_thoughts,
+            call_ids,
+            call_args,
+            finish: finish_reason(reply),
+            prompt_tokens,
+            candidates_tokens,
+            thoughts_tokens,
+            total_tokens,
+            create_time: None,
+        }
+    }
+
+    fn push_text_part(b: &mut String, text: &str, thought: bool) {
+        b.push_str("{\"text\":");
+        push_json_str(b, text);
+        if thought {
+            b.push_str(",\"thought\":true");
+        }
+        b.push('}');
+    }
+
+    /// The `functionCall` part of tool call `i`.
+    fn push_call_part(&self, b: &mut String, i: usize, name: &str) {
+        b.push_str("{\"functionCall\":{\"id\":");
+        push_json_str(b, &self.call_ids[i]);
+        b.push_str(",\"name\":");
+        push_json_str(b, name);
+        b.push_str(",\"args\":");
+        b.push_str(&self.call_args[i]);
+        b.push_str("}}");
+    }
+
+    fn push_usage(&self, b: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(
+            b,
+            "{{\"promptTokenCount\":{},\"candidatesTokenCount\":{},\"totalTokenCount\":{}",
+            self.prompt_tokens, self.candidates_tokens, self.total_tokens
+        );
+        let _ = write!(
+            b,
+            ",\"promptTokensDetails\":[{{\"modality\":\"TEXT\",\"tokenCount\":{}}}]",
+            self.prompt_tokens
+        );
+        if let Some(t) = self.thoughts_tokens {
+            let _ = write!(b, ",\"thoughtsTokenCount\":{t}");
+        }
+        if self.create_time.is_some() {
+            b.push_str(",\"trafficType\":\"ON_DEMAND\"");
+        }
+        b.push('}');
+    }
+
+    /// One `GenerateContentResponse` around `parts` (already a JSON list's inside); `last` adds
+    /// the finish reason and usage.
+    fn push_response(&self, b: &mut String, parts: &str, last: bool) {
+        b.push_str("{\"candidates\":[{\"content\":{\"parts\":[");
+        b.push_str(parts);
+        b.push_str("],\"role\":\"model\"}");
+        if last {
+            b.push_str(",\"finishReason\":");
+            push_json_str(b, &self.finish);
+        }
+        b.push_str(",\"index\":0}]");
+        if last {
+            b.push_str(",\"usageMetadata\":");
+            self.push_usage(b);
+        }
+        b.push_str(",\"modelVersion\":");
+        push_json_str(b, self.model_version);
+        if let Some(t) = &self.create_time {
+            b.push_str(",\"createTime\":");
+            push_json_str(b, t);
+        }
+        b.push_str(",\"responseId\":");
+        push_json_str(b, &self.response_id);
+        b.push('}');
+    }
+
+    /// The whole response: thought part, then text and function calls in the fixture's order.
+    fn json(&self) -> String {
+        let mut parts = String::with_capacity(256);
+        let mut first = true;
+        let mut sep = |p: &mut String| {
+            if !first {
+                p.push(',');
+            }
+            first = false;
+        };
+        if self.show_thoughts {
+            if let Some(r) = self.reasoning {
+                sep(&mut parts);
+                Self::push_text_part(&mut parts, r, true);
+            }
+        }
+        let mut call = 0;
+        for block in &self.reply.blocks {
+            match block {
+                Block::Text(t) => {
+                    sep(&mut parts);
+                    Self::push_text_part(&mut parts, t, false);
+                }
+                Block::ToolCall(c) => {
+                    sep(&mut parts);
+                    self.push_call_part(&mut parts, call, &c.name);
+                    call += 1;
+                }
+            }
+        }
+        if parts.is_empty() {
+            parts.push_str("{\"text\":\"\"}");
+        }
+        let mut b = String::with_capacity(parts.len() + 320);
+        self.push_response(&mut b, &parts, true);
+        b
+    }
+
+    /// The stream's responses: one per thought slice, one per text slice, one per run of
+    /// function calls; the last carries the finish reason and usage.
+    fn chunks(&self, chunk_size: usize) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        if self.show_thoughts {
+            if let Some(r) = self.reasoning {
+                for piece in chunk_text(r, chunk_size) {
+                    let mut p = String::with_capacity(piece.len() + 32);
+                    Self::push_text_part(&mut p, piece, true);
+                    groups.push(p);
+                }
+            }
+        }
+        let mut call = 0;
+        let mut in_calls = false;
+        for block in &self.reply.blocks {
+            match block {
+                Block::Text(t) => {
+                    in_calls = false;
+                    for piece in chunk_text(t, chunk_size) {
+                        let mut p = String::with_capacity(piece.len() + 16);
+                        Self::push_text_part(&mut p, piece, false);
+                        groups.push(p);
+                    }
+                }
+                Block::ToolCall(c) => {
+                    let mut p = String::new();
+                    self.push_call_part(&mut p, call, &c.name);
+                    call += 1;
+                    match groups.last_mut() {
+                        Some(g) if in_calls => {
+                            g.push(',');
+                            g.push_str(&p);
+                        }
+                        _ => groups.push(p),
+                    }
+                    in_calls = true;
+                }
+            }
+        }
+        if groups.is_empty() {
+            groups.push("{\"text\":\"\"}".to_owned());
+        }
+        let n = groups.len();
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, parts)| {
+                let mut b = String::with_capacity(parts.len() + 200);
+                self.push_response(&mut b, parts, i + 1 == n);
+                b
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(body: Value) -> ChatRequest {
+        parse(body.to_string().as_bytes(), "gemini-2.5-flash", false)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn function_responses_without_ids_answer_the_call_of_the_same_name() {
+        let req = conv(serde_json::json!({"contents": [
+            {"role": "user", "parts": [{"text": "weather?"}]},
+            {"role": "model", "parts": [
+                {"functionCall": {"name": "get_time", "args": {}}},
+                {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}]},
+            {"role": "user", "parts": [
+                {"functionResponse": {"name": "get_weather", "response": {"t": 20}}},
+                {"functionResponse": {"name": "get_time", "response": {"now": "noon"}}}]}
+        ]}));
+        let calls = &req.messages[1].tool_calls;
+        assert_eq!(calls[0].id, "call_gemini_get_time_0");
+        assert_eq!(calls[1].id, "call_gemini_get_weather_1");
+        assert_eq!(calls[1].arguments, r#"{"city":"Paris"}"#);
+        assert_eq!(
+            req.messages[2].tool_call_id.as_deref(),
+            Some("call_gemini_get_weather_1")
+        );
+        assert_eq!(req.messages[2].text.as_deref(), Some(r#"{"t":20}"#));
+        assert_eq!(
+            req.messages[3].tool_call_id.as_deref(),
+            Some("call_gemini_get_time_0")
+        );
+        assert!(req.current_turn_has_tool_result());
+    }
+
+    #[test]
+    fn function_ids_sent_by_the_client_are_kept() {
+        let req = conv(serde_json::json!({"contents": [
+            {"parts": [{"text": "go"}]},
+            {"role": "model", "parts": [{"functionCall": {"id": "abc", "name": "f", "args": {}}}]},
+            {"role": "user", "parts": [{"functionResponse": {"id": "abc", "name": "f", "response": {}}}]}
+        ]}));
+        assert_eq!(
+            req.last_tool_result().unwrap().tool_call_id.as_deref(),
+            Some("abc")
+        );
+    }
+
+    #[test]
+    fn thought_parts_are_skipped_and_system_tools_and_json_mode_are_read() {
+        let req = conv(serde_json::json!({
+            "systemInstruction": {"parts": [{"text": "Be brief."}]},
+            "contents": [
+                {"role": "user", "parts": [{"text": "hi "}, {"inlineData": {"mimeType": "image/png", "data": "AA=="}}, {"text": "there"}]},
+                {"role": "model", "parts": [{"text": "hmm", "thought": true}, {"text": "Hello"}]},
+                {"role": "user", "parts": [{"text": "again"}]}],
+            "tools": [{"functionDeclarations": [{"name": "a"}, {"name": "b"}]}, {"googleSearch": {}}],
+            "generationConfig": {"responseMimeType": "application/json"}
+        }));
+        assert_eq!(req.system_text(), "Be brief.");
+        assert_eq!(req.messages[1].text.as_deref(), Some("hi there"));
+        assert_eq!(req.messages[2].text.as_deref(), Some("Hello"));
+        assert_eq!(req.tools, vec!["a", "b"]);
+        assert_eq!(req.response_format.as_deref(), Some("json_object"));
+        assert_eq!(req.last_user_text(), Some("again"));
+    }
+
+    #[test]
+    fn unknown_roles_and_missing_contents_are_invalid_arguments() {
+        let e = parse(
+            br#"{"contents": [{"role": "assistant", "parts": []}]}"#,
+            "m",
+            false,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("valid role"), "{}", e.message);
+        assert!(parse(br#"{}"#, "m", false).is_err());
+        assert!(parse(br#"{"contents": "hi"}"#, "m", false).is_err());
+    }
+
+    #[test]
+    fn finish_reasons_use_geminis_names() {
+        let mut r = MessageReply::text("x");
+        assert_eq!(finish_reason(&r), "STOP");
+        r.overrides.finish_reason = Some("length".into());
+        assert_eq!(finish_reason(&r), "MAX_TOKENS");
+        r.overrides.finish_reason = Some("content_filter".into());
+        assert_eq!(finish_reason(&r), "SAFETY");
+        r.overrides.finish_reason = Some("tool_calls".into());
+        assert_eq!(finish_reason(&r), "STOP");
+    }
+
+    #[test]
+    fn arguments_become_one_line_json_objects() {
+        assert_eq!(args_object(""), "{}");
+        assert_eq!(args_object(r#"{"a":1}"#), r#"{"a":1}"#);
+        assert_eq!(args_object("{\n \"a\": 1\n}"), r#"{"a":1}"#);
+        assert_eq!(args_object("[1]"), "{}");
+        assert_eq!(args_object("nope"), "{}");
+    }
+}
