@@ -1,4 +1,4 @@
-//! Streams on the wire: framing (SSE here; NDJSON and AWS EventStream beside it later) and pacing.
+//! Streams on the wire: framing (SSE and NDJSON here, AWS EventStream in [`eventstream`]) and pacing.
 //!
 //! A provider renders its reply into a list of already-framed events; [`paced_body`] sends each
 //! when it is due. Events due at the same moment are written together; nothing waits for the rest
