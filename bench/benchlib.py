@@ -6,6 +6,7 @@ Sub-commands:
   freeport                   print a free TCP port on 127.0.0.1
   spawn ...                  start a server, time spawn -> first good answer
   check SCENARIO PORT        send one request and verify the answer
+  provider-scenarios         list the non-OpenAI scenarios, in run order
   report TSV OUT.md          turn the collected figures into markdown
 
 All scenario definitions (fixtures, request bodies, expected answers) live in
@@ -102,6 +103,44 @@ BODIES = {
 }
 BODIES["chat10k"] = BODIES["chat"]
 
+# The other providers' native APIs, answered from the same two fixtures as the
+# OpenAI chat scenarios: "<p>" gets the plain target reply, "<p>_stream" the
+# 800-character streaming fixture (chunkSize 20).
+BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1%3A0"
+PROVIDERS = [
+    # key, label, plain path, streamed path
+    ("anth", "Anthropic Messages", "/v1/messages", "/v1/messages"),
+    ("gemini", "Gemini", "/v1beta/models/gemini-2.5-flash:generateContent",
+     "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"),
+    ("bedrock", "Bedrock Converse", "/model/%s/converse" % BEDROCK_MODEL,
+     "/model/%s/converse-stream" % BEDROCK_MODEL),
+    ("ollama", "Ollama chat", "/api/chat", "/api/chat"),
+]
+
+
+def provider_body(key, msg, stream):
+    if key == "anth":
+        b = {"model": "claude-sonnet-4-5", "max_tokens": 100,
+             "messages": [{"role": "user", "content": msg}]}
+        if stream:
+            b["stream"] = True
+        return b
+    if key == "gemini":
+        return {"contents": [{"role": "user", "parts": [{"text": msg}]}]}
+    if key == "bedrock":
+        return {"messages": [{"role": "user", "content": [{"text": msg}]}]}
+    if key == "ollama":
+        return {"model": "llama3.2", "stream": stream,
+                "messages": [{"role": "user", "content": msg}]}
+    raise KeyError(key)
+
+
+PROVIDER_SCENARIOS = []
+for _k, _label, _plain, _streamed in PROVIDERS:
+    BODIES[_k] = provider_body(_k, TARGET_MESSAGE, False)
+    BODIES[_k + "_stream"] = provider_body(_k, STREAM_MESSAGE, True)
+    PROVIDER_SCENARIOS += [_k, _k + "_stream"]
+
 PATHS = {
     "chat": "/v1/chat/completions",
     "chat10k": "/v1/chat/completions",
@@ -109,6 +148,9 @@ PATHS = {
     "embed_hit": "/v1/embeddings",
     "embed_miss": "/v1/embeddings",
 }
+for _k, _label, _plain, _streamed in PROVIDERS:
+    PATHS[_k] = _plain
+    PATHS[_k + "_stream"] = _streamed
 
 
 def cmd_gen(outdir):
@@ -171,11 +213,143 @@ def verify(scenario, status, data):
             emb = json.loads(text)["data"][0]["embedding"]
             if len(emb) != EMBED_DIMS:
                 return "fallback embedding has %d dims, want %d" % (len(emb), EMBED_DIMS)
+        elif scenario in PROVIDER_SCENARIOS:
+            return verify_provider(scenario, data)
         else:
             return "unknown scenario " + scenario
     except (ValueError, KeyError, IndexError, TypeError) as e:
         return "unparseable answer (%s): %s" % (e, text[:200])
     return None
+
+
+def sse_events(text):
+    """(event-name or None, JSON payload) for every `data:` line of an SSE body."""
+    out, event = [], None
+    for line in text.splitlines():
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            payload = line[5:].strip()
+            if payload and payload != "[DONE]":
+                out.append((event, json.loads(payload)))
+        elif not line.strip():
+            event = None
+    return out
+
+
+def eventstream_frames(data):
+    """Decode AWS EventStream (application/vnd.amazon.eventstream) frames,
+    checking both CRCs. Returns [(headers dict, payload bytes)]."""
+    import struct
+    import zlib
+    frames, i = [], 0
+    while i < len(data):
+        if len(data) - i < 16:
+            raise ValueError("truncated frame prelude at byte %d" % i)
+        total, hlen, pcrc = struct.unpack(">III", data[i:i + 12])
+        if zlib.crc32(data[i:i + 8]) != pcrc:
+            raise ValueError("bad prelude CRC at byte %d" % i)
+        if total < 16 + hlen or i + total > len(data):
+            raise ValueError("bad frame length %d at byte %d" % (total, i))
+        (mcrc,) = struct.unpack(">I", data[i + total - 4:i + total])
+        if zlib.crc32(data[i:i + total - 4]) != mcrc:
+            raise ValueError("bad message CRC at byte %d" % i)
+        h, j, end = {}, i + 12, i + 12 + hlen
+        while j < end:
+            n = data[j]
+            name = data[j + 1:j + 1 + n].decode()
+            j += 1 + n
+            t = data[j]
+            j += 1
+            if t in (0, 1):
+                v = t == 0
+            elif t in (2, 3, 4, 5, 8, 9):
+                size = {2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16}[t]
+                v = data[j:j + size]
+                j += size
+            elif t in (6, 7):
+                (ln,) = struct.unpack(">H", data[j:j + 2])
+                v = data[j + 2:j + 2 + ln]
+                j += 2 + ln
+                if t == 7:
+                    v = v.decode()
+            else:
+                raise ValueError("unknown header type %d" % t)
+            h[name] = v
+        frames.append((h, data[end:i + total - 4]))
+        i += total
+    return frames
+
+
+def check_stream_text(parts, events, what):
+    got = "".join(parts)
+    if got != stream_content():
+        return "streamed %s text differs from fixture (%d chars, want %d)" % (what, len(got), STREAM_CHARS)
+    want = math.ceil(STREAM_CHARS / STREAM_CHUNK)
+    if events < want:
+        return "only %d %s text events, want >= %d" % (events, what, want)
+    return None
+
+
+def verify_provider(scenario, data):
+    text = data.decode("utf-8", "replace")
+    key, streamed = scenario.replace("_stream", ""), scenario.endswith("_stream")
+    if not streamed:
+        j = json.loads(text)
+        if key == "anth":
+            got = "".join(b.get("text", "") for b in j["content"] if b.get("type") == "text")
+        elif key == "gemini":
+            got = "".join(p.get("text", "") for p in j["candidates"][0]["content"]["parts"])
+        elif key == "bedrock":
+            got = "".join(b.get("text", "") for b in j["output"]["message"]["content"])
+        elif key == "ollama":
+            got = j["message"]["content"]
+            if j.get("done") is not True:
+                return "no \"done\": true"
+        if got != TARGET_REPLY:
+            return "wrong content %r" % got[:80]
+        return None
+    parts, n = [], 0
+    if key == "anth":
+        evs = sse_events(text)
+        for _, ev in evs:
+            if ev.get("type") == "content_block_delta" and ev["delta"].get("type") == "text_delta":
+                parts.append(ev["delta"]["text"])
+                n += 1
+        if not any(ev.get("type") == "message_stop" for _, ev in evs):
+            return "no message_stop event"
+    elif key == "gemini":
+        evs = sse_events(text)
+        for _, ev in evs:
+            for p in ev["candidates"][0].get("content", {}).get("parts", []):
+                if p.get("text"):
+                    parts.append(p["text"])
+                    n += 1
+        if not evs or not evs[-1][1]["candidates"][0].get("finishReason"):
+            return "last event has no finishReason"
+    elif key == "bedrock":
+        frames = eventstream_frames(data)
+        kinds = []
+        for h, payload in frames:
+            kind = h.get(":event-type")
+            kinds.append(kind)
+            if kind == "contentBlockDelta":
+                t = json.loads(payload)["delta"].get("text")
+                if t:
+                    parts.append(t)
+                    n += 1
+        if "messageStop" not in kinds:
+            return "no messageStop event (events: %s)" % ",".join(map(str, kinds[:8]))
+    elif key == "ollama":
+        lines = [json.loads(l) for l in text.splitlines() if l.strip()]
+        for ln in lines:
+            c = (ln.get("message") or {}).get("content")
+            if c:
+                parts.append(c)
+                n += 1
+        if not lines or lines[-1].get("done") is not True:
+            return "last NDJSON line is not done: true"
+    return check_stream_text(parts, n, key)
 
 
 def request(port, scenario, timeout=5.0):
@@ -283,6 +457,11 @@ SCENARIOS = [
     ("embed_miss", "Embeddings, fallback (no fixture)"),
     ("chat10k", "Chat, non-streamed, 10,000 fixtures, last matches"),
 ]
+_STREAM_FORMAT = {"anth": "SSE", "gemini": "SSE", "bedrock": "EventStream", "ollama": "NDJSON"}
+for _k, _label, _plain, _streamed in PROVIDERS:
+    SCENARIOS.append((_k, "%s, non-streamed" % _label))
+    SCENARIOS.append((_k + "_stream", "%s, streamed %s (%d chunks)" % (
+        _label, _STREAM_FORMAT[_k], math.ceil(STREAM_CHARS / STREAM_CHUNK))))
 
 
 def load_tsv(path):
@@ -320,6 +499,15 @@ def ratio(a, b):
     return "%.2fx" % (a / b)
 
 
+def na(r, server, key):
+    """True if SERVER could not answer scenario KEY (it was not measured)."""
+    return (server, key + ".na") in r
+
+
+def cell(r, server, key, text):
+    return "n/a" if na(r, server, key) else text
+
+
 def cmd_report(tsv, out):
     r = load_tsv(tsv)
     for server in ("ours", "aimock"):
@@ -336,6 +524,8 @@ def cmd_report(tsv, out):
     L.append("- Machine: %s, %s cores, %s; load average at start %s (should be near 0)" % (
         meta.get("cpu", "?"), meta.get("nproc", "?"), meta.get("kernel", "?"), meta.get("loadavg", "?")))
     L.append("- Load: `%s` per scenario, after a %s warm-up run; one server at a time" % (meta.get("wrk_cmd", "?"), meta.get("warmup", "?")))
+    if "provider_load" in meta:
+        L.append("- Anthropic, Gemini, Bedrock Converse and Ollama scenarios: same wrk command with %s" % meta["provider_load"])
     L.append("- Ours: `%s` (%s)" % (meta.get("ours_bin", "?"), meta.get("ours_info", "?")))
     L.append("- aimock: node %s, `%s`" % (meta.get("node_version", "?"), meta.get("aimock_cmd", "?")))
     for note in sorted(k for k in meta if k.startswith("note")):
@@ -349,11 +539,16 @@ def cmd_report(tsv, out):
     for key, label in SCENARIOS:
         o_rps, a_rps = num(r, "ours", key + ".rps"), num(r, "aimock", key + ".rps")
         o_cpu, a_cpu = num(r, "ours", key + ".cpu_us"), num(r, "aimock", key + ".cpu_us")
-        cores = "%s / %s" % (fmt(num(r, "ours", key + ".cores"), 2), fmt(num(r, "aimock", key + ".cores"), 2))
-        wcores = "%s / %s" % (fmt(num(r, "ours", key + ".wrk_cores"), 2), fmt(num(r, "aimock", key + ".wrk_cores"), 2))
+        cores = "%s / %s" % (cell(r, "ours", key, fmt(num(r, "ours", key + ".cores"), 2)),
+                             cell(r, "aimock", key, fmt(num(r, "aimock", key + ".cores"), 2)))
+        wcores = "%s / %s" % (cell(r, "ours", key, fmt(num(r, "ours", key + ".wrk_cores"), 2)),
+                              cell(r, "aimock", key, fmt(num(r, "aimock", key + ".wrk_cores"), 2)))
+        n_a = na(r, "ours", key) or na(r, "aimock", key)
         L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            label, fmt(o_rps), fmt(a_rps), ratio(o_rps, a_rps),
-            fmt(o_cpu, 1), fmt(a_cpu, 1), ratio(a_cpu, o_cpu), cores, wcores))
+            label, cell(r, "ours", key, fmt(o_rps)), cell(r, "aimock", key, fmt(a_rps)),
+            "n/a" if n_a else ratio(o_rps, a_rps),
+            cell(r, "ours", key, fmt(o_cpu, 1)), cell(r, "aimock", key, fmt(a_cpu, 1)),
+            "n/a" if n_a else ratio(a_cpu, o_cpu), cores, wcores))
     L.append("")
     threads = float(meta.get("threads", "1") or 1)
     saturated = []
@@ -378,10 +573,14 @@ def cmd_report(tsv, out):
             for p in ("p50", "p99"):
                 x = num(r, s, key + "." + p + "_us")
                 v[s, p] = None if x is None else x / 1000.0
-        errs = "%s / %s" % (r.get(("ours", key + ".errors"), "—"), r.get(("aimock", key + ".errors"), "—"))
+        errs = "%s / %s" % (cell(r, "ours", key, r.get(("ours", key + ".errors"), "—")),
+                            cell(r, "aimock", key, r.get(("aimock", key + ".errors"), "—")))
+        n_a = na(r, "ours", key) or na(r, "aimock", key)
         L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            label, fmt(v["ours", "p50"], 2), fmt(v["aimock", "p50"], 2), ratio(v["aimock", "p50"], v["ours", "p50"]),
-            fmt(v["ours", "p99"], 2), fmt(v["aimock", "p99"], 2), ratio(v["aimock", "p99"], v["ours", "p99"]), errs))
+            label, cell(r, "ours", key, fmt(v["ours", "p50"], 2)), cell(r, "aimock", key, fmt(v["aimock", "p50"], 2)),
+            "n/a" if n_a else ratio(v["aimock", "p50"], v["ours", "p50"]),
+            cell(r, "ours", key, fmt(v["ours", "p99"], 2)), cell(r, "aimock", key, fmt(v["aimock", "p99"], 2)),
+            "n/a" if n_a else ratio(v["aimock", "p99"], v["ours", "p99"]), errs))
     L.append("")
 
     L.append("## Start-up and memory")
@@ -418,6 +617,23 @@ def cmd_report(tsv, out):
     o, a = num(r, "ours", "stream.cpu_us"), num(r, "aimock", "stream.cpu_us")
     x = None if o is None or a is None or a == 0 else o / a
     bar("CPU per streamed reply", "<= 1/5 of aimock (<= 0.20x)", "—" if x is None else "%.3fx (%s vs %s µs)" % (x, fmt(o, 1), fmt(a, 1)), None if x is None else x <= 0.2)
+    for key, label, _plain, _streamed in PROVIDERS:
+        for sc, what in ((key, "non-streamed throughput"), (key + "_stream", "CPU per streamed reply")):
+            if sc == key:
+                target = ">= 8x aimock req/s"
+                o, a = num(r, "ours", sc + ".rps"), num(r, "aimock", sc + ".rps")
+            else:
+                target = "<= 1/5 of aimock (<= 0.20x)"
+                o, a = num(r, "ours", sc + ".cpu_us"), num(r, "aimock", sc + ".cpu_us")
+            if na(r, "aimock", sc) or na(r, "ours", sc):
+                bar("%s %s" % (label, what), target, "n/a (aimock could not answer)", None)
+                continue
+            x = None if o is None or a is None or a == 0 else o / a
+            if sc == key:
+                bar("%s %s" % (label, what), target, "—" if x is None else "%.2fx" % x, None if x is None else x >= 8)
+            else:
+                bar("%s %s" % (label, what), target,
+                    "—" if x is None else "%.3fx (%s vs %s µs)" % (x, fmt(o, 1), fmt(a, 1)), None if x is None else x <= 0.2)
     o10, o10k = num(r, "ours", "chat.rps"), num(r, "ours", "chat10k.rps")
     x = None if o10 is None or o10k is None or o10 == 0 else o10k / o10
     bar("10,000 fixtures vs 10 fixtures", ">= 0.90x of 10-fixture req/s", "—" if x is None else "%.3fx" % x, None if x is None else x >= 0.9)
@@ -429,6 +645,13 @@ def cmd_report(tsv, out):
     L.append("For reference, aimock on its own with 10,000 fixtures: %s of its 10-fixture req/s." %
              ratio(num(r, "aimock", "chat10k.rps"), num(r, "aimock", "chat.rps")))
     L.append("")
+    nas = sorted((k, v) for k, v in r.items() if k[1].endswith(".na"))
+    if nas:
+        L.append("## Not measured: aimock could not answer")
+        L.append("")
+        for (s, k), v in nas:
+            L.append("- %s, %s: %s" % (s, k[:-len(".na")], v))
+        L.append("")
     fails = [v for k, v in r.items() if k[1].endswith(".failed")]
     if fails:
         L.append("## Problems")
@@ -455,6 +678,8 @@ def main():
         sys.exit(cmd_spawn(args))
     elif cmd == "check":
         sys.exit(cmd_check(args[0], args[1]))
+    elif cmd == "provider-scenarios":
+        print(" ".join(PROVIDER_SCENARIOS))
     elif cmd == "report":
         cmd_report(args[0], args[1])
     else:

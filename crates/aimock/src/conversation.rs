@@ -232,6 +232,14 @@ impl ChatRequest {
         out
     }
 
+    /// Characters of text in every message: what token estimates count.
+    pub fn text_chars(&self) -> usize {
+        self.messages
+            .iter()
+            .map(|m| m.text.as_deref().map_or(0, str::len))
+            .sum()
+    }
+
     /// Number of assistant messages: the conversation's turn index.
     pub fn assistant_count(&self) -> usize {
         self.messages

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::Route;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, EmbeddingReply, MessageReply, Reply};
+use crate::fixture::{EmbeddingReply, MessageReply, Reply};
 use crate::providers::{
     emit_reasoning, estimate_tokens, fallback_embedding, push_json_str, random_id,
 };
@@ -343,19 +343,8 @@ impl<'a> Rendered<'a> {
                 })
             })
             .collect();
-        let prompt_chars: usize = req
-            .messages
-            .iter()
-            .map(|m| m.text.as_deref().map_or(0, str::len))
-            .sum();
-        let completion_chars: usize = reply
-            .blocks
-            .iter()
-            .map(|b| match b {
-                Block::Text(t) => t.len(),
-                Block::ToolCall(c) => c.name.len() + c.arguments.len(),
-            })
-            .sum();
+        let prompt_chars = req.text_chars();
+        let completion_chars = reply.text_chars();
         Rendered {
             id: o.id.clone().unwrap_or_else(uuid),
             reply,

@@ -337,19 +337,8 @@ impl<'a> Rendered<'a> {
             .tool_calls()
             .map(|c| c.id.clone().unwrap_or_else(|| random_id("call_", 24)))
             .collect();
-        let prompt_chars: usize = req
-            .messages
-            .iter()
-            .map(|m| m.text.as_deref().map_or(0, str::len))
-            .sum();
-        let completion_chars: usize = reply
-            .blocks
-            .iter()
-            .map(|b| match b {
-                crate::fixture::Block::Text(t) => t.len(),
-                crate::fixture::Block::ToolCall(c) => c.name.len() + c.arguments.len(),
-            })
-            .sum();
+        let prompt_chars = req.text_chars();
+        let completion_chars = reply.text_chars();
         let prompt_tokens = o
             .usage_number(&["prompt_tokens", "input_tokens"])
             .unwrap_or_else(|| estimate_tokens(prompt_chars));

@@ -1,0 +1,453 @@
+//! `POST /v1/responses`: the OpenAI Responses API, as JSON and as typed SSE events.
+//!
+//! The request's `instructions` and `input` items become the conversation the matcher sees; the
+//! fixture's reply becomes output items (reasoning, web searches, then messages and function calls
+//! in the fixture's block order). Ids use OpenAI's shapes (`resp_`, `msg_`, `rs_`, `fc_`, `call_`,
+//! `ws_`), where aimock wrote `resp-`. Every stream event carries a `sequence_number`, counting from
+//! 0; the stream ends with `response.completed` (or `response.incomplete`), never `[DONE]`.
+//!
+//! Nothing here keeps state between requests: `previous_response_id` is accepted and echoed, not
+//! resolved.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use base64::Engine;
+use http::{header, HeaderValue, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::error_response;
+use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::fixture::{Block, Fixture, MessageReply, Reply};
+use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model, random_id, unix_now};
+use crate::server::exchange::{on_stream_end, Answer};
+use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::sse_response;
+use crate::stream::{chunk_text, paced_body, sse_event, Pacing, StreamPlan};
+
+mod render;
+use render::*;
+
+/// The body fields the endpoint reads or echoes back; `input` is walked by hand so errors can name
+/// the item at fault.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ResponsesOptions {
+    model: Option<String>,
+    input: Option<Value>,
+    instructions: Option<String>,
+    tools: Option<Vec<Value>>,
+    tool_choice: Option<Value>,
+    text: Option<Map<String, Value>>,
+    /// Not a Responses field, but aimock read it; kept for fixtures written against that.
+    response_format: Option<Value>,
+    stream: Option<bool>,
+    include: Option<Vec<String>>,
+    store: Option<bool>,
+    previous_response_id: Option<String>,
+    prompt: Option<Value>,
+    conversation: Option<Value>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    max_output_tokens: Option<u64>,
+    parallel_tool_calls: Option<bool>,
+    metadata: Option<Map<String, Value>>,
+    reasoning: Option<Value>,
+    truncation: Option<String>,
+    user: Option<String>,
+}
+
+impl ResponsesOptions {
+    /// `include` asks for `reasoning.encrypted_content`.
+    fn includes_encrypted(&self) -> bool {
+        self.include
+            .iter()
+            .flatten()
+            .any(|s| s == "reasoning.encrypted_content")
+    }
+}
+
+fn with_param(mut e: ApiError, param: String) -> ApiError {
+    e.param = Some(Value::String(param));
+    e
+}
+
+fn missing(param: &str) -> ApiError {
+    let e = ApiError::invalid(format!("Missing required parameter: '{param}'."))
+        .with_code("missing_required_parameter");
+    with_param(e, param.to_owned())
+}
+
+/// OpenAI's wording for a value of the wrong JSON type.
+fn wrong_type(path: String, expected: &str, got: &Value) -> ApiError {
+    let got = match got {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a decimal",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let e = ApiError::invalid(format!(
+        "Invalid type for '{path}': expected {expected}, but got {got} instead."
+    ))
+    .with_code("invalid_type");
+    with_param(e, path)
+}
+
+/// A string field of an input item: `None` when absent or null.
+fn str_field<'v>(
+    item: &'v Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Option<&'v str>, ApiError> {
+    match item.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(wrong_type(format!("{at}.{key}"), "a string", other)),
+    }
+}
+
+/// Text of a `content` (or function output) field: a string, or its text parts joined; `None` when
+/// there is no text part (an image-only message).
+fn content_text(v: Option<&Value>, at: &str) -> Result<Option<String>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Array(parts)) => {
+            let mut out: Option<String> = None;
+            for (j, p) in parts.iter().enumerate() {
+                let Value::Object(part) = p else {
+                    return Err(wrong_type(format!("{at}[{j}]"), "an object", p));
+                };
+                let kind = str_field(part, "type", &format!("{at}[{j}]"))?;
+                if matches!(kind, Some("input_text" | "output_text" | "text")) {
+                    if let Some(t) = str_field(part, "text", &format!("{at}[{j}]"))? {
+                        out.get_or_insert_with(String::new).push_str(t);
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Some(other) => Err(wrong_type(
+            at.to_owned(),
+            "one of a string or array of objects",
+            other,
+        )),
+    }
+}
+
+/// Turn the `input` item list into messages.
+///
+/// A `function_call` joins the assistant message right before it (one model turn may say something
+/// and call several tools); an `item_reference` stands for an earlier assistant turn, so it counts
+/// for `turnIndex`. A `function_call_output` whose call is not in the input (the call was sent by
+/// reference) gets that call added to the current turn's assistant message, or to a new one.
+fn push_items(items: &[Value], messages: &mut Vec<Message>) -> Result<(), ApiError> {
+    for (i, v) in items.iter().enumerate() {
+        let at = format!("input[{i}]");
+        let Value::Object(item) = v else {
+            return Err(wrong_type(at, "an object", v));
+        };
+        match str_field(item, "type", &at)? {
+            None | Some("message") => {
+                let role = match str_field(item, "role", &at)? {
+                    Some("user") => Role::User,
+                    Some("system" | "developer") => Role::System,
+                    Some("assistant") => Role::Assistant,
+                    Some(other) => {
+                        let e = ApiError::invalid(format!(
+                            "Invalid value: '{other}'. Supported values are: 'user', 'assistant', 'system', and 'developer'."
+                        ))
+                        .with_code("invalid_value");
+                        return Err(with_param(e, format!("{at}.role")));
+                    }
+                    None => return Err(missing(&format!("{at}.role"))),
+                };
+                let text = content_text(item.get("content"), &format!("{at}.content"))?;
+                messages.push(Message {
+                    role,
+                    text,
+                    tool_calls: Vec::new(),
+                    tool_call_id: None,
+                });
+            }
+            Some("function_call") => {
+                let call = ToolCallRef {
+                    id: str_field(item, "call_id", &at)?
+                        .map_or_else(|| random_id("call_", 24), str::to_owned),
+                    name: str_field(item, "name", &at)?.unwrap_or_default().to_owned(),
+                    arguments: str_field(item, "arguments", &at)?
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
+                match messages.last_mut() {
+                    Some(m) if m.role == Role::Assistant => attach(m, call),
+                    _ => messages.push(assistant_calling(call)),
+                }
+            }
+            Some("function_call_output") => {
+                let call_id = str_field(item, "call_id", &at)?
+                    .unwrap_or_default()
+                    .to_owned();
+                let output = content_text(item.get("output"), &format!("{at}.output"))?;
+                let known = messages.iter().any(|m| {
+                    m.role == Role::Assistant && m.tool_calls.iter().any(|c| c.id == call_id)
+                });
+                if !known {
+                    let call = ToolCallRef {
+                        id: call_id.clone(),
+                        name: String::new(),
+                        arguments: String::new(),
+                    };
+                    let turn = messages
+                        .iter_mut()
+                        .rev()
+                        .take_while(|m| m.role != Role::User)
+                        .find(|m| m.role == Role::Assistant);
+                    match turn {
+                        Some(m) => attach(m, call),
+                        None => messages.push(assistant_calling(call)),
+                    }
+                }
+                messages.push(Message::tool_result(call_id, output.unwrap_or_default()));
+            }
+            Some("item_reference") => {
+                if messages.last().is_none_or(|m| m.role != Role::Assistant) {
+                    messages.push(Message::text(Role::Assistant, ""));
+                }
+            }
+            // Reasoning items, built-in tool calls and their outputs say nothing the matcher uses.
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn attach(m: &mut Message, call: ToolCallRef) {
+    // An item_reference placeholder that turns out to be a tool call has no text.
+    if m.tool_calls.is_empty() && m.text.as_deref() == Some("") {
+        m.text = None;
+    }
+    m.tool_calls.push(call);
+}
+
+fn assistant_calling(call: ToolCallRef) -> Message {
+    Message {
+        role: Role::Assistant,
+        text: None,
+        tool_calls: vec![call],
+        tool_call_id: None,
+    }
+}
+
+/// Parse a Responses body into the conversation and the fields the reply echoes.
+pub(crate) fn parse(
+    body: &[u8],
+    deployment: Option<&str>,
+) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
+    let mut v: ResponsesOptions = crate::providers::parse_json_body(body)?;
+    let mut messages = Vec::new();
+    if let Some(i) = v.instructions.as_deref().filter(|i| !i.is_empty()) {
+        messages.push(Message::text(Role::System, i));
+    }
+    match &v.input.take() {
+        Some(Value::String(s)) => messages.push(Message::text(Role::User, s.as_str())),
+        Some(Value::Array(items)) => push_items(items, &mut messages)?,
+        None | Some(Value::Null) => {
+            // Stored state (a previous response, a conversation, a prompt template) can stand in
+            // for the input; this mock keeps none, so the conversation is just the instructions.
+            if v.previous_response_id.is_none() && v.conversation.is_none() && v.prompt.is_none() {
+                return Err(missing("input"));
+            }
+        }
+        Some(other) => {
+            return Err(wrong_type(
+                "input".to_owned(),
+                "one of a string or array of input items",
+                other,
+            ))
+        }
+    }
+    let mut names = Vec::new();
+    for (i, t) in v.tools.iter().flatten().enumerate() {
+        let Value::Object(tool) = t else {
+            return Err(wrong_type(format!("tools[{i}]"), "an object", t));
+        };
+        if tool.get("type").and_then(Value::as_str) == Some("function") {
+            if let Some(name) = str_field(tool, "name", &format!("tools[{i}]"))? {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    let format_type = |v: Option<&Value>| {
+        v.and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let response_format = format_type(v.text.as_ref().and_then(|t| t.get("format")))
+        .or_else(|| format_type(v.response_format.as_ref()));
+    let model = v
+        .model
+        .take()
+        .filter(|m| !m.is_empty())
+        .or_else(|| deployment.map(str::to_owned))
+        .unwrap_or_default();
+    let req = ChatRequest {
+        model,
+        messages,
+        tools: names,
+        response_format,
+        endpoint: Endpoint::Chat,
+        embedding_input: None,
+        stream: v.stream.unwrap_or(false),
+    };
+    Ok((req, v))
+}
+
+/// The handler.
+pub(crate) fn handle(
+    state: Arc<AppState>,
+    ctx: RequestCtx,
+    body: Bytes,
+    info: RouteInfo,
+) -> Response {
+    let mut ex = Exchange::new(state, ctx);
+    let (req, opts) = match parse(&body, info.deployment.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return ex.fail(e, error_response),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), body.len());
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e, error_response),
+    };
+    let reply = match &fixture.reply {
+        Reply::Message(m) => m,
+        other => {
+            let e = ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!(
+                    "Fixture {} answers with {}, which the Responses API cannot serve",
+                    fixture.describe(),
+                    other.kind()
+                ),
+            );
+            return ex.fail(e, error_response);
+        }
+    };
+    let r = Rendered::new(&req, &opts, reply, ex.ctx.strict);
+    if req.stream {
+        let chunk = fixture
+            .stream
+            .chunk_size
+            .unwrap_or(ex.state.config.chunk_size);
+        let plan = stream_plan(&fixture, &ex.state, r.sse(chunk));
+        let handle = ex.start_stream();
+        let plan = StreamPlan {
+            on_end: Some(on_stream_end(handle)),
+            ..plan
+        };
+        sse_response(paced_body(plan))
+    } else {
+        ex.finish(StatusCode::OK);
+        let mut resp = Response::new(Body::from(r.json()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+}
+
+fn stream_plan(fixture: &Fixture, state: &AppState, events: Vec<Bytes>) -> StreamPlan {
+    StreamPlan {
+        events,
+        trailer: Vec::new(),
+        pacing: Pacing::for_fixture(
+            &fixture.stream,
+            state.config.latency,
+            state.config.replay_speed,
+        ),
+        truncate_after: fixture.stream.truncate_after_chunks,
+        disconnect_after: fixture
+            .stream
+            .disconnect_after_ms
+            .map(crate::stream::duration_ms),
+        on_end: None,
+    }
+}
+
+/// `annotations: []`, `logprobs: []`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(body: Value) -> Vec<Message> {
+        parse(body.to_string().as_bytes(), None)
+            .map(|(r, _)| r.messages)
+            .unwrap_or_else(|e| panic!("{}", e.message))
+    }
+
+    #[test]
+    fn parallel_function_calls_join_one_assistant_turn() {
+        let m = conv(json!({"model": "m", "input": [
+            {"role": "user", "content": "hi"},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
+            {"type": "function_call", "call_id": "c1", "name": "a", "arguments": "{}"},
+            {"type": "reasoning", "id": "rs_1", "summary": []},
+            {"type": "function_call", "call_id": "c2", "name": "b", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "one"},
+            {"type": "function_call_output", "call_id": "c2", "output": "two"},
+        ]}));
+        let roles: Vec<_> = m.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::User, Role::Assistant, Role::Tool, Role::Tool]);
+        assert_eq!(m[1].text.as_deref(), Some("Checking."));
+        assert_eq!(m[1].tool_calls.len(), 2);
+        assert_eq!(m[3].tool_call_id.as_deref(), Some("c2"));
+    }
+
+    #[test]
+    fn an_output_for_a_referenced_call_turns_the_placeholder_into_that_call() {
+        let m = conv(json!({"model": "m", "instructions": "be brief", "input": [
+            {"role": "user", "content": "hi"},
+            {"type": "item_reference", "id": "fc_1"},
+            {"type": "function_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "ok"}]},
+        ]}));
+        assert_eq!(m[0].role, Role::System);
+        assert_eq!(m[2].role, Role::Assistant);
+        assert_eq!(m[2].text, None);
+        assert_eq!(m[2].tool_calls[0].id, "c1");
+        assert_eq!(m[3].text.as_deref(), Some("ok"));
+        assert_eq!(m.len(), 4);
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let e = parse(
+            br#"{"model":"m","input":[{"role":"user","content":5}]}"#,
+            None,
+        )
+        .err()
+        .map(|e| e.param.clone());
+        assert_eq!(e, Some(Some(json!("input[0].content"))));
+        let e = parse(
+            br#"{"model":"m","input":"x","tools":[{"type":"function","name":3}]}"#,
+            None,
+        )
+        .err()
+        .map(|e| e.param.clone());
+        assert_eq!(e, Some(Some(json!("tools[0].name"))));
+        let e = parse(br#"{"model":"m"}"#, None)
+            .err()
+            .map(|e| e.message.clone());
+        assert_eq!(e.as_deref(), Some("Missing required parameter: 'input'."));
+        assert!(parse(br#"{"model":"m","previous_response_id":"resp_1"}"#, None).is_ok());
+        assert!(parse(br#"{"input":"x","tools":null,"metadata":null}"#, None).is_ok());
+    }
+}
