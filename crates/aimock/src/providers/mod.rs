@@ -48,6 +48,26 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 
+/// The fixture's reply as a model message, or a 500 naming the fixture and saying that `surface`
+/// cannot serve its kind (an embedding fixture matched by a chat request, say).
+pub(crate) fn message_reply<'f>(
+    fixture: &'f crate::fixture::Fixture,
+    surface: &str,
+) -> Result<&'f crate::fixture::MessageReply, ApiError> {
+    match &fixture.reply {
+        crate::fixture::Reply::Message(m) => Ok(m),
+        other => Err(ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!(
+                "Fixture {} answers with {}, which {surface} cannot serve",
+                fixture.describe(),
+                other.kind()
+            ),
+        )),
+    }
+}
+
 /// Unix time in seconds.
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()

@@ -14,7 +14,6 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::Route;
-use crate::fixture::Reply;
 use crate::providers::estimate_tokens;
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
@@ -242,20 +241,9 @@ fn serve_inner(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return fail(ex, &e, id),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which the Messages API cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return fail(ex, &e, id);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "the Messages API") {
+        Ok(m) => m,
+        Err(e) => return fail(ex, &e, id),
     };
     let r = Rendered::new(&req, reply, ex.ctx.strict);
     if req.stream {

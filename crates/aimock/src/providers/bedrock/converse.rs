@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{error_response, stop_reason};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, MessageReply, Reply};
+use crate::fixture::{Block, MessageReply};
 use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
@@ -246,9 +246,9 @@ pub(crate) fn handle(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let Reply::Message(reply) = &fixture.reply else {
-        let e = super::not_a_message(&fixture, "Converse");
-        return ex.fail(e, error_response);
+    let reply = match crate::providers::message_reply(&fixture, "Bedrock Converse") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, reply, ex.ctx.strict);
     if !stream {

@@ -16,7 +16,6 @@ use http::{HeaderValue, StatusCode};
 use serde_json::Value;
 
 use super::error_response;
-use crate::fixture::Reply;
 use crate::providers::anthropic::render::Rendered;
 use crate::providers::anthropic::request::{self, BodyKind};
 use crate::server::exchange::{on_stream_end, Answer};
@@ -55,9 +54,9 @@ pub(crate) fn handle(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let Reply::Message(reply) = &fixture.reply else {
-        let e = super::not_a_message(&fixture, "InvokeModel");
-        return ex.fail(e, error_response);
+    let reply = match crate::providers::message_reply(&fixture, "Bedrock InvokeModel") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, reply, ex.ctx.strict);
     if !stream {

@@ -183,19 +183,6 @@ pub(crate) fn stop_reason(reply: &MessageReply) -> &str {
     }
 }
 
-/// A 500 for a fixture whose reply is not a message.
-fn not_a_message(fixture: &crate::fixture::Fixture, api: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server_error",
-        format!(
-            "Fixture {} answers with {}, which Bedrock {api} cannot serve",
-            fixture.describe(),
-            fixture.reply.kind()
-        ),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

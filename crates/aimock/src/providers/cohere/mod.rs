@@ -269,20 +269,9 @@ fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteI
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which Cohere's chat endpoint cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "Cohere's chat endpoint") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, reply, ex.ctx.strict);
     if req.stream {

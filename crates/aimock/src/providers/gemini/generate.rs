@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, MessageReply, Reply};
+use crate::fixture::{Block, MessageReply};
 use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
 use crate::server::exchange::{on_stream_end, query_param, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
@@ -358,20 +358,9 @@ pub(super) fn handle(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                format!(
-                    "Fixture {} answers with {}, which generateContent cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "generateContent") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let mut r = Rendered::new(&req, reply, opts, ex.ctx.strict);
     if info.variant == Some("vertex") {

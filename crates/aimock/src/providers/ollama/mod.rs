@@ -396,25 +396,14 @@ fn answer(state: Arc<AppState>, ctx: RequestCtx, body: &Bytes, surface: Surface)
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which Ollama's {} endpoint cannot serve",
-                    fixture.describe(),
-                    other.kind(),
-                    if surface == Surface::Chat {
-                        "chat"
-                    } else {
-                        "generate"
-                    }
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let endpoint = if surface == Surface::Chat {
+        "Ollama's chat endpoint"
+    } else {
+        "Ollama's generate endpoint"
+    };
+    let reply = match crate::providers::message_reply(&fixture, endpoint) {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, reply, ex.ctx.strict, think_off, surface);
     if req.stream {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Fixture, MessageReply, Reply};
+use crate::fixture::{Fixture, MessageReply};
 use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id, unix_now};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx};
@@ -241,20 +241,9 @@ pub(crate) fn handle(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which the chat completions endpoint cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "the chat completions endpoint") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, &fixture, reply, ex.ctx.strict);
     if req.stream {

@@ -213,20 +213,9 @@ fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteI
         Routed::Served(f, m) => (f, m),
         Routed::Failed(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which the chat completions endpoint cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "the chat completions endpoint") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, &winner, reply, ex.ctx.strict);
     if !req.stream {

@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, Fixture, MessageReply, Reply};
+use crate::fixture::{Block, Fixture, MessageReply};
 use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model, random_id, unix_now};
 use crate::server::exchange::{on_stream_end, Answer};
 use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
@@ -326,20 +326,9 @@ pub(crate) fn handle(
         Answer::Fixture(f) => f,
         Answer::Error(e) => return ex.fail(e, error_response),
     };
-    let reply = match &fixture.reply {
-        Reply::Message(m) => m,
-        other => {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which the Responses API cannot serve",
-                    fixture.describe(),
-                    other.kind()
-                ),
-            );
-            return ex.fail(e, error_response);
-        }
+    let reply = match crate::providers::message_reply(&fixture, "the Responses API") {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e, error_response),
     };
     let r = Rendered::new(&req, &opts, reply, ex.ctx.strict);
     if req.stream {
