@@ -68,6 +68,28 @@ pub(crate) fn message_reply<'f>(
     }
 }
 
+/// A tool call's arguments as the JSON object Anthropic's and Bedrock's `input` must be; anything
+/// else (a fixture with non-object arguments) becomes `{}`.
+pub(crate) fn tool_input(arguments: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = arguments.trim();
+    if trimmed.starts_with('{')
+        && matches!(
+            serde_json::from_str::<serde_json::Value>(trimmed),
+            Ok(serde_json::Value::Object(_))
+        )
+    {
+        std::borrow::Cow::Borrowed(trimmed)
+    } else {
+        if !trimmed.is_empty() {
+            tracing::warn!(
+                arguments,
+                "tool call arguments are not a JSON object; sending input {{}}"
+            );
+        }
+        std::borrow::Cow::Borrowed("{}")
+    }
+}
+
 /// Unix time in seconds.
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()

@@ -6,8 +6,6 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use crate::conversation::ChatRequest;
 use crate::fixture::{Block, MessageReply};
 use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
@@ -31,25 +29,6 @@ pub(crate) fn stop_reason(reply: &MessageReply) -> &str {
         | "refusal"
         | "model_context_window_exceeded") => r,
         _ => "end_turn",
-    }
-}
-
-/// A tool call's arguments as the JSON object Anthropic's `input` must be; anything else (a
-/// fixture with non-object arguments) becomes `{}`.
-fn tool_input(arguments: &str) -> Cow<'_, str> {
-    let trimmed = arguments.trim();
-    if trimmed.starts_with('{')
-        && matches!(serde_json::from_str::<Value>(trimmed), Ok(Value::Object(_)))
-    {
-        Cow::Borrowed(trimmed)
-    } else {
-        if !trimmed.is_empty() {
-            tracing::warn!(
-                arguments,
-                "tool call arguments are not a JSON object; sending input {{}}"
-            );
-        }
-        Cow::Borrowed("{}")
     }
 }
 
@@ -94,7 +73,7 @@ impl<'a> Rendered<'a> {
             .collect();
         let tool_inputs: Vec<Cow<'a, str>> = reply
             .tool_calls()
-            .map(|c| tool_input(&c.arguments))
+            .map(|c| crate::providers::tool_input(&c.arguments))
             .collect();
         let completion_chars: usize = reply
             .blocks

@@ -283,24 +283,6 @@ pub(crate) fn handle(
     super::eventstream_ok(paced_body(plan))
 }
 
-/// A tool call's arguments as the JSON object `input` must be; anything else becomes `{}`.
-fn tool_input(arguments: &str) -> Cow<'_, str> {
-    let trimmed = arguments.trim();
-    if trimmed.starts_with('{')
-        && matches!(serde_json::from_str::<Value>(trimmed), Ok(Value::Object(_)))
-    {
-        Cow::Borrowed(trimmed)
-    } else {
-        if !trimmed.is_empty() {
-            tracing::warn!(
-                arguments,
-                "tool call arguments are not a JSON object; sending input {{}}"
-            );
-        }
-        Cow::Borrowed("{}")
-    }
-}
-
 /// Characters of the prompt, for the token estimate.
 fn prompt_chars(req: &ChatRequest) -> usize {
     req.messages
@@ -372,7 +354,7 @@ impl<'a> Rendered<'a> {
                 .collect(),
             tool_inputs: reply
                 .tool_calls()
-                .map(|c| tool_input(&c.arguments))
+                .map(|c| crate::providers::tool_input(&c.arguments))
                 .collect(),
             input_tokens,
             output_tokens,
