@@ -1,7 +1,7 @@
 //! The command line, defined once: clap builds parsing and `--help` from these structs.
 //!
 //! The flags follow aimock's `llmock` CLI so existing command lines keep working; the flags for
-//! surfaces not built yet (record, chaos, metrics, AG-UI proxy) are accepted and warned about.
+//! surfaces not built yet (the AG-UI proxy) are accepted and warned about.
 
 use std::path::PathBuf;
 
@@ -103,28 +103,33 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "X", value_parser = positive_f64)]
     pub(crate) replay_speed: Option<f64>,
 
+    /// Serve Prometheus metrics at /metrics.
+    #[arg(long)]
+    pub(crate) metrics: bool,
+
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
+    #[command(flatten)]
+    pub(crate) chaos: ChaosArgs,
     #[command(flatten)]
     pub(crate) unsupported: UnsupportedArgs,
 }
 
-/// Flags of aimock's CLI for features this version does not have yet: accepted so existing
-/// command lines start, then warned about.
+/// Record mode: misses go to the real provider and come back as fixtures.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Accepted but not supported yet (a warning is printed)")]
-pub(crate) struct UnsupportedArgs {
-    /// Serve Prometheus metrics on /metrics.
-    #[arg(long)]
-    pub(crate) metrics: bool,
-    /// Proxy unmatched requests upstream and record them as fixtures.
+#[command(next_help_heading = "Record and replay")]
+pub(crate) struct RecordArgs {
+    /// Proxy unmatched requests upstream and save the replies as fixtures (under
+    /// `<first -f>/recorded`). Needs at least one --provider-*.
     #[arg(long)]
     pub(crate) record: bool,
-    /// Proxy unmatched requests upstream without recording.
+    /// Proxy unmatched requests upstream without saving anything.
     #[arg(long)]
     pub(crate) proxy_only: bool,
     /// Keep date suffixes in recorded model names.
     #[arg(long)]
     pub(crate) record_full_model_version: bool,
-    /// Upstream base URL for OpenAI.
+    /// Upstream base URL for OpenAI (the request path is appended).
     #[arg(long, value_name = "URL")]
     pub(crate) provider_openai: Option<String>,
     /// Upstream base URL for Anthropic.
@@ -151,27 +156,69 @@ pub(crate) struct UnsupportedArgs {
     /// Upstream base URL for OpenRouter.
     #[arg(long, value_name = "URL")]
     pub(crate) provider_openrouter: Option<String>,
+    /// Time allowed until the upstream's response head, in milliseconds. [default: 30000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) upstream_timeout_ms: Option<u64>,
+    /// Time allowed between upstream body chunks, in milliseconds. [default: 30000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) body_timeout_ms: Option<u64>,
+    /// Largest reply kept in memory for a recording (capped at 256 MiB). [default: 67108864]
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_proxy_buffer_bytes: Option<u64>,
+    /// Most stream frames whose timings are kept. [default: 5000000]
+    #[arg(long, value_name = "N")]
+    pub(crate) max_proxy_buffer_frames: Option<u64>,
+}
+
+impl RecordArgs {
+    /// The `--provider-*` flags given, as (provider key, URL).
+    pub(crate) fn providers(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("openai", &self.provider_openai),
+            ("anthropic", &self.provider_anthropic),
+            ("gemini", &self.provider_gemini),
+            ("vertexai", &self.provider_vertexai),
+            ("bedrock", &self.provider_bedrock),
+            ("azure", &self.provider_azure),
+            ("ollama", &self.provider_ollama),
+            ("cohere", &self.provider_cohere),
+            ("openrouter", &self.provider_openrouter),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// Chaos: injected failures for every request.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Chaos")]
+pub(crate) struct ChaosArgs {
     /// Probability (0..1) of answering with a 500.
     #[arg(long, value_name = "RATE", value_parser = rate)]
     pub(crate) chaos_drop: Option<f64>,
-    /// Probability (0..1) of answering with a malformed body.
+    /// Probability (0..1) of answering 200 with a body that is not JSON.
     #[arg(long, value_name = "RATE", value_parser = rate)]
     pub(crate) chaos_malformed: Option<f64>,
     /// Probability (0..1) of dropping the connection.
     #[arg(long, value_name = "RATE", value_parser = rate)]
     pub(crate) chaos_disconnect: Option<f64>,
-    /// Upstream idle timeout before the response body, in milliseconds.
-    #[arg(long, value_name = "MS")]
-    pub(crate) upstream_timeout_ms: Option<u64>,
-    /// Upstream idle timeout between body chunks, in milliseconds.
-    #[arg(long, value_name = "MS")]
-    pub(crate) body_timeout_ms: Option<u64>,
-    /// In-memory proxy buffer cap, in bytes.
-    #[arg(long, value_name = "BYTES")]
-    pub(crate) max_proxy_buffer_bytes: Option<u64>,
-    /// Frame-count cap for per-frame timing state.
+    /// Probability (0..1) of answering 429 with Retry-After.
+    #[arg(long = "chaos-ratelimit", visible_alias = "chaos-rate-limit", value_name = "RATE", value_parser = rate)]
+    pub(crate) chaos_rate_limit: Option<f64>,
+    /// Delay added before every answer, in milliseconds (0..30000).
+    #[arg(long, value_name = "MS", value_parser = chaos_latency)]
+    pub(crate) chaos_latency: Option<f64>,
+    /// Seed for the chaos rolls: the same seed gives the same sequence of actions.
     #[arg(long, value_name = "N")]
-    pub(crate) max_proxy_buffer_frames: Option<u64>,
+    pub(crate) chaos_seed: Option<u64>,
+}
+
+/// Flags of aimock's CLI for features this version does not have yet: accepted so existing
+/// command lines start, then warned about.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Accepted but not supported yet (a warning is printed)")]
+pub(crate) struct UnsupportedArgs {
     /// Record an upstream AG-UI agent at /agui.
     #[arg(long)]
     pub(crate) agui_record: bool,
@@ -187,35 +234,6 @@ impl UnsupportedArgs {
     /// The flags given, as written on the command line.
     pub(crate) fn given(&self) -> Vec<&'static str> {
         let flags = [
-            ("--metrics", self.metrics),
-            ("--record", self.record),
-            ("--proxy-only", self.proxy_only),
-            (
-                "--record-full-model-version",
-                self.record_full_model_version,
-            ),
-            ("--provider-openai", self.provider_openai.is_some()),
-            ("--provider-anthropic", self.provider_anthropic.is_some()),
-            ("--provider-gemini", self.provider_gemini.is_some()),
-            ("--provider-vertexai", self.provider_vertexai.is_some()),
-            ("--provider-bedrock", self.provider_bedrock.is_some()),
-            ("--provider-azure", self.provider_azure.is_some()),
-            ("--provider-ollama", self.provider_ollama.is_some()),
-            ("--provider-cohere", self.provider_cohere.is_some()),
-            ("--provider-openrouter", self.provider_openrouter.is_some()),
-            ("--chaos-drop", self.chaos_drop.is_some()),
-            ("--chaos-malformed", self.chaos_malformed.is_some()),
-            ("--chaos-disconnect", self.chaos_disconnect.is_some()),
-            ("--upstream-timeout-ms", self.upstream_timeout_ms.is_some()),
-            ("--body-timeout-ms", self.body_timeout_ms.is_some()),
-            (
-                "--max-proxy-buffer-bytes",
-                self.max_proxy_buffer_bytes.is_some(),
-            ),
-            (
-                "--max-proxy-buffer-frames",
-                self.max_proxy_buffer_frames.is_some(),
-            ),
             ("--agui-record", self.agui_record),
             ("--agui-proxy-only", self.agui_proxy_only),
             ("--agui-upstream", self.agui_upstream.is_some()),
@@ -225,6 +243,14 @@ impl UnsupportedArgs {
             .filter_map(|(name, given)| given.then_some(name))
             .collect()
     }
+}
+
+fn chaos_latency(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if !(0.0..=30_000.0).contains(&v) {
+        return Err(format!("must be between 0 and 30000, got {s}"));
+    }
+    Ok(v)
 }
 
 fn number(s: &str) -> Result<f64, String> {
@@ -290,6 +316,8 @@ mod tests {
             ["aimock", "--replay-speed", "0"],
             ["aimock", "--journal-max", "lots"],
             ["aimock", "--chaos-drop", "2"],
+            ["aimock", "--chaos-latency", "40000"],
+            ["aimock", "--upstream-timeout-ms", "0"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?} accepted");
         }
@@ -312,6 +340,6 @@ mod tests {
         ])
         .expect("parses");
         assert_eq!(cli.serve.fixtures, ["x", "y"]);
-        assert_eq!(cli.serve.unsupported.given(), ["--provider-openai"]);
+        assert_eq!(cli.serve.record.providers(), [("openai", "u")]);
     }
 }

@@ -64,6 +64,10 @@ impl Settings {
         }
         server.journal_max = args.journal_max;
         server.fixture_counts_max = args.fixture_counts_max;
+        server.metrics |= args.metrics;
+        apply_chaos(args, &mut server);
+        apply_auth(&mut server)?;
+        apply_record(args, &mut server, &mut notes)?;
 
         let config_level = config
             .and_then(|c| c.llm.as_ref())
@@ -108,6 +112,109 @@ impl Settings {
             notes,
         })
     }
+}
+
+/// `--chaos-*` flags over `llm.chaos`, field by field.
+fn apply_chaos(args: &ServeArgs, server: &mut ServerConfig) {
+    let c = &args.chaos;
+    let r = &mut server.chaos;
+    r.drop_rate = c.chaos_drop.or(r.drop_rate);
+    r.malformed_rate = c.chaos_malformed.or(r.malformed_rate);
+    r.disconnect_rate = c.chaos_disconnect.or(r.disconnect_rate);
+    r.rate_limit_rate = c.chaos_rate_limit.or(r.rate_limit_rate);
+    r.latency_ms = c.chaos_latency.or(r.latency_ms);
+    if c.chaos_seed.is_some() {
+        server.chaos_seed = c.chaos_seed;
+    }
+}
+
+/// `AIMOCK_API_KEYS` (when set at all) over `auth.apiKeys`. Keys are trimmed; an empty,
+/// repeated or control-character key is an error.
+fn apply_auth(server: &mut ServerConfig) -> anyhow::Result<()> {
+    let (keys, source) = match std::env::var("AIMOCK_API_KEYS") {
+        Ok(v) => (
+            v.split(',').map(str::to_owned).collect::<Vec<_>>(),
+            "AIMOCK_API_KEYS",
+        ),
+        Err(_) => (std::mem::take(&mut server.api_keys), "auth.apiKeys"),
+    };
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let k = k.trim().to_owned();
+        if k.is_empty() {
+            bail!("{source}: an API key is empty");
+        }
+        if k.chars().any(char::is_control) {
+            bail!("{source}: an API key contains a control character");
+        }
+        if out.contains(&k) {
+            bail!("{source}: an API key is listed twice");
+        }
+        out.push(k);
+    }
+    server.api_keys = out;
+    Ok(())
+}
+
+/// `--record`/`--proxy-only` with `--provider-*` over `llm.record`. Recordings go to the config's
+/// `fixturePath`, else `<first -f>/recorded`.
+fn apply_record(
+    args: &ServeArgs,
+    server: &mut ServerConfig,
+    notes: &mut Vec<Note>,
+) -> anyhow::Result<()> {
+    let r = &args.record;
+    let flags_on = r.record || r.proxy_only;
+    let providers = r.providers();
+    if !flags_on {
+        if !providers.is_empty() && server.record.is_none() {
+            notes.push(Note::Warn(
+                "--provider-* flags are ignored without --record or --proxy-only".to_owned(),
+            ));
+        }
+        if let Some(rc) = server.record.as_mut() {
+            rc.keys_from_env();
+        }
+        return Ok(());
+    }
+    let config_had_path = server.record.is_some();
+    let mut rc = server.record.take().unwrap_or_default();
+    for (k, url) in providers {
+        rc.providers.insert(k.to_owned(), url.to_owned());
+    }
+    if rc.providers.is_empty() {
+        bail!("--record and --proxy-only need at least one --provider-<name> <url>");
+    }
+    for (k, url) in &rc.providers {
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            bail!("--provider-{k}: `{url}` is not an http(s) URL");
+        }
+    }
+    if !config_had_path {
+        if let Some(first) = args.fixtures.first() {
+            rc.fixture_path = PathBuf::from(first).join("recorded");
+        }
+    }
+    rc.proxy_only |= r.proxy_only;
+    rc.record_full_model_version |= r.record_full_model_version;
+    if let Some(v) = r.upstream_timeout_ms {
+        rc.upstream_timeout_ms = v;
+    }
+    if let Some(v) = r.body_timeout_ms {
+        rc.body_timeout_ms = v;
+    }
+    if let Some(v) = r.max_proxy_buffer_bytes {
+        rc.max_proxy_buffer_bytes = usize::try_from(v)
+            .unwrap_or(usize::MAX)
+            .min(aimock::record::MAX_PROXY_BUFFER_CEILING);
+    }
+    if let Some(v) = r.max_proxy_buffer_frames {
+        rc.max_proxy_buffer_frames = usize::try_from(v).unwrap_or(usize::MAX);
+    }
+    rc.keys_from_env();
+    server.record = Some(rc);
+    Ok(())
 }
 
 /// Fail on a remote fixture source: fetching them (aimock's `-f https://...`) is not built yet.

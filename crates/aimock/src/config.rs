@@ -89,6 +89,9 @@ pub struct LlmConfig {
     /// Record misses from upstream providers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<RecordConfig>,
+    /// Rewrite rules applied to request text before matching and recording (timestamps, ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<Vec<crate::record::normalize::NormalizeRuleSpec>>,
 }
 
 /// `llm.fixtures`: one path, or several.
@@ -124,6 +127,15 @@ pub struct ChaosConfig {
     /// Close the connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disconnect_rate: Option<f64>,
+    /// Answer with a 429 and Retry-After (aimock 1.43).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_rate: Option<f64>,
+    /// Added delay before answering, in milliseconds (0 to 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Seed for the chaos rolls: the same seed gives the same sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// `llm.record`: proxy misses upstream and save them as fixtures.
@@ -521,11 +533,29 @@ impl Config {
                 ));
             }
         }
+        for (i, rule) in llm.normalize.iter().flatten().enumerate() {
+            if let Err(e) = crate::record::normalize::NormalizeRule::new(
+                &rule.pattern,
+                rule.replacement.clone(),
+                rule.flags.as_deref(),
+            ) {
+                return Err(invalid(&format!("llm.normalize[{i}].pattern"), e));
+            }
+        }
         if let Some(chaos) = &llm.chaos {
+            if let Some(l) = chaos.latency_ms {
+                if !(0.0..=30_000.0).contains(&l) {
+                    return Err(invalid(
+                        "llm.chaos.latencyMs",
+                        format!("must be between 0 and 30000, got {l}"),
+                    ));
+                }
+            }
             for (name, rate) in [
                 ("dropRate", chaos.drop_rate),
                 ("malformedRate", chaos.malformed_rate),
                 ("disconnectRate", chaos.disconnect_rate),
+                ("rateLimitRate", chaos.rate_limit_rate),
             ] {
                 if let Some(r) = rate {
                     if !(0.0..=1.0).contains(&r) {
@@ -546,6 +576,12 @@ impl Config {
         if let Some(strict) = self.strict {
             server.strict = strict;
         }
+        if let Some(m) = self.metrics {
+            server.metrics = m;
+        }
+        if let Some(a) = &self.auth {
+            server.api_keys = a.api_keys.clone();
+        }
         let Some(llm) = &self.llm else { return };
         if let Some(l) = llm.latency {
             server.latency = l;
@@ -556,26 +592,64 @@ impl Config {
         if let Some(s) = llm.replay_speed.filter(|s| s.is_finite() && *s > 0.0) {
             server.replay_speed = s;
         }
+        if let Some(c) = &llm.chaos {
+            server.chaos = crate::chaos::ChaosRates {
+                drop_rate: c.drop_rate,
+                malformed_rate: c.malformed_rate,
+                disconnect_rate: c.disconnect_rate,
+                rate_limit_rate: c.rate_limit_rate,
+                latency_ms: c.latency_ms,
+            };
+            if c.seed.is_some() {
+                server.chaos_seed = c.seed;
+            }
+        }
+        server.normalize = llm
+            .normalize
+            .iter()
+            .flatten()
+            .filter_map(|r| {
+                crate::record::normalize::NormalizeRule::new(
+                    &r.pattern,
+                    r.replacement.clone(),
+                    r.flags.as_deref(),
+                )
+                .ok()
+            })
+            .collect();
+        if let Some(r) = &llm.record {
+            let mut rc = crate::record::RecordConfig {
+                providers: r.providers.clone(),
+                provider_keys: r.provider_keys.clone(),
+                ..Default::default()
+            };
+            if let Some(p) = &r.fixture_path {
+                rc.fixture_path = p.into();
+            }
+            rc.proxy_only = r.proxy_only.unwrap_or(false);
+            rc.record_full_model_version = r.record_full_model_version.unwrap_or(false);
+            if let Some(v) = r.upstream_timeout_ms {
+                rc.upstream_timeout_ms = v;
+            }
+            if let Some(v) = r.body_timeout_ms {
+                rc.body_timeout_ms = v;
+            }
+            if let Some(v) = r.max_proxy_buffer_bytes {
+                rc.max_proxy_buffer_bytes = usize::try_from(v)
+                    .unwrap_or(usize::MAX)
+                    .min(crate::record::MAX_PROXY_BUFFER_CEILING);
+            }
+            if let Some(v) = r.max_proxy_buffer_frames {
+                rc.max_proxy_buffer_frames = usize::try_from(v).unwrap_or(usize::MAX);
+            }
+            server.record = Some(rc);
+        }
     }
 
     /// The sections present in this config that this version of aimock accepts but does not act
     /// on yet (`mcp`, `llm.record`, ...).
     pub fn unserved_sections(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
-        if self.metrics == Some(true) {
-            out.push("metrics");
-        }
-        if self.auth.is_some() {
-            out.push("auth");
-        }
-        if let Some(llm) = &self.llm {
-            if llm.chaos.is_some() {
-                out.push("llm.chaos");
-            }
-            if llm.record.is_some() {
-                out.push("llm.record");
-            }
-        }
         for (name, present) in [
             ("mcp", self.mcp.is_some()),
             ("a2a", self.a2a.is_some()),
@@ -745,10 +819,6 @@ mod tests {
         assert_eq!(
             config.unserved_sections(),
             [
-                "metrics",
-                "auth",
-                "llm.chaos",
-                "llm.record",
                 "mcp",
                 "a2a",
                 "agui",

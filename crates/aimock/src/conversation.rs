@@ -263,6 +263,32 @@ impl ChatRequest {
     pub fn last_tool_result(&self) -> Option<&Message> {
         self.messages.last().filter(|m| m.role == Role::Tool)
     }
+
+    /// `match.systemHash`: the first 8 hex characters of the SHA-256 of [`Self::system_text`].
+    /// A request without a system prompt hashes the empty string (`e3b0c442`), so a fixture
+    /// with that value matches only requests that have no system text.
+    pub fn system_hash(&self) -> String {
+        short_sha256(self.system_text().as_bytes())
+    }
+
+    /// `match.toolsHash`: the first 8 hex characters of the SHA-256 of the declared tool names,
+    /// in request order, joined with `"\n"`. A request without tools hashes the empty string
+    /// (`e3b0c442`). Only names count: a changed tool description or schema keeps the hash.
+    pub fn tools_hash(&self) -> String {
+        short_sha256(self.tools.join("\n").as_bytes())
+    }
+}
+
+/// First 8 lowercase hex characters of a SHA-256 digest.
+fn short_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(8);
+    for b in &digest[..4] {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Serialized in the OpenAI-chat-like shape aimock's journal uses, so tools written against aimock's
@@ -369,5 +395,35 @@ mod tests {
             ],
         );
         assert_eq!(req.system_text(), "a\nb");
+    }
+
+    #[test]
+    fn system_hash_is_the_first_8_hex_chars_of_the_sha256_of_the_system_text() {
+        let mut req = ChatRequest::chat(
+            "m",
+            vec![
+                Message::text(Role::System, "You are terse."),
+                Message::text(Role::User, "hi"),
+            ],
+        );
+        // printf 'You are terse.' | sha256sum
+        assert_eq!(req.system_hash(), "97dd3b60");
+        req.messages.remove(0);
+        assert_eq!(
+            req.system_hash(),
+            "e3b0c442",
+            "no system text hashes the empty string"
+        );
+    }
+
+    #[test]
+    fn tools_hash_covers_the_tool_names_in_order() {
+        let mut req = ChatRequest::chat("m", vec![Message::text(Role::User, "hi")]);
+        assert_eq!(req.tools_hash(), "e3b0c442");
+        req.tools = vec!["get_weather".into(), "search".into()];
+        // printf 'get_weather\nsearch' | sha256sum
+        assert_eq!(req.tools_hash(), "dbe6049e");
+        req.tools.reverse();
+        assert_ne!(req.tools_hash(), "dbe6049e");
     }
 }

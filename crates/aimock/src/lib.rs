@@ -9,13 +9,21 @@
 //! - [`journal`]: every request answered, bounded, credentials redacted.
 //! - [`server`]: configuration, route table, control API, `serve`.
 //! - [`mock`]: [`MockServer`], the API for Rust tests.
+//! - [`record`]: record and replay through the real providers.
+//! - [`chaos`]: injected failures (drop, malformed, disconnect, rate limit, latency).
+//! - [`metrics`]: Prometheus metrics.
+//! - [`auth`]: inbound API-key checks.
 
+pub mod auth;
+pub mod chaos;
 pub mod config;
 pub mod conversation;
 pub mod fixture;
 pub mod journal;
+pub mod metrics;
 pub mod mock;
 pub mod providers;
+pub mod record;
 pub mod server;
 pub mod stream;
 

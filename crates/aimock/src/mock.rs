@@ -67,6 +67,18 @@ impl MockServerBuilder {
         self
     }
 
+    /// Record mode: misses go to the configured upstreams and come back as fixtures.
+    pub fn record(mut self, record: crate::record::RecordConfig) -> Self {
+        self.config.record = Some(record);
+        self
+    }
+
+    /// Rewrite request text before matching and recording (timestamps, ids).
+    pub fn normalize(mut self, rule: crate::record::normalize::NormalizeRule) -> Self {
+        self.config.normalize.push(rule);
+        self
+    }
+
     /// Journal capacity (0: unbounded).
     pub fn journal_max(mut self, n: usize) -> Self {
         self.config.journal_max = n;

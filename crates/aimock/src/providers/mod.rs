@@ -17,6 +17,7 @@ use axum::body::Bytes;
 use axum::response::Response;
 use http::Method;
 
+use crate::record::Provider;
 use crate::server::{ApiError, AppState, RequestCtx, RouteInfo};
 
 /// A provider's request handler: the body has been read (bounded) already.
@@ -35,13 +36,23 @@ pub(crate) struct Route {
 
 /// The provider APIs whose paths are their own, tried in order on the path as sent, before
 /// OpenAI path normalization. Each provider's `route` recognises its paths and nothing else.
-pub(crate) fn native_route(method: &Method, path: &str) -> Option<Route> {
+/// The provider named is record mode's upstream for the route.
+pub(crate) fn native_route(method: &Method, path: &str) -> Option<(Route, Provider)> {
+    let vertex_or = |r: Route, other: Provider| {
+        let p = if r.info.variant == Some("vertex") {
+            Provider::VertexAi
+        } else {
+            other
+        };
+        (r, p)
+    };
     ollama::route(method, path)
-        .or_else(|| openrouter::route(method, path))
-        .or_else(|| anthropic::route(method, path))
-        .or_else(|| gemini::route(method, path))
-        .or_else(|| bedrock::route(method, path))
-        .or_else(|| cohere::route(method, path))
+        .map(|r| (r, Provider::Ollama))
+        .or_else(|| openrouter::route(method, path).map(|r| (r, Provider::OpenRouter)))
+        .or_else(|| anthropic::route(method, path).map(|r| vertex_or(r, Provider::Anthropic)))
+        .or_else(|| gemini::route(method, path).map(|r| vertex_or(r, Provider::Gemini)))
+        .or_else(|| bedrock::route(method, path).map(|r| (r, Provider::Bedrock)))
+        .or_else(|| cohere::route(method, path).map(|r| (r, Provider::Cohere)))
 }
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -188,14 +188,15 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
 
     // Provider APIs with paths of their own come first, on the path as sent (Ollama's
     // `/api/embeddings` and OpenRouter's `/api/v1/...` must not be rewritten as OpenAI paths).
-    if let Some(route) = providers::native_route(&method, &path) {
-        let ctx = RequestCtx::new(
+    if let Some((route, provider)) = providers::native_route(&method, &path) {
+        let mut ctx = RequestCtx::new(
             &state,
             method.as_str(),
             &raw_path,
             query.as_deref(),
             parts.headers,
         );
+        ctx.provider = Some(provider);
         let mut info = route.info;
         info.query = query;
         return with_body(state, ctx, body, info, route.handler, route.render).await;
@@ -205,13 +206,18 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
         deployment: norm.deployment.clone(),
         ..Default::default()
     };
-    let ctx = RequestCtx::new(
+    let mut ctx = RequestCtx::new(
         &state,
         method.as_str(),
         &raw_path,
         query.as_deref(),
         parts.headers,
     );
+    ctx.provider = Some(if norm.deployment.is_some() {
+        crate::record::Provider::Azure
+    } else {
+        crate::record::Provider::OpenAi
+    });
     match (&method, norm.path.as_ref()) {
         (&Method::GET, "/v1/models") => providers::openai::models(&state),
         (&Method::POST, "/v1/chat/completions") => {
@@ -267,7 +273,19 @@ async fn with_body(
     render: fn(&ApiError) -> Response,
 ) -> Response {
     match read_body(&state, &ctx, body).await {
-        Ok(bytes) => handler(state, ctx, bytes, info),
+        Ok(bytes) => {
+            let mut resp = handler(state.clone(), ctx, bytes.clone(), info);
+            // A miss that record mode sends upstream.
+            if let Some(job) = resp
+                .extensions_mut()
+                .remove::<crate::record::proxy::ProxyJob>()
+            {
+                if let Some(job) = job.take() {
+                    return crate::record::proxy::run(state, job, bytes).await;
+                }
+            }
+            resp
+        }
         Err(err) => {
             let ex = super::Exchange::new(state, ctx);
             ex.fail(err, render)

@@ -26,6 +26,8 @@ pub(crate) struct RequestCtx {
     /// Path and query as received.
     pub(crate) raw_path: String,
     pub(crate) headers: HeaderMap,
+    /// The provider API the route belongs to (record mode's upstream).
+    pub(crate) provider: Option<crate::record::Provider>,
 }
 
 impl RequestCtx {
@@ -61,6 +63,7 @@ impl RequestCtx {
             method: method.to_owned(),
             raw_path: raw_path.to_owned(),
             headers,
+            provider: None,
         }
     }
 
@@ -149,6 +152,8 @@ pub(crate) struct ApiErrorData {
     pub(crate) retry_after: Option<f64>,
     /// OpenRouter error metadata.
     pub(crate) metadata: Option<Value>,
+    /// A miss that record mode sends upstream instead of answering.
+    pub(crate) proxy: bool,
 }
 
 impl ApiError {
@@ -161,6 +166,7 @@ impl ApiError {
             param: None,
             retry_after: None,
             metadata: None,
+            proxy: false,
         }))
     }
 
@@ -198,6 +204,7 @@ impl ApiError {
                 None
             },
             metadata: e.metadata.clone(),
+            proxy: false,
         }))
     }
 }
@@ -236,6 +243,8 @@ pub(crate) struct Exchange {
     /// Whether a miss names the closest fixture. Endpoints that answer a miss with a fallback
     /// (embeddings) turn it off: the search costs a scan of every fixture.
     pub(crate) explain_misses: bool,
+    /// The request as matched (after normalisation), for record mode's key.
+    request: Option<Arc<ChatRequest>>,
 }
 
 /// What answers a request.
@@ -260,6 +269,7 @@ impl Exchange {
             ctx,
             entry,
             explain_misses: true,
+            request: None,
         }
     }
 
@@ -271,6 +281,9 @@ impl Exchange {
     /// Keep the parsed request in the journal; a body over [`JOURNAL_BODY_MAX`] bytes is kept as
     /// a note of its size, so a long-running server's journal stays bounded in memory.
     pub(crate) fn set_request(&mut self, req: Arc<ChatRequest>, body_len: usize) {
+        if self.state.recorder.is_some() {
+            self.request = Some(req.clone());
+        }
         self.entry.body = if body_len > JOURNAL_BODY_MAX {
             JournalBody::Truncated(body_len)
         } else {
@@ -286,6 +299,22 @@ impl Exchange {
 
     /// Match the request against the fixtures.
     pub(crate) fn resolve(&mut self, req: &ChatRequest) -> Answer {
+        // `llm.normalize` rules rewrite the request before matching, and record mode keys the
+        // rewritten request, so both sides see the same text.
+        if !self.state.config.normalize.is_empty() {
+            if let Some(n) = crate::record::normalize::normalize(req, &self.state.config.normalize)
+            {
+                let n = Arc::new(n);
+                if self.state.recorder.is_some() {
+                    self.request = Some(n.clone());
+                }
+                return self.resolve_as(&n);
+            }
+        }
+        self.resolve_as(req)
+    }
+
+    fn resolve_as(&mut self, req: &ChatRequest) -> Answer {
         let state = self.state.clone();
         let mcx = self.ctx.match_context(&state);
         match state.fixtures.resolve(req, &mcx) {
@@ -310,6 +339,20 @@ impl Exchange {
                     None
                 };
                 self.entry.response.miss_reason = closest.clone();
+                // Strict mode wins over recording: a strict miss is never sent upstream.
+                if !self.ctx.strict {
+                    if let (Some(rec), Some(p)) = (&state.recorder, self.ctx.provider) {
+                        if rec.proxies(p) {
+                            let mut e = ApiError::new(
+                                StatusCode::BAD_GATEWAY,
+                                "proxy_error",
+                                "no fixture matched; sending the request upstream",
+                            );
+                            e.proxy = true;
+                            return Answer::Error(e);
+                        }
+                    }
+                }
                 let err = if self.ctx.strict {
                     let msg = if skipped_by_position > 0 {
                         format!(
@@ -348,8 +391,23 @@ impl Exchange {
         self.state.journal.record(self.entry)
     }
 
-    /// Record an error and render it with the provider's envelope.
+    /// Record an error and render it with the provider's envelope. A miss that record mode sends
+    /// upstream becomes a [`crate::record::proxy::ProxyJob`] on an empty response instead; the
+    /// route table runs it with the request's body.
     pub(crate) fn fail(self, err: ApiError, render: fn(&ApiError) -> Response) -> Response {
+        if err.proxy {
+            if let Some(p) = self.ctx.provider {
+                return crate::record::proxy::ProxyJob::response(crate::record::proxy::ProxyJobData {
+                    entry: self.entry,
+                    request: self.request,
+                    provider: p,
+                    test_id: self.ctx.test_id,
+                    context: self.ctx.context,
+                    render,
+                    malformed: false,
+                });
+            }
+        }
         let status = err.status;
         self.finish(status);
         render(&err)

@@ -39,6 +39,18 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// `turnIndex` as a hard gate (`AIMOCK_STRICT_TURN_INDEX`).
     pub strict_turn_index: bool,
+    /// Record mode (`--record`, `--proxy-only`): where misses go upstream.
+    pub record: Option<crate::record::RecordConfig>,
+    /// Server-level chaos (`--chaos-*`, `llm.chaos`).
+    pub chaos: crate::chaos::ChaosRates,
+    /// Seed for chaos rolls; the same seed gives the same sequence.
+    pub chaos_seed: Option<u64>,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
+    /// Inbound API keys; empty: no check.
+    pub api_keys: Vec<String>,
+    /// Rewrite rules applied to request text before matching and recording (`llm.normalize`).
+    pub normalize: Vec<crate::record::normalize::NormalizeRule>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +66,12 @@ impl Default for ServerConfig {
             strict_turn_index: std::env::var("AIMOCK_STRICT_TURN_INDEX")
                 .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
                 .unwrap_or(false),
+            record: None,
+            chaos: crate::chaos::ChaosRates::default(),
+            chaos_seed: None,
+            metrics: false,
+            api_keys: Vec::new(),
+            normalize: Vec::new(),
         }
     }
 }
@@ -67,6 +85,14 @@ pub struct AppState {
     pub fixtures: FixtureStore,
     /// The journal.
     pub journal: Journal,
+    /// Record mode's upstream client and fixture writer.
+    pub(crate) recorder: Option<crate::record::proxy::Recorder>,
+    /// Chaos rates, overrides and rolls.
+    pub chaos: crate::chaos::ChaosState,
+    /// Prometheus metrics, when on.
+    pub metrics: Option<crate::metrics::Metrics>,
+    /// Inbound API keys, when checked.
+    pub auth: Option<crate::auth::ApiKeys>,
 }
 
 impl AppState {
@@ -75,6 +101,13 @@ impl AppState {
         Arc::new(AppState {
             fixtures: FixtureStore::new(config.fixture_counts_max),
             journal: Journal::new(config.journal_max),
+            recorder: config
+                .record
+                .clone()
+                .map(crate::record::proxy::Recorder::new),
+            chaos: crate::chaos::ChaosState::new(config.chaos, config.chaos_seed),
+            metrics: config.metrics.then(crate::metrics::Metrics::new),
+            auth: crate::auth::ApiKeys::new(&config.api_keys),
             config,
         })
     }

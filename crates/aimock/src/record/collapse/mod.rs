@@ -1,0 +1,800 @@
+//! A provider's reply, streamed or not, as a fixture `response` object that replays the same
+//! message through our own renderers.
+//!
+//! - [`collapse_stream`]: an SSE, NDJSON, JSON-array or AWS EventStream body, complete or cut
+//!   short, into `{content, toolCalls}` (or ordered `blocks` when a tool call comes before or
+//!   between text), `reasoning`, `reasoningSignature`, `redactedThinking`, `finishReason` (in
+//!   OpenAI's names where one fits: `stop`, `tool_calls`, `length`, `content_filter`; otherwise the
+//!   provider's own), `usage` (the provider's own object) and `model`.
+//! - [`collapse_json`]: a non-streamed 2xx JSON body, including embeddings (`{embedding: [...]}`).
+//! - [`collapse_error`]: an error body into `{error: {message, type, code?}, status}`.
+//! - [`FrameSplitter`]: counts the frames each network chunk completes, for recorded timings.
+//!
+//! Pure: no I/O. Nothing here panics on upstream data: a malformed frame is skipped and counted,
+//! every accumulated string is capped ([`MAX_STRING`]) with a warning, and a stream without its
+//! terminal event comes back with `complete: false`.
+
+mod anthropic;
+mod bedrock;
+mod cohere;
+mod gemini;
+mod ollama;
+mod openai;
+mod responses;
+mod split;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+pub(crate) use split::{Framing, FrameSplitter};
+
+/// The longest string (content, reasoning, one tool call's arguments) a collapse keeps, in bytes.
+pub(crate) const MAX_STRING: usize = 64 * 1024 * 1024;
+
+/// Which API family's body this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Wire {
+    /// OpenAI Chat Completions, and every API that speaks it (Azure, OpenRouter, Mistral, Ollama's
+    /// `/v1`).
+    OpenAiChat,
+    /// OpenAI Responses.
+    OpenAiResponses,
+    /// Anthropic Messages (also Vertex `rawPredict`).
+    Anthropic,
+    /// Gemini `generateContent` / `streamGenerateContent` (also Vertex).
+    Gemini,
+    /// Cohere v2 chat.
+    Cohere,
+    /// Ollama `/api/chat` and `/api/generate`.
+    Ollama,
+    /// Bedrock Converse / ConverseStream and InvokeModel / InvokeModelWithResponseStream.
+    Bedrock,
+}
+
+impl Wire {
+    /// How this API frames a streamed body. Gemini without `alt=sse` streams a JSON array
+    /// instead: pick [`Framing::JsonArray`] from the content type for that.
+    pub(crate) fn framing(self) -> Framing {
+        match self {
+            Wire::Ollama => Framing::Ndjson,
+            Wire::Bedrock => Framing::EventStream,
+            _ => Framing::Sse,
+        }
+    }
+}
+
+/// A collapsed reply.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Collapsed {
+    /// The fixture `response` object.
+    pub(crate) response: Value,
+    /// Whether the body held its terminal event (`[DONE]`, `message_stop`, `done: true`, ...).
+    pub(crate) complete: bool,
+    /// Frames that could not be read and were skipped.
+    pub(crate) dropped_frames: usize,
+    /// What went wrong or was unusual, for the recording's `_warnings`.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// A streamed body (SSE text, NDJSON, a JSON array, or AWS EventStream binary), complete or cut
+/// short.
+pub(crate) fn collapse_stream(wire: Wire, body: &[u8]) -> Collapsed {
+    collapse_stream_capped(wire, body, MAX_STRING)
+}
+
+pub(super) fn collapse_stream_capped(wire: Wire, body: &[u8], cap: usize) -> Collapsed {
+    let mut b = Builder::new(cap);
+    match wire {
+        Wire::OpenAiChat => openai::stream(&mut b, body),
+        Wire::OpenAiResponses => responses::stream(&mut b, body),
+        Wire::Anthropic => anthropic::stream(&mut b, body),
+        Wire::Gemini => gemini::stream(&mut b, body),
+        Wire::Cohere => cohere::stream(&mut b, body),
+        Wire::Ollama => ollama::stream(&mut b, body),
+        Wire::Bedrock => bedrock::stream(&mut b, body),
+    }
+    b.finish()
+}
+
+/// A non-streamed JSON body of a 2xx reply: a message, or an embedding (the first vector).
+/// `None` when the body is not JSON or holds nothing a fixture can replay.
+pub(crate) fn collapse_json(wire: Wire, body: &[u8]) -> Option<Collapsed> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let mut b = Builder::new(MAX_STRING);
+    b.complete = true;
+    if let Some(e) = embedding(&v) {
+        b.embedding = Some(e);
+        return Some(b.finish());
+    }
+    let ok = match wire {
+        Wire::OpenAiChat => openai::json(&mut b, &v),
+        Wire::OpenAiResponses => responses::json(&mut b, &v),
+        Wire::Anthropic => anthropic::json(&mut b, &v),
+        Wire::Gemini => gemini::json(&mut b, &v),
+        Wire::Cohere => cohere::json(&mut b, &v),
+        Wire::Ollama => ollama::json(&mut b, &v),
+        Wire::Bedrock => bedrock::json(&mut b, &v),
+    };
+    ok.then(|| b.finish())
+}
+
+/// An error reply (any status, any body) as `{error: {message, type?, code?}, status}`, reading
+/// each provider's envelope: OpenAI `{error: {message, type, code}}`, Anthropic
+/// `{type: "error", error: {type, message}}`, Google `{error: {code, message, status}}`, Cohere
+/// and Bedrock `{message}`, Ollama `{error: "..."}`. A body that is not JSON becomes the message.
+pub(crate) fn collapse_error(wire: Wire, status: u16, body: &[u8]) -> Collapsed {
+    let mut b = Builder::new(MAX_STRING);
+    b.complete = true;
+    let status = if (400..=599).contains(&status) {
+        status
+    } else {
+        b.warn(format!(
+            "upstream status {status} recorded as 502: an error fixture needs a 4xx or 5xx"
+        ));
+        502
+    };
+    let v: Option<Value> = serde_json::from_slice(body).ok();
+    let mut message = None;
+    let mut kind = None;
+    let mut code = None;
+    if let Some(v) = &v {
+        let err = v.get("error");
+        match err {
+            Some(Value::Object(e)) => {
+                message = str_of(e.get("message")).map(str::to_owned);
+                kind = str_of(e.get("type"))
+                    .or_else(|| str_of(e.get("status")))
+                    .map(str::to_owned);
+                code = match e.get("code") {
+                    // Google's `code` repeats the HTTP status: its `status` is the type.
+                    Some(Value::Number(_)) if wire == Wire::Gemini => None,
+                    Some(c) if !c.is_null() => Some(c.clone()),
+                    _ => None,
+                };
+            }
+            Some(Value::String(s)) => message = Some(s.clone()),
+            _ => {}
+        }
+        if message.is_none() {
+            message = str_of(v.get("message"))
+                .or_else(|| str_of(v.get("Message")))
+                .map(str::to_owned);
+        }
+        if kind.is_none() {
+            kind = str_of(v.get("__type"))
+                .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned());
+        }
+    }
+    let message = message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.is_empty() {
+            format!("upstream returned HTTP {status}")
+        } else {
+            truncate_chars(text, 2000)
+        }
+    });
+    let mut e = Map::new();
+    e.insert("message".into(), Value::String(message));
+    if let Some(k) = kind {
+        e.insert("type".into(), Value::String(k));
+    }
+    if let Some(c) = code {
+        e.insert("code".into(), c);
+    }
+    b.error = Some((status, e));
+    b.finish()
+}
+
+/// The first embedding vector of an embeddings reply, whichever provider's shape: OpenAI
+/// `data[0].embedding` (floats or base64 little-endian f32), Gemini `embedding.values` and
+/// `embeddings[0].values`, Vertex `predictions[0].embeddings.values`, Ollama `embeddings[0]` and
+/// `embedding`, Cohere `embeddings.float[0]` and `embeddings[0]`, Titan `embedding`.
+fn embedding(v: &Value) -> Option<Vec<f64>> {
+    let numbers = |v: &Value| -> Option<Vec<f64>> {
+        let items = v.as_array()?;
+        let out: Vec<f64> = items.iter().filter_map(Value::as_f64).collect();
+        (!out.is_empty() && out.len() == items.len()).then_some(out)
+    };
+    if let Some(first) = v.get("data").and_then(|d| d.get(0)) {
+        match first.get("embedding") {
+            Some(Value::String(b64)) => return base64_f32(b64),
+            Some(e) => return numbers(e),
+            None => {}
+        }
+    }
+    if let Some(e) = v.get("embedding") {
+        return numbers(e.get("values").unwrap_or(e));
+    }
+    if let Some(es) = v.get("embeddings") {
+        let first = match es {
+            Value::Array(items) => items.first(),
+            Value::Object(o) => o
+                .get("float")
+                .or_else(|| o.values().next())
+                .and_then(|x| x.get(0)),
+            _ => None,
+        }?;
+        return numbers(first.get("values").unwrap_or(first));
+    }
+    if let Some(p) = v.get("predictions").and_then(|p| p.get(0)) {
+        let e = p.get("embeddings")?;
+        return numbers(e.get("values").unwrap_or(e));
+    }
+    None
+}
+
+/// OpenAI's `encoding_format: "base64"` vector: little-endian f32s.
+fn base64_f32(b64: &str) -> Option<Vec<f64>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect(),
+    )
+}
+
+fn str_of(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// How the reply finished.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Finish {
+    /// The provider's plain end of turn: `tool_calls` when the reply calls a tool, else `stop`.
+    Natural,
+    /// A named reason, already in OpenAI's names where one fits.
+    Named(String),
+}
+
+#[derive(Debug)]
+enum Atom {
+    Text(String),
+    Tool(usize),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct ToolAcc {
+    pub(super) name: String,
+    pub(super) id: Option<String>,
+    pub(super) args: String,
+    /// Arguments given whole (an object), used when no fragments arrived.
+    pub(super) whole: Option<String>,
+}
+
+/// What every collapser accumulates, and how it becomes a fixture response.
+#[derive(Debug)]
+pub(super) struct Builder {
+    cap: usize,
+    atoms: Vec<Atom>,
+    pub(super) tools: Vec<ToolAcc>,
+    text_len: usize,
+    reasoning: String,
+    pub(super) signature: Option<String>,
+    pub(super) redacted: Vec<String>,
+    pub(super) web_searches: Vec<String>,
+    pub(super) finish: Option<Finish>,
+    pub(super) usage: Option<Map<String, Value>>,
+    pub(super) model: Option<String>,
+    pub(super) complete: bool,
+    /// A stream that carried an error event is not a complete reply.
+    pub(super) errored: bool,
+    pub(super) dropped: usize,
+    warnings: Vec<String>,
+    capped: Vec<&'static str>,
+    embedding: Option<Vec<f64>>,
+    error: Option<(u16, Map<String, Value>)>,
+}
+
+impl Builder {
+    pub(super) fn new(cap: usize) -> Builder {
+        Builder {
+            cap,
+            atoms: Vec::new(),
+            tools: Vec::new(),
+            text_len: 0,
+            reasoning: String::new(),
+            signature: None,
+            redacted: Vec::new(),
+            web_searches: Vec::new(),
+            finish: None,
+            usage: None,
+            model: None,
+            complete: false,
+            errored: false,
+            dropped: 0,
+            warnings: Vec::new(),
+            capped: Vec::new(),
+            embedding: None,
+            error: None,
+        }
+    }
+
+    pub(super) fn warn(&mut self, w: impl Into<String>) {
+        if self.warnings.len() < 50 {
+            self.warnings.push(w.into());
+        }
+    }
+
+    /// A frame that could not be read: counted; the first is described.
+    pub(super) fn drop_frame(&mut self, sample: &str) {
+        self.dropped += 1;
+        if self.dropped == 1 {
+            let s = truncate_chars(sample.trim(), 120);
+            self.warn(format!("skipped a malformed frame: {s:?}"));
+        }
+    }
+
+    /// An error event inside a stream.
+    pub(super) fn stream_error(&mut self, detail: &Value) {
+        self.errored = true;
+        let s = truncate_chars(&detail.to_string(), 300);
+        self.warn(format!("the upstream stream carried an error: {s}"));
+    }
+
+    /// How much of `add` fits in a string of `len` bytes under the cap (on a char boundary);
+    /// records the field as capped when not all of it does.
+    fn room<'a>(&mut self, len: usize, add: &'a str, field: &'static str) -> &'a str {
+        let room = self.cap.saturating_sub(len);
+        if add.len() <= room {
+            return add;
+        }
+        let mut end = room;
+        while end > 0 && !add.is_char_boundary(end) {
+            end -= 1;
+        }
+        if !self.capped.contains(&field) {
+            self.capped.push(field);
+            self.warn(format!(
+                "{field} exceeded {} bytes and was cut short",
+                self.cap
+            ));
+        }
+        &add[..end]
+    }
+
+    /// Append to a string under the cap.
+    pub(super) fn append(&mut self, to: &mut String, add: &str, field: &'static str) {
+        let add = self.room(to.len(), add, field);
+        to.push_str(add);
+    }
+
+    /// Text, in stream order.
+    pub(super) fn text(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        let t = self.room(self.text_len, t, "content");
+        if t.is_empty() {
+            return;
+        }
+        self.text_len += t.len();
+        match self.atoms.last_mut() {
+            Some(Atom::Text(s)) => s.push_str(t),
+            _ => self.atoms.push(Atom::Text(t.to_owned())),
+        }
+    }
+
+    /// Reasoning text.
+    pub(super) fn reasoning(&mut self, t: &str) {
+        let mut r = std::mem::take(&mut self.reasoning);
+        self.append(&mut r, t, "reasoning");
+        self.reasoning = r;
+    }
+
+    pub(super) fn has_reasoning(&self) -> bool {
+        !self.reasoning.is_empty()
+    }
+
+    /// A new tool call, in stream order; its index in `tools`.
+    pub(super) fn tool(&mut self, name: &str, id: Option<&str>) -> usize {
+        self.tools.push(ToolAcc {
+            name: name.to_owned(),
+            id: id.filter(|i| !i.is_empty()).map(str::to_owned),
+            ..Default::default()
+        });
+        let i = self.tools.len() - 1;
+        self.atoms.push(Atom::Tool(i));
+        i
+    }
+
+    /// An arguments fragment of tool call `i`.
+    pub(super) fn tool_args(&mut self, i: usize, frag: &str) {
+        if let Some(t) = self.tools.get_mut(i) {
+            let mut args = std::mem::take(&mut t.args);
+            self.append(&mut args, frag, "tool call arguments");
+            if let Some(t) = self.tools.get_mut(i) {
+                t.args = args;
+            }
+        }
+    }
+
+    /// Arguments given whole, as a JSON value (an object) or a string.
+    pub(super) fn tool_whole_args(&mut self, i: usize, args: &Value) {
+        let s = match args {
+            Value::String(s) => s.clone(),
+            Value::Null => return,
+            other => other.to_string(),
+        };
+        let s = self.room(0, &s, "tool call arguments").to_owned();
+        if let Some(t) = self.tools.get_mut(i) {
+            t.whole = Some(s);
+        }
+    }
+
+    /// Merge a usage object: its keys replace earlier ones (Anthropic's `message_delta` usage
+    /// completes `message_start`'s).
+    pub(super) fn merge_usage(&mut self, u: &Value) {
+        if let Value::Object(o) = u {
+            let usage = self.usage.get_or_insert_with(Map::new);
+            for (k, v) in o {
+                usage.insert(k.clone(), v.clone());
+            }
+        }
+    }
+
+    pub(super) fn set_model(&mut self, m: Option<&Value>) {
+        if let Some(m) = m.and_then(Value::as_str).filter(|m| !m.is_empty()) {
+            self.model = Some(m.to_owned());
+        }
+    }
+
+    /// The fixture response.
+    pub(super) fn finish(mut self) -> Collapsed {
+        let mut r = Map::new();
+        if let Some((status, e)) = self.error.take() {
+            r.insert("error".into(), Value::Object(e));
+            r.insert("status".into(), Value::from(status));
+            return self.done(r);
+        }
+        if let Some(e) = self.embedding.take() {
+            r.insert(
+                "embedding".into(),
+                Value::Array(e.into_iter().map(Value::from).collect()),
+            );
+            if let Some(m) = self.model.take() {
+                r.insert("model".into(), Value::String(m));
+            }
+            return self.done(r);
+        }
+        // Tool calls, normalized once so `toolCalls` and `blocks` agree.
+        let mut calls: Vec<Value> = Vec::with_capacity(self.tools.len());
+        let tools = std::mem::take(&mut self.tools);
+        for (i, t) in tools.into_iter().enumerate() {
+            let raw = if t.args.trim().is_empty() {
+                t.whole.unwrap_or_default()
+            } else {
+                t.args
+            };
+            let args = if raw.trim().is_empty() {
+                "{}".to_owned()
+            } else if serde_json::from_str::<Value>(&raw).is_ok() {
+                raw
+            } else {
+                self.warn(format!(
+                    "tool call {i} ({}) has arguments that are not JSON, recorded as {{}}: {:?}",
+                    t.name,
+                    truncate_chars(&raw, 200)
+                ));
+                "{}".to_owned()
+            };
+            let name = if t.name.is_empty() {
+                self.warn(format!("tool call {i} has no name"));
+                "unknown".to_owned()
+            } else {
+                t.name
+            };
+            let mut c = Map::new();
+            c.insert("name".into(), Value::String(name));
+            c.insert("arguments".into(), Value::String(args));
+            if let Some(id) = t.id {
+                c.insert("id".into(), Value::String(id));
+            }
+            calls.push(Value::Object(c));
+        }
+        let first_text = self.atoms.iter().position(|a| matches!(a, Atom::Text(_)));
+        let first_tool = self.atoms.iter().position(|a| matches!(a, Atom::Tool(_)));
+        let interleaved = match (first_text, first_tool) {
+            (Some(t), Some(c)) => {
+                c < t
+                    || self
+                        .atoms
+                        .iter()
+                        .skip(c)
+                        .any(|a| matches!(a, Atom::Text(_)))
+            }
+            _ => false,
+        };
+        let has_tools = !calls.is_empty();
+        if interleaved {
+            let mut blocks = Vec::with_capacity(self.atoms.len());
+            for a in &self.atoms {
+                match a {
+                    Atom::Text(t) => {
+                        let mut o = Map::new();
+                        o.insert("type".into(), Value::String("text".into()));
+                        o.insert("text".into(), Value::String(t.clone()));
+                        blocks.push(Value::Object(o));
+                    }
+                    Atom::Tool(i) => {
+                        if let Some(Value::Object(c)) = calls.get(*i) {
+                            let mut o = Map::new();
+                            o.insert("type".into(), Value::String("toolCall".into()));
+                            o.extend(c.clone());
+                            blocks.push(Value::Object(o));
+                        }
+                    }
+                }
+            }
+            r.insert("blocks".into(), Value::Array(blocks));
+        } else {
+            let text: String = self
+                .atoms
+                .iter()
+                .filter_map(|a| match a {
+                    Atom::Text(t) => Some(t.as_str()),
+                    Atom::Tool(_) => None,
+                })
+                .collect();
+            if !text.is_empty() || !has_tools {
+                if text.is_empty() {
+                    self.warn("the reply has no text and no tool calls");
+                }
+                r.insert("content".into(), Value::String(text));
+            }
+            if has_tools {
+                r.insert("toolCalls".into(), Value::Array(calls));
+            }
+        }
+        if !self.reasoning.is_empty() {
+            r.insert(
+                "reasoning".into(),
+                Value::String(std::mem::take(&mut self.reasoning)),
+            );
+        }
+        if let Some(s) = self.signature.take().filter(|s| !s.is_empty()) {
+            r.insert("reasoningSignature".into(), Value::String(s));
+        }
+        let redacted: Vec<Value> = std::mem::take(&mut self.redacted)
+            .into_iter()
+            .filter(|d| !d.is_empty())
+            .map(Value::String)
+            .collect();
+        if !redacted.is_empty() {
+            r.insert("redactedThinking".into(), Value::Array(redacted));
+        }
+        if !self.web_searches.is_empty() {
+            let w = std::mem::take(&mut self.web_searches)
+                .into_iter()
+                .map(Value::String)
+                .collect();
+            r.insert("webSearches".into(), Value::Array(w));
+        }
+        let finish = match self.finish.take() {
+            Some(Finish::Named(n)) => Some(n),
+            Some(Finish::Natural) if has_tools => Some("tool_calls".to_owned()),
+            Some(Finish::Natural) => Some("stop".to_owned()),
+            None => None,
+        };
+        if let Some(f) = finish {
+            r.insert("finishReason".into(), Value::String(f));
+        }
+        if let Some(u) = self.usage.take().filter(|u| !u.is_empty()) {
+            r.insert("usage".into(), Value::Object(clean_usage(u)));
+        }
+        if let Some(m) = self.model.take() {
+            r.insert("model".into(), Value::String(m));
+        }
+        self.done(r)
+    }
+
+    fn done(self, r: Map<String, Value>) -> Collapsed {
+        let complete = self.complete && !self.errored;
+        let mut warnings = self.warnings;
+        if !complete && !self.errored {
+            warnings.push("the stream ended before its terminal event".to_owned());
+        }
+        Collapsed {
+            response: Value::Object(r),
+            complete,
+            dropped_frames: self.dropped,
+            warnings,
+        }
+    }
+}
+
+/// Usage numbers the fixture checker wants non-negative: a `null` (OpenAI sends
+/// `"usage": {"prompt_tokens": 3, ..., "cost": null}` on some compatible APIs) is left out.
+fn clean_usage(mut u: Map<String, Value>) -> Map<String, Value> {
+    u.retain(|_, v| !v.is_null());
+    u
+}
+
+/// One SSE event: its `event:` name and its `data:` lines joined with `\n`.
+#[derive(Debug, Default)]
+pub(super) struct SseEvent {
+    pub(super) event: Option<String>,
+    pub(super) data: Option<String>,
+}
+
+/// Split an SSE body into events (blank-line separated; LF, CRLF or CR line ends). Comment
+/// lines (`:`) are skipped; an event without data comes back with `data: None`.
+pub(super) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
+    let text: Cow<'_, str> = String::from_utf8_lossy(body);
+    let mut out = Vec::new();
+    let mut cur = SseEvent::default();
+    let mut has_field = false;
+    let mut lines = text.split('\n').peekable();
+    while let Some(raw) = lines.next() {
+        // A lone CR also ends a line.
+        for line in raw.strip_suffix('\r').unwrap_or(raw).split('\r') {
+            if line.is_empty() {
+                if has_field {
+                    out.push(std::mem::take(&mut cur));
+                    has_field = false;
+                }
+                continue;
+            }
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = match line.split_once(':') {
+                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+                None => (line, ""),
+            };
+            match field {
+                "data" => {
+                    has_field = true;
+                    match &mut cur.data {
+                        Some(d) => {
+                            d.push('\n');
+                            d.push_str(value);
+                        }
+                        None => cur.data = Some(value.to_owned()),
+                    }
+                }
+                "event" => {
+                    has_field = true;
+                    cur.event = Some(value.to_owned());
+                }
+                _ => {}
+            }
+        }
+        let _ = lines.peek();
+    }
+    if has_field {
+        out.push(cur);
+    }
+    out
+}
+
+/// The JSON events of an SSE body: `(event name, value)`, with unreadable data counted as
+/// dropped frames. `[DONE]` comes back as `Value::Null` with the name `[DONE]`.
+pub(super) fn sse_json(b: &mut Builder, body: &[u8]) -> Vec<(Option<String>, Value)> {
+    let mut out = Vec::new();
+    for ev in sse_events(body) {
+        let Some(data) = ev.data else { continue };
+        let t = data.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t == "[DONE]" {
+            out.push((Some("[DONE]".to_owned()), Value::Null));
+            continue;
+        }
+        match serde_json::from_str::<Value>(t) {
+            Ok(v) => out.push((ev.event, v)),
+            Err(_) => b.drop_frame(t),
+        }
+    }
+    out
+}
+
+/// The JSON lines of an NDJSON body; unreadable lines are counted as dropped frames.
+pub(super) fn ndjson(b: &mut Builder, body: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(body);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(t) {
+            Ok(v) => out.push(v),
+            Err(_) => b.drop_frame(t),
+        }
+    }
+    out
+}
+
+/// The elements of a streamed JSON array (`[{...}\n,\r\n{...}]`), read one by one so a cut-short
+/// array still yields every complete element.
+pub(super) fn json_array(b: &mut Builder, body: &[u8]) -> (Vec<Value>, bool) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut closed = false;
+    let n = body.len();
+    let skip = |i: &mut usize| {
+        while *i < n && matches!(body[*i], b' ' | b'\t' | b'\r' | b'\n' | b',') {
+            *i += 1;
+        }
+    };
+    skip(&mut i);
+    if i < n && body[i] == b'[' {
+        i += 1;
+    }
+    loop {
+        skip(&mut i);
+        if i >= n {
+            break;
+        }
+        if body[i] == b']' {
+            closed = true;
+            break;
+        }
+        let mut de = serde_json::Deserializer::from_slice(&body[i..]).into_iter::<Value>();
+        match de.next() {
+            Some(Ok(v)) => {
+                i += de.byte_offset();
+                out.push(v);
+            }
+            _ => {
+                // A cut-short last element, or garbage: skip to the next top-level separator.
+                let rest = String::from_utf8_lossy(&body[i..]);
+                b.drop_frame(&rest);
+                match next_element(&body[i..]) {
+                    Some(off) => i += off,
+                    None => break,
+                }
+            }
+        }
+    }
+    (out, closed)
+}
+
+/// The offset just past the end of the malformed element at the start of `s` (the next `,` or
+/// `]` outside strings and brackets), if any.
+fn next_element(s: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut esc = false;
+    for (i, &c) in s.iter().enumerate() {
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                b'\\' => esc = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            b']' if depth > 0 => depth -= 1,
+            b',' if depth == 0 => return Some(i + 1),
+            b']' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}

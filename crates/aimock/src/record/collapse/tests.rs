@@ -1,0 +1,1 @@
+//! Tests of the collapsers against captured-style wire bodies under `tests/wire/`.

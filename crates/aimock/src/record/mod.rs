@@ -1,0 +1,154 @@
+//! Record and replay: a request no fixture answers goes to the real provider; the reply is
+//! relayed to the caller as it arrives and saved as a fixture that answers the same request from
+//! then on.
+//!
+//! - [`proxy`]: the upstream call, the relay, frame timings, and turning the result into a fixture.
+//! - [`collapse`]: a provider's reply (streamed or not) as a fixture `response`.
+//! - [`key`]: the `match` a recording gets.
+//! - [`normalize`]: rewrite rules applied to matching and recorded keys alike.
+//! - [`writer`]: fixture files, written atomically.
+
+pub(crate) mod collapse;
+pub(crate) mod key;
+pub mod normalize;
+pub(crate) mod proxy;
+pub(crate) mod writer;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A provider API, as record mode names its upstream (`--provider-<key>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// OpenAI (and every OpenAI-compatible path).
+    OpenAi,
+    /// Azure OpenAI (deployment paths).
+    Azure,
+    /// OpenRouter (`/api/v1/...`).
+    OpenRouter,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Gemini (Google AI).
+    Gemini,
+    /// Vertex AI.
+    VertexAi,
+    /// Amazon Bedrock.
+    Bedrock,
+    /// Ollama.
+    Ollama,
+    /// Cohere.
+    Cohere,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 9] = [
+        Provider::OpenAi,
+        Provider::Azure,
+        Provider::OpenRouter,
+        Provider::Anthropic,
+        Provider::Gemini,
+        Provider::VertexAi,
+        Provider::Bedrock,
+        Provider::Ollama,
+        Provider::Cohere,
+    ];
+
+    /// The name in flags, config keys and file names.
+    pub fn key(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Azure => "azure",
+            Provider::OpenRouter => "openrouter",
+            Provider::Anthropic => "anthropic",
+            Provider::Gemini => "gemini",
+            Provider::VertexAi => "vertexai",
+            Provider::Bedrock => "bedrock",
+            Provider::Ollama => "ollama",
+            Provider::Cohere => "cohere",
+        }
+    }
+
+    /// The provider a key names.
+    pub fn from_key(key: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The environment variable holding the server's own key for this provider.
+    pub fn key_env(self) -> String {
+        format!("AIMOCK_PROVIDER_{}_KEY", self.key().to_ascii_uppercase())
+    }
+}
+
+/// Record mode's settings (`--record`, `--provider-*`, `llm.record`).
+#[derive(Debug, Clone)]
+pub struct RecordConfig {
+    /// Upstream base URL per provider key; the request path is appended to it.
+    pub providers: BTreeMap<String, String>,
+    /// The server's own upstream credentials per provider key, used when a caller sends none or
+    /// a placeholder.
+    pub provider_keys: BTreeMap<String, String>,
+    /// Where recordings are written.
+    pub fixture_path: PathBuf,
+    /// Proxy without saving or registering anything.
+    pub proxy_only: bool,
+    /// Keep date suffixes in recorded model names.
+    pub record_full_model_version: bool,
+    /// Time allowed until the upstream's response head, in milliseconds.
+    pub upstream_timeout_ms: u64,
+    /// Time allowed between two body chunks, in milliseconds.
+    pub body_timeout_ms: u64,
+    /// Largest reply kept in memory for a recording; past it the relay goes on and nothing is
+    /// recorded.
+    pub max_proxy_buffer_bytes: usize,
+    /// Most frames whose timings are kept.
+    pub max_proxy_buffer_frames: usize,
+    /// A caller credential starting with this is a placeholder (`AIMOCK_DUMMY_KEY_MARKER`).
+    pub dummy_key_marker: String,
+}
+
+/// aimock's hard ceiling for a buffered reply.
+pub const MAX_PROXY_BUFFER_CEILING: usize = 256 * 1024 * 1024;
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig {
+            providers: BTreeMap::new(),
+            provider_keys: BTreeMap::new(),
+            fixture_path: PathBuf::from("./fixtures/recorded"),
+            proxy_only: false,
+            record_full_model_version: false,
+            upstream_timeout_ms: 30_000,
+            body_timeout_ms: 30_000,
+            max_proxy_buffer_bytes: 64 * 1024 * 1024,
+            max_proxy_buffer_frames: 5_000_000,
+            dummy_key_marker: "sk-aimock-".to_owned(),
+        }
+    }
+}
+
+impl RecordConfig {
+    /// The upstream base URL for a provider, if one is configured.
+    pub fn upstream(&self, provider: Provider) -> Option<&str> {
+        self.providers.get(provider.key()).map(String::as_str)
+    }
+
+    /// Fill `provider_keys` from `AIMOCK_PROVIDER_<NAME>_KEY` for providers that have none yet.
+    pub fn keys_from_env(&mut self) {
+        for p in Provider::ALL {
+            if self.provider_keys.contains_key(p.key()) {
+                continue;
+            }
+            if let Ok(v) = std::env::var(p.key_env()) {
+                if !v.trim().is_empty() {
+                    self.provider_keys.insert(p.key().to_owned(), v.trim().to_owned());
+                }
+            }
+        }
+        if let Ok(m) = std::env::var("AIMOCK_DUMMY_KEY_MARKER") {
+            if !m.is_empty() {
+                self.dummy_key_marker = m;
+            }
+        }
+    }
+}

@@ -1,0 +1,811 @@
+//! The upstream call of record mode: forward the request, relay the reply to the caller as it
+//! arrives (frame by frame for streams), time each frame, and save the result as a fixture.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use super::collapse::{self, Collapsed, FrameSplitter, Wire};
+use super::writer::FixtureWriter;
+use super::{Provider, RecordConfig, MAX_PROXY_BUFFER_CEILING};
+use crate::conversation::ChatRequest;
+use crate::journal::{EntryHandle, JournalEntry};
+use crate::providers::ErrorRenderer;
+use crate::server::{ApiError, AppState};
+
+/// Record mode's upstream client and fixture writer, built once at start.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    pub(crate) config: RecordConfig,
+    client: reqwest::Client,
+    writer: FixtureWriter,
+}
+
+impl Recorder {
+    pub(crate) fn new(config: RecordConfig) -> Recorder {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_millis(config.upstream_timeout_ms.max(1)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| {
+                tracing::error!("record mode: cannot build the HTTP client: {e}");
+                reqwest::Client::new()
+            });
+        Recorder {
+            writer: FixtureWriter::new(config.fixture_path.clone()),
+            client,
+            config,
+        }
+    }
+
+    /// Whether a miss on this provider's routes goes upstream.
+    pub(crate) fn proxies(&self, provider: Provider) -> bool {
+        self.config.upstream(provider).is_some()
+    }
+}
+
+/// What a proxied miss needs, handed from the provider's handler to the route table (which holds
+/// the body and can wait on the upstream).
+#[derive(Debug)]
+pub(crate) struct ProxyJobData {
+    pub(crate) entry: JournalEntry,
+    pub(crate) request: Option<Arc<ChatRequest>>,
+    pub(crate) provider: Provider,
+    pub(crate) test_id: String,
+    pub(crate) context: Option<String>,
+    pub(crate) render: ErrorRenderer,
+    /// Chaos rolled "malformed": relay a broken body once the reply is recorded.
+    pub(crate) malformed: bool,
+}
+
+/// A [`ProxyJobData`] riding on a response's extensions (which must be `Clone`).
+#[derive(Debug, Clone)]
+pub(crate) struct ProxyJob(Arc<Mutex<Option<ProxyJobData>>>);
+
+impl ProxyJob {
+    /// An empty response carrying the job.
+    pub(crate) fn response(data: ProxyJobData) -> Response {
+        let mut r = Response::new(Body::empty());
+        r.extensions_mut()
+            .insert(ProxyJob(Arc::new(Mutex::new(Some(data)))));
+        r
+    }
+
+    pub(crate) fn take(&self) -> Option<ProxyJobData> {
+        self.0.lock().take()
+    }
+}
+
+/// Request headers never forwarded: hop-by-hop, framing, cookies, and aimock's own.
+fn forwardable(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    !matches!(
+        n,
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "host"
+            | "content-length"
+            | "cookie"
+            | "accept-encoding"
+            | "x-test-id"
+            | "x-aimock-strict"
+            | "x-aimock-context"
+            | "x-request-id"
+    ) && !n.starts_with("x-aimock-chaos-")
+}
+
+/// Headers that carry a credential, in any provider's scheme.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "api-key",
+    "xi-api-key",
+];
+
+/// Where a provider wants its key: `(header, prefix)`. `None` for providers whose requests are
+/// signed (Bedrock SigV4) or carry OAuth tokens (Vertex): those are never rewritten.
+fn key_scheme(p: Provider) -> Option<(&'static str, &'static str)> {
+    match p {
+        Provider::OpenAi | Provider::OpenRouter | Provider::Cohere | Provider::Ollama => {
+            Some(("authorization", "Bearer "))
+        }
+        Provider::Anthropic => Some(("x-api-key", "")),
+        Provider::Gemini => Some(("x-goog-api-key", "")),
+        Provider::Azure => Some(("api-key", "")),
+        Provider::VertexAi | Provider::Bedrock => None,
+    }
+}
+
+/// The credential the caller sent in the provider's scheme, without the scheme's prefix.
+fn caller_key(headers: &HeaderMap, p: Provider) -> Option<String> {
+    let (name, prefix) = key_scheme(p)?;
+    let v = headers.get(name)?.to_str().ok()?.trim();
+    let v = if prefix.is_empty() {
+        v
+    } else if v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        &v[prefix.len()..]
+    } else {
+        v
+    };
+    Some(v.trim().to_owned())
+}
+
+/// The headers sent upstream: the caller's, less what must not travel, with the server's own key
+/// where the caller sent none or a placeholder. With inbound auth on, the caller's (test)
+/// credential is never forwarded and a server key is required.
+fn upstream_headers(
+    incoming: &HeaderMap,
+    config: &RecordConfig,
+    p: Provider,
+    inbound_auth: bool,
+) -> Result<HeaderMap, String> {
+    let mut out = HeaderMap::with_capacity(incoming.len());
+    for (k, v) in incoming {
+        if forwardable(k) && !(inbound_auth && CREDENTIAL_HEADERS.contains(&k.as_str())) {
+            out.append(k.clone(), v.clone());
+        }
+    }
+    let own = config.provider_keys.get(p.key());
+    let Some((name, prefix)) = key_scheme(p) else {
+        return Ok(out);
+    };
+    let placeholder = match caller_key(incoming, p) {
+        None => true,
+        Some(k) => k.is_empty() || k.starts_with(&config.dummy_key_marker),
+    };
+    if inbound_auth || placeholder {
+        match own {
+            Some(key) => {
+                let v = HeaderValue::from_str(&format!("{prefix}{key}"))
+                    .map_err(|_| format!("the configured {} key is not a valid header", p.key()))?;
+                out.insert(HeaderName::from_static(name), v);
+            }
+            None if inbound_auth => {
+                return Err(format!(
+                    "No configured provider credential for {} (set {} or llm.record.providerKeys)",
+                    p.key(),
+                    p.key_env()
+                ))
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `base` + the request's path and query, keeping the base's own path (`https://host/api` +
+/// `/v1/x` = `https://host/api/v1/x`).
+fn upstream_url(base: &str, path_and_query: &str) -> Result<reqwest::Url, String> {
+    let joined = format!("{}{}", base.trim_end_matches('/'), path_and_query);
+    let url = reqwest::Url::parse(&joined)
+        .map_err(|e| format!("invalid upstream URL {joined:?}: {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("upstream URL {joined:?} is not http(s)"));
+    }
+    Ok(url)
+}
+
+/// Which collapser reads a reply from this provider at this path.
+fn wire_for(p: Provider, path: &str) -> Wire {
+    let path = path.split('?').next().unwrap_or(path);
+    match p {
+        Provider::OpenAi | Provider::Azure | Provider::OpenRouter => {
+            if path.ends_with("/responses") {
+                Wire::OpenAiResponses
+            } else {
+                Wire::OpenAiChat
+            }
+        }
+        Provider::Anthropic => Wire::Anthropic,
+        Provider::VertexAi if path.contains("/publishers/anthropic/") => Wire::Anthropic,
+        Provider::Gemini | Provider::VertexAi => Wire::Gemini,
+        Provider::Bedrock => Wire::Bedrock,
+        Provider::Ollama => Wire::Ollama,
+        Provider::Cohere => Wire::Cohere,
+    }
+}
+
+fn is_stream_type(ct: &str) -> bool {
+    let ct = ct.to_ascii_lowercase();
+    ct.starts_with("text/event-stream")
+        || ct.starts_with("application/x-ndjson")
+        || ct.starts_with("application/vnd.amazon.eventstream")
+        || ct.starts_with("application/jsonl")
+}
+
+/// Response headers not relayed to the caller.
+fn relayable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "content-length"
+            | "content-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "set-cookie"
+            | "x-request-id"
+    )
+}
+
+/// Run a proxied miss: the caller gets the upstream's reply as it arrives; a complete 2xx reply
+/// is saved (unless proxy-only) and answers the same request from then on.
+pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) -> Response {
+    let Some(recorder) = state.recorder.as_ref() else {
+        return fail(&state, job, "record mode is off".to_owned());
+    };
+    let Some(base) = recorder.config.upstream(job.provider) else {
+        let msg = format!("no upstream for {}", job.provider.key());
+        return fail(&state, job, msg);
+    };
+    let url = match upstream_url(base, &job.entry.path) {
+        Ok(u) => u,
+        Err(e) => return fail(&state, job, e),
+    };
+    let headers = match upstream_headers(
+        &job.entry.headers,
+        &recorder.config,
+        job.provider,
+        !state.config.api_keys.is_empty(),
+    ) {
+        Ok(h) => h,
+        Err(e) => return fail(&state, job, e),
+    };
+    let method = reqwest::Method::from_bytes(job.entry.method.as_bytes())
+        .unwrap_or(reqwest::Method::POST);
+    let started = Instant::now();
+    let send = recorder
+        .client
+        .request(method, url.clone())
+        .headers(headers)
+        .body(body)
+        .send();
+    let head_timeout = Duration::from_millis(recorder.config.upstream_timeout_ms.max(1));
+    let upstream = match tokio::time::timeout(head_timeout, send).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return fail(
+                &state,
+                job,
+                format!("Proxy to upstream failed: {}", describe_reqwest(&e)),
+            )
+        }
+        Err(_) => {
+            return fail(
+                &state,
+                job,
+                format!(
+                    "Proxy to upstream failed: no response from {} within {} ms",
+                    url.host_str().unwrap_or("upstream"),
+                    head_timeout.as_millis()
+                ),
+            )
+        }
+    };
+    let status = upstream.status();
+    let content_type = upstream
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut relay_headers = HeaderMap::new();
+    for (k, v) in upstream.headers() {
+        if relayable(k) {
+            relay_headers.append(k.clone(), v.clone());
+        }
+    }
+    let wire = wire_for(job.provider, &job.entry.path);
+    if status.is_success() && is_stream_type(&content_type) {
+        relay_stream(state.clone(), job, upstream, relay_headers, wire, started).await
+    } else {
+        relay_whole(state.clone(), job, upstream, relay_headers, wire, started).await
+    }
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// 502 in the provider's envelope, journaled as a proxy answer.
+fn fail(state: &AppState, mut job: ProxyJobData, message: String) -> Response {
+    tracing::warn!(provider = job.provider.key(), "{message}");
+    job.entry.response.status = StatusCode::BAD_GATEWAY.as_u16();
+    job.entry.response.source = Some("proxy");
+    state.journal.record(job.entry);
+    let err = ApiError::new(StatusCode::BAD_GATEWAY, "proxy_error", message);
+    (job.render)(&err)
+}
+
+/// A reply read whole, then relayed. 2xx JSON replies are recorded.
+async fn relay_whole(
+    state: Arc<AppState>,
+    mut job: ProxyJobData,
+    mut upstream: reqwest::Response,
+    headers: HeaderMap,
+    wire: Wire,
+    started: Instant,
+) -> Response {
+    let Some(recorder) = state.recorder.as_ref() else {
+        return fail(&state, job, "record mode is off".to_owned());
+    };
+    let status = upstream.status();
+    let body_timeout = Duration::from_millis(recorder.config.body_timeout_ms.max(1));
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        match tokio::time::timeout(body_timeout, upstream.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                if buf.len() + chunk.len() > MAX_PROXY_BUFFER_CEILING {
+                    return fail(
+                        &state,
+                        job,
+                        format!(
+                            "Proxy to upstream failed: the reply is larger than {MAX_PROXY_BUFFER_CEILING} bytes"
+                        ),
+                    );
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                return fail(
+                    &state,
+                    job,
+                    format!(
+                        "Proxy to upstream failed while reading the reply: {}",
+                        describe_reqwest(&e)
+                    ),
+                )
+            }
+            Err(_) => {
+                return fail(
+                    &state,
+                    job,
+                    format!(
+                        "Proxy to upstream failed: the reply stalled for {} ms",
+                        body_timeout.as_millis()
+                    ),
+                )
+            }
+        }
+    }
+    let mut record_error = None;
+    let keep_error = records_error(status);
+    if keep_error
+        && !recorder.config.proxy_only
+        && buf.len() <= recorder.config.max_proxy_buffer_bytes
+    {
+        let collapsed = collapse::collapse_error(wire, status.as_u16(), &buf);
+        if let Err(e) = save(&state, &job, collapsed, None).await {
+            record_error = Some(e);
+        }
+    } else if status.is_success()
+        && !recorder.config.proxy_only
+        && buf.len() <= recorder.config.max_proxy_buffer_bytes
+    {
+        match collapse::collapse_json(wire, &buf) {
+            Some(collapsed) => {
+                if let Err(e) = save(&state, &job, collapsed, None).await {
+                    record_error = Some(e);
+                }
+            }
+            None => {
+                tracing::warn!(
+                    provider = job.provider.key(),
+                    "record: the upstream reply could not be read as a {wire:?} reply; not recorded"
+                );
+            }
+        }
+    }
+    let _ = started;
+    job.entry.response.status = status.as_u16();
+    job.entry.response.source = Some("proxy");
+    let malformed = job.malformed;
+    if malformed {
+        job.entry.response.chaos_action = Some("malformed");
+    }
+    state.journal.record(job.entry);
+    let mut resp = if malformed {
+        let mut r = Response::new(Body::from("{malformed json: <<<chaos>>>"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    } else {
+        let mut r = Response::new(Body::from(buf));
+        *r.status_mut() = status;
+        *r.headers_mut() = headers;
+        r
+    };
+    if let Some(e) = record_error {
+        if let Ok(v) = HeaderValue::from_str(&sanitize_header(&e)) {
+            resp.headers_mut().insert("x-aimock-record-error", v);
+        }
+    }
+    resp
+}
+
+/// Which upstream errors become fixtures: a 4xx that says something about the request (a 400
+/// for a bad parameter, a 404 for an unknown model). Credential errors (401, 403) and transient
+/// ones (408, 409, 429, every 5xx) are relayed but never saved: replaying them forever would turn
+/// a passing moment into a permanent failure.
+fn records_error(status: StatusCode) -> bool {
+    status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 408 | 409 | 429)
+}
+
+fn sanitize_header(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .take(512)
+        .collect()
+}
+
+/// A streamed reply: each upstream chunk goes to the caller as it arrives, and into the
+/// recording buffer (within its cap) with the arrival time of every frame it completes.
+async fn relay_stream(
+    state: Arc<AppState>,
+    mut job: ProxyJobData,
+    upstream: reqwest::Response,
+    headers: HeaderMap,
+    wire: Wire,
+    started: Instant,
+) -> Response {
+    let Some(recorder) = state.recorder.as_ref() else {
+        return fail(&state, job, "record mode is off".to_owned());
+    };
+    let body_timeout = Duration::from_millis(recorder.config.body_timeout_ms.max(1));
+    let max_bytes = recorder
+        .config
+        .max_proxy_buffer_bytes
+        .min(MAX_PROXY_BUFFER_CEILING);
+    let max_frames = recorder.config.max_proxy_buffer_frames;
+    let proxy_only = recorder.config.proxy_only;
+    if job.malformed {
+        // Chaos cannot break a body that is already streaming: the action is bypassed.
+        job.malformed = false;
+        tracing::warn!("chaos malformed bypassed on proxy: the upstream streamed its reply");
+    }
+    job.entry.response.status = 200;
+    job.entry.response.source = Some("proxy");
+    job.entry.response.delivered = None;
+    let handle = state.journal.record(std::mem::replace(
+        &mut job.entry,
+        JournalEntry::new("", "", HeaderMap::new(), crate::journal::JournalBody::None),
+    ));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        pump(
+            task_state,
+            job,
+            upstream,
+            tx,
+            Pump {
+                wire,
+                started,
+                body_timeout,
+                max_bytes,
+                max_frames,
+                proxy_only,
+                handle,
+            },
+        )
+        .await;
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.headers_mut() = headers;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+struct Pump {
+    wire: Wire,
+    started: Instant,
+    body_timeout: Duration,
+    max_bytes: usize,
+    max_frames: usize,
+    proxy_only: bool,
+    handle: EntryHandle,
+}
+
+/// How a relayed stream ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    Complete,
+    ClientGone,
+    UpstreamFailed(String),
+}
+
+async fn pump(
+    state: Arc<AppState>,
+    job: ProxyJobData,
+    mut upstream: reqwest::Response,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    p: Pump,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut over_cap = false;
+    let mut splitter = FrameSplitter::new(p.wire);
+    let mut frame_times: Vec<f64> = Vec::new();
+    let end = loop {
+        match tokio::time::timeout(p.body_timeout, upstream.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                let now_ms = p.started.elapsed().as_secs_f64() * 1000.0;
+                if !over_cap {
+                    if buf.len() + chunk.len() > p.max_bytes {
+                        over_cap = true;
+                        buf = Vec::new();
+                        tracing::warn!(
+                            "record: the streamed reply is over the {}-byte buffer cap; relaying it without recording",
+                            p.max_bytes
+                        );
+                    } else {
+                        buf.extend_from_slice(&chunk);
+                        let frames = splitter.push(&chunk);
+                        for _ in 0..frames {
+                            if frame_times.len() < p.max_frames {
+                                frame_times.push(now_ms);
+                            }
+                        }
+                    }
+                }
+                if tx.send(Ok(chunk)).await.is_err() {
+                    break End::ClientGone;
+                }
+            }
+            Ok(Ok(None)) => break End::Complete,
+            Ok(Err(e)) => break End::UpstreamFailed(describe_reqwest(&e)),
+            Err(_) => {
+                break End::UpstreamFailed(format!(
+                    "the stream stalled for {} ms",
+                    p.body_timeout.as_millis()
+                ))
+            }
+        }
+    };
+    if let End::UpstreamFailed(reason) = &end {
+        tracing::warn!(provider = job.provider.key(), "record: upstream stream failed: {reason}");
+        let _ = tx
+            .send(Err(std::io::Error::other(format!(
+                "upstream stream failed: {reason}"
+            ))))
+            .await;
+    }
+    drop(tx);
+    p.handle.update(|e| match &end {
+        End::Complete => e.response.delivered = Some(true),
+        End::ClientGone => {
+            e.response.delivered = Some(false);
+            e.response.interrupted = true;
+            e.response.interrupt_reason = Some("clientDisconnected".to_owned());
+        }
+        End::UpstreamFailed(_) => {
+            e.response.delivered = Some(false);
+            e.response.interrupted = true;
+            e.response.interrupt_reason = Some("upstreamFailed".to_owned());
+        }
+    });
+    if p.proxy_only || over_cap {
+        return;
+    }
+    let collapsed = collapse::collapse_stream(p.wire, &buf);
+    // A reply the caller did not see to its end is recorded only when its last event had
+    // arrived; one the upstream ended cleanly is recorded even without a terminal event (with a
+    // warning), since that is all the upstream had to say.
+    let keep = match end {
+        End::Complete => true,
+        End::ClientGone | End::UpstreamFailed(_) => collapsed.complete,
+    };
+    if !keep {
+        tracing::warn!(
+            provider = job.provider.key(),
+            "record: the stream ended before its last event; not recorded"
+        );
+        return;
+    }
+    let timings = timings(&frame_times);
+    if let Err(e) = save(&state, &job, collapsed, Some(timings)).await {
+        tracing::error!("record: {e}");
+        p.handle.update(|en| {
+            en.response.miss_reason = Some(format!("recording failed: {e}"));
+        });
+    }
+}
+
+/// `recordedTimings` from frame arrival times (ms since the request was sent).
+fn timings(frames: &[f64]) -> Value {
+    let ttft = frames.first().copied().unwrap_or(0.0);
+    let gaps: Vec<f64> = frames
+        .windows(2)
+        .map(|w| round2((w[1] - w[0]).max(0.0)))
+        .collect();
+    let total = frames.last().copied().unwrap_or(0.0);
+    json!({
+        "ttftMs": round2(ttft),
+        "interChunkDelaysMs": gaps,
+        "totalDurationMs": round2(total),
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Write the recording and register it, so the same request replays from now on.
+async fn save(
+    state: &AppState,
+    job: &ProxyJobData,
+    collapsed: Collapsed,
+    timings: Option<Value>,
+) -> Result<(), String> {
+    let Some(recorder) = state.recorder.as_ref() else {
+        return Ok(());
+    };
+    let Some(req) = job.request.as_deref() else {
+        return Err("the request was not kept; nothing recorded".to_owned());
+    };
+    let (matcher, metadata) = super::key::recorded_match(
+        req,
+        job.context.as_deref(),
+        recorder.config.record_full_model_version,
+    );
+    let mut entry = json!({ "match": matcher, "response": collapsed.response });
+    if let (Some(t), Some(o)) = (timings, entry.as_object_mut()) {
+        o.insert("recordedTimings".to_owned(), t);
+    }
+    if let Some(o) = entry.as_object_mut() {
+        if metadata.as_object().is_some_and(|m| !m.is_empty()) {
+            o.insert("metadata".to_owned(), metadata);
+        }
+    }
+    let mut warnings = collapsed.warnings.clone();
+    if !collapsed.complete {
+        warnings.push("the stream ended without its final event".to_owned());
+    }
+    if collapsed.dropped_frames > 0 {
+        warnings.push(format!(
+            "{} malformed frame(s) skipped",
+            collapsed.dropped_frames
+        ));
+    }
+    let test_id = Some(job.test_id.as_str()).filter(|t| *t != crate::fixture::DEFAULT_TEST_ID);
+    let path = recorder
+        .writer
+        .write(
+            job.provider.key(),
+            test_id,
+            job.context.as_deref(),
+            entry.clone(),
+            &warnings,
+        )
+        .await
+        .map_err(|e| format!("could not write the recording: {e}"))?;
+    tracing::info!(file = %path.display(), "recorded a {} reply", job.provider.key());
+    let registrable = entry
+        .get("match")
+        .is_some_and(super::key::is_anchored);
+    if !registrable {
+        tracing::warn!(
+            file = %path.display(),
+            "record: the request had nothing to match on; saved, but not served until edited"
+        );
+        return Ok(());
+    }
+    let report = crate::fixture::load::parse_value(
+        json!({ "fixtures": [entry] }),
+        &path.display().to_string(),
+    );
+    if report.has_errors() {
+        let msgs: Vec<String> = report.errors().map(|p| p.to_string()).collect();
+        return Err(format!(
+            "the recording does not load back: {}",
+            msgs.join("; ")
+        ));
+    }
+    state.fixtures.append(report.fixtures);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upstream_url_keeps_the_base_path() {
+        let u = upstream_url("http://127.0.0.1:9/api/", "/v1/chat/completions?x=1").unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/api/v1/chat/completions?x=1");
+        assert!(upstream_url("ftp://x", "/a").is_err());
+        assert!(upstream_url("not a url", "/a").is_err());
+    }
+
+    fn config_with_key(p: Provider, key: &str) -> RecordConfig {
+        let mut c = RecordConfig::default();
+        c.provider_keys.insert(p.key().to_owned(), key.to_owned());
+        c
+    }
+
+    #[test]
+    fn a_placeholder_key_is_replaced_by_the_servers_own() {
+        let c = config_with_key(Provider::OpenAi, "sk-real");
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer sk-aimock-dummy"));
+        h.insert("x-test-id", HeaderValue::from_static("t"));
+        h.insert("x-aimock-chaos-drop", HeaderValue::from_static("1"));
+        h.insert("openai-organization", HeaderValue::from_static("org"));
+        let out = upstream_headers(&h, &c, Provider::OpenAi, false).unwrap();
+        assert_eq!(out["authorization"], "Bearer sk-real");
+        assert!(out.get("x-test-id").is_none());
+        assert!(out.get("x-aimock-chaos-drop").is_none());
+        assert_eq!(out["openai-organization"], "org");
+    }
+
+    #[test]
+    fn a_real_caller_key_is_forwarded_verbatim() {
+        let c = config_with_key(Provider::Anthropic, "sk-ant-server");
+        let mut h = HeaderMap::new();
+        h.insert("x-api-key", HeaderValue::from_static("sk-ant-caller"));
+        let out = upstream_headers(&h, &c, Provider::Anthropic, false).unwrap();
+        assert_eq!(out["x-api-key"], "sk-ant-caller");
+        let none = upstream_headers(&HeaderMap::new(), &c, Provider::Anthropic, false).unwrap();
+        assert_eq!(none["x-api-key"], "sk-ant-server");
+    }
+
+    #[test]
+    fn with_inbound_auth_the_test_key_never_travels_and_a_server_key_is_required() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer test-key"));
+        let err = upstream_headers(&h, &RecordConfig::default(), Provider::OpenAi, true);
+        assert!(err.unwrap_err().contains("No configured provider credential"));
+        let c = config_with_key(Provider::OpenAi, "sk-real");
+        let out = upstream_headers(&h, &c, Provider::OpenAi, true).unwrap();
+        assert_eq!(out["authorization"], "Bearer sk-real");
+    }
+
+    #[test]
+    fn signed_bedrock_requests_are_never_rewritten() {
+        let c = config_with_key(Provider::Bedrock, "x");
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=..."));
+        let out = upstream_headers(&h, &c, Provider::Bedrock, false).unwrap();
+        assert_eq!(out["authorization"], "AWS4-HMAC-SHA256 Credential=...");
+    }
+
+    #[test]
+    fn timings_are_the_first_frame_and_the_gaps() {
+        let t = timings(&[12.0, 15.5, 20.0]);
+        assert_eq!(t["ttftMs"], 12.0);
+        assert_eq!(t["interChunkDelaysMs"], json!([3.5, 4.5]));
+        assert_eq!(t["totalDurationMs"], 20.0);
+    }
+}
