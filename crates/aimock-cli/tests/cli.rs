@@ -33,8 +33,27 @@ impl Server {
 
     /// The server, or why it did not print its listening line and what it logged.
     fn try_start(args: &[&str], cwd: &Path) -> Result<Server, (String, String)> {
+        Self::try_start_env(args, cwd, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables.
+    fn start_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Server {
+        Self::try_start_env(args, cwd, env).unwrap_or_else(|(why, stderr)| {
+            panic!(
+                "aimock {args:?} (in {}) did not start: {why}\n--- stderr ---\n{stderr}",
+                cwd.display()
+            )
+        })
+    }
+
+    fn try_start_env(
+        args: &[&str],
+        cwd: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Server, (String, String)> {
         let mut child = Command::new(BIN)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -452,26 +471,97 @@ fn remote_fixture_urls_are_refused_with_a_clear_message() {
 fn unsupported_flags_are_accepted_with_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(
+        &["-p", "0", "--agui-upstream", "http://127.0.0.1:9"],
+        dir.path(),
+    );
+    server.wait_for_log("--agui-upstream is not supported yet", STARTUP);
+}
+
+#[test]
+fn record_without_a_provider_exits_1_saying_what_is_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["-p", "0", "--record"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("at least one --provider-"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["-p", "0", "--record", "--provider-openai", "ftp://x"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not an http(s) URL"));
+}
+
+/// Every `.json` file under `dir`.
+fn recorded_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    json_files(dir, &mut out);
+    out
+}
+
+#[tokio::test]
+async fn record_flags_save_misses_under_the_first_fixture_dir_and_a_restart_replays_them() {
+    let up_dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &up_dir.path().join("up.json"),
+        &fixture_json("hello", "Hello from upstream"),
+    );
+    let upstream = Server::start(&["-p", "0", "-f", "up.json"], up_dir.path());
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
+    let rec = Server::start_env(
         &[
             "-p",
             "0",
-            "--metrics",
+            "-f",
+            "fixtures",
             "--record",
             "--provider-openai",
-            "https://api.openai.com",
-            "--chaos-drop",
-            "0.5",
+            &upstream.url,
         ],
         dir.path(),
+        &[("AIMOCK_PROVIDER_OPENAI_KEY", "sk-server-ENVKEY")],
     );
-    server.wait_for_log("--provider-openai is not supported yet", STARTUP);
-    let log = server.stderr();
-    for flag in ["--metrics", "--record", "--chaos-drop"] {
-        assert!(
-            log.contains(&format!("{flag} is not supported yet")),
-            "{flag}: {log}"
-        );
-    }
+    assert_eq!(
+        chat_content(&rec.url, "hello").await.as_deref(),
+        Some("Hello from upstream")
+    );
+    let files = recorded_files(&dir.path().join("fixtures/recorded"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let saved = std::fs::read_to_string(&files[0]).expect("read");
+    assert!(!saved.contains("ENVKEY"));
+    drop(rec);
+    drop(upstream);
+    let replay = Server::start(&["-p", "0", "-f", "fixtures"], dir.path());
+    assert_eq!(
+        chat_content(&replay.url, "hello").await.as_deref(),
+        Some("Hello from upstream")
+    );
+}
+
+#[tokio::test]
+async fn record_settings_come_from_the_config_file_too() {
+    let up_dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &up_dir.path().join("up.json"),
+        &fixture_json("hello", "Configured upstream"),
+    );
+    let upstream = Server::start(&["-p", "0", "-f", "up.json"], up_dir.path());
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        &json!({"llm": {"record": {"providers": {"openai": upstream.url}, "fixturePath": "recs"}}})
+            .to_string(),
+    );
+    let rec = Server::start(&["--config", "aimock.json"], dir.path());
+    assert_eq!(
+        chat_content(&rec.url, "hello").await.as_deref(),
+        Some("Configured upstream")
+    );
+    assert_eq!(recorded_files(&dir.path().join("recs")).len(), 1);
 }
 
 #[tokio::test]

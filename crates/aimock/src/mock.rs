@@ -91,6 +91,19 @@ impl MockServerBuilder {
         self
     }
 
+    /// Chaos for every request (drop, malformed, disconnect, rate limit, latency).
+    pub fn chaos(mut self, rates: crate::chaos::ChaosRates) -> Self {
+        self.config.chaos = rates;
+        self
+    }
+
+    /// Seed the chaos rolls: the same seed and the same requests in the same order give the same
+    /// actions.
+    pub fn chaos_seed(mut self, seed: u64) -> Self {
+        self.config.chaos_seed = Some(seed);
+        self
+    }
+
     /// A fixture to load at start.
     pub fn fixture(mut self, entry: FixtureEntry) -> Self {
         self.entries.push(entry);
@@ -222,6 +235,16 @@ impl MockServer {
     /// Forget the journal only.
     pub fn reset_journal(&self) {
         self.state.journal.clear();
+    }
+
+    /// Replace the server's chaos rates (run-time overrides for test ids stay).
+    pub fn set_chaos(&self, rates: crate::chaos::ChaosRates) {
+        self.state.chaos.set_server_rates(rates);
+    }
+
+    /// Turn chaos off: the server's rates and every run-time override.
+    pub fn clear_chaos(&self) {
+        self.state.chaos.clear();
     }
 
     /// Restart every sequence (`sequenceIndex`) for every test id.

@@ -136,8 +136,6 @@ fn write_new(
 }
 
 /// Append to the per-test file at `target`, under the cross-process lock.
-// `File::lock` is stable since Rust 1.89; the workspace's declared MSRV (1.85) must follow.
-#[allow(clippy::incompatible_msrv)]
 fn merge_write(target: &Path, entry: Value, warnings: Vec<String>) -> io::Result<PathBuf> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;

@@ -42,11 +42,14 @@ pub(super) async fn handle(
     method: &Method,
     path: &str,
     query: Option<&str>,
-    _headers: HeaderMap,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
     let sub = path.trim_start_matches("/__aimock");
     match (method, sub) {
+        (&Method::GET | &Method::POST | &Method::DELETE, "/chaos") => {
+            chaos(state, method, query, &headers, body).await
+        }
         (&Method::GET, "/health") => json_response(StatusCode::OK, &json!({ "status": "ok" })),
         (&Method::GET, "/journal") => journal(state, query),
         (&Method::GET, "/fixtures") => list_fixtures(state, query),
@@ -93,10 +96,46 @@ pub(super) async fn handle(
 }
 
 fn full_reset(state: &AppState) {
+    state.chaos.reset();
     state.fixtures.clear();
     state.fixtures.reset_counts(None);
     state.fixtures.clear_errors();
     state.journal.clear();
+}
+
+/// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id
+/// (`X-Test-Id`, else `?testId=`, else the server-wide scope). Each answers
+/// `{"chaos": <the rates now in effect for that scope>}`.
+async fn chaos(
+    state: &AppState,
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    // The scope, resolved as a request's test id is.
+    let scope = match headers.get("x-test-id").map(|v| v.to_str().map(str::trim)) {
+        Some(Ok(v)) if !v.is_empty() => v.to_owned(),
+        Some(_) => return bad_request("Invalid 'X-Test-Id': header is present but empty"),
+        None => query_param(query, "testId")
+            .unwrap_or_else(|| crate::fixture::DEFAULT_TEST_ID.to_owned()),
+    };
+    let rates = match *method {
+        Method::GET => state.chaos.effective(&scope),
+        Method::DELETE => state.chaos.remove_override(&scope),
+        _ => {
+            let v = match read_json(body).await {
+                Ok(Some(v)) => v,
+                Ok(None) => return bad_request("Invalid body: expected a JSON object"),
+                Err(r) => return r,
+            };
+            match crate::chaos::ChaosRates::from_json(&v) {
+                Ok(r) => state.chaos.set_override(&scope, r),
+                Err(m) => return bad_request(m),
+            }
+        }
+    };
+    json_response(StatusCode::OK, &json!({ "chaos": rates.to_json() }))
 }
 
 const JOURNAL_PARAMS: &[&str] = &[

@@ -92,7 +92,24 @@ pub(crate) struct RouteInfo {
     pub(crate) query: Option<String>,
 }
 
-pub(super) async fn dispatch(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
+pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    // Metrics off: this one branch is all they cost.
+    if state.metrics.is_none() {
+        return respond(state, req).await;
+    }
+    let start = std::time::Instant::now();
+    let key = crate::metrics::RequestKey::new(req.method(), req.uri().path());
+    let resp = respond(Arc::clone(&state), req).await;
+    // Counted once the response head is built: for a stream, the time to its first byte.
+    if let Some(m) = &state.metrics {
+        m.observe_request(key, resp.status().as_u16(), start.elapsed());
+    }
+    resp
+}
+
+/// The request id, the API-key check, the route, then CORS and `x-request-id` on whatever
+/// answered (a 401 included).
+async fn respond(state: Arc<AppState>, mut req: Request) -> Response {
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
     let request_id = match req.headers().get("x-request-id") {
@@ -103,7 +120,21 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, mut req: Reques
             v
         }
     };
-    let mut resp = route(state, req).await;
+    let refused = state.auth.as_ref().and_then(|keys| {
+        let (method, path, headers) = (req.method(), req.uri().path(), req.headers());
+        if crate::auth::is_public(method, path, headers) {
+            return None;
+        }
+        keys.check(headers, req.uri().query()).err()
+    });
+    let mut resp = match refused {
+        // Refused before any handler: not journaled, and the key is never logged.
+        Some(why) => {
+            tracing::debug!(reason = why.as_str(), path = req.uri().path(), "API key refused");
+            crate::auth::rejection(req.method(), req.uri().path())
+        }
+        None => route(state, req).await,
+    };
     let h = resp.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -113,9 +144,10 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, mut req: Reques
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     );
+    // `*` does not cover `Authorization` in a browser's preflight check: name it.
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("*"),
+        HeaderValue::from_static("*, Authorization"),
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -179,6 +211,18 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
         }
         (&Method::GET, "/ready") => {
             return json_response(StatusCode::OK, &json!({ "status": "ready" }));
+        }
+        (&Method::GET, "/metrics") => {
+            // Off: falls through to the 404 below.
+            if let Some(m) = &state.metrics {
+                let openmetrics =
+                    crate::metrics::wants_openmetrics(parts.headers.get(header::ACCEPT));
+                let (text, content_type) = m.render(state.fixtures.snapshot().len(), openmetrics);
+                let mut r = Response::new(Body::from(text));
+                r.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                return r;
+            }
         }
         (&Method::GET, "/v1/_requests") | (&Method::DELETE, "/v1/_requests") => {
             return control::legacy_requests(&state, &method, query.as_deref());
@@ -274,7 +318,17 @@ async fn with_body(
 ) -> Response {
     match read_body(&state, &ctx, body).await {
         Ok(bytes) => {
+            // Chaos is rolled inside the handler (after matching); what it asks of the response
+            // is handed back on this thread, with nothing in between.
+            crate::chaos::clear_pending();
             let mut resp = handler(state.clone(), ctx, bytes.clone(), info);
+            let chaos = crate::chaos::take_pending();
+            if chaos.latency_ms > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(chaos.latency_ms)).await;
+            }
+            if let Some(r) = chaos.action.and_then(crate::chaos::replacement) {
+                return r;
+            }
             // A miss that record mode sends upstream.
             if let Some(job) = resp
                 .extensions_mut()

@@ -71,7 +71,9 @@ impl RequestCtx {
         MatchContext {
             test_id: &self.test_id,
             context: self.context.as_deref(),
-            strict_turn_index: state.config.strict_turn_index,
+            // Record mode gates on turnIndex (as aimock does), so a later turn of a conversation
+            // goes upstream instead of replaying an earlier turn's recording.
+            strict_turn_index: state.config.strict_turn_index || state.recorder.is_some(),
         }
     }
 }
@@ -245,6 +247,12 @@ pub(crate) struct Exchange {
     pub(crate) explain_misses: bool,
     /// The request as matched (after normalisation), for record mode's key.
     request: Option<Arc<ChatRequest>>,
+    /// Chaos was rolled (once per request, even when `resolve` runs per candidate model).
+    chaos_rolled: bool,
+    /// The chaos action that answers this request instead of its fixture.
+    chaos_hit: Option<crate::chaos::ChaosAction>,
+    /// Chaos rolled malformed on a miss that goes upstream: the proxy breaks the relayed body.
+    chaos_proxy_malformed: bool,
 }
 
 /// What answers a request.
@@ -270,6 +278,9 @@ impl Exchange {
             entry,
             explain_misses: true,
             request: None,
+            chaos_rolled: false,
+            chaos_hit: None,
+            chaos_proxy_malformed: false,
         }
     }
 
@@ -315,9 +326,19 @@ impl Exchange {
     }
 
     fn resolve_as(&mut self, req: &ChatRequest) -> Answer {
+        if let Some(action) = self.chaos_hit {
+            return Answer::Error(chaos_error(action));
+        }
         let state = self.state.clone();
+        let outcome = state.fixtures.resolve(req, &self.ctx.match_context(&state));
+        if !self.chaos_rolled {
+            self.chaos_rolled = true;
+            if let Some(e) = self.roll_chaos(&outcome) {
+                return Answer::Error(e);
+            }
+        }
         let mcx = self.ctx.match_context(&state);
-        match state.fixtures.resolve(req, &mcx) {
+        match outcome {
             MatchOutcome::Matched { slot, .. } => {
                 self.entry.response.fixture = Some(slot.fixture.clone());
                 self.entry.response.source = Some("fixture");
@@ -378,9 +399,70 @@ impl Exchange {
         }
     }
 
-    /// Record the entry with its final status.
+    /// Whether a miss on this request would be sent upstream by record mode.
+    fn miss_would_proxy(&self) -> bool {
+        !self.ctx.strict
+            && matches!(
+                (&self.state.recorder, self.ctx.provider),
+                (Some(rec), Some(p)) if rec.proxies(p)
+            )
+    }
+
+    /// Roll chaos for the request, after matching: the error that answers instead when an action
+    /// hits (the route table replaces the rendered error for malformed and disconnect).
+    fn roll_chaos(&mut self, outcome: &MatchOutcome) -> Option<ApiError> {
+        let fixture = match outcome {
+            MatchOutcome::Matched { slot, .. } => Some(&slot.fixture),
+            _ => None,
+        };
+        let roll = self.state.chaos.roll(
+            &self.entry.headers,
+            fixture.and_then(|f| f.chaos.as_ref()),
+            &self.ctx.test_id,
+        );
+        if roll == crate::chaos::Roll::default() {
+            return None;
+        }
+        let mut pending = crate::chaos::Pending {
+            action: None,
+            latency_ms: roll.latency_ms,
+        };
+        let source = match outcome {
+            MatchOutcome::Miss { .. } if self.miss_would_proxy() => "proxy",
+            MatchOutcome::Miss { .. } => "internal",
+            _ => "fixture",
+        };
+        let hit = match roll.action {
+            // The proxy runs, records, then relays a broken body (or bypasses a stream).
+            Some(crate::chaos::ChaosAction::Malformed) if source == "proxy" => {
+                self.chaos_proxy_malformed = true;
+                None
+            }
+            other => other,
+        };
+        if let Some(action) = hit {
+            if let Some(f) = fixture {
+                self.entry.response.fixture = Some(f.clone());
+            }
+            self.entry.response.source = Some(source);
+            self.entry.response.chaos_action = Some(action.as_str());
+            if let Some(m) = &self.state.metrics {
+                m.chaos_triggered(action.as_str(), source);
+            }
+            self.chaos_hit = Some(action);
+            pending.action = Some(action);
+        }
+        crate::chaos::set_pending(pending);
+        hit.map(chaos_error)
+    }
+
+    /// Record the entry with its final status (chaos decides it when an action answered).
     pub(crate) fn finish(mut self, status: StatusCode) -> EntryHandle {
-        self.entry.response.status = status.as_u16();
+        self.entry.response.status = match self.chaos_hit {
+            Some(crate::chaos::ChaosAction::Malformed) => 200,
+            Some(crate::chaos::ChaosAction::Disconnect) => 0,
+            _ => status.as_u16(),
+        };
         self.state.journal.record(self.entry)
     }
 
@@ -404,13 +486,49 @@ impl Exchange {
                     test_id: self.ctx.test_id,
                     context: self.ctx.context,
                     render,
-                    malformed: false,
+                    malformed: self.chaos_proxy_malformed,
                 });
             }
         }
         let status = err.status;
         self.finish(status);
         render(&err)
+    }
+}
+
+/// The error a chaos action answers with, in the provider's envelope. Malformed and disconnect are
+/// replaced by the route table; their error only shows if a response escapes it.
+fn chaos_error(action: crate::chaos::ChaosAction) -> ApiError {
+    use crate::chaos::ChaosAction;
+    match action {
+        ChaosAction::Drop => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Chaos: request dropped",
+        )
+        .with_code("chaos_drop"),
+        ChaosAction::RateLimit => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "Chaos: rate limit exceeded",
+            )
+            .with_code("chaos_ratelimit");
+            e.retry_after = Some(1.0);
+            e
+        }
+        ChaosAction::Malformed => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Chaos: malformed response",
+        )
+        .with_code("chaos_malformed"),
+        ChaosAction::Disconnect => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Chaos: connection cut",
+        )
+        .with_code("chaos_disconnect"),
     }
 }
 
