@@ -141,7 +141,19 @@ for _k, _label, _plain, _streamed in PROVIDERS:
     BODIES[_k + "_stream"] = provider_body(_k, STREAM_MESSAGE, True)
     PROVIDER_SCENARIOS += [_k, _k + "_stream"]
 
+# Record mode's cost: the same chat and stream requests sent through a server in
+# --proxy-only mode (no fixtures) whose upstream is a second server of the same kind.
+# Chaos evaluated but never firing: the chat request on a server started with every
+# chaos rate at 0.
+BODIES["proxy_chat"] = BODIES["chat"]
+BODIES["proxy_stream"] = BODIES["stream"]
+BODIES["chat_chaos0"] = BODIES["chat"]
+SAME_AS = {"proxy_chat": "chat", "proxy_stream": "stream", "chat_chaos0": "chat"}
+
 PATHS = {
+    "proxy_chat": "/v1/chat/completions",
+    "proxy_stream": "/v1/chat/completions",
+    "chat_chaos0": "/v1/chat/completions",
     "chat": "/v1/chat/completions",
     "chat10k": "/v1/chat/completions",
     "stream": "/v1/chat/completions",
@@ -175,6 +187,7 @@ def cmd_gen(outdir):
 
 def verify(scenario, status, data):
     """Return None if the answer is right, else a short reason."""
+    scenario = SAME_AS.get(scenario, scenario)
     if status != 200:
         return "HTTP %d: %s" % (status, data[:200].decode("utf-8", "replace"))
     text = data.decode("utf-8", "replace")
@@ -456,6 +469,9 @@ SCENARIOS = [
     ("embed_hit", "Embeddings, fixture hit (%d dims)" % EMBED_DIMS),
     ("embed_miss", "Embeddings, fallback (no fixture)"),
     ("chat10k", "Chat, non-streamed, 10,000 fixtures, last matches"),
+    ("chat_chaos0", "Chat, non-streamed, every chaos rate set to 0"),
+    ("proxy_chat", "Chat, non-streamed, through --proxy-only to an upstream of the same kind"),
+    ("proxy_stream", "Chat, streamed, through --proxy-only to an upstream of the same kind"),
 ]
 _STREAM_FORMAT = {"anth": "SSE", "gemini": "SSE", "bedrock": "EventStream", "ollama": "NDJSON"}
 for _k, _label, _plain, _streamed in PROVIDERS:
@@ -634,6 +650,20 @@ def cmd_report(tsv, out):
             else:
                 bar("%s %s" % (label, what), target,
                     "—" if x is None else "%.3fx (%s vs %s µs)" % (x, fmt(o, 1), fmt(a, 1)), None if x is None else x <= 0.2)
+    o, c0 = num(r, "ours", "chat.rps"), num(r, "ours", "chat_chaos0.rps")
+    x = None if o is None or c0 is None or o == 0 else c0 / o
+    bar("Chaos evaluated but not firing vs chat", ">= 0.95x of chat req/s (within noise)",
+        "—" if x is None else "%.3fx" % x, None if x is None else x >= 0.95)
+    for sc, base, what in (("proxy_chat", "chat", "non-streamed"), ("proxy_stream", "stream", "streamed")):
+        po, pa = num(r, "ours", sc + ".p50_us"), num(r, "aimock", sc + ".p50_us")
+        do, da = num(r, "ours", base + ".p50_us"), num(r, "aimock", base + ".p50_us")
+        co, ca = num(r, "ours", sc + ".cpu_us"), num(r, "aimock", sc + ".cpu_us")
+        measured = "ours: +%s µs p50 over direct, %s µs proxy CPU/req; aimock: +%s µs, %s µs" % (
+            fmt(None if po is None or do is None else po - do), fmt(co, 1),
+            fmt(None if pa is None or da is None else pa - da), fmt(ca, 1))
+        x = None if co is None or ca is None or ca == 0 else co / ca
+        bar("Record-mode proxy cost, %s" % what, "proxy CPU/req <= 1/5 of aimock's", measured,
+            None if x is None else x <= 0.2)
     o10, o10k = num(r, "ours", "chat.rps"), num(r, "ours", "chat10k.rps")
     x = None if o10 is None or o10k is None or o10 == 0 else o10k / o10
     bar("10,000 fixtures vs 10 fixtures", ">= 0.90x of 10-fixture req/s", "—" if x is None else "%.3fx" % x, None if x is None else x >= 0.9)

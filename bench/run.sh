@@ -14,6 +14,7 @@
 #   PROVIDER_DURATION=8s  PROVIDER_WARMUP=2s   the same for the 8 Anthropic,
 #                       Gemini, Bedrock Converse and Ollama scenarios
 #   PROVIDERS=1         0 skips those 8 scenarios
+#   PROXY=1             0 skips the record-mode proxy and chaos-at-0 scenarios
 #   THREADS=1 CONNS=32  wrk -t / -c
 #   STARTUP_RUNS=5      extra spawn-to-first-answer samples per server
 #   AIMOCK_VERSION=1.43.0   npm version of @copilotkit/aimock to compare with
@@ -36,6 +37,7 @@ WARMUP=${WARMUP:-2s}
 PROVIDER_DURATION=${PROVIDER_DURATION:-8s}
 PROVIDER_WARMUP=${PROVIDER_WARMUP:-2s}
 PROVIDERS=${PROVIDERS:-1}
+PROXY=${PROXY:-1}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-32}
 STARTUP_RUNS=${STARTUP_RUNS:-5}
@@ -195,10 +197,11 @@ rss_kb() {
   return 1
 }
 
+EXTRA_ARGS=()    # extra server flags for the next start_server
 server_cmd() { # name fixtures port -> CMD array
   case $1 in
-    ours)   CMD=("${SRV_PREFIX[@]}" "$OURS_BIN" -f "$2" -p "$3" --host 127.0.0.1) ;;
-    aimock) CMD=("${SRV_PREFIX[@]}" node "$AIMOCK_CLI" -f "$2" -p "$3" --host 127.0.0.1) ;;
+    ours)   CMD=("${SRV_PREFIX[@]}" "$OURS_BIN" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
+    aimock) CMD=("${SRV_PREFIX[@]}" node "$AIMOCK_CLI" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
   esac
 }
 
@@ -355,7 +358,35 @@ bench_server() {
       run_scenario "$name" "$sc" "$SRV_PID" "$SRV_PORT" "" "$PROVIDER_DURATION" "$PROVIDER_WARMUP" provider || break
     done
   fi
+  # Record mode's cost: a --proxy-only server with no fixtures in front of this one.
+  if [[ $PROXY == 1 ]] && alive "$SRV_PID"; then
+    local up_pid=$SRV_PID up_port=$SRV_PORT
+    mkdir -p "$FX/empty"
+    EXTRA_ARGS=(--proxy-only --provider-openai "http://127.0.0.1:$up_port")
+    if start_server "$name" "$FX/empty" proxy; then
+      for sc in proxy_chat proxy_stream; do
+        run_scenario "$name" "$sc" "$SRV_PID" "$SRV_PORT" "" "$PROVIDER_DURATION" "$PROVIDER_WARMUP" || break
+      done
+      stop_pid "$SRV_PID"
+    else
+      fail "$name" proxy_chat "the --proxy-only server did not start: $SRV_ERR"
+    fi
+    EXTRA_ARGS=()
+    SRV_PID=$up_pid SRV_PORT=$up_port
+  fi
   stop_pid "$SRV_PID"
+
+  # Chaos evaluated on every request, never firing.
+  if [[ $PROXY == 1 ]]; then
+    EXTRA_ARGS=(--chaos-drop 0 --chaos-malformed 0 --chaos-disconnect 0)
+    if start_server "$name" "$FX/fixtures-small.json" chaos0; then
+      run_scenario "$name" chat_chaos0 "$SRV_PID" "$SRV_PORT" || true
+      stop_pid "$SRV_PID"
+    else
+      fail "$name" chat_chaos0 "could not start with chaos flags: $SRV_ERR"
+    fi
+    EXTRA_ARGS=()
+  fi
 
   # 10,000 fixtures, worst-case match.
   if ! start_server "$name" "$FX/fixtures-10k.json" large; then

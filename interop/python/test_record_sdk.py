@@ -21,298 +21,40 @@ import json
 import subprocess
 from typing import Any, Iterator
 
-import anthropic
-import boto3
-import cohere
-import ollama
-import openai
 import pytest
-from botocore.config import Config
-from google import genai
-from google.genai import types as gtypes
-from mistralai.client import Mistral
 
-from conftest import REQUEST_TIMEOUT_S, aimock_bin, new_client
+from conftest import aimock_bin
 from record_support import (
-    AWS_ACCESS_KEY,
     SECRET,
     SECRET_MARK,
     Case,
     RecordRun,
+    anthropic_call,
+    cohere_chat,
+    cohere_embed,
+    converse,
     files_containing,
     fixture_mentioning,
+    gemini_call,
+    gemini_embed,
+    invoke,
     json_files,
+    mistral_chat,
+    ollama_chat,
+    ollama_embed,
+    ollama_generate,
+    openai_chat,
+    openai_embed,
+    openai_system_pair,
+    openai_tool_loop,
+    anthropic_tool_loop,
     partial_match,
-    record_and_replay,
+    record_through_aimock,
     recorded_fixtures,
-    summarize_anthropic_events,
-    summarize_anthropic_message,
-    summarize_chat_completion,
-    summarize_chat_stream,
-    summarize_cohere_chat,
-    summarize_cohere_stream,
-    summarize_converse,
-    summarize_converse_stream,
-    summarize_gemini,
-    summarize_gemini_stream,
-    summarize_ollama_chat,
-    summarize_ollama_chat_stream,
-    summarize_response,
-    summarize_response_stream,
+    responses,
+    router,
+    azure,
 )
-
-OPENAI_MODEL = "gpt-4o"
-ANTHROPIC_MODEL = "claude-sonnet-4-6"
-GEMINI_MODEL = "gemini-2.5-flash"
-BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-OLLAMA_MODEL = "llama3.2"
-COHERE_MODEL = "command-a-03-2025"
-
-WEATHER_PARAMS: dict[str, Any] = {
-    "type": "object",
-    "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
-    "required": ["city"],
-}
-OPENAI_TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Weather", "parameters": WEATHER_PARAMS}}
-RESPONSES_TOOL = {"type": "function", "name": "get_weather", "description": "Weather", "parameters": WEATHER_PARAMS}
-ANTHROPIC_TOOL = {"name": "get_weather", "description": "Weather", "input_schema": WEATHER_PARAMS}
-BEDROCK_TOOLS = {"tools": [{"toolSpec": {"name": "get_weather", "description": "Weather", "inputSchema": {"json": WEATHER_PARAMS}}}]}
-
-
-def msgs(text: str) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": text}]
-
-
-# --------------------------------------------------------------------------- clients
-
-
-def oai(url: str) -> openai.OpenAI:
-    return new_client(url, api_key=SECRET)
-
-
-def azure(url: str) -> openai.AzureOpenAI:
-    return openai.AzureOpenAI(
-        azure_endpoint=url, api_version="2024-10-21", api_key=SECRET, max_retries=0, timeout=REQUEST_TIMEOUT_S
-    )
-
-
-def router(url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url + "/api/v1", api_key=SECRET, max_retries=0, timeout=REQUEST_TIMEOUT_S)
-
-
-def claude(url: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=url, api_key=SECRET, max_retries=0, timeout=REQUEST_TIMEOUT_S)
-
-
-def gem(url: str, vertex: bool = False) -> genai.Client:
-    opts = gtypes.HttpOptions(base_url=url, timeout=int(REQUEST_TIMEOUT_S * 1000))
-    return genai.Client(vertexai=vertex, api_key=SECRET, http_options=opts) if vertex else genai.Client(api_key=SECRET, http_options=opts)
-
-
-def bedrock(url: str) -> Any:
-    return boto3.client(
-        "bedrock-runtime",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=AWS_ACCESS_KEY,
-        aws_secret_access_key="x",
-        config=Config(
-            retries={"total_max_attempts": 1}, connect_timeout=REQUEST_TIMEOUT_S, read_timeout=REQUEST_TIMEOUT_S
-        ),
-    )
-
-
-def olla(url: str) -> ollama.Client:
-    return ollama.Client(host=url, timeout=REQUEST_TIMEOUT_S, headers={"Authorization": f"Bearer {SECRET}"})
-
-
-def co(url: str) -> cohere.ClientV2:
-    return cohere.ClientV2(api_key=SECRET, base_url=url, timeout=REQUEST_TIMEOUT_S)
-
-
-NO_RETRIES: Any = {"max_retries": 0}
-
-
-# --------------------------------------------------------------------------- calls
-
-
-def openai_chat(trigger: str, stream: bool = False, tools: bool = False, client=oai) -> Any:  # type: ignore[no-untyped-def]
-    def call(url: str) -> Any:
-        with client(url) as c:
-            extra: dict[str, Any] = {"tools": [OPENAI_TOOL]} if tools else {}
-            r = c.chat.completions.create(model=OPENAI_MODEL, messages=msgs(trigger), stream=stream, **extra)
-            return summarize_chat_stream(r) if stream else summarize_chat_completion(r)
-
-    return call
-
-
-def openai_embed(text: str, client=oai) -> Any:  # type: ignore[no-untyped-def]
-    def call(url: str) -> Any:
-        with client(url) as c:
-            r = c.embeddings.create(model="text-embedding-3-small", input=text, encoding_format="float")
-            return {"vectors": [d.embedding for d in r.data]}
-
-    return call
-
-
-def responses(trigger: str, stream: bool = False, tools: bool = False) -> Any:
-    def call(url: str) -> Any:
-        with oai(url) as c:
-            extra: dict[str, Any] = {"tools": [RESPONSES_TOOL]} if tools else {}
-            if stream:
-                with c.responses.stream(model=OPENAI_MODEL, input=trigger, **extra) as s:
-                    return summarize_response_stream(s)
-            return summarize_response(c.responses.create(model=OPENAI_MODEL, input=trigger, **extra))
-
-    return call
-
-
-def anthropic_call(trigger: str, stream: bool = False, tools: bool = False, thinking: bool = False) -> Any:
-    def call(url: str) -> Any:
-        with claude(url) as c:
-            extra: dict[str, Any] = {}
-            if tools:
-                extra["tools"] = [ANTHROPIC_TOOL]
-            if thinking:
-                extra["thinking"] = {"type": "enabled", "budget_tokens": 1024}
-            if stream:
-                with c.messages.stream(model=ANTHROPIC_MODEL, max_tokens=2048, messages=msgs(trigger), **extra) as s:
-                    streamed = "".join(s.text_stream)
-                    out = summarize_anthropic_message(s.get_final_message())
-                out["streamed_text"] = streamed
-                return out
-            m = c.messages.create(model=ANTHROPIC_MODEL, max_tokens=2048, messages=msgs(trigger), **extra)
-            return summarize_anthropic_message(m)
-
-    return call
-
-
-def gemini_call(trigger: str, stream: bool = False, tools: bool = False, thinking: bool = False, vertex: bool = False) -> Any:
-    def call(url: str) -> Any:
-        c = gem(url, vertex)
-        cfg: dict[str, Any] = {}
-        if tools:
-            decl = gtypes.FunctionDeclaration(name="get_weather", description="Weather", parameters_json_schema=WEATHER_PARAMS)
-            cfg["tools"] = [gtypes.Tool(function_declarations=[decl])]
-            cfg["automatic_function_calling"] = gtypes.AutomaticFunctionCallingConfig(disable=True)
-        if thinking:
-            cfg["thinking_config"] = gtypes.ThinkingConfig(include_thoughts=True)
-        config = gtypes.GenerateContentConfig(**cfg) if cfg else None
-        if stream:
-            return summarize_gemini_stream(c.models.generate_content_stream(model=GEMINI_MODEL, contents=trigger, config=config))
-        return summarize_gemini(c.models.generate_content(model=GEMINI_MODEL, contents=trigger, config=config))
-
-    return call
-
-
-def gemini_embed(text: str) -> Any:
-    def call(url: str) -> Any:
-        c = gem(url)
-        r = c.models.embed_content(model="gemini-embedding-001", contents=text)
-        return {"vectors": [e.values for e in r.embeddings]}
-
-    return call
-
-
-def converse(trigger: str, stream: bool = False, tools: bool = False) -> Any:
-    def call(url: str) -> Any:
-        c = bedrock(url)
-        extra: dict[str, Any] = {"toolConfig": BEDROCK_TOOLS} if tools else {}
-        messages = [{"role": "user", "content": [{"text": trigger}]}]
-        if stream:
-            return summarize_converse_stream(c.converse_stream(modelId=BEDROCK_MODEL, messages=messages, **extra))
-        return summarize_converse(c.converse(modelId=BEDROCK_MODEL, messages=messages, **extra))
-
-    return call
-
-
-def invoke(trigger: str, stream: bool = False) -> Any:
-    def call(url: str) -> Any:
-        c = bedrock(url)
-        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 512, "messages": msgs(trigger)})
-        if stream:
-            r = c.invoke_model_with_response_stream(modelId=BEDROCK_MODEL, body=body, contentType="application/json")
-            return summarize_anthropic_events(json.loads(ev["chunk"]["bytes"]) for ev in r["body"])
-        r = c.invoke_model(modelId=BEDROCK_MODEL, body=body, contentType="application/json", accept="application/json")
-        msg = json.loads(r["body"].read())
-        return {"blocks": msg["content"], "stop_reason": msg["stop_reason"]}
-
-    return call
-
-
-def ollama_chat(trigger: str, stream: bool = False, tools: bool = False, think: bool = False) -> Any:
-    def call(url: str) -> Any:
-        with olla(url) as c:
-            extra: dict[str, Any] = {}
-            if tools:
-                extra["tools"] = [OPENAI_TOOL]
-            if think:
-                extra["think"] = True
-            model = "qwen3" if think else OLLAMA_MODEL
-            r = c.chat(model=model, messages=msgs(trigger), stream=stream, **extra)
-            return summarize_ollama_chat_stream(r) if stream else summarize_ollama_chat(r)
-
-    return call
-
-
-def ollama_generate(trigger: str, stream: bool = False) -> Any:
-    def call(url: str) -> Any:
-        with olla(url) as c:
-            r = c.generate(model=OLLAMA_MODEL, prompt=trigger, stream=stream)
-            if stream:
-                parts = list(r)
-                return {"text": "".join(p.response for p in parts), "done_reason": parts[-1].done_reason}
-            return {"text": r.response, "done_reason": r.done_reason}
-
-    return call
-
-
-def ollama_embed(text: str) -> Any:
-    def call(url: str) -> Any:
-        with olla(url) as c:
-            return {"vectors": [list(e) for e in c.embed(model="nomic-embed-text", input=text).embeddings]}
-
-    return call
-
-
-def cohere_chat(trigger: str, stream: bool = False, tools: bool = False) -> Any:
-    def call(url: str) -> Any:
-        c = co(url)
-        extra: dict[str, Any] = {"tools": [OPENAI_TOOL]} if tools else {}
-        if stream:
-            return summarize_cohere_stream(
-                c.chat_stream(model=COHERE_MODEL, messages=msgs(trigger), request_options=NO_RETRIES, **extra)
-            )
-        return summarize_cohere_chat(c.chat(model=COHERE_MODEL, messages=msgs(trigger), request_options=NO_RETRIES, **extra))
-
-    return call
-
-
-def cohere_embed(text: str) -> Any:
-    def call(url: str) -> Any:
-        r = co(url).embed(
-            model="embed-v4.0", texts=[text], input_type="search_query", embedding_types=["float"], request_options=NO_RETRIES
-        )
-        return {"vectors": r.embeddings.float_}
-
-    return call
-
-
-def mistral_chat(trigger: str, stream: bool = False) -> Any:
-    def call(url: str) -> Any:
-        with Mistral(api_key=SECRET, server_url=url, timeout_ms=int(REQUEST_TIMEOUT_S * 1000)) as m:
-            if stream:
-                text, finish = [], None
-                for ev in m.chat.stream(model="mistral-large-latest", messages=msgs(trigger)):
-                    ch = ev.data.choices[0]
-                    text.append(ch.delta.content or "")
-                    finish = ch.finish_reason or finish
-                return {"text": "".join(text), "finish_reason": str(finish)}
-            r = m.chat.complete(model="mistral-large-latest", messages=msgs(trigger))
-            return {"text": r.choices[0].message.content, "finish_reason": str(r.choices[0].finish_reason)}
-
-    return call
-
 
 # --------------------------------------------------------------------------- cases
 
@@ -330,6 +72,11 @@ CASES = [
          "[rec-openai-tool-stream]", stream=True, expect={"text": "Checking both cities.", "finish_reason": "tool_calls"}),
     Case("openai-chat-length", "openai", openai_chat("[rec-openai-length]"), "[rec-openai-length]",
          expect={"text": "Cut short", "finish_reason": "length"}),
+    Case("openai-chat-tool-loop", "openai", openai_tool_loop("[rec-loop]"), "[rec-loop]", upstream_calls=2,
+         expect=[{"tool_calls": [{"id": "call_rec_loop_1", "name": "get_weather", "arguments": {"city": "Paris"}}]},
+                 {"text": "It is sunny in Paris, recorded.", "finish_reason": "stop"}]),
+    Case("openai-chat-system-prompts", "openai", openai_system_pair("[rec-system]"), "[rec-system]", upstream_calls=2,
+         expect=[{"text": "Arr, recorded as a pirate."}, {"text": "Recorded without the pirate."}]),
     Case("openai-embeddings", "openai", openai_embed("[rec-openai-embed] some text"), "[rec-openai-embed]",
          expect={"vectors": [[0.125, -0.25, 0.5, -0.75, 1.0]]}),
     Case("responses", "openai", responses("[rec-responses-plain]"), "[rec-responses-plain]",
@@ -378,6 +125,10 @@ CASES = [
          "[rec-anthropic-thinking-stream]", stream=True,
          expect={"blocks": [{"type": "thinking", "thinking": "Seven eights are fifty-six.", "signature": "EqQBsig-recorded-stream"},
                             {"type": "text", "text": "56"}]}),
+    Case("anthropic-tool-loop", "anthropic", anthropic_tool_loop("[rec-anthropic-loop]"), "[rec-anthropic-loop]", upstream_calls=2,
+         expect=[{"blocks": [{"type": "tool_use", "id": "toolu_rec_loop_1", "name": "get_weather", "input": {"city": "Cairo"}}],
+                  "stop_reason": "tool_use"},
+                 {"blocks": [{"type": "text", "text": "Cairo is hot, recorded."}], "stop_reason": "end_turn"}]),
     # Gemini and Vertex AI (google-genai)
     Case("gemini", "gemini", gemini_call("[rec-gemini-plain]"), "[rec-gemini-plain]",
          expect={"text": "Recorded plain reply from the Gemini upstream.", "finish_reason": "FinishReason.STOP"}),
@@ -464,7 +215,7 @@ def case_params() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordRun]:
-    yield record_and_replay(CASES, tmp_path_factory.mktemp("record-sdk"))
+    yield record_through_aimock(CASES, tmp_path_factory.mktemp("record-sdk"))
 
 
 # --------------------------------------------------------------------------- tests
@@ -476,7 +227,7 @@ def test_the_sdk_answer_through_the_recording_server_is_the_upstreams(run: Recor
     direct = o.get("direct")
     partial_match(direct, BY_ID[case_id].expect)
     assert o.get("recorded") == direct
-    assert o.upstream_calls_recording == 1, "the first call through the recording server goes upstream once"
+    assert o.upstream_calls_recording == BY_ID[case_id].upstream_calls, "each first call goes upstream exactly once"
 
 
 @pytest.mark.parametrize("case_id", case_params())

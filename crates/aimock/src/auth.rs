@@ -198,12 +198,12 @@ pub fn rejection(method: &Method, path: &str) -> Response {
         INVALID_KEY_MESSAGE,
     )
     .with_code("invalid_api_key");
-    let render: crate::providers::ErrorRenderer =
-        match crate::providers::native_route(method, path) {
-            Some((route, _)) => route.render,
-            None if path.starts_with("/v1beta/") => crate::providers::gemini::error_response,
-            None => crate::providers::openai::error_response,
-        };
+    let render: crate::providers::ErrorRenderer = match crate::providers::native_route(method, path)
+    {
+        Some((route, _)) => route.render,
+        None if path.starts_with("/v1beta/") => crate::providers::gemini::error_response,
+        None => crate::providers::openai::error_response,
+    };
     let mut resp = render(&err);
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
@@ -251,7 +251,10 @@ mod tests {
                 "{name}: {value}"
             );
         }
-        assert_eq!(k.check(&HeaderMap::new(), Some("alt=sse&key=alpha")), Ok(()));
+        assert_eq!(
+            k.check(&HeaderMap::new(), Some("alt=sse&key=alpha")),
+            Ok(())
+        );
     }
 
     #[test]
@@ -290,7 +293,10 @@ mod tests {
             Err(Refusal::Invalid)
         );
         assert_eq!(
-            k.check(&headers(&[("x-api-key", "alpha"), ("x-api-key", "alphax")]), None),
+            k.check(
+                &headers(&[("x-api-key", "alpha"), ("x-api-key", "alphax")]),
+                None
+            ),
             Err(Refusal::Invalid)
         );
         // The same key twice is fine.

@@ -142,7 +142,10 @@ impl ChaosRates {
         let Some(obj) = v.as_object() else {
             return Err("Invalid body: expected a JSON object".to_owned());
         };
-        if let Some(k) = obj.keys().find(|k| !FIELDS.iter().any(|f| f.0 == k.as_str())) {
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !FIELDS.iter().any(|f| f.0 == k.as_str()))
+        {
             return Err(format!("Unknown chaos field: '{k}'"));
         }
         let mut out = ChaosRates::NONE;
@@ -241,6 +244,8 @@ pub struct Roll {
     pub action: Option<ChaosAction>,
     /// Delay before answering, in milliseconds.
     pub latency_ms: u64,
+    /// Cut a stream after this many events (`x-aimock-chaos-disconnect-after-chunks`).
+    pub cut_after_chunks: Option<usize>,
 }
 
 /// `x-aimock-chaos-drop`.
@@ -444,8 +449,12 @@ impl ChaosState {
     /// for its test id, then one draw per configured rate in aimock's order until one hits.
     pub fn roll(&self, headers: &HeaderMap, fixture: Option<&ChaosRates>, test_id: &str) -> Roll {
         let from_headers = header_rates(headers);
+        let cut_after_chunks = header_cut_after_chunks(headers);
         if from_headers.is_none() && fixture.is_none() && !self.active.load(Ordering::Acquire) {
-            return Roll::default();
+            return Roll {
+                cut_after_chunks,
+                ..Roll::default()
+            };
         }
         let server = self.effective(test_id);
         let fixture = fixture.copied().unwrap_or(ChaosRates::NONE);
@@ -453,12 +462,17 @@ impl ChaosState {
             .unwrap_or(ChaosRates::NONE)
             .over(&fixture)
             .over(&server);
-        self.roll_rates(&rates)
+        Roll {
+            cut_after_chunks,
+            ..self.roll_rates(&rates)
+        }
     }
 
     /// Roll for rates already resolved.
     pub fn roll_rates(&self, rates: &ChaosRates) -> Roll {
-        let latency_ms = rates.latency_ms.map_or(0, |l| l.clamp(0.0, MAX_LATENCY_MS) as u64);
+        let latency_ms = rates
+            .latency_ms
+            .map_or(0, |l| l.clamp(0.0, MAX_LATENCY_MS) as u64);
         let order = [
             (rates.drop_rate, ChaosAction::Drop),
             (rates.malformed_rate, ChaosAction::Malformed),
@@ -471,6 +485,7 @@ impl ChaosState {
                     return Roll {
                         action: Some(action),
                         latency_ms,
+                        cut_after_chunks: None,
                     };
                 }
             }
@@ -478,6 +493,7 @@ impl ChaosState {
         Roll {
             action: None,
             latency_ms,
+            cut_after_chunks: None,
         }
     }
 }
@@ -505,10 +521,21 @@ pub(crate) struct Pending {
     pub(crate) action: Option<ChaosAction>,
     /// Wait this long before answering.
     pub(crate) latency_ms: u64,
+    /// Cut a stream after this many events (read by the stream as the handler builds it).
+    pub(crate) cut_after_chunks: Option<usize>,
 }
 
 thread_local! {
-    static PENDING: Cell<Pending> = const { Cell::new(Pending { action: None, latency_ms: 0 }) };
+    static PENDING: Cell<Pending> = const {
+        Cell::new(Pending { action: None, latency_ms: 0, cut_after_chunks: None })
+    };
+}
+
+/// The event count a stream being built is cut after: the request's
+/// `x-aimock-chaos-disconnect-after-chunks` when it sent one, else the fixture's
+/// `truncateAfterChunks`. Called while the handler builds its stream, on the handler's thread.
+pub fn stream_truncate_after(fixture: Option<usize>) -> Option<usize> {
+    PENDING.with(Cell::get).cut_after_chunks.or(fixture)
 }
 
 /// Forget anything left over (called before a handler runs).
@@ -624,7 +651,9 @@ mod tests {
         assert_eq!(parse_decimal("0.5", 1.0, false), Some(0.5));
         assert_eq!(parse_decimal(" 1 ", 1.0, false), Some(1.0));
         assert_eq!(parse_decimal(".25", 1.0, false), Some(0.25));
-        for bad in ["", "2", "-0", "+1", "1e-1", "0x1", "Infinity", "NaN", "0.5abc", "."] {
+        for bad in [
+            "", "2", "-0", "+1", "1e-1", "0x1", "Infinity", "NaN", "0.5abc", ".",
+        ] {
             assert_eq!(parse_decimal(bad, 1.0, false), None, "{bad}");
         }
         assert_eq!(parse_decimal("500", MAX_LATENCY_MS, true), Some(500.0));
@@ -692,6 +721,24 @@ mod tests {
         assert_eq!(xa, xb);
         assert_ne!(xa, xc);
         assert!(xa.iter().all(|x| (0.0..1.0).contains(x)));
+    }
+
+    #[test]
+    fn the_request_header_cut_wins_over_the_fixtures_while_a_handler_runs() {
+        clear_pending();
+        assert_eq!(stream_truncate_after(Some(5)), Some(5));
+        let mut h = HeaderMap::new();
+        h.insert(&HEADER_CUT_AFTER_CHUNKS, HeaderValue::from_static("2"));
+        let roll = ChaosState::default().roll(&h, None, DEFAULT_TEST_ID);
+        set_pending(Pending {
+            action: roll.action,
+            latency_ms: roll.latency_ms,
+            cut_after_chunks: roll.cut_after_chunks,
+        });
+        assert_eq!(stream_truncate_after(Some(5)), Some(2));
+        assert_eq!(stream_truncate_after(None), Some(2));
+        take_pending();
+        assert_eq!(stream_truncate_after(None), None);
     }
 
     #[test]

@@ -20,11 +20,14 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use http::Method;
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::encoding::{
+    EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder,
+};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 /// `Content-Type` of the Prometheus text format 0.0.4 (the default answer).
@@ -126,6 +129,25 @@ struct VectorLabels {
     provider: String,
 }
 
+/// A family that is listed (`# HELP`, `# TYPE`) even before it has a series, so every aimock
+/// metric is visible from the first scrape.
+#[derive(Debug)]
+struct Listed<M>(M);
+
+impl<M: EncodeMetric> EncodeMetric for Listed<M> {
+    fn encode(&self, encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
+    }
+
+    fn is_empty(&self) -> bool {
+        false
+    }
+}
+
 fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
@@ -156,9 +178,10 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let durations = Family::<DurationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            duration_histogram,
-        );
+        let durations =
+            Family::<DurationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                duration_histogram,
+            );
         let fixtures = Gauge::default();
         let chaos_triggered = Family::<ChaosLabels, Counter>::default();
         let chaos_bypassed = Family::<BypassLabels, Counter>::default();
@@ -170,47 +193,47 @@ impl Metrics {
         registry.register(
             "aimock_requests",
             "HTTP requests answered, by method, route and status",
-            requests.clone(),
+            Listed(requests.clone()),
         );
         registry.register(
             "aimock_request_duration_seconds",
             "Time from request to response head, by method and route",
-            durations.clone(),
+            Listed(durations.clone()),
         );
         registry.register(
             "aimock_fixtures_loaded",
             "Fixtures currently loaded",
-            fixtures.clone(),
+            Listed(fixtures.clone()),
         );
         registry.register(
             "aimock_chaos_triggered",
             "Chaos actions applied, by action and where the setting came from",
-            chaos_triggered.clone(),
+            Listed(chaos_triggered.clone()),
         );
         registry.register(
             "aimock_chaos_bypassed",
             "Chaos actions rolled but not applied, by action, source and reason",
-            chaos_bypassed.clone(),
+            Listed(chaos_bypassed.clone()),
         );
         registry.register(
             "aimock_mcp_requests",
             "MCP JSON-RPC requests, by method",
-            mcp.clone(),
+            Listed(mcp.clone()),
         );
         registry.register(
             "aimock_a2a_requests",
             "A2A JSON-RPC requests, by method",
-            a2a.clone(),
+            Listed(a2a.clone()),
         );
         registry.register(
             "aimock_vector_requests",
             "Vector database requests, by operation and provider",
-            vector.clone(),
+            Listed(vector.clone()),
         );
         registry.register(
             "aimock_agui_requests",
             "AG-UI requests, by method",
-            agui.clone(),
+            Listed(agui.clone()),
         );
         Metrics {
             registry,
@@ -436,7 +459,10 @@ fn google_label(version: &'static str, rest: &str) -> Option<PathLabel> {
         });
     }
     if rest.starts_with("operations/") {
-        return Some(PathLabel::two(google_version_head(version), "operations/{name}"));
+        return Some(PathLabel::two(
+            google_version_head(version),
+            "operations/{name}",
+        ));
     }
     let (publisher_path, projects) = match rest.strip_prefix("projects/") {
         Some(r) => {
@@ -450,14 +476,14 @@ fn google_label(version: &'static str, rest: &str) -> Option<PathLabel> {
         }
         None => (rest, false),
     };
-    let (publisher, tail) = if let Some(t) = publisher_path.strip_prefix("publishers/google/models/")
-    {
-        ("google", t)
-    } else if let Some(t) = publisher_path.strip_prefix("publishers/anthropic/models/") {
-        ("anthropic", t)
-    } else {
-        return None;
-    };
+    let (publisher, tail) =
+        if let Some(t) = publisher_path.strip_prefix("publishers/google/models/") {
+            ("google", t)
+        } else if let Some(t) = publisher_path.strip_prefix("publishers/anthropic/models/") {
+            ("anthropic", t)
+        } else {
+            return None;
+        };
     let head = vertex_head(version, projects, publisher);
     Some(match model_tail(tail) {
         Some(action) => PathLabel::three(head, "{m}:", action),
@@ -491,7 +517,9 @@ fn vertex_head(version: &'static str, projects: bool, publisher: &str) -> &'stat
         ("v1beta1", true, _) => "/v1beta1/projects/{p}/locations/{l}/publishers/anthropic/models/",
         ("v1beta1", false, "google") => "/v1beta1/publishers/google/models/",
         ("v1beta1", false, _) => "/v1beta1/publishers/anthropic/models/",
-        ("v1beta", true, "google") => "/v1beta/projects/{p}/locations/{l}/publishers/google/models/",
+        ("v1beta", true, "google") => {
+            "/v1beta/projects/{p}/locations/{l}/publishers/google/models/"
+        }
         ("v1beta", true, _) => "/v1beta/projects/{p}/locations/{l}/publishers/anthropic/models/",
         ("v1beta", false, "google") => "/v1beta/publishers/google/models/",
         ("v1beta", false, _) => "/v1beta/publishers/anthropic/models/",
@@ -664,7 +692,10 @@ fn fal_label(path: &str) -> PathLabel {
     {
         return PathLabel::one("/fal/queue/submit/{model}");
     }
-    if path.strip_prefix("/fal/run/").is_some_and(|m| !m.is_empty()) {
+    if path
+        .strip_prefix("/fal/run/")
+        .is_some_and(|m| !m.is_empty())
+    {
         return PathLabel::one("/fal/run/{model}");
     }
     if let Some((model, rest)) = path
@@ -751,8 +782,14 @@ mod tests {
         );
         assert_eq!(label("/v1/videos/generations"), "/v1/videos/generations");
         assert_eq!(label("/v1/videos/vid_1"), "/v1/videos/{id}");
-        assert_eq!(label("/fal/queue/requests/r1/status"), "/fal/queue/requests/{id}/status");
-        assert_eq!(label("/fal/a/b/requests/r1/zzz"), "/fal/{model}/requests/{id}/{other}");
+        assert_eq!(
+            label("/fal/queue/requests/r1/status"),
+            "/fal/queue/requests/{id}/status"
+        );
+        assert_eq!(
+            label("/fal/a/b/requests/r1/zzz"),
+            "/fal/{model}/requests/{id}/{other}"
+        );
     }
 
     #[test]
@@ -805,7 +842,10 @@ mod tests {
         m.chaos_triggered("drop", "header");
         let (text, ct) = m.render(3, false);
         assert_eq!(ct, PROMETHEUS_TEXT);
-        assert!(text.contains("# TYPE aimock_requests_total counter"), "{text}");
+        assert!(
+            text.contains("# TYPE aimock_requests_total counter"),
+            "{text}"
+        );
         assert!(text.contains(
             "aimock_requests_total{method=\"POST\",path=\"/v1/chat/completions\",status=\"200\"} 1"
         ));

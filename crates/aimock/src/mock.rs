@@ -230,6 +230,7 @@ impl MockServer {
         self.state.fixtures.reset_counts(None);
         self.state.fixtures.clear_errors();
         self.state.journal.clear();
+        self.state.chaos.reset();
     }
 
     /// Forget the journal only.

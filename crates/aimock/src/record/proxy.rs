@@ -10,7 +10,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use super::collapse::{self, Collapsed, FrameSplitter, Wire};
+use super::collapse::{self, Collapsed, FrameSplitter, Framing, Wire};
 use super::writer::FixtureWriter;
 use super::{Provider, RecordConfig, MAX_PROXY_BUFFER_CEILING};
 use crate::conversation::ChatRequest;
@@ -218,14 +218,6 @@ fn wire_for(p: Provider, path: &str) -> Wire {
     }
 }
 
-fn is_stream_type(ct: &str) -> bool {
-    let ct = ct.to_ascii_lowercase();
-    ct.starts_with("text/event-stream")
-        || ct.starts_with("application/x-ndjson")
-        || ct.starts_with("application/vnd.amazon.eventstream")
-        || ct.starts_with("application/jsonl")
-}
-
 /// Response headers not relayed to the caller.
 fn relayable(name: &HeaderName) -> bool {
     !matches!(
@@ -311,8 +303,20 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
         }
     }
     let wire = wire_for(job.provider, &job.entry.path);
-    if status.is_success() && is_stream_type(&content_type) {
-        relay_stream(state.clone(), job, upstream, relay_headers, wire, started).await
+    // A stream by its content type; Gemini's `streamGenerateContent` without `alt=sse` streams a
+    // JSON array as `application/json`, relayed element by element all the same.
+    // Otherwise a streamed reply is framed as its API frames streams.
+    let framing = Framing::from_content_type(&content_type)
+        .filter(|f| *f != Framing::JsonArray || job.entry.path.contains(":streamGenerateContent"))
+        .map(|f| {
+            if f == Framing::JsonArray {
+                f
+            } else {
+                wire.framing()
+            }
+        });
+    if let (true, Some(framing)) = (status.is_success(), framing) {
+        relay_stream(state.clone(), job, upstream, relay_headers, wire, framing, started).await
     } else {
         relay_whole(state.clone(), job, upstream, relay_headers, wire, started).await
     }
@@ -425,6 +429,9 @@ async fn relay_whole(
     let malformed = job.malformed;
     if malformed {
         job.entry.response.chaos_action = Some("malformed");
+        if let Some(m) = &state.metrics {
+            m.chaos_triggered("malformed", "proxy");
+        }
     }
     state.journal.record(job.entry);
     let mut resp = if malformed {
@@ -471,6 +478,7 @@ async fn relay_stream(
     upstream: reqwest::Response,
     headers: HeaderMap,
     wire: Wire,
+    framing: Framing,
     started: Instant,
 ) -> Response {
     let Some(recorder) = state.recorder.as_ref() else {
@@ -487,6 +495,14 @@ async fn relay_stream(
         // Chaos cannot break a body that is already streaming: the action is bypassed.
         job.malformed = false;
         tracing::warn!("chaos malformed bypassed on proxy: the upstream streamed its reply");
+        if let Some(m) = &state.metrics {
+            let reason = match framing {
+                Framing::Ndjson => "ndjson_streamed",
+                Framing::EventStream => "binary_streamed",
+                Framing::Sse | Framing::JsonArray => "sse_streamed",
+            };
+            m.chaos_bypassed("malformed", "proxy", reason);
+        }
     }
     job.entry.response.status = 200;
     job.entry.response.source = Some("proxy");
@@ -505,6 +521,7 @@ async fn relay_stream(
             tx,
             Pump {
                 wire,
+                framing,
                 started,
                 body_timeout,
                 max_bytes,
@@ -531,6 +548,7 @@ async fn relay_stream(
 
 struct Pump {
     wire: Wire,
+    framing: Framing,
     started: Instant,
     body_timeout: Duration,
     max_bytes: usize,
@@ -556,7 +574,11 @@ async fn pump(
 ) {
     let mut buf: Vec<u8> = Vec::new();
     let mut over_cap = false;
-    let mut splitter = FrameSplitter::new(p.wire);
+    let mut splitter = if p.framing == Framing::JsonArray {
+        FrameSplitter::with_framing(Framing::JsonArray)
+    } else {
+        FrameSplitter::new(p.wire)
+    };
     let mut frame_times: Vec<f64> = Vec::new();
     let end = loop {
         match tokio::time::timeout(p.body_timeout, upstream.chunk()).await {
@@ -619,21 +641,23 @@ async fn pump(
     if p.proxy_only || over_cap {
         return;
     }
-    let collapsed = collapse::collapse_stream(p.wire, &buf);
-    // A reply the caller did not see to its end is recorded only when its last event had
-    // arrived; one the upstream ended cleanly is recorded even without a terminal event (with a
-    // warning), since that is all the upstream had to say.
-    let keep = match end {
-        End::Complete => true,
-        End::ClientGone | End::UpstreamFailed(_) => collapsed.complete,
+    let collapsed = if p.framing == Framing::JsonArray {
+        collapse::collapse_json(p.wire, &buf).map(|mut c| {
+            c.complete = end == End::Complete;
+            c
+        })
+    } else {
+        Some(collapse::collapse_stream(p.wire, &buf))
     };
-    if !keep {
+    // Only a stream whose last event arrived is recorded: one the caller left, the upstream cut,
+    // or that carried an error event instead of its end would replay as a broken reply forever.
+    let Some(collapsed) = collapsed.filter(|c| c.complete) else {
         tracing::warn!(
             provider = job.provider.key(),
-            "record: the stream ended before its last event; not recorded"
+            "record: the stream ended before its last event ({end:?}); not recorded"
         );
         return;
-    }
+    };
     let timings = timings(&frame_times);
     if let Err(e) = save(&state, &job, collapsed, Some(timings)).await {
         tracing::error!("record: {e}");

@@ -130,7 +130,11 @@ async fn respond(state: Arc<AppState>, mut req: Request) -> Response {
     let mut resp = match refused {
         // Refused before any handler: not journaled, and the key is never logged.
         Some(why) => {
-            tracing::debug!(reason = why.as_str(), path = req.uri().path(), "API key refused");
+            tracing::debug!(
+                reason = why.as_str(),
+                path = req.uri().path(),
+                "API key refused"
+            );
             crate::auth::rejection(req.method(), req.uri().path())
         }
         None => route(state, req).await,

@@ -426,6 +426,7 @@ impl Exchange {
         let mut pending = crate::chaos::Pending {
             action: None,
             latency_ms: roll.latency_ms,
+            cut_after_chunks: roll.cut_after_chunks,
         };
         let source = match outcome {
             MatchOutcome::Miss { .. } if self.miss_would_proxy() => "proxy",

@@ -230,7 +230,7 @@ pub fn paced_body(plan: StreamPlan) -> Body {
         trailer: plan.trailer,
         pacing: plan.pacing,
         index: 0,
-        truncate_after: plan.truncate_after,
+        truncate_after: crate::chaos::stream_truncate_after(plan.truncate_after),
         deadline,
         on_end: plan.on_end,
         done: false,

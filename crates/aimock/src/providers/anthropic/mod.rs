@@ -134,6 +134,10 @@ fn request_id(ctx: &RequestCtx) -> Option<HeaderValue> {
 
 /// Record an error and answer it in the envelope, with the request id.
 fn fail(ex: Exchange, e: &ApiError, id: Option<&HeaderValue>) -> Response {
+    if e.proxy {
+        // A miss that record mode sends upstream.
+        return ex.fail(e.clone(), error_response);
+    }
     ex.finish(e.status);
     render_error(e, id.and_then(|v| v.to_str().ok()))
 }

@@ -59,7 +59,9 @@ impl Events {
                                 s
                             }
                         };
-                        b.tool_args(slot, frag);
+                        if slot != usize::MAX {
+                            b.tool_args(slot, frag);
+                        }
                     }
                     _ => {}
                 }
@@ -80,7 +82,8 @@ impl Events {
 }
 
 /// A content block, streamed (`content_block_start`) or whole: text, thinking, redacted thinking
-/// or a tool use. The tool slot when it is a tool use.
+/// or a tool use. The tool slot when it is a tool use (`usize::MAX` for a server tool use, whose
+/// input fragments are ignored).
 fn block(b: &mut Builder, cb: &Value) -> Option<usize> {
     match str_of(cb.get("type")).unwrap_or("") {
         "text" => b.text(str_of(cb.get("text")).unwrap_or("")),
@@ -95,16 +98,21 @@ fn block(b: &mut Builder, cb: &Value) -> Option<usize> {
                 b.redacted.push(d.to_owned());
             }
         }
-        "tool_use" | "server_tool_use" => {
-            let slot = b.tool(
-                str_of(cb.get("name")).unwrap_or(""),
-                str_of(cb.get("id")),
-            );
+        "server_tool_use" => {
+            // Anthropic runs these itself (web search, code execution): the client never sees a
+            // call to answer, and a fixture cannot replay one.
+            let name = str_of(cb.get("name")).unwrap_or("?");
+            b.warn(format!("a server tool use ({name}) was not recorded"));
+            return Some(usize::MAX);
+        }
+        "tool_use" => {
+            let slot = b.tool(str_of(cb.get("name")).unwrap_or(""), str_of(cb.get("id")));
             // Streamed blocks start with `input: {}` and send the input as fragments; whole
             // blocks carry it here.
-            if let Some(input) = cb.get("input").filter(|i| {
-                i.as_object().is_none_or(|o| !o.is_empty())
-            }) {
+            if let Some(input) = cb
+                .get("input")
+                .filter(|i| i.as_object().is_none_or(|o| !o.is_empty()))
+            {
                 b.tool_whole_args(slot, input);
             }
             return Some(slot);

@@ -54,7 +54,10 @@ pub(super) fn decode<'a>(b: &mut Builder, body: &'a [u8]) -> (Vec<Message<'a>>, 
     while at < body.len() {
         let rest = &body[at..];
         if rest.len() < 12 {
-            b.drop_frame(&format!("{} trailing bytes, short of a prelude", rest.len()));
+            b.drop_frame(&format!(
+                "{} trailing bytes, short of a prelude",
+                rest.len()
+            ));
             clean = false;
             break;
         }
@@ -62,8 +65,7 @@ pub(super) fn decode<'a>(b: &mut Builder, body: &'a [u8]) -> (Vec<Message<'a>>, 
         let headers_len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
         let prelude_crc = u32::from_be_bytes([rest[8], rest[9], rest[10], rest[11]]);
         if crc32fast::hash(&rest[..8]) != prelude_crc
-            || total < 16
-            || total > MAX_MESSAGE
+            || !(16..=MAX_MESSAGE).contains(&total)
             || u64::from(headers_len) + 16 > u64::from(total)
         {
             b.drop_frame("an EventStream prelude that does not check out");
@@ -111,7 +113,9 @@ fn headers(mut h: &[u8]) -> Option<Vec<(String, HeaderValue<'_>)>> {
     let mut out = Vec::new();
     while !h.is_empty() {
         let name_len = usize::from(*h.first()?);
-        let name = std::str::from_utf8(h.get(1..1 + name_len)?).ok()?.to_owned();
+        let name = std::str::from_utf8(h.get(1..1 + name_len)?)
+            .ok()?
+            .to_owned();
         h = h.get(1 + name_len..)?;
         let kind = *h.first()?;
         h = h.get(1..)?;
@@ -248,6 +252,7 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
     let (messages, clean) = decode(b, body);
     let mut converse = Converse::default();
     let mut invoke = anthropic::Events::default();
+    let mut warned_foreign = false;
     for m in &messages {
         match m.header(":message-type").unwrap_or("event") {
             "event" => {}
@@ -257,7 +262,12 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
                     .or_else(|| m.header(":error-code"))
                     .unwrap_or("error");
                 let payload = String::from_utf8_lossy(m.payload);
-                b.stream_error(&Value::String(format!("{what}: {payload}")));
+                let message = serde_json::from_str::<Value>(&payload)
+                    .ok()
+                    .and_then(|v| str_of(v.get("message")).map(str::to_owned))
+                    .or_else(|| m.header(":error-message").map(str::to_owned))
+                    .unwrap_or_else(|| payload.into_owned());
+                b.stream_error(&serde_json::json!({"type": what, "message": message}));
                 continue;
             }
         }
@@ -276,6 +286,12 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
                     .ok()
             });
             match decoded.and_then(|d| serde_json::from_slice::<Value>(&d).ok()) {
+                Some(inner) if inner.get("type").is_none() => {
+                    if !warned_foreign {
+                        warned_foreign = true;
+                        b.warn("InvokeModel stream chunks that are not Anthropic events were not recorded");
+                    }
+                }
                 Some(inner) => invoke.event(b, &inner),
                 None => b.drop_frame(&v.to_string()),
             }

@@ -53,10 +53,7 @@ fn chunk(b: &mut Builder, v: &Value) {
 
 fn part(b: &mut Builder, p: &Value) {
     if let Some(fc) = p.get("functionCall") {
-        let slot = b.tool(
-            str_of(fc.get("name")).unwrap_or(""),
-            str_of(fc.get("id")),
-        );
+        let slot = b.tool(str_of(fc.get("name")).unwrap_or(""), str_of(fc.get("id")));
         match fc.get("args") {
             Some(a) => b.tool_whole_args(slot, a),
             None => b.tool_args(slot, "{}"),

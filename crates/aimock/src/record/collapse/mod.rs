@@ -30,7 +30,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-pub(crate) use split::{Framing, FrameSplitter};
+pub(crate) use split::{FrameSplitter, Framing};
 
 /// The longest string (content, reasoning, one tool call's arguments) a collapse keeps, in bytes.
 pub(crate) const MAX_STRING: usize = 64 * 1024 * 1024;
@@ -88,6 +88,12 @@ pub(crate) fn collapse_stream(wire: Wire, body: &[u8]) -> Collapsed {
 
 pub(super) fn collapse_stream_capped(wire: Wire, body: &[u8], cap: usize) -> Collapsed {
     let mut b = Builder::new(cap);
+    // The OpenAI-compatible endpoints of Ollama, Gemini and Anthropic speak OpenAI chat.
+    let wire = if wire != Wire::Bedrock && wire != Wire::OpenAiChat && is_openai_chat_sse(body) {
+        Wire::OpenAiChat
+    } else {
+        wire
+    };
     match wire {
         Wire::OpenAiChat => openai::stream(&mut b, body),
         Wire::OpenAiResponses => responses::stream(&mut b, body),
@@ -109,6 +115,9 @@ pub(crate) fn collapse_json(wire: Wire, body: &[u8]) -> Option<Collapsed> {
     if let Some(e) = embedding(&v) {
         b.embedding = Some(e);
         return Some(b.finish());
+    }
+    if wire != Wire::OpenAiChat && v.get("choices").is_some() {
+        return openai::json(&mut b, &v).then(|| b.finish());
     }
     let ok = match wire {
         Wire::OpenAiChat => openai::json(&mut b, &v),
@@ -165,8 +174,7 @@ pub(crate) fn collapse_error(wire: Wire, status: u16, body: &[u8]) -> Collapsed 
                 .map(str::to_owned);
         }
         if kind.is_none() {
-            kind = str_of(v.get("__type"))
-                .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned());
+            kind = str_of(v.get("__type")).map(|t| t.rsplit('#').next().unwrap_or(t).to_owned());
         }
     }
     let message = message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
@@ -188,6 +196,18 @@ pub(crate) fn collapse_error(wire: Wire, status: u16, body: &[u8]) -> Collapsed 
     }
     b.error = Some((status, e));
     b.finish()
+}
+
+/// Whether an SSE body's first data event is an OpenAI chat completion chunk.
+fn is_openai_chat_sse(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    let Some(start) = text.find("data:") else {
+        return false;
+    };
+    let line = text[start + 5..].lines().next().unwrap_or("").trim();
+    line.contains("\"chat.completion.chunk\"")
+        || serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("choices").is_some())
 }
 
 /// The first embedding vector of an embeddings reply, whichever provider's shape: OpenAI
@@ -297,6 +317,8 @@ pub(super) struct Builder {
     pub(super) complete: bool,
     /// A stream that carried an error event is not a complete reply.
     pub(super) errored: bool,
+    /// The first error event's detail.
+    stream_error: Option<Value>,
     pub(super) dropped: usize,
     warnings: Vec<String>,
     capped: Vec<&'static str>,
@@ -320,6 +342,7 @@ impl Builder {
             model: None,
             complete: false,
             errored: false,
+            stream_error: None,
             dropped: 0,
             warnings: Vec::new(),
             capped: Vec::new(),
@@ -345,6 +368,9 @@ impl Builder {
 
     /// An error event inside a stream.
     pub(super) fn stream_error(&mut self, detail: &Value) {
+        if !self.errored {
+            self.stream_error = Some(detail.clone());
+        }
         self.errored = true;
         let s = truncate_chars(&detail.to_string(), 300);
         self.warn(format!("the upstream stream carried an error: {s}"));
@@ -352,7 +378,11 @@ impl Builder {
 
     /// How much of `add` fits in a string of `len` bytes under the cap (on a char boundary);
     /// records the field as capped when not all of it does.
+    /// Once a field is cut, nothing more is appended to it.
     fn room<'a>(&mut self, len: usize, add: &'a str, field: &'static str) -> &'a str {
+        if self.capped.contains(&field) {
+            return "";
+        }
         let room = self.cap.saturating_sub(len);
         if add.len() <= room {
             return add;
@@ -464,6 +494,16 @@ impl Builder {
             r.insert("error".into(), Value::Object(e));
             r.insert("status".into(), Value::from(status));
             return self.done(r);
+        }
+        // A stream that carried nothing but an error is recorded as that error (still
+        // incomplete: whether to keep it is the caller's choice).
+        if self.atoms.is_empty() && self.reasoning.is_empty() {
+            if let Some(detail) = self.stream_error.take() {
+                let (status, e) = stream_error_reply(&detail);
+                r.insert("error".into(), Value::Object(e));
+                r.insert("status".into(), Value::from(status));
+                return self.done(r);
+            }
         }
         if let Some(e) = self.embedding.take() {
             r.insert(
@@ -607,18 +647,50 @@ impl Builder {
     }
 
     fn done(self, r: Map<String, Value>) -> Collapsed {
-        let complete = self.complete && !self.errored;
-        let mut warnings = self.warnings;
-        if !complete && !self.errored {
-            warnings.push("the stream ended before its terminal event".to_owned());
-        }
+        // `complete: false` speaks for itself: no warning is added for it here.
         Collapsed {
             response: Value::Object(r),
-            complete,
+            complete: self.complete && !self.errored,
             dropped_frames: self.dropped,
-            warnings,
+            warnings: self.warnings,
         }
     }
+}
+
+/// An error event of a stream as an error reply: its message and type, and the HTTP status the
+/// same error has as a response (Anthropic's and Bedrock's error types, Google's statuses).
+fn stream_error_reply(detail: &Value) -> (u16, Map<String, Value>) {
+    let message = str_of(detail.get("message"))
+        .map(str::to_owned)
+        .or_else(|| detail.as_str().map(str::to_owned))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| truncate_chars(&detail.to_string(), 2000));
+    let kind = str_of(detail.get("type"))
+        .or_else(|| str_of(detail.get("status")))
+        .or_else(|| str_of(detail.get("code")));
+    let status = match kind.unwrap_or("") {
+        "invalid_request_error" | "validationException" | "INVALID_ARGUMENT" => 400,
+        "authentication_error" | "UNAUTHENTICATED" => 401,
+        "permission_error" | "accessDeniedException" | "PERMISSION_DENIED" => 403,
+        "not_found_error" | "resourceNotFoundException" | "NOT_FOUND" => 404,
+        "modelTimeoutException" => 408,
+        "modelStreamErrorException" => 424,
+        "rate_limit_error" | "throttlingException" | "RESOURCE_EXHAUSTED" => 429,
+        "serviceUnavailableException" | "UNAVAILABLE" => 503,
+        "overloaded_error" => 529,
+        _ => detail
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..=599).contains(c))
+            .unwrap_or(500),
+    };
+    let mut e = Map::new();
+    e.insert("message".into(), Value::String(message));
+    if let Some(k) = kind {
+        e.insert("type".into(), Value::String(k.to_owned()));
+    }
+    (status, e)
 }
 
 /// Usage numbers the fixture checker wants non-negative: a `null` (OpenAI sends
@@ -642,8 +714,7 @@ pub(super) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
     let mut out = Vec::new();
     let mut cur = SseEvent::default();
     let mut has_field = false;
-    let mut lines = text.split('\n').peekable();
-    while let Some(raw) = lines.next() {
+    for raw in text.split('\n') {
         // A lone CR also ends a line.
         for line in raw.strip_suffix('\r').unwrap_or(raw).split('\r') {
             if line.is_empty() {
@@ -678,7 +749,6 @@ pub(super) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
                 _ => {}
             }
         }
-        let _ = lines.peek();
     }
     if has_field {
         out.push(cur);

@@ -93,7 +93,9 @@ fn tool_delta(b: &mut Builder, tc: &Value, calls: &mut Calls) {
     let existing = match (index, id) {
         (Some(i), id) => match calls.by_index.get(&i) {
             // The same index with another id: a compatible API that numbers every call 0.
-            Some(&s) if id.is_some() && b.tools[s].id.is_some() && b.tools[s].id.as_deref() != id => {
+            Some(&s)
+                if id.is_some() && b.tools[s].id.is_some() && b.tools[s].id.as_deref() != id =>
+            {
                 None
             }
             Some(&s) => Some(s),

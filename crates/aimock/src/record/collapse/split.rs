@@ -39,6 +39,8 @@ pub(crate) struct FrameSplitter {
     framing: Framing,
     /// SSE: the current line has content.
     line_has_content: bool,
+    /// SSE: the current line is a comment (`: keep-alive`), which does not make an event.
+    line_is_comment: bool,
     /// SSE: the current event has a non-blank line.
     event_has_content: bool,
     /// SSE: the last byte was a CR (a following LF belongs to the same line end).
@@ -65,6 +67,7 @@ impl FrameSplitter {
         FrameSplitter {
             framing,
             line_has_content: false,
+            line_is_comment: false,
             event_has_content: false,
             after_cr: false,
             prefix: [0; 4],
@@ -105,11 +108,16 @@ impl FrameSplitter {
                 }
             };
             if !line_end {
-                self.line_has_content = true;
+                if !self.line_has_content {
+                    self.line_has_content = true;
+                    self.line_is_comment = c == b':';
+                }
                 continue;
             }
             if self.line_has_content {
-                self.event_has_content = true;
+                if !self.line_is_comment {
+                    self.event_has_content = true;
+                }
                 self.line_has_content = false;
             } else if self.event_has_content {
                 frames += 1;
@@ -208,9 +216,13 @@ mod tests {
     #[test]
     fn sse_events_are_counted_at_their_blank_line_whatever_the_chunking() {
         let body = b"data: {\"a\":1}\n\ndata: {\"b\":2}\r\n\r\nevent: x\ndata: y\n\n: comment\n\ndata: [DONE]\n\n";
-        // The comment-only block is an event too as far as timing goes.
+        // A comment-only block (`: OPENROUTER PROCESSING`) is a keep-alive, not an event.
         for piece in [1, 2, 3, 7, body.len()] {
-            assert_eq!(count_in_pieces(Framing::Sse, body, piece), 5, "piece {piece}");
+            assert_eq!(
+                count_in_pieces(Framing::Sse, body, piece),
+                4,
+                "piece {piece}"
+            );
         }
         let mut s = FrameSplitter::with_framing(Framing::Sse);
         assert_eq!(s.push(b"data: {\"a\":1}\n"), 0);
