@@ -818,13 +818,7 @@ mod tests {
         assert_eq!(server.replay_speed, 2.0);
         assert_eq!(
             config.unserved_sections(),
-            [
-                "mcp",
-                "a2a",
-                "agui",
-                "vector",
-                "services"
-            ]
+            ["mcp", "a2a", "agui", "vector", "services"]
         );
     }
 

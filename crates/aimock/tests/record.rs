@@ -120,14 +120,28 @@ async fn a_miss_is_recorded_replayed_without_the_upstream_and_loads_back_alone()
     let dir = tempfile::tempdir().unwrap();
     let rec = recorder(&up, dir.path()).await;
 
-    let first: Value = post(&rec, &chat("hello", false), &[]).await.json().await.unwrap();
-    assert_eq!(first["choices"][0]["message"]["content"], "Hello from upstream!");
+    let first: Value = post(&rec, &chat("hello", false), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        first["choices"][0]["message"]["content"],
+        "Hello from upstream!"
+    );
     assert_eq!(upstream_calls(&up), 1);
     assert_eq!(recorded_fixtures(dir.path()), 1);
 
     // The same request again: answered by the recording, the upstream is not called.
-    let second: Value = post(&rec, &chat("hello", false), &[]).await.json().await.unwrap();
-    assert_eq!(second["choices"][0]["message"]["content"], "Hello from upstream!");
+    let second: Value = post(&rec, &chat("hello", false), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        second["choices"][0]["message"]["content"],
+        "Hello from upstream!"
+    );
     assert_eq!(upstream_calls(&up), 1);
     let j = rec.journal();
     assert_eq!(j[0].response.source, Some("proxy"));
@@ -153,7 +167,10 @@ async fn a_miss_is_recorded_replayed_without_the_upstream_and_loads_back_alone()
         .json()
         .await
         .unwrap();
-    assert_eq!(third["choices"][0]["message"]["content"], "Hello from upstream!");
+    assert_eq!(
+        third["choices"][0]["message"]["content"],
+        "Hello from upstream!"
+    );
 }
 
 #[tokio::test]
@@ -161,19 +178,26 @@ async fn tool_calls_are_recorded_and_replayed_with_their_ids_and_arguments() {
     let up = upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let rec = recorder(&up, dir.path()).await;
-    let live: Value = post(&rec, &chat("weather", false), &[]).await.json().await.unwrap();
+    let live: Value = post(&rec, &chat("weather", false), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     let call = &live["choices"][0]["message"]["tool_calls"][0];
     assert_eq!(call["function"]["name"], "get_weather");
     drop(rec);
     let replay = MockServer::start().await;
     replay.load(dir.path()).unwrap();
-    let again: Value = post(&replay, &chat("weather", false), &[]).await.json().await.unwrap();
+    let again: Value = post(&replay, &chat("weather", false), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     let call2 = &again["choices"][0]["message"]["tool_calls"][0];
     assert_eq!(call2["function"]["name"], "get_weather");
     assert_eq!(call2["id"], call["id"]);
     let a1: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
-    let a2: Value =
-        serde_json::from_str(call2["function"]["arguments"].as_str().unwrap()).unwrap();
+    let a2: Value = serde_json::from_str(call2["function"]["arguments"].as_str().unwrap()).unwrap();
     assert_eq!(a1, a2);
     assert_eq!(again["choices"][0]["finish_reason"], "tool_calls");
 }
@@ -184,7 +208,11 @@ fn stream_text(body: &str) -> String {
         .filter_map(|e| e.strip_prefix("data: "))
         .filter(|d| *d != "[DONE]")
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -222,7 +250,11 @@ async fn a_stream_is_relayed_as_it_arrives_and_recorded_with_its_timings() {
     assert!(mean > 20.0, "{t}");
 
     // Replayed (by the recording server itself, then by a fresh one): the same text.
-    let again = post(&rec, &chat("slow stream", true), &[]).await.text().await.unwrap();
+    let again = post(&rec, &chat("slow stream", true), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(stream_text(&again), "abcdefghijklmnopqrstuvwxyz");
     assert_eq!(upstream_calls(&up), 1);
 }
@@ -302,8 +334,15 @@ async fn proxy_only_relays_and_saves_nothing() {
     rc.proxy_only = true;
     let rec = MockServer::builder().record(rc).start().await;
     for _ in 0..2 {
-        let v: Value = post(&rec, &chat("hello", false), &[]).await.json().await.unwrap();
-        assert_eq!(v["choices"][0]["message"]["content"], "Hello from upstream!");
+        let v: Value = post(&rec, &chat("hello", false), &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["choices"][0]["message"]["content"],
+            "Hello from upstream!"
+        );
     }
     assert_eq!(upstream_calls(&up), 2);
     assert!(files(dir.path()).is_empty());

@@ -141,7 +141,8 @@ impl RecordConfig {
             }
             if let Ok(v) = std::env::var(p.key_env()) {
                 if !v.trim().is_empty() {
-                    self.provider_keys.insert(p.key().to_owned(), v.trim().to_owned());
+                    self.provider_keys
+                        .insert(p.key().to_owned(), v.trim().to_owned());
                 }
             }
         }

@@ -258,8 +258,8 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
         Ok(h) => h,
         Err(e) => return fail(&state, job, e),
     };
-    let method = reqwest::Method::from_bytes(job.entry.method.as_bytes())
-        .unwrap_or(reqwest::Method::POST);
+    let method =
+        reqwest::Method::from_bytes(job.entry.method.as_bytes()).unwrap_or(reqwest::Method::POST);
     let started = Instant::now();
     let send = recorder
         .client
@@ -316,7 +316,16 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
             }
         });
     if let (true, Some(framing)) = (status.is_success(), framing) {
-        relay_stream(state.clone(), job, upstream, relay_headers, wire, framing, started).await
+        relay_stream(
+            state.clone(),
+            job,
+            upstream,
+            relay_headers,
+            wire,
+            framing,
+            started,
+        )
+        .await
     } else {
         relay_whole(state.clone(), job, upstream, relay_headers, wire, started).await
     }
@@ -465,7 +474,13 @@ fn records_error(status: StatusCode) -> bool {
 
 fn sanitize_header(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(512)
         .collect()
 }
@@ -617,7 +632,10 @@ async fn pump(
         }
     };
     if let End::UpstreamFailed(reason) = &end {
-        tracing::warn!(provider = job.provider.key(), "record: upstream stream failed: {reason}");
+        tracing::warn!(
+            provider = job.provider.key(),
+            "record: upstream stream failed: {reason}"
+        );
         let _ = tx
             .send(Err(std::io::Error::other(format!(
                 "upstream stream failed: {reason}"
@@ -736,9 +754,7 @@ async fn save(
         .await
         .map_err(|e| format!("could not write the recording: {e}"))?;
     tracing::info!(file = %path.display(), "recorded a {} reply", job.provider.key());
-    let registrable = entry
-        .get("match")
-        .is_some_and(super::key::is_anchored);
+    let registrable = entry.get("match").is_some_and(super::key::is_anchored);
     if !registrable {
         tracing::warn!(
             file = %path.display(),
@@ -783,7 +799,10 @@ mod tests {
     fn a_placeholder_key_is_replaced_by_the_servers_own() {
         let c = config_with_key(Provider::OpenAi, "sk-real");
         let mut h = HeaderMap::new();
-        h.insert("authorization", HeaderValue::from_static("Bearer sk-aimock-dummy"));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer sk-aimock-dummy"),
+        );
         h.insert("x-test-id", HeaderValue::from_static("t"));
         h.insert("x-aimock-chaos-drop", HeaderValue::from_static("1"));
         h.insert("openai-organization", HeaderValue::from_static("org"));
@@ -810,7 +829,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("authorization", HeaderValue::from_static("Bearer test-key"));
         let err = upstream_headers(&h, &RecordConfig::default(), Provider::OpenAi, true);
-        assert!(err.unwrap_err().contains("No configured provider credential"));
+        assert!(err
+            .unwrap_err()
+            .contains("No configured provider credential"));
         let c = config_with_key(Provider::OpenAi, "sk-real");
         let out = upstream_headers(&h, &c, Provider::OpenAi, true).unwrap();
         assert_eq!(out["authorization"], "Bearer sk-real");
@@ -820,7 +841,10 @@ mod tests {
     fn signed_bedrock_requests_are_never_rewritten() {
         let c = config_with_key(Provider::Bedrock, "x");
         let mut h = HeaderMap::new();
-        h.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=..."));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=..."),
+        );
         let out = upstream_headers(&h, &c, Provider::Bedrock, false).unwrap();
         assert_eq!(out["authorization"], "AWS4-HMAC-SHA256 Credential=...");
     }

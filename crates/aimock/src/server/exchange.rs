@@ -480,15 +480,17 @@ impl Exchange {
     pub(crate) fn fail(self, err: ApiError, render: fn(&ApiError) -> Response) -> Response {
         if err.proxy {
             if let Some(p) = self.ctx.provider {
-                return crate::record::proxy::ProxyJob::response(crate::record::proxy::ProxyJobData {
-                    entry: self.entry,
-                    request: self.request,
-                    provider: p,
-                    test_id: self.ctx.test_id,
-                    context: self.ctx.context,
-                    render,
-                    malformed: self.chaos_proxy_malformed,
-                });
+                return crate::record::proxy::ProxyJob::response(
+                    crate::record::proxy::ProxyJobData {
+                        entry: self.entry,
+                        request: self.request,
+                        provider: p,
+                        test_id: self.ctx.test_id,
+                        context: self.ctx.context,
+                        render,
+                        malformed: self.chaos_proxy_malformed,
+                    },
+                );
             }
         }
         let status = err.status;
