@@ -66,6 +66,12 @@ impl Settings {
         server.fixture_counts_max = args.fixture_counts_max;
         server.metrics |= args.metrics;
         apply_chaos(args, &mut server);
+        // An `auth` section that lists no key must not quietly leave the server open.
+        if config.is_some_and(|c| c.auth.as_ref().is_some_and(|a| a.api_keys.is_empty()))
+            && std::env::var_os("AIMOCK_API_KEYS").is_none()
+        {
+            bail!("auth.apiKeys is empty: list at least one key, or remove the `auth` section");
+        }
         apply_auth(&mut server)?;
         apply_record(args, &mut server, &mut notes)?;
 
@@ -167,6 +173,16 @@ fn apply_record(
     let flags_on = r.record || r.proxy_only;
     let providers = r.providers();
     if !flags_on {
+        if server
+            .record
+            .as_ref()
+            .is_some_and(|r| r.providers.is_empty())
+        {
+            notes.push(Note::Warn(
+                "llm.record names no provider; record mode is off".to_owned(),
+            ));
+            server.record = None;
+        }
         if !providers.is_empty() && server.record.is_none() {
             notes.push(Note::Warn(
                 "--provider-* flags are ignored without --record or --proxy-only".to_owned(),
@@ -193,7 +209,14 @@ fn apply_record(
     }
     if !config_had_path {
         if let Some(first) = args.fixtures.first() {
-            rc.fixture_path = PathBuf::from(first).join("recorded");
+            // Beside a fixture file, inside a fixture directory.
+            let first = PathBuf::from(first);
+            let dir = if first.is_file() {
+                first.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                first
+            };
+            rc.fixture_path = dir.join("recorded");
         }
     }
     rc.proxy_only |= r.proxy_only;

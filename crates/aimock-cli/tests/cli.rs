@@ -818,3 +818,40 @@ fn every_example_fixture_file_validates_without_errors() {
         assert!(!stdout.contains(": error: "), "{file}:\n{stdout}");
     }
 }
+
+#[test]
+fn an_auth_section_without_keys_refuses_to_start_rather_than_serve_unprotected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        &json!({"auth": {"apiKeys": []}}).to_string(),
+    );
+    let out = run(&["--config", "aimock.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("auth.apiKeys is empty"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn inbound_keys_from_the_environment_protect_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("f.json"), &fixture_json("hello", "Hi"));
+    let server = Server::start_env(
+        &["-p", "0", "-f", "f.json"],
+        dir.path(),
+        &[("AIMOCK_API_KEYS", " key-one , key-two ")],
+    );
+    let (status, _) = chat(&server.url, "hello").await;
+    assert_eq!(status, 401);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", server.url))
+        .bearer_auth("key-two")
+        .json(&json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .expect("chat");
+    assert_eq!(resp.status(), 200);
+}

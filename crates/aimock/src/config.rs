@@ -55,13 +55,24 @@ pub struct Config {
     pub services: Option<ServicesConfig>,
 }
 
-/// `auth`: inbound key validation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `auth`: inbound key validation. Its `Debug` never shows the keys.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthConfig {
     /// Accepted keys.
     #[serde(default)]
     pub api_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field(
+                "api_keys",
+                &format_args!("[{} key(s)]", self.api_keys.len()),
+            )
+            .finish()
+    }
 }
 
 /// `llm`: the LLM mock.
@@ -138,8 +149,9 @@ pub struct ChaosConfig {
     pub seed: Option<u64>,
 }
 
-/// `llm.record`: proxy misses upstream and save them as fixtures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `llm.record`: proxy misses upstream and save them as fixtures. Its `Debug` names the
+/// providers with a key, never the keys.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordConfig {
     /// Provider key (`openai`, `anthropic`, ...) to upstream base URL.
@@ -175,6 +187,20 @@ pub struct RecordConfig {
     /// Frame-count cap for per-frame timing state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_proxy_buffer_frames: Option<u64>,
+}
+
+impl std::fmt::Debug for RecordConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordConfig")
+            .field("providers", &self.providers)
+            .field(
+                "provider_keys",
+                &self.provider_keys.keys().collect::<Vec<_>>(),
+            )
+            .field("fixture_path", &self.fixture_path)
+            .field("proxy_only", &self.proxy_only)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `mcp`: a Model Context Protocol server.

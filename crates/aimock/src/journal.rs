@@ -20,6 +20,7 @@ use crate::fixture::Fixture;
 
 /// Headers whose values are never shown.
 pub const REDACTED_HEADERS: &[&str] = &[
+    "x-amz-security-token",
     "authorization",
     "x-api-key",
     "x-goog-api-key",

@@ -716,3 +716,45 @@ async fn each_action_is_counted_in_the_chaos_metric_by_action_and_source() {
     assert!(line("rateLimit", "fixture"), "{text}");
     assert!(line("malformed", "internal"), "{text}");
 }
+
+#[tokio::test]
+async fn the_disconnect_after_chunks_header_cuts_a_stream_after_that_many_events() {
+    let s = server().await;
+    let body = json!({"model": "gpt-4o", "stream": true,
+                      "messages": [{"role": "user", "content": "hello"}]});
+    let mut resp = client()
+        .post(format!("{}/v1/chat/completions", s.uri()))
+        .header("x-aimock-chaos-disconnect-after-chunks", "2")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut got = Vec::new();
+    let err = loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => got.extend_from_slice(&c),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert!(
+        err.is_some(),
+        "the stream ended cleanly: {}",
+        String::from_utf8_lossy(&got)
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(text.matches("data: ").count(), 2, "{text}");
+    assert!(!text.contains("[DONE]"));
+    // Without the header, the same request streams to its end.
+    let full = client()
+        .post(format!("{}/v1/chat/completions", s.uri()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(full.contains("[DONE]"));
+}

@@ -222,11 +222,15 @@ async fn a_stream_is_relayed_as_it_arrives_and_recorded_with_its_timings() {
     let dir = tempfile::tempdir().unwrap();
     let rec = recorder(&up, dir.path()).await;
 
-    // The first event reaches the caller while the upstream is still producing the rest.
+    // The first event reaches the caller while the upstream is still producing the rest: the
+    // upstream takes about 1.1 s (28 events, 40 ms apart); a relay that buffered would deliver
+    // its first byte only then.
+    let started = std::time::Instant::now();
     let resp = post(&rec, &chat("slow stream", true), &[]).await;
     assert!(resp.headers().get("content-length").is_none());
     let mut body = resp.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
+    let first_at = started.elapsed();
     assert!(!first.is_empty());
     assert!(
         files(dir.path()).is_empty(),
@@ -236,6 +240,11 @@ async fn a_stream_is_relayed_as_it_arrives_and_recorded_with_its_timings() {
     while let Some(chunk) = body.next().await {
         all.extend_from_slice(&chunk.unwrap());
     }
+    let total = started.elapsed();
+    assert!(
+        first_at * 3 < total,
+        "first event after {first_at:?} of {total:?}: the relay held the stream back"
+    );
     let text = stream_text(&String::from_utf8(all).unwrap());
     assert_eq!(text, "abcdefghijklmnopqrstuvwxyz");
     wait_for_fixtures(dir.path(), 1).await;
@@ -249,7 +258,7 @@ async fn a_stream_is_relayed_as_it_arrives_and_recorded_with_its_timings() {
     let mean = gaps.iter().map(|g| g.as_f64().unwrap()).sum::<f64>() / gaps.len() as f64;
     assert!(mean > 20.0, "{t}");
 
-    // Replayed (by the recording server itself, then by a fresh one): the same text.
+    // Replayed by the recording server itself, then by a fresh one: the same text.
     let again = post(&rec, &chat("slow stream", true), &[])
         .await
         .text()
@@ -257,6 +266,15 @@ async fn a_stream_is_relayed_as_it_arrives_and_recorded_with_its_timings() {
         .unwrap();
     assert_eq!(stream_text(&again), "abcdefghijklmnopqrstuvwxyz");
     assert_eq!(upstream_calls(&up), 1);
+    drop(rec);
+    let replay = MockServer::start().await;
+    replay.load(dir.path()).unwrap();
+    let fresh = post(&replay, &chat("slow stream", true), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(stream_text(&fresh), "abcdefghijklmnopqrstuvwxyz");
 }
 
 #[tokio::test]
@@ -452,4 +470,78 @@ async fn normalisation_rules_apply_to_matching_and_to_the_recorded_key() {
     assert_eq!(upstream_calls(&up), 1);
     let text = std::fs::read_to_string(&files(dir.path())[0]).unwrap();
     assert!(text.contains("<time>"), "{text}");
+}
+
+#[tokio::test]
+async fn with_inbound_keys_the_test_key_never_reaches_the_upstream_even_in_the_query() {
+    let up = upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rc = record_config(&up, dir.path());
+    rc.providers.insert("gemini".into(), up.uri());
+    rc.provider_keys
+        .insert("gemini".into(), "server-gemini-key".into());
+    let config = aimock::server::ServerConfig {
+        record: Some(rc),
+        api_keys: vec!["test-key-XYZ".into()],
+        ..Default::default()
+    };
+    let rec = MockServer::builder().config(config).start().await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/v1beta/models/gemini-2.5-flash:generateContent?key=test-key-XYZ",
+            rec.uri()
+        ))
+        .json(&json!({"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = &up.journal()[0];
+    assert!(!seen.path.contains("test-key-XYZ"), "{}", seen.path);
+    assert_eq!(seen.headers["x-goog-api-key"], "server-gemini-key");
+    // OpenAI has no server key here: refused locally, never sent upstream with the test key.
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", rec.uri()))
+        .header("authorization", "Bearer test-key-XYZ")
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No configured provider credential"),
+        "{v}"
+    );
+    assert_eq!(upstream_calls(&up), 1);
+}
+
+#[tokio::test]
+async fn an_upstream_error_message_never_shows_a_query_key() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut rc = RecordConfig::default();
+    rc.providers
+        .insert("gemini".into(), format!("http://127.0.0.1:{port}"));
+    rc.fixture_path = dir.path().to_path_buf();
+    let rec = MockServer::builder().record(rc).start().await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/v1beta/models/gemini-2.5-flash:generateContent?key=SECRET-QUERY-KEY",
+            rec.uri()
+        ))
+        .json(&json!({"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Proxy to upstream failed"), "{body}");
+    assert!(!body.contains("SECRET-QUERY-KEY"), "{body}");
 }

@@ -80,8 +80,9 @@ impl Provider {
     }
 }
 
-/// Record mode's settings (`--record`, `--provider-*`, `llm.record`).
-#[derive(Debug, Clone)]
+/// Record mode's settings (`--record`, `--provider-*`, `llm.record`). Its `Debug` shows which
+/// providers have a key, never the keys.
+#[derive(Clone)]
 pub struct RecordConfig {
     /// Upstream base URL per provider key; the request path is appended to it.
     pub providers: BTreeMap<String, String>,
@@ -105,6 +106,26 @@ pub struct RecordConfig {
     pub max_proxy_buffer_frames: usize,
     /// A caller credential starting with this is a placeholder (`AIMOCK_DUMMY_KEY_MARKER`).
     pub dummy_key_marker: String,
+}
+
+impl std::fmt::Debug for RecordConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordConfig")
+            .field("providers", &self.providers)
+            .field(
+                "provider_keys",
+                &self.provider_keys.keys().collect::<Vec<_>>(),
+            )
+            .field("fixture_path", &self.fixture_path)
+            .field("proxy_only", &self.proxy_only)
+            .field("record_full_model_version", &self.record_full_model_version)
+            .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .field("body_timeout_ms", &self.body_timeout_ms)
+            .field("max_proxy_buffer_bytes", &self.max_proxy_buffer_bytes)
+            .field("max_proxy_buffer_frames", &self.max_proxy_buffer_frames)
+            .field("dummy_key_marker", &self.dummy_key_marker)
+            .finish()
+    }
 }
 
 /// aimock's hard ceiling for a buffered reply.

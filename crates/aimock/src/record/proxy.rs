@@ -24,6 +24,8 @@ pub(crate) struct Recorder {
     pub(crate) config: RecordConfig,
     client: reqwest::Client,
     writer: FixtureWriter,
+    /// Relayed streams whose recording is not finished yet (shutdown waits for them).
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Recorder {
@@ -41,6 +43,20 @@ impl Recorder {
             writer: FixtureWriter::new(config.fixture_path.clone()),
             client,
             config,
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Wait (at most `limit`) for the streams being relayed to finish and their recordings to
+    /// be written: the server calls this when it shuts down.
+    pub(crate) async fn settle(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.in_flight.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            if Instant::now() >= deadline {
+                tracing::warn!("record: shutting down with a recording still being written");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
@@ -115,85 +131,153 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "xi-api-key",
 ];
 
-/// Where a provider wants its key: `(header, prefix)`. `None` for providers whose requests are
-/// signed (Bedrock SigV4) or carry OAuth tokens (Vertex): those are never rewritten.
-fn key_scheme(p: Provider) -> Option<(&'static str, &'static str)> {
+/// Where a provider wants the server's own key: `(header, prefix)`. Bedrock takes a Bedrock API
+/// key and Vertex an access token, both as a bearer token.
+fn key_scheme(p: Provider) -> (&'static str, &'static str) {
     match p {
-        Provider::OpenAi | Provider::OpenRouter | Provider::Cohere | Provider::Ollama => {
-            Some(("authorization", "Bearer "))
-        }
-        Provider::Anthropic => Some(("x-api-key", "")),
-        Provider::Gemini => Some(("x-goog-api-key", "")),
-        Provider::Azure => Some(("api-key", "")),
-        Provider::VertexAi | Provider::Bedrock => None,
+        Provider::OpenAi
+        | Provider::OpenRouter
+        | Provider::Cohere
+        | Provider::Ollama
+        | Provider::VertexAi
+        | Provider::Bedrock => ("authorization", "Bearer "),
+        Provider::Anthropic => ("x-api-key", ""),
+        Provider::Gemini => ("x-goog-api-key", ""),
+        Provider::Azure => ("api-key", ""),
     }
 }
 
-/// The credential the caller sent in the provider's scheme, without the scheme's prefix.
-fn caller_key(headers: &HeaderMap, p: Provider) -> Option<String> {
-    let (name, prefix) = key_scheme(p)?;
-    let v = headers.get(name)?.to_str().ok()?.trim();
-    let v = if prefix.is_empty() {
-        v
-    } else if v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix) {
+/// AWS signing headers, dropped with a SigV4 signature the proxy replaces.
+const SIGV4_HEADERS: &[&str] = &["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
+
+/// What the caller sent as its credential for the provider.
+#[derive(Debug, PartialEq)]
+enum CallerKey {
+    /// Nothing, or a placeholder (`sk-aimock-...`): the server's own key goes instead.
+    Placeholder,
+    /// A SigV4 signature: it covers the host, so it cannot survive the proxy; the server's own
+    /// key replaces it when there is one.
+    Signature,
+    /// A real credential, forwarded as it is.
+    Real,
+}
+
+fn caller_key(
+    headers: &HeaderMap,
+    query_key: Option<&str>,
+    p: Provider,
+    marker: &str,
+) -> CallerKey {
+    let (name, prefix) = key_scheme(p);
+    let value = headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .or(query_key.filter(|_| matches!(p, Provider::Gemini | Provider::VertexAi)));
+    // Azure takes Entra ID tokens as a bearer token too.
+    let value = value.or_else(|| {
+        (p == Provider::Azure)
+            .then(|| headers.get("authorization").and_then(|v| v.to_str().ok()))
+            .flatten()
+    });
+    let Some(v) = value else {
+        return CallerKey::Placeholder;
+    };
+    if p == Provider::Bedrock && v.starts_with("AWS4-") {
+        return CallerKey::Signature;
+    }
+    let v = if !prefix.is_empty()
+        && v.len() >= prefix.len()
+        && v.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    {
         &v[prefix.len()..]
     } else {
         v
     };
-    Some(v.trim().to_owned())
+    let v = v.trim();
+    if v.is_empty() || v.starts_with(marker) {
+        CallerKey::Placeholder
+    } else {
+        CallerKey::Real
+    }
 }
 
-/// The headers sent upstream: the caller's, less what must not travel, with the server's own key
-/// where the caller sent none or a placeholder. With inbound auth on, the caller's (test)
-/// credential is never forwarded and a server key is required.
-fn upstream_headers(
+/// The `key` query parameter (Gemini's credential), percent-decoded.
+fn query_key(path_and_query: &str) -> Option<String> {
+    let (_, q) = path_and_query.split_once('?')?;
+    crate::server::exchange::query_param(Some(q), "key")
+}
+
+/// The path and query without its `key` parameter.
+fn without_query_key(path_and_query: &str) -> String {
+    let Some((path, q)) = path_and_query.split_once('?') else {
+        return path_and_query.to_owned();
+    };
+    let kept: Vec<&str> = q
+        .split('&')
+        .filter(|kv| kv.split('=').next() != Some("key"))
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
+/// The headers and path sent upstream: the caller's, less what must not travel, with the
+/// server's own key where the caller sent none, a placeholder, or a signature that cannot
+/// survive the proxy. With inbound auth on, the caller's (test) credential never travels, in a
+/// header or in the query, and a server key is required.
+fn upstream_parts(
     incoming: &HeaderMap,
+    path_and_query: &str,
     config: &RecordConfig,
     p: Provider,
     inbound_auth: bool,
-) -> Result<HeaderMap, String> {
+) -> Result<(HeaderMap, String), String> {
+    let own = config.provider_keys.get(p.key());
+    let qkey = query_key(path_and_query);
+    let caller = caller_key(incoming, qkey.as_deref(), p, &config.dummy_key_marker);
+    let replace = own.is_some() && (inbound_auth || caller != CallerKey::Real);
+    if inbound_auth && own.is_none() {
+        return Err(format!(
+            "No configured provider credential for {} (set {} or llm.record.providerKeys)",
+            p.key(),
+            p.key_env()
+        ));
+    }
     let mut out = HeaderMap::with_capacity(incoming.len());
     for (k, v) in incoming {
-        if forwardable(k) && !(inbound_auth && CREDENTIAL_HEADERS.contains(&k.as_str())) {
+        let n = k.as_str();
+        let credential = CREDENTIAL_HEADERS.contains(&n);
+        let signing = SIGV4_HEADERS.contains(&n) && caller == CallerKey::Signature;
+        if forwardable(k) && !((inbound_auth || replace) && (credential || signing)) {
             out.append(k.clone(), v.clone());
         }
     }
-    let own = config.provider_keys.get(p.key());
-    let Some((name, prefix)) = key_scheme(p) else {
-        return Ok(out);
-    };
-    let placeholder = match caller_key(incoming, p) {
-        None => true,
-        Some(k) => k.is_empty() || k.starts_with(&config.dummy_key_marker),
-    };
-    if inbound_auth || placeholder {
-        match own {
-            Some(key) => {
-                let v = HeaderValue::from_str(&format!("{prefix}{key}"))
-                    .map_err(|_| format!("the configured {} key is not a valid header", p.key()))?;
-                out.insert(HeaderName::from_static(name), v);
-            }
-            None if inbound_auth => {
-                return Err(format!(
-                    "No configured provider credential for {} (set {} or llm.record.providerKeys)",
-                    p.key(),
-                    p.key_env()
-                ))
-            }
-            None => {}
-        }
+    if let (true, Some(key)) = (replace, own) {
+        let (name, prefix) = key_scheme(p);
+        let v = HeaderValue::from_str(&format!("{prefix}{key}"))
+            .map_err(|_| format!("the configured {} key is not a valid header", p.key()))?;
+        out.insert(HeaderName::from_static(name), v);
     }
-    Ok(out)
+    let path = if (inbound_auth || replace) && qkey.is_some() {
+        without_query_key(path_and_query)
+    } else {
+        path_and_query.to_owned()
+    };
+    Ok((out, path))
 }
 
 /// `base` + the request's path and query, keeping the base's own path (`https://host/api` +
 /// `/v1/x` = `https://host/api/v1/x`).
 fn upstream_url(base: &str, path_and_query: &str) -> Result<reqwest::Url, String> {
     let joined = format!("{}{}", base.trim_end_matches('/'), path_and_query);
-    let url = reqwest::Url::parse(&joined)
-        .map_err(|e| format!("invalid upstream URL {joined:?}: {e}"))?;
+    let shown = crate::journal::redact_query(&joined).into_owned();
+    let url =
+        reqwest::Url::parse(&joined).map_err(|e| format!("invalid upstream URL {shown:?}: {e}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("upstream URL {joined:?} is not http(s)"));
+        return Err(format!("upstream URL {shown:?} is not http(s)"));
     }
     Ok(url)
 }
@@ -245,17 +329,18 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
         let msg = format!("no upstream for {}", job.provider.key());
         return fail(&state, job, msg);
     };
-    let url = match upstream_url(base, &job.entry.path) {
-        Ok(u) => u,
-        Err(e) => return fail(&state, job, e),
-    };
-    let headers = match upstream_headers(
+    let (headers, path) = match upstream_parts(
         &job.entry.headers,
+        &job.entry.path,
         &recorder.config,
         job.provider,
-        !state.config.api_keys.is_empty(),
+        state.auth.is_some(),
     ) {
         Ok(h) => h,
+        Err(e) => return fail(&state, job, e),
+    };
+    let url = match upstream_url(base, &path) {
+        Ok(u) => u,
         Err(e) => return fail(&state, job, e),
     };
     let method =
@@ -331,8 +416,12 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
     }
 }
 
+/// A reqwest error without its URL (whose query may hold a credential).
 fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
+    if let Some(url) = e.url() {
+        msg = msg.replace(url.as_str(), &crate::journal::redact_query(url.as_str()));
+    }
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
         msg.push_str(": ");
@@ -464,12 +553,14 @@ async fn relay_whole(
     resp
 }
 
-/// Which upstream errors become fixtures: a 4xx that says something about the request (a 400
-/// for a bad parameter, a 404 for an unknown model). Credential errors (401, 403) and transient
-/// ones (408, 409, 429, every 5xx) are relayed but never saved: replaying them forever would turn
-/// a passing moment into a permanent failure.
+/// Which upstream errors become fixtures: those that say something about the request (400 for a
+/// bad parameter, 413, 422). Credential errors (401, 403), a 404, and transient ones (408, 409,
+/// 429, every 5xx) are relayed but never saved: replaying them forever would turn a passing moment
+/// or a misconfiguration into a permanent failure.
 fn records_error(status: StatusCode) -> bool {
-    status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 408 | 409 | 429)
+    // Not a 404: a wrong base URL (`https://api.openai.com/v1` + `/v1/...`) gives one, and it
+    // would replay forever.
+    matches!(status.as_u16(), 400 | 413 | 422)
 }
 
 fn sanitize_header(s: &str) -> String {
@@ -528,7 +619,11 @@ async fn relay_stream(
     ));
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let task_state = state.clone();
+    recorder
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     tokio::spawn(async move {
+        let _done = InFlight(task_state.clone());
         pump(
             task_state,
             job,
@@ -559,6 +654,18 @@ async fn relay_stream(
     );
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     resp
+}
+
+/// Counts a relayed stream out of [`Recorder::settle`] when its task ends, however it ends.
+struct InFlight(Arc<AppState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(r) = &self.0.recorder {
+            r.in_flight
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
 }
 
 struct Pump {
@@ -617,8 +724,11 @@ async fn pump(
                         }
                     }
                 }
-                if tx.send(Ok(chunk)).await.is_err() {
-                    break End::ClientGone;
+                // A caller that stops reading for as long as the upstream may stall counts as
+                // gone: it must not hold the upstream connection and the buffer for ever.
+                match tokio::time::timeout(p.body_timeout, tx.send(Ok(chunk))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) | Err(_) => break End::ClientGone,
                 }
             }
             Ok(Ok(None)) => break End::Complete,
@@ -659,14 +769,21 @@ async fn pump(
     if p.proxy_only || over_cap {
         return;
     }
-    let collapsed = if p.framing == Framing::JsonArray {
-        collapse::collapse_json(p.wire, &buf).map(|mut c| {
-            c.complete = end == End::Complete;
-            c
-        })
-    } else {
-        Some(collapse::collapse_stream(p.wire, &buf))
-    };
+    // Collapsing up to the buffer cap is CPU work: off the event loop.
+    let (wire, framing, complete) = (p.wire, p.framing, end == End::Complete);
+    let collapsed = tokio::task::spawn_blocking(move || {
+        if framing == Framing::JsonArray {
+            collapse::collapse_json(wire, &buf).map(|mut c| {
+                c.complete = complete;
+                c
+            })
+        } else {
+            Some(collapse::collapse_stream(wire, &buf))
+        }
+    })
+    .await
+    .ok()
+    .flatten();
     // Only a stream whose last event arrived is recorded: one the caller left, the upstream cut,
     // or that carried an error event instead of its end would replay as a broken reply forever.
     let Some(collapsed) = collapsed.filter(|c| c.complete) else {
@@ -741,6 +858,17 @@ async fn save(
             collapsed.dropped_frames
         ));
     }
+    // The recording must load back before it is written: a file that does not would stop the
+    // next `--validate-on-load` start.
+    let report =
+        crate::fixture::load::parse_value(json!({ "fixtures": [entry.clone()] }), "recording");
+    if report.has_errors() {
+        let msgs: Vec<String> = report.errors().map(|p| p.to_string()).collect();
+        return Err(format!(
+            "the recording does not load back, so it was not written: {}",
+            msgs.join("; ")
+        ));
+    }
     let test_id = Some(job.test_id.as_str()).filter(|t| *t != crate::fixture::DEFAULT_TEST_ID);
     let path = recorder
         .writer
@@ -761,17 +889,6 @@ async fn save(
             "record: the request had nothing to match on; saved, but not served until edited"
         );
         return Ok(());
-    }
-    let report = crate::fixture::load::parse_value(
-        json!({ "fixtures": [entry] }),
-        &path.display().to_string(),
-    );
-    if report.has_errors() {
-        let msgs: Vec<String> = report.errors().map(|p| p.to_string()).collect();
-        return Err(format!(
-            "the recording does not load back: {}",
-            msgs.join("; ")
-        ));
     }
     state.fixtures.append(report.fixtures);
     Ok(())
@@ -795,18 +912,24 @@ mod tests {
         c
     }
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
     #[test]
     fn a_placeholder_key_is_replaced_by_the_servers_own() {
         let c = config_with_key(Provider::OpenAi, "sk-real");
-        let mut h = HeaderMap::new();
-        h.insert(
-            "authorization",
-            HeaderValue::from_static("Bearer sk-aimock-dummy"),
-        );
-        h.insert("x-test-id", HeaderValue::from_static("t"));
-        h.insert("x-aimock-chaos-drop", HeaderValue::from_static("1"));
-        h.insert("openai-organization", HeaderValue::from_static("org"));
-        let out = upstream_headers(&h, &c, Provider::OpenAi, false).unwrap();
+        let h = headers(&[
+            ("authorization", "Bearer sk-aimock-dummy"),
+            ("x-test-id", "t"),
+            ("x-aimock-chaos-drop", "1"),
+            ("openai-organization", "org"),
+        ]);
+        let (out, _) = upstream_parts(&h, "/v1/x", &c, Provider::OpenAi, false).unwrap();
         assert_eq!(out["authorization"], "Bearer sk-real");
         assert!(out.get("x-test-id").is_none());
         assert!(out.get("x-aimock-chaos-drop").is_none());
@@ -816,37 +939,101 @@ mod tests {
     #[test]
     fn a_real_caller_key_is_forwarded_verbatim() {
         let c = config_with_key(Provider::Anthropic, "sk-ant-server");
-        let mut h = HeaderMap::new();
-        h.insert("x-api-key", HeaderValue::from_static("sk-ant-caller"));
-        let out = upstream_headers(&h, &c, Provider::Anthropic, false).unwrap();
+        let h = headers(&[("x-api-key", "sk-ant-caller")]);
+        let (out, _) = upstream_parts(&h, "/v1/messages", &c, Provider::Anthropic, false).unwrap();
         assert_eq!(out["x-api-key"], "sk-ant-caller");
-        let none = upstream_headers(&HeaderMap::new(), &c, Provider::Anthropic, false).unwrap();
+        let (none, _) = upstream_parts(
+            &HeaderMap::new(),
+            "/v1/messages",
+            &c,
+            Provider::Anthropic,
+            false,
+        )
+        .unwrap();
         assert_eq!(none["x-api-key"], "sk-ant-server");
     }
 
     #[test]
     fn with_inbound_auth_the_test_key_never_travels_and_a_server_key_is_required() {
-        let mut h = HeaderMap::new();
-        h.insert("authorization", HeaderValue::from_static("Bearer test-key"));
-        let err = upstream_headers(&h, &RecordConfig::default(), Provider::OpenAi, true);
+        let h = headers(&[("authorization", "Bearer test-key")]);
+        let err = upstream_parts(
+            &h,
+            "/v1/x",
+            &RecordConfig::default(),
+            Provider::OpenAi,
+            true,
+        );
         assert!(err
             .unwrap_err()
             .contains("No configured provider credential"));
         let c = config_with_key(Provider::OpenAi, "sk-real");
-        let out = upstream_headers(&h, &c, Provider::OpenAi, true).unwrap();
+        let (out, _) = upstream_parts(&h, "/v1/x", &c, Provider::OpenAi, true).unwrap();
         assert_eq!(out["authorization"], "Bearer sk-real");
+        // Vertex and Bedrock too: nothing goes upstream without the server's own credential.
+        for p in [Provider::VertexAi, Provider::Bedrock] {
+            let err = upstream_parts(&h, "/x", &RecordConfig::default(), p, true);
+            assert!(err.is_err(), "{p:?}");
+        }
     }
 
     #[test]
-    fn signed_bedrock_requests_are_never_rewritten() {
-        let c = config_with_key(Provider::Bedrock, "x");
-        let mut h = HeaderMap::new();
-        h.insert(
-            "authorization",
-            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=..."),
-        );
-        let out = upstream_headers(&h, &c, Provider::Bedrock, false).unwrap();
-        assert_eq!(out["authorization"], "AWS4-HMAC-SHA256 Credential=...");
+    fn a_gemini_query_key_is_a_credential_like_any_other() {
+        let c = config_with_key(Provider::Gemini, "server-key");
+        let path = "/v1beta/models/m:generateContent?alt=sse&key=test-key";
+        // Inbound auth on: the test key is dropped from the query, the server's key sent.
+        let (out, up) =
+            upstream_parts(&HeaderMap::new(), path, &c, Provider::Gemini, true).unwrap();
+        assert_eq!(up, "/v1beta/models/m:generateContent?alt=sse");
+        assert_eq!(out["x-goog-api-key"], "server-key");
+        // A real caller key in the query travels as sent, and no server key is added.
+        let (out, up) =
+            upstream_parts(&HeaderMap::new(), path, &c, Provider::Gemini, false).unwrap();
+        assert_eq!(up, path);
+        assert!(out.get("x-goog-api-key").is_none());
+        // A placeholder in the query is replaced.
+        let (out, up) = upstream_parts(
+            &HeaderMap::new(),
+            "/v1beta/models/m:generateContent?key=sk-aimock-x",
+            &c,
+            Provider::Gemini,
+            false,
+        )
+        .unwrap();
+        assert_eq!(up, "/v1beta/models/m:generateContent");
+        assert_eq!(out["x-goog-api-key"], "server-key");
+    }
+
+    #[test]
+    fn a_sigv4_signature_is_forwarded_unless_the_server_holds_a_bedrock_key() {
+        let h = headers(&[
+            ("authorization", "AWS4-HMAC-SHA256 Credential=x"),
+            ("x-amz-date", "20261125T000000Z"),
+            ("x-amz-security-token", "tok"),
+        ]);
+        let (out, _) = upstream_parts(
+            &h,
+            "/model/m/converse",
+            &RecordConfig::default(),
+            Provider::Bedrock,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out["authorization"], "AWS4-HMAC-SHA256 Credential=x");
+        let c = config_with_key(Provider::Bedrock, "bedrock-api-key");
+        let (out, _) =
+            upstream_parts(&h, "/model/m/converse", &c, Provider::Bedrock, false).unwrap();
+        assert_eq!(out["authorization"], "Bearer bedrock-api-key");
+        assert!(out.get("x-amz-date").is_none());
+        assert!(out.get("x-amz-security-token").is_none());
+    }
+
+    #[test]
+    fn an_azure_entra_token_is_a_real_credential() {
+        let c = config_with_key(Provider::Azure, "azure-key");
+        let h = headers(&[("authorization", "Bearer eyJ-entra")]);
+        let (out, _) = upstream_parts(&h, "/openai/x", &c, Provider::Azure, false).unwrap();
+        assert_eq!(out["authorization"], "Bearer eyJ-entra");
+        assert!(out.get("api-key").is_none());
     }
 
     #[test]

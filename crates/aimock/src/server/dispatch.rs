@@ -324,8 +324,12 @@ async fn with_body(
         Ok(bytes) => {
             // Chaos is rolled inside the handler (after matching); what it asks of the response
             // is handed back on this thread, with nothing in between.
+            // Handlers are synchronous on purpose: the chaos hand-off below relies on the handler
+            // running to completion on this thread, between `clear_pending` and `take_pending`.
             crate::chaos::clear_pending();
-            let mut resp = handler(state.clone(), ctx, bytes.clone(), info);
+            // Record mode needs the body again for the upstream; otherwise nothing is kept.
+            let kept = state.recorder.is_some().then(|| bytes.clone());
+            let mut resp = handler(state.clone(), ctx, bytes, info);
             let chaos = crate::chaos::take_pending();
             if chaos.latency_ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(chaos.latency_ms)).await;
@@ -338,8 +342,18 @@ async fn with_body(
                 .extensions_mut()
                 .remove::<crate::record::proxy::ProxyJob>()
             {
-                if let Some(job) = job.take() {
-                    return crate::record::proxy::run(state, job, bytes).await;
+                if let (Some(job), Some(bytes)) = (job.take(), kept) {
+                    // On a task of its own: a caller that leaves while the upstream answers
+                    // must not cut the journal entry or the recording short.
+                    let render = job.render;
+                    return match tokio::spawn(crate::record::proxy::run(state, job, bytes)).await {
+                        Ok(r) => r,
+                        Err(e) => render(&ApiError::new(
+                            StatusCode::BAD_GATEWAY,
+                            "proxy_error",
+                            format!("Proxy to upstream failed: {e}"),
+                        )),
+                    };
                 }
             }
             resp

@@ -20,8 +20,9 @@ pub use dispatch::normalize_path;
 pub(crate) use dispatch::{json_response, RouteInfo};
 pub(crate) use exchange::{add_rate_limit_headers, ApiError, Exchange, RequestCtx};
 
-/// Server settings (flags and `aimock.json` end up here).
-#[derive(Debug, Clone)]
+/// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
+/// there are, never the keys.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Answer a miss with 503 instead of 404.
     pub strict: bool,
@@ -51,6 +52,30 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Rewrite rules applied to request text before matching and recording (`llm.normalize`).
     pub normalize: Vec<crate::record::normalize::NormalizeRule>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("strict", &self.strict)
+            .field("latency", &self.latency)
+            .field("chunk_size", &self.chunk_size)
+            .field("replay_speed", &self.replay_speed)
+            .field("journal_max", &self.journal_max)
+            .field("fixture_counts_max", &self.fixture_counts_max)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("strict_turn_index", &self.strict_turn_index)
+            .field("record", &self.record)
+            .field("chaos", &self.chaos)
+            .field("chaos_seed", &self.chaos_seed)
+            .field("metrics", &self.metrics)
+            .field(
+                "api_keys",
+                &format_args!("[{} key(s)]", self.api_keys.len()),
+            )
+            .field("normalize", &self.normalize)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -127,7 +152,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Streams write each event when it is due: without TCP_NODELAY, Nagle's algorithm holds a
     // small write back until the previous one is acknowledged (40 ms with a delayed ACK).
     let listener = listener.tap_io(|tcp| {
@@ -135,7 +160,13 @@ pub async fn serve(
             tracing::debug!("TCP_NODELAY not set on a connection: {e}");
         }
     });
+    let settle = state.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // Streams relayed in record mode finish and write their recordings before the process goes.
+    if let Some(r) = &settle.recorder {
+        r.settle(std::time::Duration::from_secs(10)).await;
+    }
+    Ok(())
 }
