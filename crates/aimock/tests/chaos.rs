@@ -758,3 +758,21 @@ async fn the_disconnect_after_chunks_header_cuts_a_stream_after_that_many_events
         .unwrap();
     assert!(full.contains("[DONE]"));
 }
+
+#[tokio::test]
+async fn a_queued_error_preempted_by_chaos_answers_the_next_request() {
+    let s = server().await;
+    let r = client()
+        .post(format!("{}/__aimock/error", s.uri()))
+        .json(&json!({"status": 418, "body": {"message": "teapot"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        outcome(&s, "hello", &[("x-aimock-chaos-drop", "1")]).await,
+        "drop"
+    );
+    assert_eq!(outcome(&s, "hello", &[]).await, "status 418");
+    assert_eq!(outcome(&s, "hello", &[]).await, "ok");
+}

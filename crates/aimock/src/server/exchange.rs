@@ -334,6 +334,10 @@ impl Exchange {
         if !self.chaos_rolled {
             self.chaos_rolled = true;
             if let Some(e) = self.roll_chaos(&outcome) {
+                // The queued error was not delivered: it answers the next request (aimock too).
+                if let MatchOutcome::OneShot(one) = outcome {
+                    state.fixtures.requeue_error(one);
+                }
                 return Answer::Error(e);
             }
         }
