@@ -752,7 +752,8 @@ async fn pump(
             ))))
             .await;
     }
-    drop(tx);
+    // `tx` lives to the end of this function: the caller's stream ends only once the recording
+    // is written and registered, so an identical request sent the moment it ends replays.
     p.handle.update(|e| match &end {
         End::Complete => e.response.delivered = Some(true),
         End::ClientGone => {
