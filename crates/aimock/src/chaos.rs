@@ -587,8 +587,14 @@ pub fn disconnect_response() -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    r.extensions_mut().insert(Disconnected);
     r
 }
+
+/// Marks a response that cuts the connection instead of answering: the metrics count it as
+/// status 0, as the journal does.
+#[derive(Debug, Clone, Copy)]
+pub struct Disconnected;
 
 /// For surfaces that do not go through the LLM pipeline (MCP, A2A, vector): roll with the
 /// server's and the request's rates, wait the latency, count the action, and build the answer

@@ -393,6 +393,32 @@ async fn a_chaos_drop_is_counted_as_triggered() {
     assert_eq!(requests(&m, "POST", "/v1/chat/completions", "500"), 1.0);
 }
 
+#[tokio::test]
+async fn a_chaos_disconnect_is_counted_as_status_0_like_the_journal() {
+    let s = metrics_server().await;
+    let sent = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", s.uri()))
+        .header("x-aimock-chaos-disconnect", "1")
+        .json(&chat("hello"))
+        .send()
+        .await;
+    // The client sees no answer (or one whose body breaks at once).
+    if let Ok(r) = sent {
+        assert!(r.bytes().await.is_err());
+    }
+    let m = scrape(&s).await;
+    assert_eq!(
+        requests(&m, "POST", "/v1/chat/completions", "0"),
+        1.0,
+        "{m:?}"
+    );
+    assert_eq!(
+        requests(&m, "POST", "/v1/chat/completions", "200"),
+        0.0,
+        "{m:?}"
+    );
+}
+
 // ------------------------------------------------------------------------------------ auth
 
 #[tokio::test]

@@ -102,7 +102,16 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -
     let resp = respond(Arc::clone(&state), req).await;
     // Counted once the response head is built: for a stream, the time to its first byte.
     if let Some(m) = &state.metrics {
-        m.observe_request(key, resp.status().as_u16(), start.elapsed());
+        let status = if resp
+            .extensions()
+            .get::<crate::chaos::Disconnected>()
+            .is_some()
+        {
+            0
+        } else {
+            resp.status().as_u16()
+        };
+        m.observe_request(key, status, start.elapsed());
     }
     resp
 }
