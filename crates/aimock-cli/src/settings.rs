@@ -221,20 +221,12 @@ fn apply_record(
     }
     rc.proxy_only |= r.proxy_only;
     rc.record_full_model_version |= r.record_full_model_version;
-    if let Some(v) = r.upstream_timeout_ms {
-        rc.upstream_timeout_ms = v;
-    }
-    if let Some(v) = r.body_timeout_ms {
-        rc.body_timeout_ms = v;
-    }
-    if let Some(v) = r.max_proxy_buffer_bytes {
-        rc.max_proxy_buffer_bytes = usize::try_from(v)
-            .unwrap_or(usize::MAX)
-            .min(aimock::record::MAX_PROXY_BUFFER_CEILING);
-    }
-    if let Some(v) = r.max_proxy_buffer_frames {
-        rc.max_proxy_buffer_frames = usize::try_from(v).unwrap_or(usize::MAX);
-    }
+    rc.set_limits(
+        r.upstream_timeout_ms,
+        r.body_timeout_ms,
+        r.max_proxy_buffer_bytes,
+        r.max_proxy_buffer_frames,
+    );
     rc.keys_from_env();
     server.record = Some(rc);
     Ok(())

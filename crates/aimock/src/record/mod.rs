@@ -6,12 +6,14 @@
 //! - [`collapse`]: a provider's reply (streamed or not) as a fixture `response`.
 //! - [`key`]: the `match` a recording gets.
 //! - [`normalize`]: rewrite rules applied to matching and recorded keys alike.
+//! - [`upstream`]: the upstream URL and headers, credentials included.
 //! - [`writer`]: fixture files, written atomically.
 
 pub(crate) mod collapse;
 pub(crate) mod key;
 pub mod normalize;
 pub(crate) mod proxy;
+pub(crate) mod upstream;
 pub(crate) mod writer;
 
 use std::collections::BTreeMap;
@@ -152,6 +154,31 @@ impl RecordConfig {
     /// The upstream base URL for a provider, if one is configured.
     pub fn upstream(&self, provider: Provider) -> Option<&str> {
         self.providers.get(provider.key()).map(String::as_str)
+    }
+
+    /// Set the limits given (flags or `llm.record`), leaving the others alone. The buffer cap is
+    /// held to [`MAX_PROXY_BUFFER_CEILING`].
+    pub fn set_limits(
+        &mut self,
+        upstream_timeout_ms: Option<u64>,
+        body_timeout_ms: Option<u64>,
+        max_proxy_buffer_bytes: Option<u64>,
+        max_proxy_buffer_frames: Option<u64>,
+    ) {
+        if let Some(v) = upstream_timeout_ms {
+            self.upstream_timeout_ms = v;
+        }
+        if let Some(v) = body_timeout_ms {
+            self.body_timeout_ms = v;
+        }
+        if let Some(v) = max_proxy_buffer_bytes {
+            self.max_proxy_buffer_bytes = usize::try_from(v)
+                .unwrap_or(usize::MAX)
+                .min(MAX_PROXY_BUFFER_CEILING);
+        }
+        if let Some(v) = max_proxy_buffer_frames {
+            self.max_proxy_buffer_frames = usize::try_from(v).unwrap_or(usize::MAX);
+        }
     }
 
     /// Fill `provider_keys` from `AIMOCK_PROVIDER_<NAME>_KEY` for providers that have none yet.
