@@ -304,19 +304,23 @@ async fn strict_mode_wins_over_recording() {
     assert!(files(dir.path()).is_empty());
 }
 
-#[tokio::test]
-async fn an_upstream_that_is_down_gives_a_502_saying_what_failed() {
-    // A port nothing listens on.
+/// A recording server whose upstream for `provider` is a port nothing listens on.
+async fn recorder_with_dead_upstream(provider: &str, dir: &Path) -> MockServer {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let dir = tempfile::tempdir().unwrap();
     let mut rc = RecordConfig::default();
     rc.providers
-        .insert("openai".into(), format!("http://127.0.0.1:{port}"));
-    rc.fixture_path = dir.path().to_path_buf();
-    let rec = MockServer::builder().record(rc).start().await;
+        .insert(provider.into(), format!("http://127.0.0.1:{port}"));
+    rc.fixture_path = dir.to_path_buf();
+    MockServer::builder().record(rc).start().await
+}
+
+#[tokio::test]
+async fn an_upstream_that_is_down_gives_a_502_saying_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = recorder_with_dead_upstream("openai", dir.path()).await;
     let r = post(&rec, &chat("hello", false), &[]).await;
     assert_eq!(r.status(), 502);
     let v: Value = r.json().await.unwrap();
@@ -521,16 +525,8 @@ async fn with_inbound_keys_the_test_key_never_reaches_the_upstream_even_in_the_q
 
 #[tokio::test]
 async fn an_upstream_error_message_never_shows_a_query_key() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = RecordConfig::default();
-    rc.providers
-        .insert("gemini".into(), format!("http://127.0.0.1:{port}"));
-    rc.fixture_path = dir.path().to_path_buf();
-    let rec = MockServer::builder().record(rc).start().await;
+    let rec = recorder_with_dead_upstream("gemini", dir.path()).await;
     let r = reqwest::Client::new()
         .post(format!(
             "{}/v1beta/models/gemini-2.5-flash:generateContent?key=SECRET-QUERY-KEY",
