@@ -175,7 +175,7 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let state = AppState::new(server);
+    let state = AppState::try_new(server).map_err(|e| anyhow::anyhow!("{e}"))?;
     state.fixtures.append(report.fixtures);
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port))
@@ -197,9 +197,27 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
         None
     };
 
+    // Services configured with a port of their own get a listener each, bound before the
+    // listening line so a client that reads it can connect to all of them.
+    let mut own = Vec::new();
+    for mount in state.mounts.all() {
+        if let Some(p) = mount.port {
+            let l = tokio::net::TcpListener::bind((host.as_str(), p))
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot listen on {host}:{p} for {} at {}",
+                        mount.service.kind(),
+                        mount.path
+                    )
+                })?;
+            own.push((l, mount.clone()));
+        }
+    }
+
     // Installed before the listening line, so a signal sent as soon as it is read is handled.
     let mut signals = signals::Signals::install()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
     let host = if host.contains(':') {
         format!("[{host}]")
@@ -209,17 +227,46 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "aimock server listening on http://{host}:{port}")?;
+        for mount in state.mounts.all() {
+            writeln!(
+                out,
+                "  {} at http://{host}:{port}{}",
+                mount.service.kind(),
+                mount.path
+            )?;
+        }
+        for (l, mount) in &own {
+            let p = l.local_addr().context("reading a bound address")?.port();
+            writeln!(
+                out,
+                "  {} ({}) on its own port: http://{host}:{p}",
+                mount.service.kind(),
+                mount.path
+            )?;
+        }
         out.flush()?;
     }
 
-    let mut server = tokio::spawn(serve(listener, state, async {
-        let _ = stop_rx.await;
+    for (l, mount) in own {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(aimock::server::mounts::serve_mount(
+            l,
+            state.clone(),
+            mount,
+            async move {
+                let _ = rx.changed().await;
+            },
+        ));
+    }
+    let mut rx = stop_rx;
+    let mut server = tokio::spawn(serve(listener, state, async move {
+        let _ = rx.changed().await;
     }));
     tokio::select! {
         res = &mut server => return finished(res),
         name = signals.next() => tracing::info!("{name} received; finishing requests under way"),
     }
-    let _ = stop_tx.send(());
+    let _ = stop_tx.send(true);
     tokio::select! {
         res = &mut server => finished(res),
         name = signals.next() => {

@@ -38,21 +38,45 @@ pub struct Config {
     /// The LLM mock: fixtures and streaming settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmConfig>,
-    /// The MCP server mock.
+    /// MCP servers: one object, or a list of them at different paths or ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mcp: Option<McpConfig>,
-    /// The A2A agent mock.
+    pub mcp: Option<OneOrMany<McpConfig>>,
+    /// A2A agents: one object, or a list of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a2a: Option<A2aConfig>,
-    /// The AG-UI agent mock.
+    pub a2a: Option<OneOrMany<A2aConfig>>,
+    /// AG-UI agents: one object, or a list of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agui: Option<AguiConfig>,
+    pub agui: Option<OneOrMany<AguiConfig>>,
     /// The vector database mock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorConfig>,
     /// Search, rerank and moderation catch-alls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<ServicesConfig>,
+}
+
+pub use crate::a2a::config::*;
+pub use crate::agui::config::*;
+pub use crate::mcp::config::*;
+
+/// A section given as one object or as a list of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "an object or a list of objects")]
+pub enum OneOrMany<T> {
+    /// One.
+    One(T),
+    /// Several.
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    /// Every entry, in order.
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
 }
 
 /// `auth`: inbound key validation. Its `Debug` never shows the keys.
@@ -201,149 +225,6 @@ impl std::fmt::Debug for RecordConfig {
             .field("proxy_only", &self.proxy_only)
             .finish_non_exhaustive()
     }
-}
-
-/// `mcp`: a Model Context Protocol server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct McpConfig {
-    /// Mount path (aimock: `/mcp`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// `{name, version}` reported on initialize.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_info: Option<McpServerInfo>,
-    /// Tools.
-    #[serde(default)]
-    pub tools: Vec<McpTool>,
-    /// Resources.
-    #[serde(default)]
-    pub resources: Vec<McpResource>,
-    /// Prompts.
-    #[serde(default)]
-    pub prompts: Vec<McpPrompt>,
-}
-
-/// `mcp.serverInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct McpServerInfo {
-    /// Server name.
-    #[serde(default)]
-    pub name: String,
-    /// Server version.
-    #[serde(default)]
-    pub version: String,
-}
-
-/// `mcp.tools[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct McpTool {
-    /// Tool name.
-    pub name: String,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// JSON Schema of the arguments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_schema: Option<Value>,
-    /// What a call returns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-}
-
-/// `mcp.resources[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct McpResource {
-    /// Resource URI.
-    pub uri: String,
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// MIME type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Text content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Base64 content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blob: Option<String>,
-}
-
-/// `mcp.prompts[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct McpPrompt {
-    /// Prompt name.
-    pub name: String,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Arguments (`{name, description, required}`).
-    #[serde(default)]
-    pub arguments: Vec<Value>,
-    /// What `prompts/get` returns (`{messages: [...]}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-}
-
-/// `a2a`: Agent-to-Agent agents.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct A2aConfig {
-    /// Mount path (aimock: `/a2a`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The agents.
-    #[serde(default)]
-    pub agents: Vec<A2aAgent>,
-}
-
-/// `a2a.agents[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct A2aAgent {
-    /// Agent name.
-    pub name: String,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// Skills, as in the agent card.
-    #[serde(default)]
-    pub skills: Vec<Value>,
-    /// Capabilities, as in the agent card (`{streaming}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<Value>,
-    /// `{pattern, parts}`: reply with a message when the text contains `pattern`.
-    #[serde(default)]
-    pub messages: Vec<Value>,
-    /// `{pattern, artifacts}`: reply with a completed task.
-    #[serde(default)]
-    pub tasks: Vec<Value>,
-    /// `{pattern, events, delayMs}`: stream task events.
-    #[serde(default)]
-    pub streaming_tasks: Vec<Value>,
-}
-
-/// `agui`: an AG-UI agent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AguiConfig {
-    /// Mount path (aimock: `/agui`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// `{match, text?, events?, delayMs?}` entries.
-    #[serde(default)]
-    pub fixtures: Vec<Value>,
 }
 
 /// `vector`: Pinecone, Qdrant and ChromaDB mocks.
@@ -608,6 +489,15 @@ impl Config {
         if let Some(a) = &self.auth {
             server.api_keys = a.api_keys.clone();
         }
+        if let Some(m) = &self.mcp {
+            server.mcp = m.to_vec();
+        }
+        if let Some(a) = &self.a2a {
+            server.a2a = a.to_vec();
+        }
+        if let Some(a) = &self.agui {
+            server.agui = a.to_vec();
+        }
         let Some(llm) = &self.llm else { return };
         if let Some(l) = llm.latency {
             server.latency = l;
@@ -669,9 +559,6 @@ impl Config {
     pub fn unserved_sections(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
         for (name, present) in [
-            ("mcp", self.mcp.is_some()),
-            ("a2a", self.a2a.is_some()),
-            ("agui", self.agui.is_some()),
             ("vector", self.vector.is_some()),
             ("services", self.services.is_some()),
         ] {
@@ -834,10 +721,7 @@ mod tests {
         assert!(server.strict);
         assert_eq!(server.chunk_size, 3);
         assert_eq!(server.replay_speed, 2.0);
-        assert_eq!(
-            config.unserved_sections(),
-            ["mcp", "a2a", "agui", "vector", "services"]
-        );
+        assert_eq!(config.unserved_sections(), ["vector", "services"]);
     }
 
     #[test]

@@ -14,12 +14,15 @@
 //! - [`metrics`]: Prometheus metrics.
 //! - [`auth`]: inbound API-key checks.
 
+pub mod a2a;
+pub mod agui;
 pub mod auth;
 pub mod chaos;
 pub mod config;
 pub mod conversation;
 pub mod fixture;
 pub mod journal;
+pub mod mcp;
 pub mod metrics;
 pub mod mock;
 pub mod providers;

@@ -23,8 +23,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-
 use crate::fixture::{
     load_paths, ErrorSpec, Fixture, FixtureEntry, MatchSpec, Problem, ResponseSpec, Severity,
     TextPattern, ToolCallSpec,
@@ -37,7 +35,8 @@ use crate::server::{serve, AppState, ServerConfig};
 pub struct MockServer {
     state: Arc<AppState>,
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+    own_ports: Vec<(String, SocketAddr)>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Settings for [`MockServer::builder`].
@@ -110,6 +109,24 @@ impl MockServerBuilder {
         self
     }
 
+    /// Mount an MCP server (at its `path`, `/mcp` by default; call again for more).
+    pub fn mcp(mut self, config: crate::config::McpConfig) -> Self {
+        self.config.mcp.push(config);
+        self
+    }
+
+    /// Mount A2A agents (at their `path`, `/a2a` by default).
+    pub fn a2a(mut self, config: crate::config::A2aConfig) -> Self {
+        self.config.a2a.push(config);
+        self
+    }
+
+    /// Mount an AG-UI agent (at its `path`, `/agui` by default).
+    pub fn agui(mut self, config: crate::config::AguiConfig) -> Self {
+        self.config.agui.push(config);
+        self
+    }
+
     /// Start on 127.0.0.1 with a free port.
     ///
     /// # Panics
@@ -156,17 +173,39 @@ impl MockServer {
         let addr = listener
             .local_addr()
             .unwrap_or_else(|e| panic!("no local address: {e}"));
-        let (tx, rx) = oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut own_ports = Vec::new();
+        for mount in state.mounts.all() {
+            let Some(port) = mount.port else { continue };
+            let l = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port} for {}: {e}", mount.path));
+            let a = l
+                .local_addr()
+                .unwrap_or_else(|e| panic!("no local address: {e}"));
+            own_ports.push((mount.path.clone(), a));
+            let mut rx = rx.clone();
+            tokio::spawn(crate::server::mounts::serve_mount(
+                l,
+                state.clone(),
+                mount.clone(),
+                async move {
+                    let _ = rx.changed().await;
+                },
+            ));
+        }
         let st = state.clone();
+        let mut rx = rx;
         tokio::spawn(async move {
-            let _ = serve(listener, st, async {
-                let _ = rx.await;
+            let _ = serve(listener, st, async move {
+                let _ = rx.changed().await;
             })
             .await;
         });
         MockServer {
             state,
             addr,
+            own_ports,
             shutdown: Some(tx),
         }
     }
@@ -179,6 +218,27 @@ impl MockServer {
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The MCP server mounted at `path` (`None`: the first one).
+    pub fn mcp(&self, path: Option<&str>) -> Option<Arc<crate::mcp::McpServer>> {
+        self.state.mounts.mcp(path)
+    }
+
+    /// The A2A agents mounted at `path` (`None`: the first set).
+    pub fn a2a(&self, path: Option<&str>) -> Option<Arc<crate::a2a::A2aServer>> {
+        self.state.mounts.a2a(path)
+    }
+
+    /// The AG-UI agent mounted at `path` (`None`: the first one).
+    pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
+        self.state.mounts.agui(path)
+    }
+
+    /// Where services configured with a `port` of their own listen, by mount path (a `port` of
+    /// 0 takes any free port).
+    pub fn own_ports(&self) -> &[(String, SocketAddr)] {
+        &self.own_ports
     }
 
     /// The server's state (fixtures, journal, settings).
@@ -226,6 +286,7 @@ impl MockServer {
 
     /// Forget every fixture, request, match count and queued error.
     pub fn reset(&self) {
+        self.state.mounts.reset();
         self.state.fixtures.clear();
         self.state.fixtures.reset_counts(None);
         self.state.fixtures.clear_errors();
@@ -257,7 +318,7 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
     }
 }

@@ -46,6 +46,17 @@ pub(super) async fn handle(
     body: Body,
 ) -> Response {
     let sub = path.trim_start_matches("/__aimock");
+    for (prefix, service) in [("/mcp", "mcp"), ("/a2a", "a2a"), ("/agui", "agui")] {
+        if let Some(rest) = sub.strip_prefix(prefix) {
+            if rest.is_empty() || rest.starts_with('/') {
+                return match service {
+                    "mcp" => crate::mcp::control(state, method, rest, query, headers, body).await,
+                    "a2a" => crate::a2a::control(state, method, rest, query, headers, body).await,
+                    _ => crate::agui::control(state, method, rest, query, headers, body).await,
+                };
+            }
+        }
+    }
     match (method, sub) {
         (&Method::GET | &Method::POST | &Method::DELETE, "/chaos") => {
             chaos(state, method, query, &headers, body).await
@@ -96,6 +107,7 @@ pub(super) async fn handle(
 }
 
 fn full_reset(state: &AppState) {
+    state.mounts.reset();
     state.chaos.reset();
     state.fixtures.clear();
     state.fixtures.reset_counts(None);

@@ -93,13 +93,29 @@ pub(crate) struct RouteInfo {
 }
 
 pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    observed(state, req, None).await
+}
+
+/// A mount served on a port of its own: the same checks and headers, one service.
+pub(super) async fn dispatch_standalone(
+    State((state, mount)): State<(Arc<AppState>, Arc<super::mounts::Mount>)>,
+    req: Request,
+) -> Response {
+    observed(state, req, Some(mount)).await
+}
+
+async fn observed(
+    state: Arc<AppState>,
+    req: Request,
+    only: Option<Arc<super::mounts::Mount>>,
+) -> Response {
     // Metrics off: this one branch is all they cost.
     if state.metrics.is_none() {
-        return respond(state, req).await;
+        return respond(state, req, only).await;
     }
     let start = std::time::Instant::now();
     let key = crate::metrics::RequestKey::new(req.method(), req.uri().path());
-    let resp = respond(Arc::clone(&state), req).await;
+    let resp = respond(Arc::clone(&state), req, only).await;
     // Counted once the response head is built: for a stream, the time to its first byte.
     if let Some(m) = &state.metrics {
         let status = if resp
@@ -118,7 +134,11 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -
 
 /// The request id, the API-key check, the route, then CORS and `x-request-id` on whatever
 /// answered (a 401 included).
-async fn respond(state: Arc<AppState>, mut req: Request) -> Response {
+async fn respond(
+    state: Arc<AppState>,
+    mut req: Request,
+    only: Option<Arc<super::mounts::Mount>>,
+) -> Response {
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
     let request_id = match req.headers().get("x-request-id") {
@@ -146,7 +166,10 @@ async fn respond(state: Arc<AppState>, mut req: Request) -> Response {
             );
             crate::auth::rejection(req.method(), req.uri().path())
         }
-        None => route(state, req).await,
+        None => match only {
+            Some(mount) => standalone(state, req, &mount).await,
+            None => route(state, req).await,
+        },
     };
     let h = resp.headers_mut();
     h.insert(
@@ -192,6 +215,35 @@ fn new_request_id() -> HeaderValue {
         buf[5 + i * 2] = HEX[usize::from(byte & 0xf)];
     }
     HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("req"))
+}
+
+/// A request on a mount's own port: at the root or at its path.
+async fn standalone(state: Arc<AppState>, req: Request, mount: &super::mounts::Mount) -> Response {
+    let (parts, body) = req.into_parts();
+    if parts.method == Method::OPTIONS {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let path = parts.uri.path();
+    if parts.method == Method::GET && (path == "/health" || path == "/ready") {
+        return json_response(StatusCode::OK, &json!({ "status": "ok" }));
+    }
+    let (served_at, rest) = match path.strip_prefix(mount.path.as_str()) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => (mount.path.clone(), rest),
+        _ => (String::new(), path),
+    };
+    let req = super::mounts::ServiceRequest {
+        method: parts.method.clone(),
+        rest: rest.to_owned(),
+        mount: served_at,
+        raw_path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned()),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    };
+    mount.service.handle(&state, req).await
 }
 
 async fn route(state: Arc<AppState>, req: Request) -> Response {
@@ -241,6 +293,25 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
             return control::legacy_requests(&state, &method, query.as_deref());
         }
         _ => {}
+    }
+
+    // Mounted services (MCP, A2A, AG-UI) own everything under their paths.
+    if let Some((mount, rest)) = state.mounts.find(&path) {
+        let req = super::mounts::ServiceRequest {
+            method,
+            rest: rest.to_owned(),
+            mount: if rest == path {
+                String::new()
+            } else {
+                mount.path.clone()
+            },
+            raw_path,
+            query,
+            headers: parts.headers,
+            body,
+        };
+        let service = mount.service.clone();
+        return service.handle(&state, req).await;
     }
 
     // Provider APIs with paths of their own come first, on the path as sent (Ollama's

@@ -6,6 +6,7 @@
 mod control;
 mod dispatch;
 pub(crate) mod exchange;
+pub mod mounts;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,6 +53,12 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Rewrite rules applied to request text before matching and recording (`llm.normalize`).
     pub normalize: Vec<crate::record::normalize::NormalizeRule>,
+    /// MCP servers to mount.
+    pub mcp: Vec<crate::config::McpConfig>,
+    /// A2A agent sets to mount.
+    pub a2a: Vec<crate::config::A2aConfig>,
+    /// AG-UI agents to mount.
+    pub agui: Vec<crate::config::AguiConfig>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -74,6 +81,9 @@ impl std::fmt::Debug for ServerConfig {
                 &format_args!("[{} key(s)]", self.api_keys.len()),
             )
             .field("normalize", &self.normalize)
+            .field("mcp", &self.mcp.len())
+            .field("a2a", &self.a2a.len())
+            .field("agui", &self.agui.len())
             .finish()
     }
 }
@@ -97,6 +107,9 @@ impl Default for ServerConfig {
             metrics: false,
             api_keys: Vec::new(),
             normalize: Vec::new(),
+            mcp: Vec::new(),
+            a2a: Vec::new(),
+            agui: Vec::new(),
         }
     }
 }
@@ -118,12 +131,26 @@ pub struct AppState {
     pub metrics: Option<crate::metrics::Metrics>,
     /// Inbound API keys, when checked.
     pub auth: Option<crate::auth::ApiKeys>,
+    /// MCP servers, A2A agents and AG-UI agents, by path.
+    pub mounts: mounts::Mounts,
 }
 
 impl AppState {
     /// State for a configuration, with no fixtures.
+    ///
+    /// # Panics
+    /// When the configuration's services cannot be built (two at one path, a bad pattern): use
+    /// [`AppState::try_new`] to get the reason as an error.
     pub fn new(config: ServerConfig) -> Arc<AppState> {
-        Arc::new(AppState {
+        AppState::try_new(config).unwrap_or_else(|e| panic!("invalid server configuration: {e}"))
+    }
+
+    /// State for a configuration, with no fixtures; an error names a service that cannot be
+    /// built.
+    pub fn try_new(config: ServerConfig) -> Result<Arc<AppState>, String> {
+        let mounts = mounts::Mounts::build(&config)?;
+        Ok(Arc::new(AppState {
+            mounts,
             fixtures: FixtureStore::new(config.fixture_counts_max),
             journal: Journal::new(config.journal_max),
             recorder: config
@@ -134,7 +161,7 @@ impl AppState {
             metrics: config.metrics.then(crate::metrics::Metrics::new),
             auth: crate::auth::ApiKeys::new(&config.api_keys),
             config,
-        })
+        }))
     }
 }
 

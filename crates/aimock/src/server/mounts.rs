@@ -1,0 +1,314 @@
+//! Mounted services: MCP servers, A2A agents and AG-UI agents, each under a path of the main port
+//! (`/mcp`, `/a2a`, `/agui` by default) and, when its section names a `port`, on a port of its own
+//! as well, where it answers at the root and at its path.
+//!
+//! The route table hands a request whose path is a mount path, or below one, to that service with
+//! a [`ServiceRequest`]. A service reads its own body, writes its own journal entry (with
+//! `service` set) and builds its own response; CORS, `x-request-id`, the API-key check and the
+//! request metrics are the dispatcher's, as for every route.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use http::{HeaderMap, Method};
+
+use super::{AppState, ServerConfig};
+use crate::journal::{EntryHandle, JournalBody, JournalEntry};
+
+/// A request for a mounted service.
+#[derive(Debug)]
+pub(crate) struct ServiceRequest {
+    /// HTTP method.
+    pub(crate) method: Method,
+    /// The path below the mount: `""` for the mount itself, else starting with `/`.
+    pub(crate) rest: String,
+    /// The mount path as served (`/mcp`; `""` at the root of a port of its own).
+    pub(crate) mount: String,
+    /// Path and query as received (for the journal).
+    pub(crate) raw_path: String,
+    /// The query string.
+    pub(crate) query: Option<String>,
+    /// Request headers.
+    pub(crate) headers: HeaderMap,
+    /// The body, unread.
+    pub(crate) body: Body,
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub(crate) struct BodyError {
+    /// The body is over `max_body_bytes` (a 413).
+    pub(crate) too_large: bool,
+    /// What to tell the client.
+    pub(crate) message: String,
+}
+
+impl ServiceRequest {
+    /// The body, at most the server's `max_body_bytes`.
+    pub(crate) async fn bytes(&mut self, state: &AppState) -> Result<Bytes, BodyError> {
+        let limit = state.config.max_body_bytes;
+        let body = std::mem::take(&mut self.body);
+        let too_large = || BodyError {
+            too_large: true,
+            message: format!("Request body is larger than the {limit}-byte limit"),
+        };
+        let declared = self
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let is_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            if is_limit {
+                too_large()
+            } else {
+                BodyError {
+                    too_large: false,
+                    message: format!("Could not read the request body: {e}"),
+                }
+            }
+        })
+    }
+
+    /// `http://host:port` + the mount path, from the `Host` header (what a client used to reach
+    /// us, so a URL built from it works from that client).
+    pub(crate) fn base_url(&self) -> String {
+        let host = self
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        format!("http://{host}{}", self.mount)
+    }
+
+    /// Write a journal entry for this request, tagged with `service`; the handle updates it later
+    /// (a stream's end, a status known only after the body was read).
+    pub(crate) fn journal(
+        &self,
+        state: &AppState,
+        service: &'static str,
+        body: JournalBody,
+        status: u16,
+    ) -> EntryHandle {
+        let mut e = JournalEntry::new(
+            self.method.as_str(),
+            &self.raw_path,
+            self.headers.clone(),
+            body,
+        );
+        e.service = Some(service);
+        e.response.status = status;
+        e.response.source = Some("fixture");
+        state.journal.record(e)
+    }
+}
+
+/// One mounted service.
+#[derive(Debug, Clone)]
+pub enum Service {
+    /// An MCP server.
+    Mcp(Arc<crate::mcp::McpServer>),
+    /// A set of A2A agents.
+    A2a(Arc<crate::a2a::A2aServer>),
+    /// An AG-UI agent.
+    Agui(Arc<crate::agui::AguiServer>),
+}
+
+impl Service {
+    /// `mcp`, `a2a` or `agui`: the journal's `service`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Service::Mcp(_) => "mcp",
+            Service::A2a(_) => "a2a",
+            Service::Agui(_) => "agui",
+        }
+    }
+
+    pub(crate) async fn handle(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+        match self {
+            Service::Mcp(s) => s.handle(state, req).await,
+            Service::A2a(s) => s.handle(state, req).await,
+            Service::Agui(s) => s.handle(state, req).await,
+        }
+    }
+
+    /// Back to the configured state: run-time additions, sessions, tasks and counters go.
+    pub fn reset(&self) {
+        match self {
+            Service::Mcp(s) => s.reset(),
+            Service::A2a(s) => s.reset(),
+            Service::Agui(s) => s.reset(),
+        }
+    }
+}
+
+/// A service and where it is served.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// The path on the main port, without a trailing slash (`/mcp`).
+    pub path: String,
+    /// A port of its own, when configured (0: any free port).
+    pub port: Option<u16>,
+    /// The service.
+    pub service: Service,
+}
+
+/// Every mounted service, longest path first so `/mcp/b` wins over `/mcp`.
+#[derive(Debug, Default)]
+pub struct Mounts {
+    mounts: Vec<Mount>,
+}
+
+/// `/x/` and `x` become `/x`; `/` becomes `` (the root).
+pub(crate) fn clean_mount_path(p: &str) -> String {
+    let t = p.trim().trim_end_matches('/');
+    if t.is_empty() {
+        String::new()
+    } else if t.starts_with('/') {
+        t.to_owned()
+    } else {
+        format!("/{t}")
+    }
+}
+
+impl Mounts {
+    /// The services a configuration names. Two services at one path, or a service whose own
+    /// configuration is invalid, is an error naming it.
+    pub fn build(config: &ServerConfig) -> Result<Mounts, String> {
+        let mut mounts = Vec::new();
+        for (i, c) in config.mcp.iter().enumerate() {
+            let s = crate::mcp::McpServer::new(c.clone()).map_err(|e| format!("mcp[{i}]: {e}"))?;
+            mounts.push(Mount {
+                path: clean_mount_path(c.path.as_deref().unwrap_or("/mcp")),
+                port: c.port,
+                service: Service::Mcp(s),
+            });
+        }
+        for (i, c) in config.a2a.iter().enumerate() {
+            let s = crate::a2a::A2aServer::new(c.clone()).map_err(|e| format!("a2a[{i}]: {e}"))?;
+            mounts.push(Mount {
+                path: clean_mount_path(c.path.as_deref().unwrap_or("/a2a")),
+                port: c.port,
+                service: Service::A2a(s),
+            });
+        }
+        for (i, c) in config.agui.iter().enumerate() {
+            let s =
+                crate::agui::AguiServer::new(c.clone()).map_err(|e| format!("agui[{i}]: {e}"))?;
+            mounts.push(Mount {
+                path: clean_mount_path(c.path.as_deref().unwrap_or("/agui")),
+                port: c.port,
+                service: Service::Agui(s),
+            });
+        }
+        for (i, m) in mounts.iter().enumerate() {
+            if m.path.is_empty() || m.path == "/__aimock" || m.path.starts_with("/__aimock/") {
+                return Err(format!(
+                    "a {} service cannot be mounted at `{}`",
+                    m.service.kind(),
+                    if m.path.is_empty() { "/" } else { &m.path }
+                ));
+            }
+            if let Some(other) = mounts[..i].iter().find(|o| o.path == m.path) {
+                return Err(format!(
+                    "{} and {} are both mounted at `{}`",
+                    other.service.kind(),
+                    m.service.kind(),
+                    m.path
+                ));
+            }
+        }
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.path.len()));
+        Ok(Mounts { mounts })
+    }
+
+    /// Whether nothing is mounted.
+    pub fn is_empty(&self) -> bool {
+        self.mounts.is_empty()
+    }
+
+    /// Every mount.
+    pub fn all(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// The service serving `path`, with the mount path and the rest of the path. The A2A
+    /// well-known card paths at the root go to the first A2A service.
+    pub fn find<'p>(&self, path: &'p str) -> Option<(&Mount, &'p str)> {
+        for m in &self.mounts {
+            if let Some(rest) = path.strip_prefix(m.path.as_str()) {
+                if rest.is_empty() || rest.starts_with('/') {
+                    return Some((m, rest));
+                }
+            }
+        }
+        if path.starts_with("/.well-known/agent") {
+            let first = self
+                .mounts
+                .iter()
+                .find(|m| matches!(m.service, Service::A2a(_)));
+            return first.map(|m| (m, path));
+        }
+        None
+    }
+
+    /// The first MCP server at `path` (any when `None`).
+    pub fn mcp(&self, path: Option<&str>) -> Option<Arc<crate::mcp::McpServer>> {
+        let want = path.map(clean_mount_path);
+        self.mounts.iter().find_map(|m| match &m.service {
+            Service::Mcp(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// The first A2A service at `path` (any when `None`).
+    pub fn a2a(&self, path: Option<&str>) -> Option<Arc<crate::a2a::A2aServer>> {
+        let want = path.map(clean_mount_path);
+        self.mounts.iter().find_map(|m| match &m.service {
+            Service::A2a(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// The first AG-UI agent at `path` (any when `None`).
+    pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
+        let want = path.map(clean_mount_path);
+        self.mounts.iter().find_map(|m| match &m.service {
+            Service::Agui(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// Reset every service.
+    pub fn reset(&self) {
+        for m in &self.mounts {
+            m.service.reset();
+        }
+    }
+}
+
+/// Serve one mount on a listener of its own, at the root and at its path.
+pub async fn serve_mount(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    mount: Mount,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let app = axum::Router::new()
+        .fallback(super::dispatch::dispatch_standalone)
+        .with_state((state, Arc::new(mount)))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
