@@ -90,6 +90,14 @@ impl RequestKey {
             path: path_label(path),
         }
     }
+
+    /// The key of a request to a mounted service: its mount path is the label.
+    pub fn mounted(method: &Method, mount: &'static str) -> RequestKey {
+        RequestKey {
+            method: method_label(method),
+            path: PathLabel::one(mount),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

@@ -114,7 +114,12 @@ async fn observed(
         return respond(state, req, only).await;
     }
     let start = std::time::Instant::now();
-    let key = crate::metrics::RequestKey::new(req.method(), req.uri().path());
+    let path = req.uri().path();
+    let key = match (&only, state.mounts.find(path)) {
+        (Some(m), _) => crate::metrics::RequestKey::mounted(req.method(), m.label),
+        (None, Some((m, _))) => crate::metrics::RequestKey::mounted(req.method(), m.label),
+        (None, None) => crate::metrics::RequestKey::new(req.method(), path),
+    };
     let resp = respond(Arc::clone(&state), req, only).await;
     // Counted once the response head is built: for a stream, the time to its first byte.
     if let Some(m) = &state.metrics {

@@ -153,6 +153,8 @@ impl Service {
 pub struct Mount {
     /// The path on the main port, without a trailing slash (`/mcp`).
     pub path: String,
+    /// The same, for the metrics' `path` label (made once per mount when the server is built).
+    pub label: &'static str,
     /// A port of its own, when configured (0: any free port).
     pub port: Option<u16>,
     /// The service.
@@ -186,6 +188,7 @@ impl Mounts {
             let s = crate::mcp::McpServer::new(c.clone()).map_err(|e| format!("mcp[{i}]: {e}"))?;
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/mcp")),
+                label: "",
                 port: c.port,
                 service: Service::Mcp(s),
             });
@@ -194,6 +197,7 @@ impl Mounts {
             let s = crate::a2a::A2aServer::new(c.clone()).map_err(|e| format!("a2a[{i}]: {e}"))?;
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/a2a")),
+                label: "",
                 port: c.port,
                 service: Service::A2a(s),
             });
@@ -203,6 +207,7 @@ impl Mounts {
                 crate::agui::AguiServer::new(c.clone()).map_err(|e| format!("agui[{i}]: {e}"))?;
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/agui")),
+                label: "",
                 port: c.port,
                 service: Service::Agui(s),
             });
@@ -225,6 +230,10 @@ impl Mounts {
             }
         }
         mounts.sort_by_key(|m| std::cmp::Reverse(m.path.len()));
+        for m in &mut mounts {
+            // One small string per configured service, for as long as the process runs.
+            m.label = Box::leak(m.path.clone().into_boxed_str());
+        }
         Ok(Mounts { mounts })
     }
 
@@ -311,4 +320,75 @@ pub async fn serve_mount(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{A2aConfig, AguiConfig, McpConfig};
+
+    fn mcp_at(path: &str) -> McpConfig {
+        McpConfig {
+            path: Some(path.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn mount_paths_are_cleaned() {
+        assert_eq!(clean_mount_path("/mcp/"), "/mcp");
+        assert_eq!(clean_mount_path("mcp"), "/mcp");
+        assert_eq!(clean_mount_path(" /a/b// "), "/a/b");
+        assert_eq!(clean_mount_path("/"), "");
+    }
+
+    #[test]
+    fn the_longest_mount_wins_and_only_whole_segments_match() {
+        let config = ServerConfig {
+            mcp: vec![mcp_at("/mcp"), mcp_at("/mcp/b")],
+            a2a: vec![A2aConfig::default()],
+            agui: vec![AguiConfig::default()],
+            ..Default::default()
+        };
+        let m = Mounts::build(&config).expect("builds");
+        let (mount, rest) = m.find("/mcp/b/x").expect("found");
+        assert_eq!((mount.path.as_str(), rest), ("/mcp/b", "/x"));
+        assert_eq!(mount.label, "/mcp/b");
+        let (mount, rest) = m.find("/mcp").expect("found");
+        assert_eq!((mount.path.as_str(), rest), ("/mcp", ""));
+        assert!(m.find("/mcpx").is_none());
+        assert!(m.find("/v1/chat/completions").is_none());
+        let (mount, rest) = m.find("/agui").expect("found");
+        assert_eq!((mount.service.kind(), rest), ("agui", ""));
+        // The well-known card at the root reaches the first A2A service, path intact.
+        let (mount, rest) = m.find("/.well-known/agent-card.json").expect("found");
+        assert_eq!(
+            (mount.service.kind(), rest),
+            ("a2a", "/.well-known/agent-card.json")
+        );
+        assert!(m.mcp(Some("/mcp/b/")).is_some());
+        assert!(m.mcp(Some("/nope")).is_none());
+    }
+
+    #[test]
+    fn two_services_at_one_path_or_one_at_the_root_are_refused() {
+        let config = ServerConfig {
+            mcp: vec![mcp_at("/x")],
+            agui: vec![AguiConfig {
+                path: Some("/x/".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let err = Mounts::build(&config).expect_err("refused");
+        assert!(err.contains("both mounted at `/x`"), "{err}");
+        for bad in ["/", "/__aimock/mcp"] {
+            let config = ServerConfig {
+                mcp: vec![mcp_at(bad)],
+                ..Default::default()
+            };
+            let err = Mounts::build(&config).expect_err("refused");
+            assert!(err.contains("cannot be mounted"), "{err}");
+        }
+    }
 }
