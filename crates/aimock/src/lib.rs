@@ -29,6 +29,7 @@ pub mod providers;
 pub mod record;
 pub mod server;
 pub mod stream;
+pub mod vector;
 
 pub use fixture::{FixtureEntry, MatchSpec, ResponseSpec};
 pub use mock::{MockServer, MockServerBuilder};
