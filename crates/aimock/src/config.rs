@@ -47,9 +47,9 @@ pub struct Config {
     /// AG-UI agents: one object, or a list of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agui: Option<OneOrMany<AguiConfig>>,
-    /// The vector database mock.
+    /// Vector databases: one object, or a list of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vector: Option<VectorConfig>,
+    pub vector: Option<OneOrMany<VectorConfig>>,
     /// Search, rerank and moderation catch-alls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<ServicesConfig>,
@@ -58,6 +58,7 @@ pub struct Config {
 pub use crate::a2a::config::*;
 pub use crate::agui::config::*;
 pub use crate::mcp::config::*;
+pub use crate::vector::config::*;
 
 /// A section given as one object or as a list of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,35 +226,6 @@ impl std::fmt::Debug for RecordConfig {
             .field("proxy_only", &self.proxy_only)
             .finish_non_exhaustive()
     }
-}
-
-/// `vector`: Pinecone, Qdrant and ChromaDB mocks.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VectorConfig {
-    /// Mount path (aimock: `/vector`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The collections.
-    #[serde(default)]
-    pub collections: Vec<VectorCollection>,
-}
-
-/// `vector.collections[]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VectorCollection {
-    /// Collection name.
-    pub name: String,
-    /// Vector dimension.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimension: Option<usize>,
-    /// `{id, values, metadata}` stored vectors.
-    #[serde(default)]
-    pub vectors: Vec<Value>,
-    /// `{id, score, metadata, values}` returned by every query.
-    #[serde(default)]
-    pub query_results: Vec<Value>,
 }
 
 /// `services`: catch-all fixtures.
@@ -498,6 +470,9 @@ impl Config {
         if let Some(a) = &self.agui {
             server.agui = a.to_vec();
         }
+        if let Some(v) = &self.vector {
+            server.vector = v.to_vec();
+        }
         let Some(llm) = &self.llm else { return };
         if let Some(l) = llm.latency {
             server.latency = l;
@@ -558,10 +533,7 @@ impl Config {
     /// on yet (`mcp`, `llm.record`, ...).
     pub fn unserved_sections(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
-        for (name, present) in [
-            ("vector", self.vector.is_some()),
-            ("services", self.services.is_some()),
-        ] {
+        for (name, present) in [("services", self.services.is_some())] {
             if present {
                 out.push(name);
             }
@@ -721,7 +693,7 @@ mod tests {
         assert!(server.strict);
         assert_eq!(server.chunk_size, 3);
         assert_eq!(server.replay_speed, 2.0);
-        assert_eq!(config.unserved_sections(), ["vector", "services"]);
+        assert_eq!(config.unserved_sections(), ["services"]);
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Mount vector databases (at their `path`, `/vector` by default).
+    pub fn vector(mut self, config: crate::config::VectorConfig) -> Self {
+        self.config.vector.push(config);
+        self
+    }
+
     /// Start on 127.0.0.1 with a free port.
     ///
     /// # Panics
@@ -233,6 +239,11 @@ impl MockServer {
     /// The AG-UI agent mounted at `path` (`None`: the first one).
     pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
         self.state.mounts.agui(path)
+    }
+
+    /// The vector databases mounted at `path` (`None`: the first one).
+    pub fn vector(&self, path: Option<&str>) -> Option<Arc<crate::vector::VectorServer>> {
+        self.state.mounts.vector(path)
     }
 
     /// Where services configured with a `port` of their own listen, by mount path (a `port` of

@@ -46,12 +46,20 @@ pub(super) async fn handle(
     body: Body,
 ) -> Response {
     let sub = path.trim_start_matches("/__aimock");
-    for (prefix, service) in [("/mcp", "mcp"), ("/a2a", "a2a"), ("/agui", "agui")] {
+    for (prefix, service) in [
+        ("/mcp", "mcp"),
+        ("/a2a", "a2a"),
+        ("/agui", "agui"),
+        ("/vector", "vector"),
+    ] {
         if let Some(rest) = sub.strip_prefix(prefix) {
             if rest.is_empty() || rest.starts_with('/') {
                 return match service {
                     "mcp" => crate::mcp::control(state, method, rest, query, headers, body).await,
                     "a2a" => crate::a2a::control(state, method, rest, query, headers, body).await,
+                    "vector" => {
+                        crate::vector::control(state, method, rest, query, headers, body).await
+                    }
                     _ => crate::agui::control(state, method, rest, query, headers, body).await,
                 };
             }

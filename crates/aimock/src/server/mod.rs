@@ -59,6 +59,8 @@ pub struct ServerConfig {
     pub a2a: Vec<crate::config::A2aConfig>,
     /// AG-UI agents to mount.
     pub agui: Vec<crate::config::AguiConfig>,
+    /// Vector databases to mount.
+    pub vector: Vec<crate::config::VectorConfig>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -84,6 +86,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("mcp", &self.mcp.len())
             .field("a2a", &self.a2a.len())
             .field("agui", &self.agui.len())
+            .field("vector", &self.vector.len())
             .finish()
     }
 }
@@ -110,6 +113,7 @@ impl Default for ServerConfig {
             mcp: Vec::new(),
             a2a: Vec::new(),
             agui: Vec::new(),
+            vector: Vec::new(),
         }
     }
 }

@@ -118,6 +118,8 @@ pub enum Service {
     A2a(Arc<crate::a2a::A2aServer>),
     /// An AG-UI agent.
     Agui(Arc<crate::agui::AguiServer>),
+    /// Vector databases (Qdrant, Pinecone, Chroma APIs over one store).
+    Vector(Arc<crate::vector::VectorServer>),
 }
 
 impl Service {
@@ -127,6 +129,7 @@ impl Service {
             Service::Mcp(_) => "mcp",
             Service::A2a(_) => "a2a",
             Service::Agui(_) => "agui",
+            Service::Vector(_) => "vector",
         }
     }
 
@@ -135,6 +138,7 @@ impl Service {
             Service::Mcp(s) => s.handle(state, req).await,
             Service::A2a(s) => s.handle(state, req).await,
             Service::Agui(s) => s.handle(state, req).await,
+            Service::Vector(s) => s.handle(state, req).await,
         }
     }
 
@@ -144,6 +148,7 @@ impl Service {
             Service::Mcp(s) => s.reset(),
             Service::A2a(s) => s.reset(),
             Service::Agui(s) => s.reset(),
+            Service::Vector(s) => s.reset(),
         }
     }
 }
@@ -210,6 +215,16 @@ impl Mounts {
                 label: "",
                 port: c.port,
                 service: Service::Agui(s),
+            });
+        }
+        for (i, c) in config.vector.iter().enumerate() {
+            let s = crate::vector::VectorServer::new(c.clone())
+                .map_err(|e| format!("vector[{i}]: {e}"))?;
+            mounts.push(Mount {
+                path: clean_mount_path(c.path.as_deref().unwrap_or("/vector")),
+                label: "",
+                port: c.port,
+                service: Service::Vector(s),
             });
         }
         for (i, m) in mounts.iter().enumerate() {
@@ -290,6 +305,15 @@ impl Mounts {
         let want = path.map(clean_mount_path);
         self.mounts.iter().find_map(|m| match &m.service {
             Service::Agui(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// The first vector service at `path` (any when `None`).
+    pub fn vector(&self, path: Option<&str>) -> Option<Arc<crate::vector::VectorServer>> {
+        let want = path.map(clean_mount_path);
+        self.mounts.iter().find_map(|m| match &m.service {
+            Service::Vector(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
             _ => None,
         })
     }
