@@ -58,6 +58,7 @@ pub struct Config {
 pub use crate::a2a::config::*;
 pub use crate::agui::config::*;
 pub use crate::mcp::config::*;
+pub use crate::services::config::*;
 pub use crate::vector::config::*;
 
 /// A section given as one object or as a list of them.
@@ -226,21 +227,6 @@ impl std::fmt::Debug for RecordConfig {
             .field("proxy_only", &self.proxy_only)
             .finish_non_exhaustive()
     }
-}
-
-/// `services`: catch-all fixtures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServicesConfig {
-    /// Search returns empty results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub search: Option<bool>,
-    /// Rerank returns empty results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rerank: Option<bool>,
-    /// Moderation returns unflagged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moderate: Option<bool>,
 }
 
 /// Why a config file cannot be used.
@@ -472,6 +458,9 @@ impl Config {
         }
         if let Some(v) = &self.vector {
             server.vector = v.to_vec();
+        }
+        if let Some(s) = &self.services {
+            server.services = Some(s.clone());
         }
         let Some(llm) = &self.llm else { return };
         if let Some(l) = llm.latency {

@@ -28,6 +28,7 @@ pub mod mock;
 pub mod providers;
 pub mod record;
 pub mod server;
+pub mod services;
 pub mod stream;
 pub mod vector;
 

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub agui: Vec<crate::config::AguiConfig>,
     /// Vector databases to mount.
     pub vector: Vec<crate::config::VectorConfig>,
+    /// Search, rerank and moderation settings (`services`).
+    pub services: Option<crate::config::ServicesConfig>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -87,6 +89,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("a2a", &self.a2a.len())
             .field("agui", &self.agui.len())
             .field("vector", &self.vector.len())
+            .field("services", &self.services)
             .finish()
     }
 }
@@ -114,6 +117,7 @@ impl Default for ServerConfig {
             a2a: Vec::new(),
             agui: Vec::new(),
             vector: Vec::new(),
+            services: None,
         }
     }
 }
