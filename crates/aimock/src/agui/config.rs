@@ -13,7 +13,10 @@ pub struct AguiConfig {
     /// Serve on a port of its own as well (at the root and at `path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// `{match, text?, events?, delayMs?}` entries.
+    /// Fixtures, first match wins: `{match: {message?, toolCallId?, toolName?, stateKey?},
+    /// events? | text? | toolCall(s)? | reasoning? | stateSnapshot? | stateDelta? |
+    /// messagesSnapshot? | error?, delayMs?}`; `message` is a substring or `{"regex": "...",
+    /// "flags"?: "i"}`. Checked when the server is built (see [`crate::agui::AguiFixture`]).
     #[serde(default)]
     pub fixtures: Vec<Value>,
 }
