@@ -521,13 +521,8 @@ impl Config {
     /// The sections present in this config that this version of aimock accepts but does not act
     /// on yet (`mcp`, `llm.record`, ...).
     pub fn unserved_sections(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        for (name, present) in [("services", self.services.is_some())] {
-            if present {
-                out.push(name);
-            }
-        }
-        out
+        // Every section is served now (`services` too); kept for sections still to come.
+        Vec::new()
     }
 }
 
@@ -682,7 +677,7 @@ mod tests {
         assert!(server.strict);
         assert_eq!(server.chunk_size, 3);
         assert_eq!(server.replay_speed, 2.0);
-        assert_eq!(config.unserved_sections(), ["services"]);
+        assert!(config.unserved_sections().is_empty());
     }
 
     #[test]

@@ -133,6 +133,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Search, rerank and moderation fixtures (`aimock.json`'s `services`).
+    pub fn services(mut self, config: crate::config::ServicesConfig) -> Self {
+        self.config.services = Some(config);
+        self
+    }
+
     /// Start on 127.0.0.1 with a free port.
     ///
     /// # Panics
@@ -246,6 +252,12 @@ impl MockServer {
         self.state.mounts.vector(path)
     }
 
+    /// The search (Tavily), rerank (Cohere) and moderation (OpenAI) fixtures: add some with
+    /// `on_search`, `on_rerank`, `on_moderate`.
+    pub fn services(&self) -> &crate::services::Services {
+        &self.state.services
+    }
+
     /// Where services configured with a `port` of their own listen, by mount path (a `port` of
     /// 0 takes any free port).
     pub fn own_ports(&self) -> &[(String, SocketAddr)] {
@@ -298,6 +310,7 @@ impl MockServer {
     /// Forget every fixture, request, match count and queued error.
     pub fn reset(&self) {
         self.state.mounts.reset();
+        self.state.services.reset();
         self.state.fixtures.clear();
         self.state.fixtures.reset_counts(None);
         self.state.fixtures.clear_errors();

@@ -51,6 +51,7 @@ pub(super) async fn handle(
         ("/a2a", "a2a"),
         ("/agui", "agui"),
         ("/vector", "vector"),
+        ("/services", "services"),
     ] {
         if let Some(rest) = sub.strip_prefix(prefix) {
             if rest.is_empty() || rest.starts_with('/') {
@@ -60,6 +61,7 @@ pub(super) async fn handle(
                     "vector" => {
                         crate::vector::control(state, method, rest, query, headers, body).await
                     }
+                    "services" => crate::services::control(state, method, rest, body).await,
                     _ => crate::agui::control(state, method, rest, query, headers, body).await,
                 };
             }
@@ -116,6 +118,7 @@ pub(super) async fn handle(
 
 fn full_reset(state: &AppState) {
     state.mounts.reset();
+    state.services.reset();
     state.chaos.reset();
     state.fixtures.clear();
     state.fixtures.reset_counts(None);

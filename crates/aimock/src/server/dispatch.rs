@@ -351,6 +351,10 @@ async fn route(state: Arc<AppState>, req: Request) -> Response {
     } else {
         crate::record::Provider::OpenAi
     });
+    // Search (Tavily), rerank (Cohere) and moderation (OpenAI).
+    if let Some(endpoint) = crate::services::endpoint(&method, &norm.path) {
+        return crate::services::handle(state, ctx, body, endpoint).await;
+    }
     match (&method, norm.path.as_ref()) {
         (&Method::GET, "/v1/models") => providers::openai::models(&state),
         (&Method::POST, "/v1/chat/completions") => {

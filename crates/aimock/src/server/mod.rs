@@ -141,6 +141,8 @@ pub struct AppState {
     pub auth: Option<crate::auth::ApiKeys>,
     /// MCP servers, A2A agents and AG-UI agents, by path.
     pub mounts: mounts::Mounts,
+    /// Search, rerank and moderation fixtures.
+    pub services: crate::services::Services,
 }
 
 impl AppState {
@@ -157,8 +159,10 @@ impl AppState {
     /// built.
     pub fn try_new(config: ServerConfig) -> Result<Arc<AppState>, String> {
         let mounts = mounts::Mounts::build(&config)?;
+        let services = crate::services::Services::new(config.services.as_ref())?;
         Ok(Arc::new(AppState {
             mounts,
+            services,
             fixtures: FixtureStore::new(config.fixture_counts_max),
             journal: Journal::new(config.journal_max),
             recorder: config
