@@ -158,7 +158,16 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
     if args.validate_on_load && errors > 0 {
         anyhow::bail!("--validate-on-load: {errors} fixture error(s); not starting");
     }
-    if loaded == 0 {
+    // MCP, A2A, AG-UI, vector databases or services from the config: a server with no LLM
+    // fixtures still serves something.
+    let serves_more = !server.mcp.is_empty()
+        || !server.a2a.is_empty()
+        || !server.agui.is_empty()
+        || !server.vector.is_empty()
+        || server.services.is_some();
+    if loaded == 0 && serves_more {
+        tracing::info!("No LLM fixtures loaded; LLM routes will return 404.");
+    } else if loaded == 0 {
         if args.validate_on_load || args.strict {
             let flag = if args.strict {
                 "--strict"

@@ -391,7 +391,7 @@ macro_rules! pick {
 /// Paths routed by exact match, in their canonical (`/v1/...`) spelling.
 fn static_route(path: &str) -> Option<&'static str> {
     pick!(path;
-        "/health", "/ready", "/metrics", "/search",
+        "/health", "/ready", "/metrics", "/search", "/extract", "/crawl", "/map", "/v1/rerank",
         "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/realtime",
         "/v1/messages", "/v1/messages/count_tokens", "/v1/embeddings", "/v1/moderations",
         "/v1/models", "/v1/_requests", "/v1/images/generations", "/v1/images/edits",
