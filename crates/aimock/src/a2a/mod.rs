@@ -1,28 +1,156 @@
-//! A set of A2A agents. (Stub: being written.)
+//! A set of A2A (Agent-to-Agent protocol) agents.
+//!
+//! Each agent has an agent card at `<agent url>/.well-known/agent-card.json` (and the older
+//! `agent.json`) and a JSON-RPC 2.0 endpoint at its URL that answers both generations of the
+//! protocol: v1.0 (`SendMessage`, `SendStreamingMessage`, `GetTask`, `ListTasks`, `CancelTask`,
+//! `SubscribeToTask`, `Create/Get/Delete TaskPushNotificationConfig`,
+//! `ListTaskPushNotificationConfigs`) and v0.3 (`message/send`, `message/stream`, `tasks/get`,
+//! `tasks/cancel`, `tasks/resubscribe`, `tasks/pushNotificationConfig/{set,get,list,delete}`),
+//! each in its own JSON shapes.
+//!
+//! Agent URLs: the first agent at the mount (`/a2a`), every agent at `<mount>/<name>` and at
+//! `<mount><path>` when it has a `path`. The card at the main port's root
+//! (`/.well-known/agent-card.json`) is the first agent's.
+//!
+//! Tasks go `submitted → working → completed | failed | canceled | rejected`, or stop at
+//! `input-required` / `auth-required`, when the next message naming the task (its `taskId`, or
+//! only its `contextId`) continues it. Streaming events are written when due. See
+//! [`config`] for fixtures and matching on the conversation so far.
 
 pub mod config;
 
+mod agents;
+mod rest;
+mod rpc;
+mod wire;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
 
+use crate::journal::JournalBody;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
 
-pub use config::A2aConfig;
+pub use config::{
+    A2aAgent, A2aConfig, A2aMatch, A2aMessageFixture, A2aPattern, A2aStreamingTaskFixture,
+    A2aTaskFixture,
+};
+
+use agents::Agent;
+use wire::{Gen, State};
+
+/// Something that happened to a task, sent to whoever streams it.
+#[derive(Debug, Clone)]
+pub(crate) enum Ev {
+    /// A new status.
+    Status {
+        state: State,
+        message: Option<Value>,
+        timestamp: String,
+    },
+    /// An artifact (chunk).
+    Artifact {
+        artifact: Value,
+        append: bool,
+        last_chunk: bool,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct Task {
+    id: String,
+    context_id: String,
+    agent: String,
+    state: State,
+    status_message: Option<Value>,
+    timestamp: String,
+    artifacts: Vec<Value>,
+    history: Vec<Value>,
+    push: Vec<(Value, Gen)>,
+    tx: broadcast::Sender<Ev>,
+    running: bool,
+    updated: u64,
+}
+
+#[derive(Debug, Default)]
+struct Ctx {
+    texts: Vec<String>,
+    user_turns: u32,
+    last_reply: Option<String>,
+    last_task: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    agents: Vec<Arc<Agent>>,
+    tasks: HashMap<String, Task>,
+    contexts: HashMap<String, Ctx>,
+    epoch: u64,
+    seq: u64,
+}
 
 /// A set of A2A agents.
 #[derive(Debug)]
 pub struct A2aServer {
     config: A2aConfig,
+    base: Vec<Arc<Agent>>,
+    inner: Mutex<Inner>,
+    http: Option<reqwest::Client>,
+}
+
+fn agents_of(config: &A2aConfig) -> Result<Vec<Arc<Agent>>, String> {
+    let mut out: Vec<Arc<Agent>> = Vec::new();
+    for (i, a) in config.agents.iter().enumerate() {
+        let ag = agents::compile(a, &format!("agents[{i}]"))?;
+        check_new(&out, &ag, &format!("agents[{i}]"))?;
+        out.push(Arc::new(ag));
+    }
+    Ok(out)
+}
+
+fn check_new(existing: &[Arc<Agent>], ag: &Agent, at: &str) -> Result<(), String> {
+    for o in existing {
+        if o.config.name == ag.config.name {
+            return Err(format!(
+                "{at}.name: another agent is named `{}`",
+                ag.config.name
+            ));
+        }
+        if let Some(p) = ag.paths.iter().find(|p| o.paths.contains(p)) {
+            return Err(format!(
+                "{at}.path: `{p}` is also agent `{}`'s path",
+                o.config.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl A2aServer {
     /// Build it from its configuration; an error says what in it is wrong.
     pub fn new(config: A2aConfig) -> Result<Arc<A2aServer>, String> {
-        Ok(Arc::new(A2aServer { config }))
+        let base = agents_of(&config)?;
+        let inner = Inner {
+            agents: base.clone(),
+            ..Inner::default()
+        };
+        Ok(Arc::new(A2aServer {
+            config,
+            base,
+            inner: Mutex::new(inner),
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .ok(),
+        }))
     }
 
     /// The configuration it was built from.
@@ -30,32 +158,318 @@ impl A2aServer {
         &self.config
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        _state: &Arc<AppState>,
-        _req: ServiceRequest,
-    ) -> Response {
-        crate::server::json_response(
-            StatusCode::NOT_IMPLEMENTED,
-            &serde_json::json!({"error": "not served yet"}),
-        )
+    /// Back to the configured state: run-time agents and fixtures, tasks, contexts and push
+    /// configs go; running tasks stop.
+    pub fn reset(&self) {
+        let mut g = self.inner.lock();
+        let epoch = g.epoch + 1;
+        *g = Inner {
+            agents: self.base.clone(),
+            epoch,
+            ..Inner::default()
+        };
     }
 
-    /// Back to the configured state.
-    pub fn reset(&self) {}
+    /// Add an agent at run time (served at `<mount>/<name>` and its `path`).
+    pub fn add_agent(&self, agent: A2aAgent) -> Result<(), String> {
+        let ag = agents::compile(&agent, "agent")?;
+        let mut g = self.inner.lock();
+        check_new(&g.agents, &ag, "agent")?;
+        g.agents.push(Arc::new(ag));
+        Ok(())
+    }
+
+    fn add_fixture(&self, agent: &str, f: agents::Fixture) -> Result<(), String> {
+        let mut g = self.inner.lock();
+        let a = g
+            .agents
+            .iter_mut()
+            .find(|a| a.config.name == agent)
+            .ok_or_else(|| format!("no agent named `{agent}`"))?;
+        Arc::make_mut(a).fixtures.push(f);
+        Ok(())
+    }
+
+    /// Answer messages matching `fixture` with a message (tried after the agent's others).
+    pub fn on_message(&self, agent: &str, fixture: A2aMessageFixture) -> Result<(), String> {
+        self.add_fixture(agent, agents::message_fixture(&fixture, "fixture")?)
+    }
+
+    /// Answer messages matching `fixture` with a task.
+    pub fn on_task(&self, agent: &str, fixture: A2aTaskFixture) -> Result<(), String> {
+        self.add_fixture(agent, agents::task_fixture(&fixture, "fixture")?)
+    }
+
+    /// Answer messages matching `fixture` with a task built by timed events.
+    pub fn on_streaming_task(
+        &self,
+        agent: &str,
+        fixture: A2aStreamingTaskFixture,
+    ) -> Result<(), String> {
+        self.add_fixture(agent, agents::streaming_fixture(&fixture, "fixture")?)
+    }
+
+    /// Every task, oldest first, in v1.0 JSON.
+    pub fn tasks(&self) -> Vec<Value> {
+        let g = self.inner.lock();
+        let mut ts: Vec<&Task> = g.tasks.values().collect();
+        ts.sort_by_key(|t| t.updated);
+        ts.iter()
+            .map(|t| rpc::render_task(t, Gen::V1, None, true))
+            .collect()
+    }
+
+    /// `{status, agents, tasks}`.
+    pub fn health(&self) -> Value {
+        let g = self.inner.lock();
+        json!({
+            "status": "ok",
+            "agents": g.agents.iter().map(|a| a.config.name.clone()).collect::<Vec<_>>(),
+            "tasks": g.tasks.len(),
+        })
+    }
+
+    /// The agent a path below the mount names, and the rest of the path.
+    fn route(&self, rest: &str) -> Option<(Arc<Agent>, bool, String)> {
+        let g = self.inner.lock();
+        let mut best: Option<(usize, &Arc<Agent>, bool)> = None;
+        for (i, a) in g.agents.iter().enumerate() {
+            let mut cands: Vec<&str> = a.paths.iter().map(String::as_str).collect();
+            if i == 0 {
+                cands.push("");
+            }
+            for p in cands {
+                let hit = rest == p || rest.strip_prefix(p).is_some_and(|r| r.starts_with('/'));
+                if hit && best.is_none_or(|(l, _, _)| p.len() > l) {
+                    best = Some((p.len(), a, p.is_empty()));
+                }
+            }
+        }
+        best.map(|(l, a, default)| (a.clone(), default, rest.get(l..).unwrap_or("").to_owned()))
+    }
+
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        state: &Arc<AppState>,
+        req: ServiceRequest,
+    ) -> Response {
+        let Some((agent, is_default, sub)) = self.route(&req.rest) else {
+            req.journal(state, "a2a", JournalBody::None, 404);
+            return with_version(
+                crate::server::json_response(
+                    StatusCode::NOT_FOUND,
+                    &json!({"error": format!("No A2A agent at {}", req.raw_path)}),
+                ),
+                Gen::V1,
+            );
+        };
+        let mount = if req.mount.is_empty() {
+            crate::server::mounts::clean_mount_path(self.config.path.as_deref().unwrap_or("/a2a"))
+        } else {
+            req.mount.clone()
+        };
+        let host = req
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let agent_path = if is_default {
+            String::new()
+        } else {
+            agent.paths.first().cloned().unwrap_or_default()
+        };
+        let url = format!("http://{host}{mount}{agent_path}");
+        match sub.as_str() {
+            "/.well-known/agent-card.json" | "/.well-known/agent.json" => {
+                if req.method != Method::GET && req.method != Method::HEAD {
+                    req.journal(state, "a2a", JournalBody::None, 405);
+                    return method_not_allowed("GET");
+                }
+                req.journal(state, "a2a", JournalBody::None, 200);
+                if let Some(m) = state.metrics.as_ref() {
+                    m.a2a_request("GetAgentCard");
+                }
+                with_version(
+                    crate::server::json_response(StatusCode::OK, &agent.card(&url)),
+                    Gen::V1,
+                )
+            }
+            "" | "/" => {
+                if req.method != Method::POST {
+                    req.journal(state, "a2a", JournalBody::None, 405);
+                    return method_not_allowed("POST");
+                }
+                rpc::handle_rpc(self, state, req, agent, is_default, url).await
+            }
+            _ => {
+                if let Some((method, params)) = rest::find(&req.method, &sub) {
+                    return rest::handle(self, state, req, agent, is_default, url, method, params)
+                        .await;
+                }
+                req.journal(state, "a2a", JournalBody::None, 404);
+                with_version(
+                    crate::server::json_response(
+                        StatusCode::NOT_FOUND,
+                        &json!({"error": format!("Not found: {}", req.raw_path)}),
+                    ),
+                    Gen::V1,
+                )
+            }
+        }
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    let mut r = crate::server::json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"error": format!("Method not allowed; use {allow}")}),
+    );
+    r.headers_mut()
+        .insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    with_version(r, Gen::V1)
+}
+
+pub(crate) fn with_version(mut r: Response, g: Gen) -> Response {
+    r.headers_mut()
+        .insert("a2a-version", HeaderValue::from_static(g.header()));
+    r
+}
+
+fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
+    crate::server::json_response(status, &json!({ "error": message.into() }))
 }
 
 /// `/__aimock/a2a/...`: run-time changes. `sub` is the path after `/__aimock/a2a`.
+///
+/// - `GET /__aimock/a2a` → `{status, agents, tasks}`;
+/// - `POST /__aimock/a2a/agents` with an agent (as in the config) adds it;
+/// - `POST /__aimock/a2a/agents/<name>/messages|tasks|streamingTasks` with a fixture, or a list
+///   of them, adds them to that agent;
+/// - `GET /__aimock/a2a/tasks` → every task (v1.0 JSON);
+/// - `POST /__aimock/a2a/reset` → back to the configured state.
+///
+/// `?path=/a2a` picks the service when several are mounted (the first by default).
 pub(crate) async fn control(
-    _state: &Arc<AppState>,
+    state: &Arc<AppState>,
     method: &Method,
     sub: &str,
-    _query: Option<&str>,
+    query: Option<&str>,
     _headers: HeaderMap,
-    _body: Body,
+    body: Body,
 ) -> Response {
-    crate::server::json_response(
-        StatusCode::NOT_FOUND,
-        &serde_json::json!({ "error": format!("Unknown control endpoint: {method} /__aimock/a2a{sub}") }),
-    )
+    let path = query.and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "path")
+            .map(|(_, v)| v.replace("%2F", "/").replace("%2f", "/"))
+    });
+    let Some(server) = state.mounts.a2a(path.as_deref()) else {
+        return control_error(StatusCode::NOT_FOUND, "No A2A service is mounted there");
+    };
+    let sub = sub.trim_end_matches('/');
+    let read = |body: Body| async move {
+        let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
+            .await
+            .map_err(|e| {
+                control_error(
+                    StatusCode::BAD_REQUEST,
+                    format!("Could not read the body: {e}"),
+                )
+            })?;
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| control_error(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))
+    };
+    let ok = |v: Value| crate::server::json_response(StatusCode::OK, &v);
+    match (method, sub) {
+        (&Method::GET, "") => ok(server.health()),
+        (&Method::GET, "/tasks") => ok(json!({ "tasks": server.tasks() })),
+        (&Method::POST, "/reset") => {
+            server.reset();
+            ok(json!({ "reset": true }))
+        }
+        (&Method::POST, "/agents") => {
+            let v = match read(body).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let agent: A2aAgent = match serde_json::from_value(v) {
+                Ok(a) => a,
+                Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("agent: {e}")),
+            };
+            match server.add_agent(agent) {
+                Ok(()) => ok(json!({ "added": true })),
+                Err(e) => control_error(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        (&Method::POST, s) if s.starts_with("/agents/") => {
+            let rest = s.trim_start_matches("/agents/");
+            let Some((name, kind)) = rest.rsplit_once('/') else {
+                return control_error(
+                    StatusCode::NOT_FOUND,
+                    format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
+                );
+            };
+            let name = percent_decode(name);
+            let v = match read(body).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let list = match v {
+                Value::Array(a) => a,
+                other => vec![other],
+            };
+            let mut n = 0;
+            for (i, f) in list.into_iter().enumerate() {
+                let r = match kind {
+                    "messages" => serde_json::from_value(f)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| server.on_message(&name, f)),
+                    "tasks" => serde_json::from_value(f)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| server.on_task(&name, f)),
+                    "streamingTasks" => serde_json::from_value(f)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| server.on_streaming_task(&name, f)),
+                    _ => {
+                        return control_error(
+                            StatusCode::NOT_FOUND,
+                            format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
+                        )
+                    }
+                };
+                if let Err(e) = r {
+                    let status = if e.starts_with("no agent") {
+                        StatusCode::NOT_FOUND
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    return control_error(status, format!("{kind}[{i}]: {e}"));
+                }
+                n += 1;
+            }
+            ok(json!({ "added": n }))
+        }
+        _ => control_error(
+            StatusCode::NOT_FOUND,
+            format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
+        ),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(x) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

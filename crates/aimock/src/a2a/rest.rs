@@ -1,0 +1,221 @@
+//! The HTTP+JSON (REST) binding of A2A 1.0, at the agent's URL: `POST /message:send`,
+//! `POST /message:stream`, `GET /tasks`, `GET /tasks/{id}`, `POST /tasks/{id}:cancel`,
+//! `POST /tasks/{id}:subscribe`, `/tasks/{id}/pushNotificationConfigs[/{configId}]`,
+//! `GET /extendedAgentCard`. Bodies and results are the JSON-RPC methods' params and results;
+//! errors are `google.rpc.Status` objects with an `ErrorInfo` naming the A2A reason.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use http::{Method, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::agents::Agent;
+use super::rpc::{self, RpcError, Sent};
+use super::wire::Gen;
+use super::{percent_decode, with_version, A2aServer};
+use crate::journal::JournalBody;
+use crate::server::mounts::ServiceRequest;
+use crate::server::AppState;
+
+/// The method a REST route stands for, and the params its path gives.
+fn route(method: &Method, sub: &str) -> Option<(&'static str, Map<String, Value>)> {
+    let mut p = Map::new();
+    let segs: Vec<&str> = sub.trim_start_matches('/').split('/').collect();
+    let m = match (method, segs.as_slice()) {
+        (&Method::POST, ["message:send"]) => "SendMessage",
+        (&Method::POST, ["message:stream"]) => "SendStreamingMessage",
+        (&Method::GET, ["tasks"]) => "ListTasks",
+        (&Method::GET, ["extendedAgentCard"]) => "GetExtendedAgentCard",
+        (&Method::POST | &Method::GET, ["tasks", id]) if id.ends_with(":subscribe") => {
+            p.insert(
+                "id".into(),
+                percent_decode(id.trim_end_matches(":subscribe")).into(),
+            );
+            "SubscribeToTask"
+        }
+        (&Method::POST, ["tasks", id]) if id.ends_with(":cancel") => {
+            p.insert(
+                "id".into(),
+                percent_decode(id.trim_end_matches(":cancel")).into(),
+            );
+            "CancelTask"
+        }
+        (&Method::GET, ["tasks", id]) => {
+            p.insert("id".into(), percent_decode(id).into());
+            "GetTask"
+        }
+        (&Method::POST, ["tasks", id, "pushNotificationConfigs"]) => {
+            p.insert("taskId".into(), percent_decode(id).into());
+            "CreateTaskPushNotificationConfig"
+        }
+        (&Method::GET, ["tasks", id, "pushNotificationConfigs"]) => {
+            p.insert("taskId".into(), percent_decode(id).into());
+            "ListTaskPushNotificationConfigs"
+        }
+        (&Method::GET, ["tasks", id, "pushNotificationConfigs", cid]) => {
+            p.insert("taskId".into(), percent_decode(id).into());
+            p.insert("id".into(), percent_decode(cid).into());
+            "GetTaskPushNotificationConfig"
+        }
+        (&Method::DELETE, ["tasks", id, "pushNotificationConfigs", cid]) => {
+            p.insert("taskId".into(), percent_decode(id).into());
+            p.insert("id".into(), percent_decode(cid).into());
+            "DeleteTaskPushNotificationConfig"
+        }
+        _ => return None,
+    };
+    Some((m, p))
+}
+
+/// The route, also under a tenant prefix (`/{tenant}/message:send`).
+pub(crate) fn find(method: &Method, sub: &str) -> Option<(&'static str, Map<String, Value>)> {
+    route(method, sub).or_else(|| {
+        let rest = sub.trim_start_matches('/');
+        let (_, after) = rest.split_once('/')?;
+        route(method, &format!("/{after}"))
+    })
+}
+
+fn status_of(code: i64) -> (StatusCode, &'static str, &'static str) {
+    match code {
+        -32001 => (StatusCode::NOT_FOUND, "NOT_FOUND", "TASK_NOT_FOUND"),
+        -32002 => (
+            StatusCode::BAD_REQUEST,
+            "FAILED_PRECONDITION",
+            "TASK_NOT_CANCELABLE",
+        ),
+        -32003 => (
+            StatusCode::BAD_REQUEST,
+            "FAILED_PRECONDITION",
+            "PUSH_NOTIFICATION_NOT_SUPPORTED",
+        ),
+        -32004 => (
+            StatusCode::BAD_REQUEST,
+            "FAILED_PRECONDITION",
+            "UNSUPPORTED_OPERATION",
+        ),
+        -32009 => (
+            StatusCode::BAD_REQUEST,
+            "FAILED_PRECONDITION",
+            "VERSION_NOT_SUPPORTED",
+        ),
+        -32602 => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "INVALID_PARAMS",
+        ),
+        -32600 | -32700 => (
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "INVALID_REQUEST",
+        ),
+        -32601 => (StatusCode::NOT_FOUND, "NOT_FOUND", "METHOD_NOT_FOUND"),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "INTERNAL_ERROR",
+        ),
+    }
+}
+
+/// The A2A reason of a JSON-RPC code, when it is one of A2A's.
+pub(crate) fn reason_of(code: i64) -> Option<&'static str> {
+    matches!(code, -32009..=-32001 | -32603..=-32600 | -32700).then(|| status_of(code).2)
+}
+
+fn error_response(e: &RpcError) -> Response {
+    let (status, name, reason) = status_of(e.code);
+    let mut info = json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+        "domain": "a2a-protocol.org"});
+    if let Some(Value::Object(d)) = &e.data {
+        let meta: Map<String, Value> = d
+            .iter()
+            .map(|(k, v)| {
+                let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                (k.clone(), Value::String(s))
+            })
+            .collect();
+        info["metadata"] = Value::Object(meta);
+    }
+    let body = json!({"error": {"code": status.as_u16(), "status": name, "message": e.message,
+        "details": [info]}});
+    with_version(crate::server::json_response(status, &body), Gen::V1)
+}
+
+fn query_params(q: Option<&str>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for kv in q.unwrap_or("").split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        out.insert(
+            percent_decode(&k.replace('+', " ")),
+            percent_decode(&v.replace('+', " ")).into(),
+        );
+    }
+    out
+}
+
+/// Serve a REST route (found with [`find`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn handle(
+    server: &Arc<A2aServer>,
+    state: &Arc<AppState>,
+    mut req: ServiceRequest,
+    agent: Arc<Agent>,
+    is_default: bool,
+    url: String,
+    method: &'static str,
+    path_params: Map<String, Value>,
+) -> Response {
+    if let Some(m) = state.metrics.as_ref() {
+        m.a2a_request(method);
+    }
+    let bytes = match req.bytes(state).await {
+        Ok(b) => b,
+        Err(e) => {
+            req.journal(state, "a2a", JournalBody::None, 400);
+            return error_response(&rpc::error(-32600, e.message));
+        }
+    };
+    let mut params = if bytes.iter().all(u8::is_ascii_whitespace) {
+        req.journal(state, "a2a", JournalBody::None, 200);
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(o)) => {
+                req.journal(
+                    state,
+                    "a2a",
+                    JournalBody::Json(Arc::new(Value::Object(o.clone()))),
+                    200,
+                );
+                o
+            }
+            Ok(_) => {
+                req.journal(state, "a2a", JournalBody::None, 400);
+                return error_response(&rpc::error(-32600, "The body must be a JSON object"));
+            }
+            Err(e) => {
+                req.journal(state, "a2a", JournalBody::None, 400);
+                return error_response(&rpc::error(-32700, format!("Invalid JSON payload: {e}")));
+            }
+        }
+    };
+    if let Err(e) = rpc::check_version(&req, Gen::V1) {
+        return error_response(&e);
+    }
+    for (k, v) in query_params(req.query.as_deref()) {
+        params.entry(k).or_insert(v);
+    }
+    for (k, v) in path_params {
+        params.insert(k, v);
+    }
+    let params = Value::Object(params);
+    match rpc::dispatch(server, &agent, is_default, &url, method, &params, Gen::V1).await {
+        Ok(Sent::Value(v)) => {
+            with_version(crate::server::json_response(StatusCode::OK, &v), Gen::V1)
+        }
+        Ok(Sent::Stream(frames)) => rpc::sse(frames, None, Gen::V1),
+        Err(e) => error_response(&e),
+    }
+}
