@@ -279,6 +279,13 @@ impl Mounts {
                 .find(|m| matches!(m.service, Service::A2a(_)));
             return first.map(|m| (m, path));
         }
+        if crate::vector::serves_at_root(path) {
+            let first = self
+                .mounts
+                .iter()
+                .find(|m| matches!(m.service, Service::Vector(_)));
+            return first.map(|m| (m, path));
+        }
         None
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `vector`: Pinecone, Qdrant and ChromaDB mocks.
+/// `vector`: Pinecone, Qdrant and ChromaDB mocks over one in-memory store.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VectorConfig {
@@ -13,7 +13,7 @@ pub struct VectorConfig {
     /// Serve on a port of its own as well (at the root and at `path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// The collections.
+    /// The collections (Qdrant collections, Pinecone indexes, Chroma collections: one store).
     #[serde(default)]
     pub collections: Vec<VectorCollection>,
 }
@@ -24,13 +24,19 @@ pub struct VectorConfig {
 pub struct VectorCollection {
     /// Collection name.
     pub name: String,
-    /// Vector dimension.
+    /// Vector dimension (else fixed by the first vector stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<usize>,
-    /// `{id, values, metadata}` stored vectors.
+    /// How vectors compare: `cosine` (default), `dot` (`dotproduct`, `ip`), `euclidean`
+    /// (`euclid`, `l2`) or `manhattan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// Stored vectors: `{id, values, metadata, document?, namespace?}` (Qdrant's `vector` and
+    /// `payload` are accepted for `values` and `metadata`).
     #[serde(default)]
     pub vectors: Vec<Value>,
-    /// `{id, score, metadata, values}` returned by every query.
+    /// `{id, score, metadata?, values?}`: when set, every query of the collection returns these
+    /// (cut to the query's top-k) instead of searching.
     #[serde(default)]
     pub query_results: Vec<Value>,
 }

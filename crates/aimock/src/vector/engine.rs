@@ -108,7 +108,7 @@ impl Point {
 }
 
 /// A condition on metadata. Keys are dotted paths into the metadata (`a.b`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Filter {
     /// Every one holds (an empty list always holds).
     All(Vec<Filter>),
@@ -141,6 +141,16 @@ pub enum Filter {
     HasId(Vec<PointId>),
     /// Chroma's document filter: the document contains this text.
     DocumentContains(String),
+    /// The key is missing, null or an empty array (Qdrant's `is_empty`).
+    IsEmpty(String),
+    /// The key is present and null (Qdrant's `is_null`).
+    IsNull(String),
+    /// Chroma's document filter: the document matches this regular expression.
+    DocumentRegex(regex::Regex),
+    /// At least this many of the filters hold (Qdrant's `min_should`).
+    AtLeast(usize, Vec<Filter>),
+    /// Always holds.
+    True,
 }
 
 fn lookup<'a>(payload: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -199,20 +209,41 @@ impl Filter {
                 let Some(v) = lookup(&p.payload, key) else {
                     return false;
                 };
-                let check = |bound: &Option<Value>, ok: fn(Ordering) -> bool| {
-                    bound
-                        .as_ref()
-                        .is_none_or(|b| cmp_values(v, b).is_some_and(ok))
+                let within = |v: &Value| {
+                    let check = |bound: &Option<Value>, ok: fn(Ordering) -> bool| {
+                        bound
+                            .as_ref()
+                            .is_none_or(|b| cmp_values(v, b).is_some_and(ok))
+                    };
+                    check(gt, |o| o == Ordering::Greater)
+                        && check(gte, |o| o != Ordering::Less)
+                        && check(lt, |o| o == Ordering::Less)
+                        && check(lte, |o| o != Ordering::Greater)
                 };
-                check(gt, |o| o == Ordering::Greater)
-                    && check(gte, |o| o != Ordering::Less)
-                    && check(lt, |o| o == Ordering::Less)
-                    && check(lte, |o| o != Ordering::Greater)
+                match v {
+                    Value::Array(items) => items.iter().any(within),
+                    v => within(v),
+                }
             }
+            Filter::IsEmpty(k) => match lookup(&p.payload, k) {
+                None | Some(Value::Null) => true,
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(_) => false,
+            },
+            Filter::IsNull(k) => matches!(lookup(&p.payload, k), Some(Value::Null)),
+            Filter::DocumentRegex(re) => p.document.as_deref().is_some_and(|d| re.is_match(d)),
+            Filter::AtLeast(min, fs) => {
+                fs.iter().filter(|f| f.matches(p)).take(*min).count() >= *min
+            }
+            Filter::True => true,
             Filter::Exists(k) => lookup(&p.payload, k).is_some_and(|v| !v.is_null()),
-            Filter::TextContains(k, text) => lookup(&p.payload, k)
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.contains(text.as_str())),
+            Filter::TextContains(k, text) => match lookup(&p.payload, k) {
+                Some(Value::String(s)) => s.contains(text.as_str()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| s.contains(text.as_str()))),
+                _ => false,
+            },
             Filter::HasId(ids) => ids.contains(&p.id),
             Filter::DocumentContains(text) => p
                 .document
@@ -270,6 +301,23 @@ impl Namespace {
                 self.points.push(p);
             }
         }
+    }
+
+    /// Change every point for which `pick` holds (its version is bumped); returns how many.
+    pub fn update_where(
+        &mut self,
+        pick: impl Fn(&Point) -> bool,
+        mut change: impl FnMut(&mut Point),
+    ) -> usize {
+        let mut n = 0;
+        for p in &mut self.points {
+            if pick(p) {
+                change(p);
+                p.version += 1;
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Remove the points for which `drop` holds; returns how many went.
@@ -409,12 +457,7 @@ pub fn score(metric: Metric, query: &[f32], query_norm: f32, p: &Point) -> f32 {
             }
         }
         Metric::Dot => dot(query, &p.vector),
-        Metric::Euclidean => query
-            .iter()
-            .zip(&p.vector)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f32>()
-            .sqrt(),
+        Metric::Euclidean => l2_squared(query, &p.vector).sqrt(),
         Metric::Manhattan => query
             .iter()
             .zip(&p.vector)
@@ -424,7 +467,7 @@ pub fn score(metric: Metric, query: &[f32], query_norm: f32, p: &Point) -> f32 {
 }
 
 /// A dot product in eight independent lanes, which the compiler turns into SIMD.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();
     let (cb, rb) = b.as_chunks::<8>();
@@ -434,6 +477,21 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// The squared Euclidean distance, in eight independent lanes like [`dot`].
+pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    for (x, y) in ca.iter().zip(cb) {
+        for i in 0..8 {
+            let d = x[i] - y[i];
+            acc[i] += d * d;
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| (x - y) * (x - y)).sum();
     acc.iter().sum::<f32>() + tail
 }
 
@@ -476,7 +534,7 @@ fn top_k<'a>(
     }
     let qn = query.iter().map(|x| x * x).sum::<f32>().sqrt();
     let sign = if metric.higher_is_nearer() { 1.0 } else { -1.0 };
-    let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k.min(space.points.len()) + 1);
     for (index, p) in space.points.iter().enumerate() {
         if filter.is_some_and(|f| !f.matches(p)) {
             continue;
