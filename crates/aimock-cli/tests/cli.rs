@@ -19,6 +19,7 @@ struct Server {
     child: Child,
     url: String,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
 }
 
 impl Server {
@@ -71,11 +72,18 @@ impl Server {
             }
         });
         let (tx, rx) = mpsc::channel();
+        let out = Arc::new(Mutex::new(String::new()));
+        let out_sink = Arc::clone(&out);
         std::thread::spawn(move || {
+            // Keeps reading after the listening line (the lines naming mounted services follow
+            // it), so the server never writes to a closed pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
+                {
+                    let mut s = out_sink.lock().expect("stdout log lock");
+                    s.push_str(&line);
+                    s.push('\n');
                 }
+                let _ = tx.send(line);
             }
         });
         let deadline = Instant::now() + STARTUP;
@@ -89,6 +97,7 @@ impl Server {
                             child,
                             url: url.trim().to_owned(),
                             stderr: log,
+                            stdout: out,
                         });
                     }
                 }
@@ -111,6 +120,19 @@ impl Server {
 
     fn stderr(&self) -> String {
         self.stderr.lock().expect("stderr log lock").clone()
+    }
+
+    /// What the server printed on stdout; the lines after the listening line are written in
+    /// the same flush, so a short wait is enough to see them.
+    fn stdout_text(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let text = self.stdout.lock().expect("stdout log lock").clone();
+            if text.lines().count() > 1 || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn port(&self) -> u16 {
@@ -851,4 +873,133 @@ async fn inbound_keys_from_the_environment_protect_the_server() {
         .await
         .expect("chat");
     assert_eq!(resp.status(), 200);
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the crate sits two levels under the workspace root")
+        .to_path_buf()
+}
+
+#[tokio::test]
+async fn the_example_config_serves_every_surface_on_one_port() {
+    let root = repo_root();
+    let server = Server::start(&["--config", "examples/aimock.json", "-p", "0"], &root);
+    let out = server.stdout_text();
+    for surface in ["mcp at", "a2a at", "agui at", "vector at"] {
+        assert!(out.contains(surface), "{out}");
+    }
+    assert_eq!(
+        chat_content(&server.url, "hello").await.as_deref(),
+        Some("Hello from aimock! How can I help?")
+    );
+    let http = reqwest::Client::new();
+    let init = http
+        .post(format!("{}/mcp", server.url))
+        .header("accept", "application/json, text/event-stream")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        )
+        .send()
+        .await
+        .expect("mcp");
+    assert_eq!(init.status(), 200);
+    assert!(init.headers().get("mcp-session-id").is_some());
+    let card: Value = http
+        .get(format!("{}/a2a/.well-known/agent-card.json", server.url))
+        .send()
+        .await
+        .expect("card")
+        .json()
+        .await
+        .expect("card JSON");
+    assert_eq!(card["name"], "assistant");
+    let agui = http
+        .post(format!("{}/agui", server.url))
+        .json(&json!({"threadId": "t", "runId": "r", "messages": [{"id": "1", "role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .expect("agui")
+        .text()
+        .await
+        .expect("agui text");
+    assert!(agui.contains("Hi! How can I help you today?"), "{agui}");
+    let hits: Value = http
+        .post(format!(
+            "{}/vector/collections/docs/points/search",
+            server.url
+        ))
+        .json(&json!({"vector": [0.9, 0.1, 0.0], "limit": 1, "with_payload": true}))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("search JSON");
+    assert_eq!(
+        hits["result"][0]["payload"]["title"], "Getting started",
+        "{hits}"
+    );
+    let moderation: Value = http
+        .post(format!("{}/v1/moderations", server.url))
+        .json(&json!({"input": "hi"}))
+        .send()
+        .await
+        .expect("moderation")
+        .json()
+        .await
+        .expect("moderation JSON");
+    assert_eq!(moderation["results"][0]["flagged"], false);
+}
+
+#[tokio::test]
+async fn a_service_with_a_port_of_its_own_answers_there_and_on_the_main_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        r#"{"agui": {"path": "/agent", "port": 0, "fixtures": [{"match": {"message": "hi"}, "text": "yo"}]}}"#,
+    );
+    let server = Server::start(&["--config", "aimock.json", "-p", "0"], dir.path());
+    let out = server.stdout_text();
+    let own = out
+        .lines()
+        .find_map(|l| l.split("on its own port: ").nth(1))
+        .unwrap_or_else(|| panic!("no own-port line in {out}"))
+        .trim()
+        .to_owned();
+    assert_ne!(own, server.url);
+    let body = json!({"threadId": "t", "runId": "r", "messages": [{"id": "1", "role": "user", "content": "hi"}]});
+    for url in [
+        format!("{}/agent", server.url),
+        format!("{own}/"),
+        format!("{own}/agent"),
+    ] {
+        let text = reqwest::Client::new()
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .expect("agui")
+            .text()
+            .await
+            .expect("text");
+        assert!(text.contains("\"delta\":\"yo\""), "{url}: {text}");
+    }
+}
+
+#[test]
+fn two_services_at_one_path_refuse_to_start_naming_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        r#"{"mcp": {"path": "/x"}, "agui": {"path": "/x"}}"#,
+    );
+    let out = run(&["--config", "aimock.json", "-p", "0"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("both mounted at `/x`"), "{stderr}");
 }
