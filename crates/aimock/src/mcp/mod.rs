@@ -1,28 +1,220 @@
-//! An MCP server (Streamable HTTP). (Stub: being written.)
+//! An MCP server (Model Context Protocol, Streamable HTTP transport).
+//!
+//! Configured by `aimock.json`'s `mcp` section (one object or a list, each at its own `path`):
+//!
+//! ```json
+//! {
+//!   "path": "/mcp",
+//!   "serverInfo": {"name": "mock", "version": "1.0.0"},
+//!   "instructions": "Use the tools.",
+//!   "pageSize": 2,
+//!   "tools": [
+//!     {"name": "echo", "description": "Echo", "inputSchema": {"type": "object"}, "result": "hello"},
+//!     {"name": "weather", "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}},
+//!      "replies": [
+//!        {"match": {"exact": {"city": "Paris"}}, "result": "sunny"},
+//!        {"match": {"subset": {"city": "Oslo"}}, "result": [{"type": "text", "text": "snow"}]},
+//!        {"match": {"regex": {"city": "^Lon"}}, "isError": true, "result": "rain"},
+//!        {"match": {"exact": {"city": "Nowhere"}}, "error": {"code": -32602, "message": "no such city"}}
+//!      ],
+//!      "result": {"content": [{"type": "text", "text": "{\"t\":20}"}], "structuredContent": {"t": 20}}},
+//!     {"name": "counter", "results": ["one", "two", "three"]},
+//!     {"name": "slow", "delayMs": 100, "result": "done",
+//!      "progress": [{"progress": 1, "total": 2, "message": "half", "delayMs": 10}, {"progress": 2, "total": 2}],
+//!      "logs": [{"level": "info", "logger": "slow", "data": "working"}]}
+//!   ],
+//!   "resources": [
+//!     {"uri": "file:///readme.md", "name": "readme", "mimeType": "text/markdown", "text": "# Hi"},
+//!     {"uri": "file:///logo.png", "name": "logo", "mimeType": "image/png", "blob": "iVBORw0KGgo="}
+//!   ],
+//!   "resourceTemplates": [
+//!     {"uriTemplate": "file:///logs/{day}", "name": "logs", "mimeType": "text/plain", "text": "log of {day}"}
+//!   ],
+//!   "prompts": [
+//!     {"name": "greet", "description": "Greeting", "arguments": [{"name": "who", "required": true}],
+//!      "result": {"messages": [{"role": "user", "content": {"type": "text", "text": "Hello {{who}}"}}]}}
+//!   ],
+//!   "completions": [
+//!     {"ref": {"type": "ref/prompt", "name": "greet"}, "argument": "who", "values": ["alice", "bob"]}
+//!   ]
+//! }
+//! ```
+//!
+//! Tool content items: `{"type": "text", "text"}`, `{"type": "image", "data", "mimeType"}`,
+//! `{"type": "audio", "data", "mimeType"}`, `{"type": "resource_link", "uri", "name", ...}`,
+//! `{"type": "resource", "resource": {"uri", "text"|"blob", "mimeType"?}}`. A reply's fields:
+//! `result` | `results` (sequence; the last repeats) | `error` (JSON-RPC error `{code, message,
+//! data?}`), `structuredContent`, `isError`, `delayMs`, `progress[{progress, total?, message?,
+//! delayMs?}]`, `logs[{level, logger?, data}]`, `requests[{method, params?}]` (asked of the client
+//! before answering: over the call's SSE stream in a 2025 session, as an `input_required` result
+//! at 2026-07-28; `{{responses.N.path}}` in the result takes the answers), `requestTimeoutMs`.
+//! A bad regular expression, schema type or content type makes [`McpServer::new`] fail naming
+//! the field.
+//!
+//! Transport: `POST` of JSON-RPC messages (one or a batch) at the mount, answered as JSON or,
+//! when the client accepts it and the answer brings notifications first (progress, logs), as an
+//! SSE stream; notifications and responses alone get `202`. `initialize` issues an
+//! `Mcp-Session-Id`, required afterwards (missing: 400, unknown: 404); `GET` opens the session's
+//! stream of server messages (`list_changed`, `resources/updated`), `DELETE` ends the session.
+//! Revisions 2024-11-05 to 2025-11-25 are negotiated by `initialize`. A request whose
+//! `MCP-Protocol-Version` header names a later revision follows 2026-07-28: no session, the
+//! envelope in `params._meta` checked against the headers, `server/discover`, results with
+//! `resultType` (and `ttlMs`/`cacheScope` where cacheable), and `subscriptions/listen` streams.
+//!
+//! Run-time changes: `/__aimock/mcp/tools` (POST a tool, DELETE `/tools/{name}`), the same for
+//! `resources` (DELETE `/resources?uri=...`) and `prompts`, `POST /__aimock/mcp/resources/update`
+//! `{uri, text|blob}`; `?path=/mcp2` picks the server. The same operations are methods of
+//! [`McpServer`].
 
 pub mod config;
 
+mod catalog;
+mod control;
+mod methods;
+mod modern;
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http::{HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
 
+use crate::journal::JournalBody;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
 
 pub use config::McpConfig;
+use config::{McpPrompt, McpResource, McpTool};
+pub use modern::MODERN_PROTOCOL_VERSIONS;
+
+use catalog::Catalog;
+pub(crate) use control::control;
+
+/// Protocol revisions negotiated with `initialize`, oldest first.
+pub const PROTOCOL_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// The newest revision: the answer to a client proposing one we do not speak.
+pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// JSON-RPC error codes.
+pub(crate) mod code {
+    /// The body is not JSON.
+    pub(crate) const PARSE_ERROR: i64 = -32700;
+    /// Not a JSON-RPC request.
+    pub(crate) const INVALID_REQUEST: i64 = -32600;
+    /// No such method.
+    pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
+    /// Bad parameters.
+    pub(crate) const INVALID_PARAMS: i64 = -32602;
+    /// Server error.
+    pub(crate) const INTERNAL_ERROR: i64 = -32603;
+    /// Transport-level problem (missing session id).
+    pub(crate) const BAD_REQUEST: i64 = -32000;
+    /// Unknown session.
+    pub(crate) const SESSION_NOT_FOUND: i64 = -32001;
+    /// No such resource.
+    pub(crate) const RESOURCE_NOT_FOUND: i64 = -32002;
+    /// Unsupported protocol revision (named by the 2026 revision).
+    pub(crate) const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+}
+
+/// A JSON-RPC error.
+#[derive(Debug, Clone)]
+pub(crate) struct RpcError {
+    pub(crate) code: i64,
+    pub(crate) message: String,
+    pub(crate) data: Option<Value>,
+}
+
+impl RpcError {
+    pub(crate) fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub(crate) fn params(message: impl Into<String>) -> RpcError {
+        RpcError::new(code::INVALID_PARAMS, message)
+    }
+
+    fn to_json(&self, id: &Value) -> Value {
+        let mut e = json!({"code": self.code, "message": self.message});
+        if let Some(d) = &self.data {
+            e["data"] = d.clone();
+        }
+        json!({"jsonrpc": "2.0", "id": id, "error": e})
+    }
+}
+
+/// One client session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) protocol_version: String,
+    pub(crate) initialized: bool,
+    pub(crate) client_info: Value,
+    pub(crate) log_level: Option<usize>,
+    pub(crate) subscriptions: HashSet<String>,
+    streams: Vec<mpsc::UnboundedSender<Value>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub(crate) catalog: Catalog,
+    pub(crate) sessions: HashMap<String, Session>,
+    /// Calls so far per (tool, reply index) for reply sequences.
+    pub(crate) calls: HashMap<(String, usize), usize>,
+    /// Open `subscriptions/listen` streams (2026-07-28).
+    pub(crate) listeners: Vec<modern::Listener>,
+    /// Requests sent to clients awaiting their answer, by session and request id.
+    pub(crate) pending: HashMap<(String, String), tokio::sync::oneshot::Sender<Value>>,
+    /// Requests being answered, by session and request id: a cancellation wakes them.
+    pub(crate) inflight: HashMap<(String, String), Arc<tokio::sync::Notify>>,
+}
 
 /// An MCP server (Streamable HTTP).
 #[derive(Debug)]
 pub struct McpServer {
     config: McpConfig,
+    base: Catalog,
+    pub(crate) inner: Mutex<Inner>,
+    next_session: AtomicU64,
+    pub(crate) next_request: AtomicU64,
+}
+
+/// Where notifications raised while answering a request go.
+#[derive(Clone)]
+pub(crate) enum Sink {
+    /// The POST's own SSE stream.
+    Post(mpsc::UnboundedSender<Value>),
+    /// The session's GET stream (a JSON answer cannot carry them).
+    Session(String),
 }
 
 impl McpServer {
     /// Build it from its configuration; an error says what in it is wrong.
     pub fn new(config: McpConfig) -> Result<Arc<McpServer>, String> {
-        Ok(Arc::new(McpServer { config }))
+        let base = Catalog::build(&config)?;
+        Ok(Arc::new(McpServer {
+            inner: Mutex::new(Inner {
+                catalog: base.clone(),
+                ..Default::default()
+            }),
+            base,
+            config,
+            next_session: AtomicU64::new(1),
+            next_request: AtomicU64::new(1),
+        }))
     }
 
     /// The configuration it was built from.
@@ -30,32 +222,691 @@ impl McpServer {
         &self.config
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        _state: &Arc<AppState>,
-        _req: ServiceRequest,
-    ) -> Response {
-        crate::server::json_response(
-            StatusCode::NOT_IMPLEMENTED,
-            &serde_json::json!({"error": "not served yet"}),
-        )
+    /// Back to the configured state: run-time changes, sessions and call counts go.
+    pub fn reset(&self) {
+        let mut inner = self.inner.lock();
+        inner.catalog = self.base.clone();
+        inner.sessions.clear();
+        inner.calls.clear();
+        inner.pending.clear();
+        for (_, c) in inner.inflight.drain() {
+            c.notify_one();
+        }
+        for l in inner.listeners.drain(..) {
+            l.close();
+        }
     }
 
-    /// Back to the configured state.
-    pub fn reset(&self) {}
+    /// Add a tool, or replace the one of that name; open sessions get
+    /// `notifications/tools/list_changed`. An error names what is wrong with it.
+    pub fn add_tool(&self, tool: McpTool) -> Result<(), String> {
+        let entry = catalog::compile_tool(&tool, "tool")?;
+        {
+            let mut inner = self.inner.lock();
+            let tools = &mut inner.catalog.tools;
+            match tools.iter_mut().find(|t| t.def.name == tool.name) {
+                Some(t) => *t = entry,
+                None => tools.push(entry),
+            }
+            inner.calls.retain(|(name, _), _| *name != tool.name);
+        }
+        self.list_changed("tools");
+        Ok(())
+    }
+
+    /// Remove a tool; whether it was there.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = {
+            let mut inner = self.inner.lock();
+            let before = inner.catalog.tools.len();
+            inner.catalog.tools.retain(|t| t.def.name != name);
+            before != inner.catalog.tools.len()
+        };
+        if removed {
+            self.list_changed("tools");
+        }
+        removed
+    }
+
+    /// Add a resource, or replace the one at that URI (its subscribers get
+    /// `notifications/resources/updated`); open sessions get `resources/list_changed`.
+    pub fn add_resource(&self, resource: McpResource) -> Result<(), String> {
+        catalog::check_resource(&resource, "resource")?;
+        let uri = resource.uri.clone();
+        let replaced = {
+            let mut inner = self.inner.lock();
+            let res = &mut inner.catalog.resources;
+            match res.iter_mut().find(|r| r.uri == resource.uri) {
+                Some(r) => {
+                    *r = resource;
+                    true
+                }
+                None => {
+                    res.push(resource);
+                    false
+                }
+            }
+        };
+        if replaced {
+            self.resource_updated(&uri);
+        }
+        self.list_changed("resources");
+        Ok(())
+    }
+
+    /// Remove a resource; whether it was there.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = {
+            let mut inner = self.inner.lock();
+            let before = inner.catalog.resources.len();
+            inner.catalog.resources.retain(|r| r.uri != uri);
+            before != inner.catalog.resources.len()
+        };
+        if removed {
+            self.list_changed("resources");
+        }
+        removed
+    }
+
+    /// Change a resource's content (`text` or base64 `blob`); sessions subscribed to it get
+    /// `notifications/resources/updated`. False when there is no such resource.
+    pub fn update_resource(&self, uri: &str, text: Option<String>, blob: Option<String>) -> bool {
+        let found = {
+            let mut inner = self.inner.lock();
+            match inner.catalog.resources.iter_mut().find(|r| r.uri == uri) {
+                Some(r) => {
+                    r.text = text;
+                    r.blob = blob;
+                    true
+                }
+                None => false,
+            }
+        };
+        if found {
+            self.resource_updated(uri);
+        }
+        found
+    }
+
+    /// Add a prompt, or replace the one of that name; open sessions get
+    /// `notifications/prompts/list_changed`.
+    pub fn add_prompt(&self, prompt: McpPrompt) -> Result<(), String> {
+        catalog::check_prompt(&prompt, "prompt")?;
+        {
+            let mut inner = self.inner.lock();
+            let prompts = &mut inner.catalog.prompts;
+            match prompts.iter_mut().find(|p| p.name == prompt.name) {
+                Some(p) => *p = prompt,
+                None => prompts.push(prompt),
+            }
+        }
+        self.list_changed("prompts");
+        Ok(())
+    }
+
+    /// Remove a prompt; whether it was there.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = {
+            let mut inner = self.inner.lock();
+            let before = inner.catalog.prompts.len();
+            inner.catalog.prompts.retain(|p| p.name != name);
+            before != inner.catalog.prompts.len()
+        };
+        if removed {
+            self.list_changed("prompts");
+        }
+        removed
+    }
+
+    /// The ids of the open sessions.
+    pub fn sessions(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.inner.lock().sessions.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Send a notification to every open session's GET stream; how many sessions got it.
+    pub fn notify(&self, method: &str, params: Option<Value>) -> usize {
+        let mut msg = json!({"jsonrpc": "2.0", "method": method});
+        if let Some(p) = params {
+            msg["params"] = p;
+        }
+        let mut inner = self.inner.lock();
+        let mut n = 0;
+        for s in inner.sessions.values_mut() {
+            if push_stream(s, &msg) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// A summary: tool, resource and prompt names and the session count.
+    pub fn summary(&self) -> Value {
+        let inner = self.inner.lock();
+        json!({
+            "status": "ok",
+            "tools": inner.catalog.tools.iter().map(|t| t.def.name.clone()).collect::<Vec<_>>(),
+            "resources": inner.catalog.resources.iter().map(|r| r.uri.clone()).collect::<Vec<_>>(),
+            "resourceTemplates": inner.catalog.templates.iter().map(|t| t.def.uri_template.clone()).collect::<Vec<_>>(),
+            "prompts": inner.catalog.prompts.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            "sessions": inner.sessions.len(),
+            "sessionList": inner.sessions.iter().map(|(id, s)| {
+                let mut subs: Vec<&String> = s.subscriptions.iter().collect();
+                subs.sort();
+                json!({
+                    "id": id,
+                    "protocolVersion": s.protocol_version,
+                    "initialized": s.initialized,
+                    "clientInfo": s.client_info,
+                    "logLevel": s.log_level.and_then(|r| catalog::LOG_LEVELS.get(r)),
+                    "subscriptions": subs,
+                    "streams": s.streams.iter().filter(|t| !t.is_closed()).count(),
+                })
+            }).collect::<Vec<_>>(),
+            "listeners": inner.listeners.len(),
+        })
+    }
+
+    fn list_changed(&self, what: &str) {
+        self.notify(&format!("notifications/{what}/list_changed"), None);
+        self.inner.lock().listeners.retain(|l| l.list_changed(what));
+    }
+
+    fn resource_updated(&self, uri: &str) {
+        let msg = json!({"jsonrpc": "2.0", "method": "notifications/resources/updated",
+            "params": {"uri": uri}});
+        let mut inner = self.inner.lock();
+        for s in inner.sessions.values_mut() {
+            if s.subscriptions.contains(uri) {
+                push_stream(s, &msg);
+            }
+        }
+        inner.listeners.retain(|l| l.updated(uri));
+    }
+
+    /// Send a message to a session's GET stream (dropped when it has none open).
+    pub(crate) fn send_to_session(&self, id: &str, msg: &Value) {
+        if let Some(s) = self.inner.lock().sessions.get_mut(id) {
+            push_stream(s, msg);
+        }
+    }
+
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        state: &Arc<AppState>,
+        req: ServiceRequest,
+    ) -> Response {
+        if !req.rest.is_empty() && req.rest != "/" {
+            let r = rpc_http_error(
+                StatusCode::NOT_FOUND,
+                RpcError::new(
+                    code::BAD_REQUEST,
+                    format!("Not found: the MCP endpoint is {}", req.mount_or_root()),
+                ),
+            );
+            req.journal(state, "mcp", JournalBody::None, 404);
+            return r;
+        }
+        match req.method {
+            Method::POST => self.post(state, req).await,
+            Method::GET => self.get(state, req),
+            Method::DELETE => self.delete(state, req),
+            _ => {
+                req.journal(state, "mcp", JournalBody::None, 405);
+                let mut r = rpc_http_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    RpcError::new(
+                        code::BAD_REQUEST,
+                        "Method not allowed: use POST, GET or DELETE",
+                    ),
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+                r
+            }
+        }
+    }
+
+    /// The session a request names: `Err` is the answer when it names none or an unknown one.
+    fn session_of(&self, headers: &HeaderMap) -> Result<String, Box<Response>> {
+        let Some(id) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
+            return Err(Box::new(rpc_http_error(
+                StatusCode::BAD_REQUEST,
+                RpcError::new(
+                    code::BAD_REQUEST,
+                    "Bad Request: Mcp-Session-Id header is required",
+                ),
+            )));
+        };
+        if self.inner.lock().sessions.contains_key(id) {
+            Ok(id.to_owned())
+        } else {
+            Err(Box::new(rpc_http_error(
+                StatusCode::NOT_FOUND,
+                RpcError::new(code::SESSION_NOT_FOUND, "Session not found"),
+            )))
+        }
+    }
+
+    fn get(self: &Arc<Self>, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+        count(state, "session/stream");
+        let journal = |status: u16| {
+            req.journal(state, "mcp", JournalBody::None, status);
+        };
+        if !accepts(&req.headers, "text/event-stream") {
+            journal(406);
+            return rpc_http_error(
+                StatusCode::NOT_ACCEPTABLE,
+                RpcError::new(
+                    code::BAD_REQUEST,
+                    "Not Acceptable: Client must accept text/event-stream",
+                ),
+            );
+        }
+        if let Some(r) = modern::reject_get_or_delete(&req.headers) {
+            journal(r.status().as_u16());
+            return r;
+        }
+        let id = match self.session_of(&req.headers) {
+            Ok(id) => id,
+            Err(r) => {
+                journal(r.status().as_u16());
+                return *r;
+            }
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Some(s) = self.inner.lock().sessions.get_mut(&id) {
+            s.streams.retain(|t| !t.is_closed());
+            s.streams.push(tx);
+        }
+        journal(200);
+        sse_response(rx, Some(&id))
+    }
+
+    fn delete(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+        count(state, "session/delete");
+        if let Some(r) = modern::reject_get_or_delete(&req.headers) {
+            req.journal(state, "mcp", JournalBody::None, r.status().as_u16());
+            return r;
+        }
+        let id = match self.session_of(&req.headers) {
+            Ok(id) => id,
+            Err(r) => {
+                req.journal(state, "mcp", JournalBody::None, r.status().as_u16());
+                return *r;
+            }
+        };
+        let mut inner = self.inner.lock();
+        inner.sessions.remove(&id);
+        inner.pending.retain(|(s, _), _| *s != id);
+        drop(inner);
+        req.journal(state, "mcp", JournalBody::None, 200);
+        crate::server::json_response(StatusCode::OK, &json!({"ok": true}))
+    }
+
+    async fn post(self: &Arc<Self>, state: &Arc<AppState>, mut req: ServiceRequest) -> Response {
+        let bytes = match req.bytes(state).await {
+            Ok(b) => b,
+            Err(e) => {
+                count(state, "unknown");
+                let status = if e.too_large {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                req.journal(state, "mcp", JournalBody::None, status.as_u16());
+                return rpc_http_error(status, RpcError::new(code::INVALID_REQUEST, e.message));
+            }
+        };
+        let parsed: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                count(state, "unknown");
+                req.journal(state, "mcp", JournalBody::None, 400);
+                return rpc_http_error(
+                    StatusCode::BAD_REQUEST,
+                    RpcError::new(code::PARSE_ERROR, format!("Parse error: {e}")),
+                );
+            }
+        };
+        let body = Arc::new(parsed);
+        let entry = req.journal(state, "mcp", JournalBody::Json(body.clone()), 200);
+        let finish = |r: Response| {
+            let status = r.status().as_u16();
+            entry.update(|e| e.response.status = status);
+            r
+        };
+        let (batch, messages): (bool, Vec<Value>) = match &*body {
+            Value::Array(a) => (true, a.clone()),
+            other => (false, vec![other.clone()]),
+        };
+        for m in &messages {
+            count(
+                state,
+                m.get("method").and_then(Value::as_str).unwrap_or("unknown"),
+            );
+        }
+        if is_modern(&req.headers) {
+            return finish(self.post_modern(&req.headers, &body).await);
+        }
+        if batch && messages.is_empty() {
+            return finish(rpc_http_error(
+                StatusCode::BAD_REQUEST,
+                RpcError::new(code::INVALID_REQUEST, "Invalid Request: empty batch"),
+            ));
+        }
+        if !accepts(&req.headers, "application/json") && !accepts(&req.headers, "text/event-stream")
+        {
+            return finish(rpc_http_error(
+                StatusCode::NOT_ACCEPTABLE,
+                RpcError::new(
+                    code::BAD_REQUEST,
+                    "Not Acceptable: Client must accept application/json and text/event-stream",
+                ),
+            ));
+        }
+        let is_init = |m: &Value| {
+            m.get("method").and_then(Value::as_str) == Some("initialize") && m.get("id").is_some()
+        };
+        let init_count = messages.iter().filter(|m| is_init(m)).count();
+        if init_count > 0 && (batch || init_count > 1) && messages.len() > 1 {
+            return finish(rpc_http_error(
+                StatusCode::BAD_REQUEST,
+                RpcError::new(
+                    code::INVALID_REQUEST,
+                    "Invalid Request: initialize must be sent on its own",
+                ),
+            ));
+        }
+        let session_id = if init_count == 1 {
+            // A session only for an initialize that will succeed.
+            let init = messages.iter().find(|m| is_init(m));
+            let version = init
+                .and_then(|m| m.get("params"))
+                .and_then(|p| p.get("protocolVersion"));
+            if !version.is_some_and(Value::is_string) {
+                let id = init
+                    .and_then(|m| m.get("id"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                return finish(crate::server::json_response(
+                    StatusCode::BAD_REQUEST,
+                    &RpcError::params("Invalid params: `protocolVersion` must be a string")
+                        .to_json(&id),
+                ));
+            }
+            self.new_session()
+        } else {
+            match self.session_of(&req.headers) {
+                Ok(id) => id,
+                Err(r) => return finish(*r),
+            }
+        };
+        let wants_sse = accepts(&req.headers, "text/event-stream");
+        let json_ok = accepts(&req.headers, "application/json");
+        let notifies = messages
+            .iter()
+            .any(|m| self.will_notify(&session_id, m, false));
+        let requests = messages
+            .iter()
+            .filter(|m| {
+                m.get("method").is_some_and(Value::is_string) && m.get("id").is_some()
+                    || !m.get("method").is_some_and(Value::is_string) && !is_response(m)
+            })
+            .count();
+        if requests == 0 {
+            // Notifications and responses only.
+            for m in &messages {
+                let _ = self
+                    .answer(&session_id, m, &Sink::Session(session_id.clone()))
+                    .await;
+            }
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::ACCEPTED;
+            return finish(r);
+        }
+        let mut response = if wants_sse && (notifies || !json_ok) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let this = self.clone();
+            let sid = session_id.clone();
+            tokio::spawn(async move {
+                // Each answer is an event of its own, a batch's too.
+                let sink = Sink::Post(tx.clone());
+                for m in &messages {
+                    if let Some(a) = this.answer(&sid, m, &sink).await {
+                        let _ = tx.send(a);
+                    }
+                }
+            });
+            sse_response(rx, None)
+        } else {
+            let sink = Sink::Session(session_id.clone());
+            let mut answers = Vec::new();
+            for m in &messages {
+                if let Some(a) = self.answer(&session_id, m, &sink).await {
+                    answers.push(a);
+                }
+            }
+            if answers.is_empty() {
+                // Every request was cancelled: nothing to answer.
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::ACCEPTED;
+                r
+            } else if batch {
+                crate::server::json_response(StatusCode::OK, &Value::Array(answers))
+            } else {
+                let out = answers.into_iter().next().unwrap_or(Value::Null);
+                crate::server::json_response(StatusCode::OK, &out)
+            }
+        };
+        if init_count == 1 {
+            if let Ok(v) = HeaderValue::from_str(&session_id) {
+                response.headers_mut().insert(SESSION_HEADER, v);
+            }
+        }
+        finish(response)
+    }
+
+    fn new_session(&self) -> String {
+        let n = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:016x}{:016x}", rand::random::<u64>(), n);
+        self.inner.lock().sessions.insert(
+            id.clone(),
+            Session {
+                protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
+                initialized: false,
+                client_info: Value::Null,
+                log_level: None,
+                subscriptions: HashSet::new(),
+                streams: Vec::new(),
+            },
+        );
+        id
+    }
+
+    /// Answer one message: a response for a request, `None` for a notification or response.
+    async fn answer(self: &Arc<Self>, session: &str, m: &Value, sink: &Sink) -> Option<Value> {
+        let Some(obj) = m.as_object() else {
+            return Some(
+                RpcError::new(code::INVALID_REQUEST, "Invalid Request: not an object")
+                    .to_json(&Value::Null),
+            );
+        };
+        let id = obj.get("id").cloned();
+        let valid_id = id.as_ref().is_none_or(|i| i.is_string() || i.is_number());
+        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || !valid_id {
+            return Some(
+                RpcError::new(
+                    code::INVALID_REQUEST,
+                    "Invalid Request: expected jsonrpc \"2.0\" and a string or number id",
+                )
+                .to_json(if valid_id {
+                    id.as_ref().unwrap_or(&Value::Null)
+                } else {
+                    &Value::Null
+                }),
+            );
+        }
+        if is_response(m) {
+            let key = obj.get("id").map(id_key).unwrap_or_default();
+            if let Some(tx) = self.inner.lock().pending.remove(&(session.to_owned(), key)) {
+                let _ = tx.send(m.clone());
+            }
+            return None;
+        }
+        let Some(method) = obj.get("method").and_then(Value::as_str) else {
+            return Some(
+                RpcError::new(code::INVALID_REQUEST, "Invalid Request: no method")
+                    .to_json(id.as_ref().unwrap_or(&Value::Null)),
+            );
+        };
+        let params = obj.get("params").cloned().unwrap_or(Value::Null);
+        if !params.is_null() && !params.is_object() {
+            return id.map(|id| RpcError::params("Invalid params: must be an object").to_json(&id));
+        }
+        let Some(id) = id else {
+            self.on_notification(session, method, &params);
+            return None;
+        };
+        // `notifications/cancelled` naming this request stops it, unanswered.
+        let key = (session.to_owned(), id_key(&id));
+        let cancel = Arc::new(tokio::sync::Notify::new());
+        self.inner
+            .lock()
+            .inflight
+            .insert(key.clone(), cancel.clone());
+        let outcome = tokio::select! {
+            r = self.call(session, method, &params, sink, false) => Some(r),
+            () = cancel.notified() => None,
+        };
+        {
+            let mut inner = self.inner.lock();
+            if inner
+                .inflight
+                .get(&key)
+                .is_some_and(|c| Arc::ptr_eq(c, &cancel))
+            {
+                inner.inflight.remove(&key);
+            }
+        }
+        match outcome? {
+            Ok(result) => Some(json!({"jsonrpc": "2.0", "id": id, "result": result})),
+            Err(e) => Some(e.to_json(&id)),
+        }
+    }
+
+    fn on_notification(&self, session: &str, method: &str, params: &Value) {
+        match method {
+            "notifications/initialized" => {
+                if let Some(s) = self.inner.lock().sessions.get_mut(session) {
+                    s.initialized = true;
+                }
+            }
+            "notifications/cancelled" => {
+                if let Some(id) = params.get("requestId") {
+                    let key = (session.to_owned(), id_key(id));
+                    if let Some(c) = self.inner.lock().inflight.remove(&key) {
+                        c.notify_one();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
-/// `/__aimock/mcp/...`: run-time changes. `sub` is the path after `/__aimock/mcp`.
-pub(crate) async fn control(
-    _state: &Arc<AppState>,
-    method: &Method,
-    sub: &str,
-    _query: Option<&str>,
-    _headers: HeaderMap,
-    _body: Body,
-) -> Response {
-    crate::server::json_response(
-        StatusCode::NOT_FOUND,
-        &serde_json::json!({ "error": format!("Unknown control endpoint: {method} /__aimock/mcp{sub}") }),
-    )
+impl ServiceRequest {
+    fn mount_or_root(&self) -> String {
+        if self.mount.is_empty() {
+            "/".to_owned()
+        } else {
+            self.mount.clone()
+        }
+    }
+}
+
+/// A request id as a map key (`"1"` and `1` stay apart).
+fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
+fn is_response(m: &Value) -> bool {
+    m.get("method").is_none()
+        && (m.get("result").is_some() || m.get("error").is_some())
+        && m.get("id").is_some()
+}
+
+/// Put a message on the session's first open GET stream; whether one took it.
+fn push_stream(s: &mut Session, msg: &Value) -> bool {
+    s.streams.retain(|t| !t.is_closed());
+    s.streams.iter().any(|t| t.send(msg.clone()).is_ok())
+}
+
+fn count(state: &AppState, method: &str) {
+    if let Some(m) = state.metrics.as_ref() {
+        m.mcp_request(method);
+    }
+}
+
+/// Whether the `Accept` header takes `mime` (no header, `*/*` and `type/*` take everything).
+fn accepts(headers: &HeaderMap, mime: &str) -> bool {
+    let all: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if all.is_empty() {
+        return true;
+    }
+    let major = mime.split('/').next().unwrap_or("");
+    all.iter().flat_map(|v| v.split(',')).any(|item| {
+        let t = item
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        t == mime || t == "*/*" || t == format!("{major}/*")
+    })
+}
+
+/// Whether `MCP-Protocol-Version` names a revision past the handshake era (or an unknown one,
+/// which the 2026-07-28 envelope checks reject naming what we support).
+fn is_modern(headers: &HeaderMap) -> bool {
+    headers
+        .get(VERSION_HEADER)
+        .is_some_and(|v| !PROTOCOL_VERSIONS.contains(&v.to_str().unwrap_or("")))
+}
+
+/// A JSON-RPC error (id null) with an HTTP status.
+fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
+    crate::server::json_response(status, &e.to_json(&Value::Null))
+}
+
+/// A comment line goes out after this long without a message, so idle streams stay open
+/// through proxies and read timeouts, and a client that left is noticed.
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// An SSE response writing each message as it comes; it ends when every sender is gone.
+fn sse_response(rx: mpsc::UnboundedReceiver<Value>, session: Option<&str>) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let frame = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+            Ok(Some(v)) => Bytes::from(format!("event: message\ndata: {v}\n\n")),
+            Ok(None) => return None,
+            Err(_) => Bytes::from_static(b": keepalive\n\n"),
+        };
+        Some((Ok::<Bytes, Infallible>(frame), rx))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        h.insert(SESSION_HEADER, id);
+    }
+    r
 }
