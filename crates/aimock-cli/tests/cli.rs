@@ -1003,3 +1003,56 @@ fn two_services_at_one_path_refuse_to_start_naming_both() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("both mounted at `/x`"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("aimock.json"),
+        r#"{"mcp": {"tools": [{"name": "t", "result": "r"}]}}"#,
+    );
+    let mut server = Server::start(&["--config", "aimock.json", "-p", "0"], dir.path());
+    let http = reqwest::Client::new();
+    let init = http
+        .post(format!("{}/mcp", server.url))
+        .header("accept", "application/json, text/event-stream")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        )
+        .send()
+        .await
+        .expect("initialize");
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .expect("a session id")
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    // The GET stream stays open with nothing to say: only shutdown ends it.
+    let stream = http
+        .get(format!("{}/mcp", server.url))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .expect("GET stream");
+    assert_eq!(stream.status(), 200);
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.terminate();
+        (status, server.stderr())
+    })
+    .await
+    .expect("join");
+    assert_eq!(status.0.code(), Some(0), "{}", status.1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    drop(stream);
+}

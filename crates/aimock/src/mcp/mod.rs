@@ -190,6 +190,9 @@ pub struct McpServer {
     pub(crate) inner: Mutex<Inner>,
     next_session: AtomicU64,
     pub(crate) next_request: AtomicU64,
+    /// Turns true when the server begins to shut down: the GET and listen streams, which
+    /// never end on their own, end then.
+    shutdown: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Where notifications raised while answering a request go.
@@ -214,12 +217,23 @@ impl McpServer {
             config,
             next_session: AtomicU64::new(1),
             next_request: AtomicU64::new(1),
+            shutdown: std::sync::OnceLock::new(),
         }))
     }
 
     /// The configuration it was built from.
     pub fn config(&self) -> &McpConfig {
         &self.config
+    }
+
+    /// Where the server says it is shutting down (set once, by the server that mounts this).
+    pub(crate) fn set_shutdown(&self, rx: tokio::sync::watch::Receiver<bool>) {
+        let _ = self.shutdown.set(rx);
+    }
+
+    /// The shutdown signal, for a stream that would otherwise stay open forever.
+    pub(crate) fn shutdown_signal(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.shutdown.get().cloned()
     }
 
     /// Back to the configured state: run-time changes, sessions and call counts go.
@@ -521,7 +535,7 @@ impl McpServer {
             s.streams.push(tx);
         }
         journal(200);
-        sse_response(rx, Some(&id))
+        sse_response(rx, Some(&id), self.shutdown_signal())
     }
 
     fn delete(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
@@ -679,7 +693,7 @@ impl McpServer {
                     }
                 }
             });
-            sse_response(rx, None)
+            sse_response(rx, None, None)
         } else {
             let sink = Sink::Session(session_id.clone());
             let mut answers = Vec::new();
@@ -888,15 +902,32 @@ fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
 /// through proxies and read timeouts, and a client that left is noticed.
 const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// An SSE response writing each message as it comes; it ends when every sender is gone.
-fn sse_response(rx: mpsc::UnboundedReceiver<Value>, session: Option<&str>) -> Response {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let frame = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
-            Ok(Some(v)) => Bytes::from(format!("event: message\ndata: {v}\n\n")),
-            Ok(None) => return None,
-            Err(_) => Bytes::from_static(b": keepalive\n\n"),
+/// An SSE response writing each message as it comes; it ends when every sender is gone, or,
+/// given a shutdown signal, when the server begins to shut down (so an idle notification
+/// stream does not hold a graceful shutdown open).
+pub(crate) fn sse_response(
+    rx: mpsc::UnboundedReceiver<Value>,
+    session: Option<&str>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Response {
+    let stream = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
+        let stopping = async {
+            match stop.as_mut() {
+                Some(s) => {
+                    let _ = s.wait_for(|down| *down).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
         };
-        Some((Ok::<Bytes, Infallible>(frame), rx))
+        let frame = tokio::select! {
+            got = tokio::time::timeout(KEEPALIVE, rx.recv()) => match got {
+                Ok(Some(v)) => Bytes::from(format!("event: message\ndata: {v}\n\n")),
+                Ok(None) => return None,
+                Err(_) => Bytes::from_static(b": keepalive\n\n"),
+            },
+            () = stopping => return None,
+        };
+        Some((Ok::<Bytes, Infallible>(frame), (rx, stop)))
     });
     let mut r = Response::new(Body::from_stream(stream));
     let h = r.headers_mut();

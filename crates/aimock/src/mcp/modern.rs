@@ -313,7 +313,7 @@ impl McpServer {
                     };
                     let _ = tx.send(answer);
                 });
-                sse_response(rx, None)
+                sse_response(rx, None, None)
             }
             _ => {
                 // Notifications raised here have nowhere to go (no SSE accepted, or none due).
@@ -435,7 +435,7 @@ impl McpServer {
         inner.listeners.retain(|l| !l.tx.is_closed());
         inner.listeners.push(listener);
         drop(inner);
-        let mut r = sse_response(rx, None);
+        let mut r = sse_response(rx, None, self.shutdown_signal());
         r.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
         r

@@ -143,6 +143,9 @@ pub struct AppState {
     pub mounts: mounts::Mounts,
     /// Search, rerank and moderation fixtures.
     pub services: crate::services::Services,
+    /// Turns true when a graceful shutdown begins: streams that never end on their own (MCP's
+    /// notification streams) end then; streams under way finish.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -158,11 +161,13 @@ impl AppState {
     /// State for a configuration, with no fixtures; an error names a service that cannot be
     /// built.
     pub fn try_new(config: ServerConfig) -> Result<Arc<AppState>, String> {
-        let mounts = mounts::Mounts::build(&config)?;
+        let (shutdown, down) = tokio::sync::watch::channel(false);
+        let mounts = mounts::Mounts::build(&config, &down)?;
         let services = crate::services::Services::new(config.services.as_ref())?;
         Ok(Arc::new(AppState {
             mounts,
             services,
+            shutdown,
             fixtures: FixtureStore::new(config.fixture_counts_max),
             journal: Journal::new(config.journal_max),
             recorder: config
@@ -174,6 +179,13 @@ impl AppState {
             auth: crate::auth::ApiKeys::new(&config.api_keys),
             config,
         }))
+    }
+}
+
+impl AppState {
+    /// Tell the open notification streams that the server is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 }
 
@@ -200,8 +212,12 @@ pub async fn serve(
         }
     });
     let settle = state.clone();
+    let st = state.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            st.begin_shutdown();
+        })
         .await?;
     // Streams relayed in record mode finish and write their recordings before the process goes.
     if let Some(r) = &settle.recorder {

@@ -162,6 +162,8 @@ pub struct Mount {
     pub label: &'static str,
     /// A port of its own, when configured (0: any free port).
     pub port: Option<u16>,
+    /// Its place in the configuration (services of one kind are found in this order).
+    pub order: usize,
     /// The service.
     pub service: Service,
 }
@@ -187,13 +189,18 @@ pub(crate) fn clean_mount_path(p: &str) -> String {
 impl Mounts {
     /// The services a configuration names. Two services at one path, or a service whose own
     /// configuration is invalid, is an error naming it.
-    pub fn build(config: &ServerConfig) -> Result<Mounts, String> {
+    pub fn build(
+        config: &ServerConfig,
+        shutdown: &tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Mounts, String> {
         let mut mounts = Vec::new();
         for (i, c) in config.mcp.iter().enumerate() {
             let s = crate::mcp::McpServer::new(c.clone()).map_err(|e| format!("mcp[{i}]: {e}"))?;
+            s.set_shutdown(shutdown.clone());
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/mcp")),
                 label: "",
+                order: i,
                 port: c.port,
                 service: Service::Mcp(s),
             });
@@ -203,6 +210,7 @@ impl Mounts {
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/a2a")),
                 label: "",
+                order: i,
                 port: c.port,
                 service: Service::A2a(s),
             });
@@ -213,6 +221,7 @@ impl Mounts {
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/agui")),
                 label: "",
+                order: i,
                 port: c.port,
                 service: Service::Agui(s),
             });
@@ -223,6 +232,7 @@ impl Mounts {
             mounts.push(Mount {
                 path: clean_mount_path(c.path.as_deref().unwrap_or("/vector")),
                 label: "",
+                order: i,
                 port: c.port,
                 service: Service::Vector(s),
             });
@@ -292,37 +302,61 @@ impl Mounts {
     /// The first MCP server at `path` (any when `None`).
     pub fn mcp(&self, path: Option<&str>) -> Option<Arc<crate::mcp::McpServer>> {
         let want = path.map(clean_mount_path);
-        self.mounts.iter().find_map(|m| match &m.service {
-            Service::Mcp(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
-            _ => None,
-        })
+        self.mounts
+            .iter()
+            .filter_map(|m| match &m.service {
+                Service::Mcp(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
+                    Some((m.order, s.clone()))
+                }
+                _ => None,
+            })
+            .min_by_key(|(order, _)| *order)
+            .map(|(_, s)| s)
     }
 
     /// The first A2A service at `path` (any when `None`).
     pub fn a2a(&self, path: Option<&str>) -> Option<Arc<crate::a2a::A2aServer>> {
         let want = path.map(clean_mount_path);
-        self.mounts.iter().find_map(|m| match &m.service {
-            Service::A2a(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
-            _ => None,
-        })
+        self.mounts
+            .iter()
+            .filter_map(|m| match &m.service {
+                Service::A2a(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
+                    Some((m.order, s.clone()))
+                }
+                _ => None,
+            })
+            .min_by_key(|(order, _)| *order)
+            .map(|(_, s)| s)
     }
 
     /// The first AG-UI agent at `path` (any when `None`).
     pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
         let want = path.map(clean_mount_path);
-        self.mounts.iter().find_map(|m| match &m.service {
-            Service::Agui(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
-            _ => None,
-        })
+        self.mounts
+            .iter()
+            .filter_map(|m| match &m.service {
+                Service::Agui(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
+                    Some((m.order, s.clone()))
+                }
+                _ => None,
+            })
+            .min_by_key(|(order, _)| *order)
+            .map(|(_, s)| s)
     }
 
     /// The first vector service at `path` (any when `None`).
     pub fn vector(&self, path: Option<&str>) -> Option<Arc<crate::vector::VectorServer>> {
         let want = path.map(clean_mount_path);
-        self.mounts.iter().find_map(|m| match &m.service {
-            Service::Vector(s) if want.as_ref().is_none_or(|w| *w == m.path) => Some(s.clone()),
-            _ => None,
-        })
+        self.mounts
+            .iter()
+            .filter_map(|m| match &m.service {
+                Service::Vector(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
+                    Some((m.order, s.clone()))
+                }
+                _ => None,
+            })
+            .min_by_key(|(order, _)| *order)
+            .map(|(_, s)| s)
     }
 
     /// Reset every service.
@@ -381,7 +415,7 @@ mod tests {
             agui: vec![AguiConfig::default()],
             ..Default::default()
         };
-        let m = Mounts::build(&config).expect("builds");
+        let m = Mounts::build(&config, &tokio::sync::watch::channel(false).1).expect("builds");
         let (mount, rest) = m.find("/mcp/b/x").expect("found");
         assert_eq!((mount.path.as_str(), rest), ("/mcp/b", "/x"));
         assert_eq!(mount.label, "/mcp/b");
@@ -398,6 +432,9 @@ mod tests {
             ("a2a", "/.well-known/agent-card.json")
         );
         assert!(m.mcp(Some("/mcp/b/")).is_some());
+        // Without a path: the first configured, not the longest path.
+        let first = m.mcp(None).expect("an MCP server");
+        assert!(Arc::ptr_eq(&first, &m.mcp(Some("/mcp")).expect("at /mcp")));
         assert!(m.mcp(Some("/nope")).is_none());
     }
 
@@ -411,14 +448,16 @@ mod tests {
             }],
             ..Default::default()
         };
-        let err = Mounts::build(&config).expect_err("refused");
+        let err =
+            Mounts::build(&config, &tokio::sync::watch::channel(false).1).expect_err("refused");
         assert!(err.contains("both mounted at `/x`"), "{err}");
         for bad in ["/", "/__aimock/mcp"] {
             let config = ServerConfig {
                 mcp: vec![mcp_at(bad)],
                 ..Default::default()
             };
-            let err = Mounts::build(&config).expect_err("refused");
+            let err =
+                Mounts::build(&config, &tokio::sync::watch::channel(false).1).expect_err("refused");
             assert!(err.contains("cannot be mounted"), "{err}");
         }
     }
