@@ -929,3 +929,113 @@ async fn bad_input_is_a_4xx_never_a_crash() {
         assert_eq!(r.status().as_u16(), 400, "{m} {p}");
     }
 }
+
+#[tokio::test]
+async fn huge_values_are_refused_and_bulk_bodies_are_not_kept_whole() {
+    let s = server().await;
+    call(
+        &s,
+        "PUT",
+        "/vector/collections/h",
+        Some(json!({"vectors": {"size": 2, "distance": "Dot"}})),
+    )
+    .await;
+    // Finite values whose dot product overflows: a 400, never a `null` score.
+    let (st, v) = call(
+        &s,
+        "PUT",
+        "/vector/collections/h/points",
+        Some(json!({"points": [{"id": 1, "vector": [1e38, 1e38]}]})),
+    )
+    .await;
+    assert_eq!(st, 400, "{v}");
+    call(
+        &s,
+        "PUT",
+        "/vector/collections/h/points",
+        Some(json!({"points": [{"id": 1, "vector": [1.0, 1.0]}]})),
+    )
+    .await;
+    let (st, v) = call(
+        &s,
+        "POST",
+        "/vector/collections/h/points/query",
+        Some(json!({"query": [1e38, 1e38]})),
+    )
+    .await;
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = call(
+        &s,
+        "POST",
+        "/vector/pinecone/h/query",
+        Some(json!({"vector": [1e38, -1e38], "topK": 1})),
+    )
+    .await;
+    assert_eq!(st, 400, "{v}");
+
+    // A bulk upsert over 64 KiB is journaled by its size, as the LLM routes do.
+    let points: Vec<Value> = (0..3000)
+        .map(|i| json!({"id": i, "vector": [0.5, 0.25]}))
+        .collect();
+    let (st, _) = call(
+        &s,
+        "PUT",
+        "/vector/collections/h/points",
+        Some(json!({ "points": points })),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let last = s
+        .journal()
+        .into_iter()
+        .rfind(|e| e.service == Some("vector") && e.method == "PUT")
+        .unwrap();
+    assert!(
+        matches!(last.body, aimock::journal::JournalBody::Truncated(n) if n > 64 * 1024),
+        "{:?}",
+        last.body
+    );
+}
+
+#[tokio::test]
+async fn qdrant_recommend_averages_stored_points_as_qdrant_stores_them() {
+    // A cosine collection keeps its vectors normalised, so the average of the examples 1 and 2
+    // is [0.5, 0.5] (nearest: 3), not the raw [5, 0.5] (nearest: 4).
+    let s = server().await;
+    call(
+        &s,
+        "PUT",
+        "/vector/collections/rec",
+        Some(json!({"vectors": {"size": 2, "distance": "Cosine"}})),
+    )
+    .await;
+    let points: Vec<Value> = [[10.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.1]]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"id": i + 1, "vector": v}))
+        .collect();
+    let (st, _) = call(
+        &s,
+        "PUT",
+        "/vector/collections/rec/points",
+        Some(json!({ "points": points })),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, v) = call(
+        &s,
+        "POST",
+        "/vector/collections/rec/points/query",
+        Some(json!({"query": {"recommend": {"positive": [1, 2]}}, "limit": 2})),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let pts = v["result"]["points"].as_array().unwrap();
+    assert_eq!(pts[0]["id"], 3, "{v}");
+    assert!(close(&pts[0]["score"], 1.0), "{v}");
+    assert_eq!(pts[1]["id"], 4, "{v}");
+    assert!(
+        close(&pts[1]["score"], cos(&[1.0, 1.0], &[1.0, 0.1])),
+        "{v}"
+    );
+}

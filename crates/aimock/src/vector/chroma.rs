@@ -248,11 +248,12 @@ fn write(s: &mut Store, name: &str, body: &Value, mode: &str) -> Result<Value, R
     if let Some(e) = &embs {
         for v in e {
             c.check(v).map_err(|e| {
-                bad(format!(
-                    "Collection expecting embedding with dimension of {}, got {}: {e}",
-                    c.dimension.unwrap_or(0),
-                    v.len()
-                ))
+                bad(match e {
+                    super::VectorError::Dimension { expected, got } => format!(
+                        "Collection expecting embedding with dimension of {expected}, got {got}"
+                    ),
+                    e => e.to_string(),
+                })
             })?;
         }
     }

@@ -100,6 +100,11 @@ impl Point {
         }
     }
 
+    /// The vector's Euclidean length.
+    pub fn norm(&self) -> f32 {
+        self.norm
+    }
+
     /// Replace the vector (and its norm).
     pub fn set_vector(&mut self, vector: Vec<f32>) {
         self.norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -372,6 +377,25 @@ pub enum VectorError {
     /// A component is NaN or infinite.
     #[error("Vector contains a value that is not a finite number")]
     NotFinite,
+    /// Its length is so large that scores against it would overflow (and be sent as `null`).
+    #[error("Vector is too large: its length must stay below 4e18")]
+    TooLarge,
+}
+
+/// The largest squared length a vector may have: small enough that every score between two such
+/// vectors (a dot product, a squared distance) stays a finite `f32`.
+const MAX_NORM_SQUARED: f32 = f32::MAX / 16.0;
+
+/// Check that a vector's components are finite and its length small enough for finite scores.
+fn check_values(v: &[f32]) -> Result<(), VectorError> {
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(VectorError::NotFinite);
+    }
+    let n2: f32 = v.iter().map(|x| x * x).sum();
+    if n2 > MAX_NORM_SQUARED {
+        return Err(VectorError::TooLarge);
+    }
+    Ok(())
 }
 
 impl Collection {
@@ -387,9 +411,7 @@ impl Collection {
 
     /// Check a vector against the dimension, fixing the dimension on first use.
     pub fn check(&mut self, v: &[f32]) -> Result<(), VectorError> {
-        if v.iter().any(|x| !x.is_finite()) {
-            return Err(VectorError::NotFinite);
-        }
+        check_values(v)?;
         match self.dimension {
             Some(d) if d != v.len() => Err(VectorError::Dimension {
                 expected: d,
@@ -435,9 +457,7 @@ impl Collection {
                 });
             }
         }
-        if query.iter().any(|x| !x.is_finite()) {
-            return Err(VectorError::NotFinite);
-        }
+        check_values(query)?;
         let Some(space) = self.namespaces.get(ns) else {
             return Ok(Vec::new());
         };
@@ -697,6 +717,10 @@ mod tests {
             })
         );
         assert_eq!(c.check(&[f32::NAN, 0.0, 0.0]), Err(VectorError::NotFinite));
+        // Finite components whose scores would overflow to infinity (sent as `null`).
+        assert_eq!(c.check(&[1e38, 1e38, 0.0]), Err(VectorError::TooLarge));
+        assert_eq!(c.check(&[3e18, 0.0, 0.0]), Ok(()));
+        assert!(c.search("", &[1e38, 1e38, 0.0], 3, None).is_err());
         assert!(c
             .search("nope", &[1.0, 0.0, 0.0], 3, None)
             .expect("ok")

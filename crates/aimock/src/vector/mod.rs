@@ -489,8 +489,11 @@ impl VectorServer {
                 &format!("Not found: {} {}", req.method, req.rest),
             ),
         };
+        // As the LLM routes do: a large body (a bulk upsert) is not kept whole in the journal.
         let journal = if body.is_null() {
             JournalBody::None
+        } else if bytes.len() > crate::server::exchange::JOURNAL_BODY_MAX {
+            JournalBody::Truncated(bytes.len())
         } else {
             JournalBody::Json(Arc::new(body))
         };

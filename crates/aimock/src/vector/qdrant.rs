@@ -460,7 +460,13 @@ fn query_vector(ctx: &Ctx, c: &Collection, q: &Value) -> Result<Option<QueryVect
                         format!("Not found: No point with id {id} found"),
                     )
                 })?;
-            Ok(Some((p.vector.clone(), vec![id])))
+            // As Qdrant stores it: normalised in a cosine collection (a recommend averages these).
+            let v = if c.metric == Metric::Cosine && p.norm() > 0.0 {
+                p.vector.iter().map(|x| x / p.norm()).collect()
+            } else {
+                p.vector.clone()
+            };
+            Ok(Some((v, vec![id])))
         }
         Value::Object(o) => {
             if let Some(n) = o.get("nearest") {
