@@ -21,7 +21,8 @@
 //! Search answers in Tavily's shape: `max_results` (default 5, at most 20) cuts the fixture's
 //! results, `include_domains` / `exclude_domains` filter them by host, `raw_content` is the
 //! fixture's (or its `content`) when `include_raw_content` asks and null otherwise, and `answer`
-//! and `images` are sent only when `include_answer` / `include_images` ask for them.
+//! and `images` carry the fixture's only when `include_answer` / `include_images` ask for them
+//! (otherwise `null` and `[]`, as in aimock).
 //!
 //! A request no fixture matches gets the answer in the table above, except in strict mode (the
 //! server's `strict`, or `X-AIMock-Strict: true`), where it is a 503 in the provider's error
