@@ -1120,3 +1120,223 @@ async fn a_port_of_its_own_serves_at_the_root_and_the_path() {
         assert_eq!(v["result"]["message"]["parts"][0]["text"], "Hi!", "{u}");
     }
 }
+
+#[tokio::test]
+async fn stored_tasks_contexts_and_push_configs_are_bounded() {
+    let cfg: A2aConfig = serde_json::from_value(json!({
+        "maxTasks": 2, "maxContexts": 2,
+        "agents": [{"name": "a",
+            "messages": [
+                {"pattern": "again", "turn": 2, "parts": [{"text": "second"}]},
+                {"pattern": "again", "parts": [{"text": "first"}]}
+            ],
+            "tasks": [{"pattern": "job"}, {"pattern": "wait", "state": "input-required"}]}]
+    }))
+    .unwrap();
+    let s = MockServer::builder().a2a(cfg).start().await;
+    let rpc = Rpc::new(&s, "/a2a");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(rpc.ok("SendMessage", user("job")).await["task"]["id"].clone());
+    }
+    let (code, _) = rpc.error("GetTask", json!({"id": ids[0]})).await;
+    assert_eq!(code, -32001, "the oldest task was pushed out");
+    rpc.ok("GetTask", json!({"id": ids[2]})).await;
+    let list = rpc.ok("ListTasks", json!({})).await;
+    assert_eq!(list["totalSize"], 2);
+    // A page token past any end is an empty page, not an overflow.
+    let list = rpc
+        .ok("ListTasks", json!({"pageToken": usize::MAX.to_string()}))
+        .await;
+    assert_eq!(list["tasks"], json!([]));
+    assert_eq!(list["nextPageToken"], "");
+
+    // Context A is the least recently used when C comes, so it is forgotten.
+    let text = |v: &Value| {
+        v["message"]["parts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for ctx in ["A", "B", "C"] {
+        let r = rpc
+            .ok("SendMessage", with_ctx(user("again"), &json!(ctx), None))
+            .await;
+        assert_eq!(text(&r), "first");
+    }
+    let r = rpc
+        .ok("SendMessage", with_ctx(user("again"), &json!("A"), None))
+        .await;
+    assert_eq!(text(&r), "first", "context A was forgotten");
+    let r = rpc
+        .ok("SendMessage", with_ctx(user("again"), &json!("A"), None))
+        .await;
+    assert_eq!(text(&r), "second");
+
+    // At most 100 push configs per task; replacing one by its id still works.
+    let id = rpc.ok("SendMessage", user("wait")).await["task"]["id"].clone();
+    for i in 0..100 {
+        rpc.ok(
+            "CreateTaskPushNotificationConfig",
+            json!({"taskId": id, "id": format!("c{i}"), "url": "http://127.0.0.1:9/h"}),
+        )
+        .await;
+    }
+    let (code, msg) = rpc
+        .error(
+            "CreateTaskPushNotificationConfig",
+            json!({"taskId": id, "id": "c100", "url": "http://127.0.0.1:9/h"}),
+        )
+        .await;
+    assert_eq!(code, -32602, "{msg}");
+    rpc.ok(
+        "CreateTaskPushNotificationConfig",
+        json!({"taskId": id, "id": "c7", "url": "http://127.0.0.1:9/other"}),
+    )
+    .await;
+}
+
+/// aimock's own example configurations load and answer as in aimock; `".*"` (full-suite.json)
+/// matches every message.
+#[tokio::test]
+async fn aimock_example_configs_behave_as_in_aimock() {
+    let full_suite: A2aConfig = serde_json::from_value(json!({"agents": [{
+        "name": "assistant", "description": "A general-purpose assistant agent", "version": "1.0.0",
+        "skills": [{"id": "qa", "name": "Q&A", "description": "Answer questions"}],
+        "capabilities": {"streaming": true},
+        "messages": [{"pattern": ".*", "parts": [{"text": "I can help you with that."}]}]
+    }]}))
+    .unwrap();
+    let s = MockServer::builder().a2a(full_suite).start().await;
+    let rpc = Rpc::new(&s, "/a2a");
+    let r = rpc.ok("SendMessage", user("what is the weather?")).await;
+    assert_eq!(
+        r["message"]["parts"][0]["text"], "I can help you with that.",
+        "{r}"
+    );
+    let frames = rpc.stream("SendStreamingMessage", user("anything")).await;
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].1["message"]["role"], "ROLE_AGENT");
+
+    let example: A2aConfig = serde_json::from_value(json!({"agents": [{
+        "name": "research-agent", "version": "1.0.0",
+        "skills": [{"id": "web-research", "name": "Web Research",
+            "description": "Search the web and summarize findings", "tags": ["research", "search"]}],
+        "capabilities": {"streaming": true},
+        "messages": [{"pattern": "research",
+            "parts": [{"text": "Here is a summary of my research findings on the topic."}]}],
+        "streamingTasks": [{"pattern": "deep-research", "delayMs": 100, "events": [
+            {"type": "status", "state": "TASK_STATE_WORKING"},
+            {"type": "artifact", "name": "research-report",
+             "parts": [{"text": "## Research Report\n\nFindings from deep research..."}], "lastChunk": true},
+            {"type": "status", "state": "TASK_STATE_COMPLETED"}
+        ]}]
+    }]}))
+    .unwrap();
+    let s = MockServer::builder().a2a(example).start().await;
+    let rpc = Rpc::new(&s, "/a2a");
+    let card: Value = reqwest::get(format!("{}/a2a/.well-known/agent-card.json", s.uri()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["name"], "research-agent");
+    assert_eq!(card["skills"][0]["tags"][1], "search");
+    let r = rpc.ok("SendMessage", user("research cats")).await;
+    assert!(r["message"]["parts"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Here is a summary"));
+    // As in aimock, "deep-research" contains "research": the message fixture answers a plain
+    // send, and the streaming task a streaming one.
+    let r = rpc.ok("SendMessage", user("deep-research")).await;
+    assert!(r.get("message").is_some(), "{r}");
+    let frames = rpc
+        .stream("SendStreamingMessage", user("deep-research"))
+        .await;
+    assert!(frames[0].1.get("task").is_some(), "{frames:?}");
+    let art = frames
+        .iter()
+        .find_map(|(_, f)| f.get("artifactUpdate"))
+        .expect("an artifact update");
+    assert_eq!(art["artifact"]["name"], "research-report");
+    let last = &frames.last().unwrap().1;
+    assert_eq!(
+        last["statusUpdate"]["status"]["state"],
+        "TASK_STATE_COMPLETED"
+    );
+    // A streaming request a message fixture answers gets the message.
+    let frames = rpc.stream("SendStreamingMessage", user("research")).await;
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].1.get("message").is_some());
+}
+
+/// A task's push notifications arrive in order even when the receiver is slow to answer one.
+#[tokio::test]
+async fn push_notifications_of_a_task_arrive_in_order() {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                let label = if let Some(s) = v.get("statusUpdate") {
+                    s["status"]["state"].as_str().unwrap_or("?").to_owned()
+                } else if v.get("artifactUpdate").is_some() {
+                    "artifact".to_owned()
+                } else {
+                    v.to_string()
+                };
+                if label == "TASK_STATE_WORKING" {
+                    // The first event's receiver is slow: the rest must wait for it.
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                }
+                seen.lock().unwrap().push(label);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let s = server().await;
+    let rpc = Rpc::new(&s, "/a2a");
+    let mut p = user("report");
+    p["configuration"] = json!({"taskPushNotificationConfig": {"url": hook}});
+    let t = rpc.ok("SendMessage", p).await;
+    assert_eq!(t["task"]["status"]["state"], "TASK_STATE_COMPLETED");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().len() < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        *got.lock().unwrap(),
+        ["TASK_STATE_WORKING", "artifact", "TASK_STATE_COMPLETED"]
+    );
+}
+
+/// A body over the size limit is a 413 on both bindings.
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_on_both_bindings() {
+    let config = aimock::server::ServerConfig {
+        max_body_bytes: 1024,
+        a2a: vec![config()],
+        ..aimock::server::ServerConfig::default()
+    };
+    let s = MockServer::builder().config(config).start().await;
+    let big = user(&"x".repeat(4096));
+    let http = reqwest::Client::new();
+    for path in ["/a2a", "/a2a/message:send"] {
+        let r = http
+            .post(format!("{}{path}", s.uri()))
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": big}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+    }
+}

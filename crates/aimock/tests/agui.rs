@@ -603,6 +603,19 @@ async fn every_request_is_journaled_and_counted() {
     assert_eq!(v.as_array().unwrap().len(), 3);
     assert_eq!(v[0]["body"]["threadId"], "thread-1");
 
+    // Made-up methods share one label, so a client cannot grow the label set.
+    for name in ["FOO1", "FOO2"] {
+        let r = reqwest::Client::new()
+            .request(
+                reqwest::Method::from_bytes(name.as_bytes()).unwrap(),
+                format!("{}/agui", s.uri()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405);
+    }
+
     let m = reqwest::get(format!("{}/metrics", s.uri()))
         .await
         .unwrap()
@@ -613,6 +626,11 @@ async fn every_request_is_journaled_and_counted() {
         m.contains(r#"aimock_agui_requests_total{method="POST"} 3"#),
         "{m}"
     );
+    assert!(
+        m.contains(r#"aimock_agui_requests_total{method="OTHER"} 2"#),
+        "{m}"
+    );
+    assert!(!m.contains("FOO1"), "{m}");
 }
 
 #[tokio::test]
@@ -684,4 +702,44 @@ async fn an_agent_on_a_port_of_its_own_answers_at_the_root_and_at_its_path() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// aimock's example configurations (`examples/agui/agui-text-response.json` and the `agui`
+/// section of `full-suite.json`) load and answer as in aimock.
+#[tokio::test]
+async fn aimock_example_configs_behave_as_in_aimock() {
+    let s = server(json!([
+        {"match": {"message": "hello"}, "text": "Hi! How can I help you today?"},
+        {"match": {"message": "search"}, "events": [
+            {"type": "RUN_STARTED", "threadId": "t1", "runId": "r1"},
+            {"type": "TOOL_CALL_START", "toolCallId": "tc1", "toolCallName": "web_search"},
+            {"type": "TOOL_CALL_ARGS", "toolCallId": "tc1", "delta": "{\"query\": \"latest news\"}"},
+            {"type": "TOOL_CALL_END", "toolCallId": "tc1"},
+            {"type": "TEXT_MESSAGE_START", "messageId": "m1", "role": "assistant"},
+            {"type": "TEXT_MESSAGE_CONTENT", "messageId": "m1", "delta": "Here are the latest results..."},
+            {"type": "TEXT_MESSAGE_END", "messageId": "m1"},
+            {"type": "RUN_FINISHED", "threadId": "t1", "runId": "r1"}
+        ]},
+        {"match": {"toolName": "get_data"}, "events": [
+            {"type": "RUN_STARTED", "threadId": "t1", "runId": "r1"},
+            {"type": "TOOL_CALL_START", "toolCallId": "tc1", "toolCallName": "get_data"},
+            {"type": "TOOL_CALL_ARGS", "toolCallId": "tc1", "delta": "{}"},
+            {"type": "TOOL_CALL_END", "toolCallId": "tc1"},
+            {"type": "RUN_FINISHED", "threadId": "t1", "runId": "r1"}
+        ]}
+    ]))
+    .await;
+    let ev = run(&s, &input("hello there")).await;
+    assert_eq!(ev[2]["delta"], "Hi! How can I help you today?");
+    let ev = run(&s, &input("search the news")).await;
+    assert_eq!(ev.len(), 8);
+    assert_eq!(ev[0]["threadId"], "t1", "configured ids are kept");
+    assert_eq!(ev[2]["delta"], "{\"query\": \"latest news\"}");
+    assert!(ev.iter().all(|e| e["timestamp"].is_u64()));
+    let mut b = input("anything");
+    b["tools"] = json!([{"name": "get_data", "description": "d", "parameters": {}}]);
+    let ev = run(&s, &b).await;
+    assert_eq!(types(&ev)[1], "TOOL_CALL_START");
+    assert_eq!(ev[1]["toolCallName"], "get_data");
+    assert_eq!(post(&s, &input("nothing")).await.status(), 404);
 }

@@ -41,7 +41,9 @@ pub(crate) struct MatchInput<'a> {
 impl Matcher {
     fn compile(m: &A2aMatch, at: &str) -> Result<Matcher, String> {
         let pattern = match &m.pattern {
+            // `".*"` is what a user migrating from aimock wrote for "anything" (see `config`).
             None => None,
+            Some(A2aPattern::Text(s)) if s == ".*" => None,
             Some(A2aPattern::Text(s)) => Some(Pat::Text(s.clone())),
             Some(A2aPattern::Regex { regex }) => Some(Pat::Regex(
                 Regex::new(regex).map_err(|e| format!("{at}.pattern.regex: {e}"))?,
@@ -113,6 +115,27 @@ pub(crate) enum Reply {
 pub(crate) struct Fixture {
     pub(crate) when: Matcher,
     pub(crate) reply: Reply,
+    /// From `streamingTasks` (tried first for a streaming request).
+    pub(crate) streaming: bool,
+}
+
+/// The reply of the first fixture matching `input`. A streaming request tries the
+/// `streamingTasks` fixtures first (aimock answers streaming requests from those only), then the
+/// others, so a plain message still answers a client that streams everything.
+pub(crate) fn pick<'a>(
+    fixtures: impl Iterator<Item = &'a Fixture> + Clone,
+    input: &MatchInput<'_>,
+    streaming: bool,
+) -> Option<Reply> {
+    let hit = |f: &&Fixture| f.when.matches(input);
+    let first = if streaming {
+        fixtures.clone().filter(|f| f.streaming).find(hit)
+    } else {
+        None
+    };
+    first
+        .or_else(|| fixtures.filter(|f| !(streaming && f.streaming)).find(hit))
+        .map(|f| f.reply.clone())
 }
 
 /// An agent as served.
@@ -179,7 +202,11 @@ pub(crate) fn message_fixture(f: &A2aMessageFixture, at: &str) -> Result<Fixture
         }
         Reply::Message(parts_in(&Value::Array(f.parts.clone())).map_err(|e| format!("{at}.{e}"))?)
     };
-    Ok(Fixture { when, reply })
+    Ok(Fixture {
+        when,
+        reply,
+        streaming: false,
+    })
 }
 
 pub(crate) fn task_fixture(f: &A2aTaskFixture, at: &str) -> Result<Fixture, String> {
@@ -213,6 +240,7 @@ pub(crate) fn task_fixture(f: &A2aTaskFixture, at: &str) -> Result<Fixture, Stri
     Ok(Fixture {
         when,
         reply: Reply::Task(steps),
+        streaming: false,
     })
 }
 
@@ -258,6 +286,7 @@ pub(crate) fn streaming_fixture(f: &A2aStreamingTaskFixture, at: &str) -> Result
     Ok(Fixture {
         when,
         reply: Reply::Task(steps),
+        streaming: true,
     })
 }
 

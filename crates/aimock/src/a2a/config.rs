@@ -21,7 +21,9 @@
 //!
 //! Matching: the text parts of the incoming message, joined with a space, are tested against
 //! `pattern` (a string is a case-sensitive substring, `{"regex": "..."}` a regular expression; no
-//! pattern matches everything). A fixture may also require things of the conversation so far (the
+//! pattern matches everything). The string `".*"` alone matches everything too: aimock would take
+//! it as a substring that hardly ever occurs (its `full-suite.json` example uses it), but whoever
+//! wrote it meant "anything". A fixture may also require things of the conversation so far (the
 //! earlier messages with the same `contextId`, user and agent alike):
 //! - `contextContains`: some earlier message's text contains this substring;
 //! - `turn`: this is the n-th user message of the context (1 for the first);
@@ -29,7 +31,9 @@
 //!   message or artifacts) contains this substring.
 //!
 //! Fixtures are tried `messages`, then `tasks`, then `streamingTasks`, each in order; the first
-//! that matches answers (put the more specific ones first).
+//! that matches answers (put the more specific ones first). A streaming request
+//! (`SendStreamingMessage`, `message/stream`) tries `streamingTasks` first, as aimock (which
+//! tries only those) does, then the others.
 //!
 //! A task that ends in `input-required` or `auth-required` waits: the next message naming it (its
 //! `taskId`, or only its `contextId`) continues the same task, answered by whichever fixture
@@ -54,6 +58,15 @@ pub struct A2aConfig {
     /// The agents.
     #[serde(default)]
     pub agents: Vec<A2aAgent>,
+    /// At most this many tasks are kept (10,000 by default); a new task pushes out the least
+    /// recently updated one, a finished one first. Clients create tasks at will, so the store
+    /// is bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tasks: Option<usize>,
+    /// At most this many conversations (`contextId`s) are remembered for matching (10,000 by
+    /// default); a new one pushes out the least recently used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_contexts: Option<usize>,
 }
 
 /// `a2a.agents[]`.

@@ -14,8 +14,13 @@
 //!
 //! Tasks go `submitted → working → completed | failed | canceled | rejected`, or stop at
 //! `input-required` / `auth-required`, when the next message naming the task (its `taskId`, or
-//! only its `contextId`) continues it. Streaming events are written when due. See
-//! [`config`] for fixtures and matching on the conversation so far.
+//! only its `contextId`) continues it. Streaming events are written when due; a task's push
+//! notifications are delivered in order. See [`config`] for fixtures and matching on the
+//! conversation so far.
+//!
+//! What clients can make grow is bounded: tasks (`maxTasks`, 10,000) and contexts
+//! (`maxContexts`, 10,000) push out the least recently used, a task keeps its last 1,000
+//! history messages and at most 100 push configs, a context its last 1,000 texts.
 
 pub mod config;
 
@@ -77,6 +82,8 @@ pub(crate) struct Task {
     tx: broadcast::Sender<Ev>,
     running: bool,
     updated: u64,
+    /// The task's push notifications, delivered in order by one worker (started at the first).
+    push_q: Option<tokio::sync::mpsc::Sender<Vec<(Value, Value)>>>,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +92,73 @@ struct Ctx {
     user_turns: u32,
     last_reply: Option<String>,
     last_task: Option<String>,
+    /// `Inner::seq` when last used (the least recently used context goes first).
+    used: u64,
+}
+
+/// Tasks kept unless `maxTasks` says otherwise.
+const DEFAULT_MAX_TASKS: usize = 10_000;
+/// Contexts remembered unless `maxContexts` says otherwise.
+const DEFAULT_MAX_CONTEXTS: usize = 10_000;
+/// Texts remembered per context for `contextContains` (the oldest go first).
+pub(crate) const MAX_CONTEXT_TEXTS: usize = 1_000;
+/// Messages kept in a task's history (the oldest go first).
+pub(crate) const MAX_TASK_HISTORY: usize = 1_000;
+/// Push notification configs per task.
+pub(crate) const MAX_PUSH_CONFIGS: usize = 100;
+/// Events buffered for each subscriber of a running task.
+pub(crate) const EVENT_BUFFER: usize = 256;
+/// Events waiting for push delivery per task (more are dropped while the receiver is slow).
+pub(crate) const PUSH_QUEUE: usize = 64;
+
+/// Drop the oldest entries of `v` beyond `cap`.
+pub(crate) fn keep_last<T>(v: &mut Vec<T>, cap: usize) {
+    if v.len() > cap {
+        let extra = v.len() - cap;
+        v.drain(..extra);
+    }
+}
+
+impl Inner {
+    /// The context `id`, made (pushing out the least recently used one when there are `max`
+    /// already) if new, and marked used.
+    fn context(&mut self, id: &str, max: usize) -> &mut Ctx {
+        self.seq += 1;
+        let seq = self.seq;
+        if !self.contexts.contains_key(id) && self.contexts.len() >= max.max(1) {
+            let oldest = self
+                .contexts
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.contexts.remove(&k);
+            }
+        }
+        let c = self.contexts.entry(id.to_owned()).or_default();
+        c.used = seq;
+        c
+    }
+
+    /// Make room for one more task: push out the least recently updated ones, those no longer
+    /// running first, until fewer than `max` are left.
+    fn room_for_task(&mut self, max: usize) {
+        while self.tasks.len() >= max.max(1) {
+            let victim = self
+                .tasks
+                .values()
+                .filter(|t| !t.running)
+                .min_by_key(|t| t.updated)
+                .or_else(|| self.tasks.values().min_by_key(|t| t.updated))
+                .map(|t| t.id.clone());
+            match victim {
+                Some(id) => {
+                    self.tasks.remove(&id);
+                }
+                None => break,
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +230,14 @@ impl A2aServer {
     /// The configuration it was built from.
     pub fn config(&self) -> &A2aConfig {
         &self.config
+    }
+
+    pub(crate) fn max_tasks(&self) -> usize {
+        self.config.max_tasks.unwrap_or(DEFAULT_MAX_TASKS)
+    }
+
+    pub(crate) fn max_contexts(&self) -> usize {
+        self.config.max_contexts.unwrap_or(DEFAULT_MAX_CONTEXTS)
     }
 
     /// Back to the configured state: run-time agents and fixtures, tasks, contexts and push

@@ -173,8 +173,15 @@ pub(crate) async fn handle(
     let bytes = match req.bytes(state).await {
         Ok(b) => b,
         Err(e) => {
-            req.journal(state, "a2a", JournalBody::None, 400);
-            return error_response(&rpc::error(-32600, e.message));
+            let status = if e.too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            req.journal(state, "a2a", JournalBody::None, status.as_u16());
+            let mut r = error_response(&rpc::error(-32600, e.message));
+            *r.status_mut() = status;
+            return r;
         }
     };
     let mut params = if bytes.iter().all(u8::is_ascii_whitespace) {

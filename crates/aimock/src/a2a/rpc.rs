@@ -10,9 +10,12 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast;
 
-use super::agents::{Agent, MatchInput, Reply, Step};
+use super::agents::{pick, Agent, MatchInput, Reply, Step};
 use super::wire::{self, Gen, State};
-use super::{with_version, A2aServer, Ctx, Ev, Task};
+use super::{
+    keep_last, with_version, A2aServer, Ev, Task, EVENT_BUFFER, MAX_CONTEXT_TEXTS,
+    MAX_PUSH_CONFIGS, MAX_TASK_HISTORY, PUSH_QUEUE,
+};
 use crate::journal::JournalBody;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
@@ -457,6 +460,7 @@ fn int_param(params: &Value, k: &str) -> Result<Option<i64>, RpcError> {
 fn set_status(t: &mut Task, state: State, message: Option<Value>) -> Ev {
     if let Some(old) = t.status_message.take() {
         t.history.push(old);
+        keep_last(&mut t.history, MAX_TASK_HISTORY);
     }
     t.state = state;
     t.status_message = message;
@@ -482,7 +486,7 @@ impl A2aServer {
     /// state reached).
     fn apply(self: &Arc<Self>, task_id: &str, epoch: u64, step: Step) -> bool {
         let mut deliveries = Vec::new();
-        let go_on = {
+        {
             let mut g = self.inner.lock();
             if g.epoch != epoch {
                 return false;
@@ -540,6 +544,11 @@ impl A2aServer {
                 t.running = false;
             }
             let _ = t.tx.send(ev.clone());
+            if fin {
+                // Subscribers still get what was sent, then the end; a stopped task keeps no
+                // event buffer (a continued one gets a new channel).
+                t.tx = broadcast::channel(1).0;
+            }
             for (cfg, cg) in &t.push {
                 let payload = match cg {
                     Gen::V1 => render_event(&ev, &t.id, &t.context_id, Gen::V1),
@@ -547,6 +556,7 @@ impl A2aServer {
                 };
                 deliveries.push((cfg.clone(), payload));
             }
+            self.deliver(t, deliveries);
             if fin {
                 let mut reply: Vec<String> = t
                     .artifacts
@@ -564,43 +574,57 @@ impl A2aServer {
                 }
                 let reply = reply.join(" ");
                 let ctx_id = t.context_id.clone();
-                let c = g.contexts.entry(ctx_id).or_default();
+                let max = self.max_contexts();
+                let c = g.context(&ctx_id, max);
                 c.texts.push(reply.clone());
+                keep_last(&mut c.texts, MAX_CONTEXT_TEXTS);
                 c.last_reply = Some(reply);
             }
             !fin
-        };
-        self.deliver(deliveries);
-        go_on
+        }
     }
 
-    fn deliver(&self, deliveries: Vec<(Value, Value)>) {
-        let Some(client) = self.http.clone() else {
-            return;
-        };
+    /// Queue one event's push notifications (one per config) for `t`. A task's events are
+    /// delivered in order, as an SDK server does: the next event's only after every config has
+    /// answered the previous one (or timed out).
+    fn deliver(&self, t: &mut Task, deliveries: Vec<(Value, Value)>) {
         if deliveries.is_empty() {
             return;
         }
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        let Some(client) = self.http.clone() else {
             return;
         };
-        for (cfg, payload) in deliveries {
-            let Some(url) = cfg.get("url").and_then(Value::as_str).map(str::to_owned) else {
-                continue;
+        if t.push_q.as_ref().is_none_or(|q| q.is_closed()) {
+            let Ok(rt) = tokio::runtime::Handle::try_current() else {
+                return;
             };
-            let mut rb = client.post(url).json(&payload);
-            if let Some(t) = cfg.get("token").and_then(Value::as_str) {
-                rb = rb.header("X-A2A-Notification-Token", t);
-            }
-            if let Some(a) = cfg.get("authentication") {
-                let scheme = a.get("scheme").and_then(Value::as_str).unwrap_or("");
-                if let Some(c) = a.get("credentials").and_then(Value::as_str) {
-                    rb = rb.header("Authorization", format!("{scheme} {c}").trim().to_owned());
-                }
-            }
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(Value, Value)>>(PUSH_QUEUE);
             rt.spawn(async move {
-                let _ = rb.send().await;
+                while let Some(batch) = rx.recv().await {
+                    let sends = batch.iter().filter_map(|(cfg, payload)| {
+                        let url = cfg.get("url").and_then(Value::as_str)?;
+                        let mut rb = client.post(url).json(payload);
+                        if let Some(tok) = cfg.get("token").and_then(Value::as_str) {
+                            rb = rb.header("X-A2A-Notification-Token", tok);
+                        }
+                        if let Some(a) = cfg.get("authentication") {
+                            let scheme = a.get("scheme").and_then(Value::as_str).unwrap_or("");
+                            if let Some(c) = a.get("credentials").and_then(Value::as_str) {
+                                let v = format!("{scheme} {c}").trim().to_owned();
+                                rb = rb.header("Authorization", v);
+                            }
+                        }
+                        Some(async move {
+                            let _ = rb.send().await;
+                        })
+                    });
+                    futures_util::future::join_all(sends).await;
+                }
             });
+            t.push_q = Some(tx);
+        }
+        if let Some(q) = &t.push_q {
+            let _ = q.try_send(deliveries);
         }
     }
 
@@ -748,19 +772,16 @@ async fn send(
                 turn: ctx.map_or(0, |c| c.user_turns) + 1,
                 previous_reply: ctx.and_then(|c| c.last_reply.as_deref()),
             };
-            let mut found = agent
-                .fixtures
-                .iter()
-                .find(|f| f.when.matches(&input))
-                .map(|f| f.reply.clone());
+            let mut found = pick(agent.fixtures.iter(), &input, streaming);
             if found.is_none() && is_default {
-                found = gi
-                    .agents
-                    .iter()
-                    .filter(|a| a.config.name != agent.config.name)
-                    .flat_map(|a| a.fixtures.iter())
-                    .find(|f| f.when.matches(&input))
-                    .map(|f| f.reply.clone());
+                found = pick(
+                    gi.agents
+                        .iter()
+                        .filter(|a| a.config.name != agent.config.name)
+                        .flat_map(|a| a.fixtures.iter()),
+                    &input,
+                    streaming,
+                );
             }
             found.ok_or_else(|| err(-32000, "No matching pattern for message"))?
         };
@@ -781,9 +802,10 @@ async fn send(
             msg["taskId"] = t.clone().into();
         }
         {
-            let c: &mut Ctx = gi.contexts.entry(ctx_id.clone()).or_default();
+            let c = gi.context(&ctx_id, server.max_contexts());
             c.texts.push(text.clone());
-            c.user_turns += 1;
+            keep_last(&mut c.texts, MAX_CONTEXT_TEXTS);
+            c.user_turns = c.user_turns.saturating_add(1);
         }
         gi.seq += 1;
         let seq = gi.seq;
@@ -798,11 +820,13 @@ async fn send(
                     .unwrap_or_default();
                 if let Some(c) = gi.contexts.get_mut(&ctx_id) {
                     c.texts.push(rtext.clone());
+                    keep_last(&mut c.texts, MAX_CONTEXT_TEXTS);
                     c.last_reply = Some(rtext);
                 }
                 if let Some(t) = cont.as_ref().and_then(|t| gi.tasks.get_mut(t)) {
                     t.history.push(msg.clone());
                     t.history.push(reply.clone());
+                    keep_last(&mut t.history, MAX_TASK_HISTORY);
                     t.updated = seq;
                 }
                 return Ok(if streaming {
@@ -836,13 +860,17 @@ async fn send(
                         let t = gi.tasks.get_mut(tid).ok_or_else(|| task_not_found(tid))?;
                         let _ = set_status(t, State::Working, None);
                         t.history.push(msg.clone());
+                        keep_last(&mut t.history, MAX_TASK_HISTORY);
                         t.running = true;
+                        t.tx = broadcast::channel(EVENT_BUFFER).0;
                         t.push.extend(push);
+                        keep_last(&mut t.push, MAX_PUSH_CONFIGS);
                         t.updated = seq;
                         t
                     }
                     None => {
-                        let (tx, _) = broadcast::channel(256);
+                        gi.room_for_task(server.max_tasks());
+                        let (tx, _) = broadcast::channel(EVENT_BUFFER);
                         let t = Task {
                             id: task_id.clone(),
                             context_id: ctx_id.clone(),
@@ -856,6 +884,7 @@ async fn send(
                             tx,
                             running: true,
                             updated: seq,
+                            push_q: None,
                         };
                         gi.tasks.entry(task_id.clone()).or_insert(t)
                     }
@@ -960,7 +989,6 @@ fn cancel_task(
     g: Gen,
 ) -> Result<Value, RpcError> {
     let id = task_id_param(params)?;
-    let deliveries;
     let out = {
         let mut gi = server.inner.lock();
         gi.seq += 1;
@@ -980,7 +1008,8 @@ fn cancel_task(
         t.running = false;
         t.updated = seq;
         let _ = t.tx.send(ev.clone());
-        deliveries = t
+        t.tx = broadcast::channel(1).0;
+        let deliveries = t
             .push
             .iter()
             .map(|(c, cg)| {
@@ -991,9 +1020,9 @@ fn cancel_task(
                 (c.clone(), p)
             })
             .collect::<Vec<_>>();
+        server.deliver(t, deliveries);
         render_task(t, g, None, true)
     };
-    server.deliver(deliveries);
     Ok(out)
 }
 
@@ -1061,8 +1090,9 @@ fn list_tasks(server: &Arc<A2aServer>, agent: &Agent, params: &Value) -> Result<
         .take(size)
         .map(|t| render_task(t, Gen::V1, hl, include_artifacts))
         .collect();
-    let next = if start + size < total {
-        (start + size).to_string()
+    let end = start.saturating_add(size);
+    let next = if end < total {
+        end.to_string()
     } else {
         String::new()
     };
@@ -1104,6 +1134,11 @@ fn push_method(
             let c = wire::push_config_in(params, g).map_err(invalid_params)?;
             let cid = c.get("id").cloned();
             t.push.retain(|(x, _)| x.get("id") != cid.as_ref());
+            if t.push.len() >= MAX_PUSH_CONFIGS {
+                return Err(invalid_params(format!(
+                    "Task {task_id} has {MAX_PUSH_CONFIGS} push notification configs already: delete one first"
+                )));
+            }
             t.push.push((c.clone(), g));
             Ok(wire::push_config_out(&c, g))
         }

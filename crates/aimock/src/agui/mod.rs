@@ -191,7 +191,8 @@ impl AguiServer {
         mut req: ServiceRequest,
     ) -> Response {
         if let Some(m) = state.metrics.as_ref() {
-            m.agui_request(req.method.as_str());
+            // A fixed set of labels: a client's made-up methods count as `OTHER`.
+            m.agui_request(crate::metrics::method_label(&req.method));
         }
         let error =
             |req: &ServiceRequest, status: StatusCode, body: Value, journal: JournalBody| {
