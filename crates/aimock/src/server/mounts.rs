@@ -275,6 +275,10 @@ impl Mounts {
     /// The service serving `path`, with the mount path and the rest of the path. The A2A
     /// well-known card paths at the root go to the first A2A service.
     pub fn find<'p>(&self, path: &'p str) -> Option<(&Mount, &'p str)> {
+        // Nothing mounted (most LLM-only servers): one branch on the hot path.
+        if self.mounts.is_empty() {
+            return None;
+        }
         for m in &self.mounts {
             if let Some(rest) = path.strip_prefix(m.path.as_str()) {
                 if rest.is_empty() || rest.starts_with('/') {
