@@ -151,9 +151,14 @@ impl Client {
 
     /// Initialize (at 2025-11-25) and send `notifications/initialized`.
     async fn init(&mut self) -> Value {
+        self.init_at("2025-11-25").await
+    }
+
+    /// Initialize at `version` and send `notifications/initialized`.
+    async fn init_at(&mut self, version: &str) -> Value {
         let a = self
             .post(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
+                "protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
             .await;
         assert_eq!(a.status, 200, "{}", a.text);
         self.session = Some(a.session.clone().expect("a session id"));
@@ -382,8 +387,9 @@ async fn session_lifecycle_and_version_negotiation() {
 #[tokio::test]
 async fn batches_and_notification_only_posts() {
     let s = server().await;
+    // Batches are part of 2025-03-26 (and 2024-11-05); 2025-06-18 removed them.
     let mut c = Client::new(mcp_url(&s));
-    c.init().await;
+    c.init_at("2025-03-26").await;
     let a = c
         .post(&json!([
             {"jsonrpc": "2.0", "id": "a", "method": "ping"},
@@ -409,6 +415,12 @@ async fn batches_and_notification_only_posts() {
         .await;
     assert_eq!(a.status, 202);
     assert!(a.text.is_empty());
+    // A notification that is not valid JSON-RPC is refused with an HTTP error, not 202.
+    let a = c
+        .post(&json!({"jsonrpc": "1.0", "method": "notifications/initialized"}))
+        .await;
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.json()["error"]["code"], -32600);
     // A batch whose call notifies: one SSE stream, each answer an event of its own.
     let a = c
         .post(&json!([
@@ -428,6 +440,36 @@ async fn batches_and_notification_only_posts() {
     let a = c.post(&json!([])).await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["code"], -32600);
+
+    // From 2025-06-18 on, a POST carries one message: a batch is an invalid request, whether
+    // the session or the `MCP-Protocol-Version` header names the revision.
+    let two_pings = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    ])
+    .to_string();
+    let a = c
+        .send(&two_pings, BOTH, &[("mcp-protocol-version", "2025-06-18")])
+        .await;
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert_eq!(a.json()["error"]["code"], -32600);
+    for version in ["2025-06-18", "2025-11-25"] {
+        let mut c = Client::new(mcp_url(&s));
+        c.init_at(version).await;
+        let a = c.send(&two_pings, BOTH, &[]).await;
+        assert_eq!(a.status, 400, "{version}: {}", a.text);
+        assert_eq!(a.json()["error"]["code"], -32600);
+        assert_eq!(a.json()["id"], Value::Null);
+        // One message at a time still works.
+        assert_eq!(c.result("ping", json!({})).await, json!({}));
+    }
+    // A batched initialize proposing a batch-less revision opens no session.
+    let a = Client::new(mcp_url(&s))
+        .post(&json!([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}]))
+        .await;
+    assert_eq!(a.status, 400);
+    assert!(a.session.is_none());
 }
 
 #[tokio::test]
@@ -1019,6 +1061,9 @@ async fn journal_metrics_and_reset() {
         .await
         .unwrap();
     assert_eq!(j.as_array().map(Vec::len).unwrap_or(0), 4, "{j}");
+    // A made-up method is counted as `unknown`: clients cannot add labels without bound.
+    let r = c.rpc("made/up/1234", json!({})).await;
+    assert_eq!(r["error"]["code"], -32601);
 
     let metrics = reqwest::get(format!("{}/metrics", s.uri()))
         .await
@@ -1032,6 +1077,7 @@ async fn journal_metrics_and_reset() {
             "{m} in {metrics}"
         );
     }
+    assert!(!metrics.contains("made/up"), "{metrics}");
 
     // Reset: sessions, run-time changes and sequence positions go.
     s.mcp(None)
@@ -1556,4 +1602,71 @@ async fn a_cancelled_request_stops_unanswered() {
     assert!(started.elapsed() < Duration::from_secs(30));
     // The session goes on.
     assert_eq!(c.result("ping", json!({})).await, json!({}));
+}
+
+#[tokio::test]
+async fn control_paths_take_plus_literally() {
+    let s = server().await;
+    let (st, _) = control(
+        &s,
+        reqwest::Method::POST,
+        "/tools",
+        Some(json!({"name": "c++", "result": "x"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    // In a path `+` is itself (only a query's `+` is a space); `%2B` decodes to it too.
+    let (st, v) = control(&s, reqwest::Method::DELETE, "/tools/c++", None).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, _) = control(
+        &s,
+        reqwest::Method::POST,
+        "/tools",
+        Some(json!({"name": "a+b", "result": "x"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, v) = control(&s, reqwest::Method::DELETE, "/tools/a%2Bb", None).await;
+    assert_eq!(st, 200, "{v}");
+}
+
+#[tokio::test]
+async fn a_post_sse_answer_streams_each_message_when_due() {
+    let s = server().await;
+    s.mcp(None)
+        .unwrap()
+        .add_tool(
+            config(
+                json!({"tools": [{"name": "paced", "delayMs": 60000, "result": "late",
+                "progress": [{"progress": 1, "total": 2, "message": "started"}]}]}),
+            )
+            .tools
+            .remove(0),
+        )
+        .unwrap();
+    let mut c = Client::new(mcp_url(&s));
+    c.init().await;
+    let resp = c
+        .http
+        .post(&c.url)
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-session-id", c.session.as_deref().unwrap())
+        .body(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "paced", "_meta": {"progressToken": "p"}}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The progress arrives while the result is still a minute away: not held back for it.
+    let mut stream = Stream {
+        resp,
+        buf: String::new(),
+    };
+    let first = stream.next().await;
+    assert_eq!(first["method"], "notifications/progress");
+    assert_eq!(first["params"]["message"], "started");
 }

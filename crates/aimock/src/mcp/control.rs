@@ -19,17 +19,18 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| percent_decode(v))
+        (k == key).then(|| percent_decode(v, true))
     })
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` decoded; `+` is a space only in a query (in a path it is itself).
+fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
@@ -159,13 +160,13 @@ pub(crate) async fn control(
         },
         (&Method::DELETE, s) => {
             if let Some(name) = s.strip_prefix("/tools/") {
-                let name = percent_decode(name);
+                let name = percent_decode(name, false);
                 removed(server.remove_tool(&name), &name)
             } else if let Some(uri) = s.strip_prefix("/resources/") {
-                let uri = percent_decode(uri);
+                let uri = percent_decode(uri, false);
                 removed(server.remove_resource(&uri), &uri)
             } else if let Some(name) = s.strip_prefix("/prompts/") {
-                let name = percent_decode(name);
+                let name = percent_decode(name, false);
                 removed(server.remove_prompt(&name), &name)
             } else {
                 unknown(method, sub)

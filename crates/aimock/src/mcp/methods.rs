@@ -12,6 +12,9 @@ use super::{code, McpServer, RpcError, Sink, LATEST_PROTOCOL_VERSION, PROTOCOL_V
 /// The 2026-07-28 request `_meta` key naming the least severe log level wanted.
 const LOG_LEVEL_META_KEY: &str = "io.modelcontextprotocol/logLevel";
 
+/// Resources one session may subscribe to at once (a client cannot grow a session forever).
+const MAX_SUBSCRIPTIONS: usize = 1_000;
+
 /// At most this many completion values are returned.
 const MAX_COMPLETIONS: usize = 100;
 
@@ -143,20 +146,48 @@ fn tool_result(v: Option<&Value>, reply: &McpReply) -> Value {
     out
 }
 
+/// `s` with each `{open}name{close}` that `value` knows replaced, in one pass: a value put in
+/// is not searched again (a client's argument holding placeholders cannot multiply the text).
+pub(crate) fn substitute(
+    s: &str,
+    open: &str,
+    close: &str,
+    value: impl Fn(&str) -> Option<String>,
+) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(open) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + open.len()..];
+        let found = after
+            .find(close)
+            .and_then(|end| value(&after[..end]).map(|v| (end, v)));
+        match found {
+            Some((end, v)) => {
+                out.push_str(&v);
+                rest = &after[end + close.len()..];
+            }
+            None => {
+                // Not a placeholder here: keep its first character and look on.
+                let skip = rest[start..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&rest[start..start + skip]);
+                rest = &rest[start + skip..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replace `{{name}}` in every string of `v` by the argument's value.
 fn fill(v: &Value, args: &Map<String, Value>) -> Value {
     match v {
-        Value::String(s) if s.contains("{{") => {
-            let mut s = s.clone();
-            for (k, a) in args {
-                let text = match a {
-                    Value::String(t) => t.clone(),
-                    other => other.to_string(),
-                };
-                s = s.replace(&format!("{{{{{k}}}}}"), &text);
-            }
-            Value::String(s)
-        }
+        Value::String(s) if s.contains("{{") => Value::String(substitute(s, "{{", "}}", |k| {
+            args.get(k).map(|a| match a {
+                Value::String(t) => t.clone(),
+                other => other.to_string(),
+            })
+        })),
         Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, args)).collect()),
         Value::Object(o) => {
             Value::Object(o.iter().map(|(k, x)| (k.clone(), fill(x, args))).collect())
@@ -385,6 +416,13 @@ impl McpServer {
                 let uri = str_param(params, "uri")?.to_owned();
                 if let Some(s) = self.inner.lock().sessions.get_mut(session) {
                     if method == "resources/subscribe" {
+                        if s.subscriptions.len() >= MAX_SUBSCRIPTIONS
+                            && !s.subscriptions.contains(&uri)
+                        {
+                            return Err(RpcError::params(format!(
+                                "Invalid params: a session subscribes to at most {MAX_SUBSCRIPTIONS} resources"
+                            )));
+                        }
                         s.subscriptions.insert(uri);
                     } else {
                         s.subscriptions.remove(&uri);
@@ -590,14 +628,16 @@ impl McpServer {
         }
         for t in &inner.catalog.templates {
             if let Some(caps) = t.re.captures(uri) {
-                let mut text = t.def.text.clone();
-                for (i, var) in t.vars.iter().enumerate() {
-                    let val = caps
-                        .name(&format!("v{i}"))
-                        .map(|m| m.as_str())
-                        .unwrap_or("");
-                    text = text.map(|s| s.replace(&format!("{{{var}}}"), val));
-                }
+                let text = t.def.text.as_ref().map(|s| {
+                    substitute(s, "{", "}", |name| {
+                        let i = t.vars.iter().position(|v| v == name)?;
+                        Some(
+                            caps.name(&format!("v{i}"))
+                                .map_or("", |m| m.as_str())
+                                .to_owned(),
+                        )
+                    })
+                });
                 return Ok(
                     json!({"contents": [contents_json(uri, t.def.mime_type.as_ref(), text.as_ref(), t.def.blob.as_ref())]}),
                 );
@@ -694,5 +734,66 @@ impl McpServer {
         Ok(
             json!({"completion": {"values": shown, "total": total, "hasMore": total > MAX_COMPLETIONS}}),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::McpConfig;
+
+    #[test]
+    fn placeholders_in_arguments_are_not_expanded_again() {
+        let cfg: McpConfig = serde_json::from_value(json!({
+            "prompts": [{"name": "greet", "result": {"messages": [
+                {"role": "user", "content": {"type": "text", "text": "Hello {{who}}"}}]}}],
+            "resourceTemplates": [{"uriTemplate": "file:///{a}/{b}", "text": "{a}-{b}"}]
+        }))
+        .unwrap();
+        let server = McpServer::new(cfg).unwrap();
+        // Each value goes in as given: `{{x}}` in `who` is not replaced by `x`, so a client
+        // cannot make the text grow as the product of its arguments.
+        let args = json!({"who": "{{x}}{{x}}", "x": "{{y}}{{y}}", "y": "boom"});
+        let got = server
+            .get_prompt(&json!({"name": "greet", "arguments": args}))
+            .unwrap();
+        assert_eq!(got["messages"][0]["content"]["text"], "Hello {{x}}{{x}}");
+        let got = server
+            .read_resource(&json!({"uri": "file:///{b}{b}/x"}))
+            .unwrap();
+        assert_eq!(got["contents"][0]["text"], "{b}{b}-x");
+        assert_eq!(
+            substitute("{{{a}}}", "{{", "}}", |k| (k == "a").then(|| "v".into())),
+            "{v}"
+        );
+        assert_eq!(substitute("é{{a}}ü{{", "{{", "}}", |_| None), "é{{a}}ü{{");
+    }
+
+    #[tokio::test]
+    async fn subscriptions_per_session_are_capped() {
+        let server = McpServer::new(McpConfig::default()).unwrap();
+        let id = server.new_session();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = Sink::Post(tx);
+        for i in 0..MAX_SUBSCRIPTIONS {
+            let p = json!({"uri": format!("mem://{i}")});
+            assert!(server
+                .call(&id, "resources/subscribe", &p, &sink, false)
+                .await
+                .is_ok());
+        }
+        let again = json!({"uri": "mem://0"});
+        assert!(server
+            .call(&id, "resources/subscribe", &again, &sink, false)
+            .await
+            .is_ok());
+        let more = json!({"uri": "mem://one-too-many"});
+        let e = server
+            .call(&id, "resources/subscribe", &more, &sink, false)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, code::INVALID_PARAMS);
+        let n = server.inner.lock().sessions[&id].subscriptions.len();
+        assert_eq!(n, MAX_SUBSCRIPTIONS);
     }
 }

@@ -51,11 +51,14 @@
 //! A bad regular expression, schema type or content type makes [`McpServer::new`] fail naming
 //! the field.
 //!
-//! Transport: `POST` of JSON-RPC messages (one or a batch) at the mount, answered as JSON or,
+//! Transport: `POST` of JSON-RPC messages (one, or a batch at 2025-03-26 and before: from
+//! 2025-06-18 on a batch is refused with 400/-32600) at the mount, answered as JSON or,
 //! when the client accepts it and the answer brings notifications first (progress, logs), as an
 //! SSE stream; notifications and responses alone get `202`. `initialize` issues an
 //! `Mcp-Session-Id`, required afterwards (missing: 400, unknown: 404); `GET` opens the session's
 //! stream of server messages (`list_changed`, `resources/updated`), `DELETE` ends the session.
+//! At most 10 000 sessions are kept (a new one evicts the least recently used), each GET stream
+//! queues at most 1 024 unread messages, and a session subscribes to at most 1 000 resources.
 //! Revisions 2024-11-05 to 2025-11-25 are negotiated by `initialize`. A request whose
 //! `MCP-Protocol-Version` header names a later revision follows 2026-07-28: no session, the
 //! envelope in `params._meta` checked against the headers, `server/discover`, results with
@@ -103,6 +106,15 @@ pub const PROTOCOL_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-1
 pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 
 const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Sessions kept at most: past this, `initialize` evicts the least recently used one (its
+/// client gets 404 and, as the specification asks, starts a new session), so a client that
+/// initializes in a loop cannot grow the server without bound.
+const MAX_SESSIONS: usize = 10_000;
+
+/// Messages queued at most on one GET stream; past this (a client that does not read), more
+/// are dropped rather than held.
+const STREAM_QUEUE: usize = 1_024;
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// JSON-RPC error codes.
@@ -165,7 +177,9 @@ pub(crate) struct Session {
     pub(crate) client_info: Value,
     pub(crate) log_level: Option<usize>,
     pub(crate) subscriptions: HashSet<String>,
-    streams: Vec<mpsc::UnboundedSender<Value>>,
+    streams: Vec<mpsc::Sender<Value>>,
+    /// When a request last named it (for eviction past [`MAX_SESSIONS`]).
+    last_used: std::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -493,7 +507,8 @@ impl McpServer {
                 ),
             )));
         };
-        if self.inner.lock().sessions.contains_key(id) {
+        if let Some(s) = self.inner.lock().sessions.get_mut(id) {
+            s.last_used = std::time::Instant::now();
             Ok(id.to_owned())
         } else {
             Err(Box::new(rpc_http_error(
@@ -529,13 +544,19 @@ impl McpServer {
                 return *r;
             }
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        if let Some(s) = self.inner.lock().sessions.get_mut(&id) {
+        let rx = self.open_stream(&id);
+        journal(200);
+        sse_response(rx, Some(&id), self.shutdown_signal())
+    }
+
+    /// A new GET stream of a session: where its server messages go from now on.
+    fn open_stream(&self, id: &str) -> Rx {
+        let (tx, rx) = mpsc::channel(STREAM_QUEUE);
+        if let Some(s) = self.inner.lock().sessions.get_mut(id) {
             s.streams.retain(|t| !t.is_closed());
             s.streams.push(tx);
         }
-        journal(200);
-        sse_response(rx, Some(&id), self.shutdown_signal())
+        Rx::Bounded(rx)
     }
 
     fn delete(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
@@ -639,6 +660,16 @@ impl McpServer {
             let version = init
                 .and_then(|m| m.get("params"))
                 .and_then(|p| p.get("protocolVersion"));
+            if let Some(asked) = version.and_then(Value::as_str).filter(|_| batch) {
+                let negotiated = if PROTOCOL_VERSIONS.contains(&asked) {
+                    asked
+                } else {
+                    LATEST_PROTOCOL_VERSION
+                };
+                if let Some(r) = batch_refused(&req.headers, negotiated) {
+                    return finish(r);
+                }
+            }
             if !version.is_some_and(Value::is_string) {
                 let id = init
                     .and_then(|m| m.get("id"))
@@ -657,6 +688,18 @@ impl McpServer {
                 Err(r) => return finish(*r),
             }
         };
+        if batch && init_count == 0 {
+            let negotiated = self
+                .inner
+                .lock()
+                .sessions
+                .get(&session_id)
+                .map(|s| s.protocol_version.clone())
+                .unwrap_or_default();
+            if let Some(r) = batch_refused(&req.headers, &negotiated) {
+                return finish(r);
+            }
+        }
         let wants_sse = accepts(&req.headers, "text/event-stream");
         let json_ok = accepts(&req.headers, "application/json");
         let notifies = messages
@@ -670,11 +713,17 @@ impl McpServer {
             })
             .count();
         if requests == 0 {
-            // Notifications and responses only.
+            // Notifications and responses only: 202, or an HTTP error when one is not a valid
+            // JSON-RPC message (the transport says so; there is no request to answer).
+            let mut refused = None;
             for m in &messages {
-                let _ = self
-                    .answer(&session_id, m, &Sink::Session(session_id.clone()))
-                    .await;
+                let sink = Sink::Session(session_id.clone());
+                if let Some(e) = self.answer(&session_id, m, &sink).await {
+                    refused.get_or_insert(e);
+                }
+            }
+            if let Some(e) = refused {
+                return finish(crate::server::json_response(StatusCode::BAD_REQUEST, &e));
             }
             let mut r = Response::new(Body::empty());
             *r.status_mut() = StatusCode::ACCEPTED;
@@ -725,7 +774,19 @@ impl McpServer {
     fn new_session(&self) -> String {
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         let id = format!("{:016x}{:016x}", rand::random::<u64>(), n);
-        self.inner.lock().sessions.insert(
+        let mut inner = self.inner.lock();
+        if inner.sessions.len() >= MAX_SESSIONS {
+            let oldest = inner
+                .sessions
+                .iter()
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(old) = oldest {
+                inner.sessions.remove(&old);
+                inner.pending.retain(|(s, _), _| *s != old);
+            }
+        }
+        inner.sessions.insert(
             id.clone(),
             Session {
                 protocol_version: LATEST_PROTOCOL_VERSION.to_owned(),
@@ -734,6 +795,7 @@ impl McpServer {
                 log_level: None,
                 subscriptions: HashSet::new(),
                 streams: Vec::new(),
+                last_used: std::time::Instant::now(),
             },
         );
         id
@@ -854,12 +916,48 @@ fn is_response(m: &Value) -> bool {
 /// Put a message on the session's first open GET stream; whether one took it.
 fn push_stream(s: &mut Session, msg: &Value) -> bool {
     s.streams.retain(|t| !t.is_closed());
-    s.streams.iter().any(|t| t.send(msg.clone()).is_ok())
+    s.streams.iter().any(|t| t.try_send(msg.clone()).is_ok())
 }
+
+/// Method labels counted as themselves; any other name a client sends is counted as
+/// `unknown`, so made-up names cannot grow the metrics without bound.
+const METRIC_METHODS: [&str; 26] = [
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+    "server/discover",
+    "subscriptions/listen",
+    "notifications/initialized",
+    "notifications/cancelled",
+    "notifications/progress",
+    "notifications/roots/list_changed",
+    "tasks/get",
+    "tasks/list",
+    "tasks/result",
+    "tasks/cancel",
+    "session/stream",
+    "session/delete",
+    "unknown",
+];
 
 fn count(state: &AppState, method: &str) {
     if let Some(m) = state.metrics.as_ref() {
-        m.mcp_request(method);
+        let label = METRIC_METHODS
+            .iter()
+            .find(|k| **k == method)
+            .copied()
+            .unwrap_or("unknown");
+        m.mcp_request(label);
     }
 }
 
@@ -893,9 +991,55 @@ fn is_modern(headers: &HeaderMap) -> bool {
         .is_some_and(|v| !PROTOCOL_VERSIONS.contains(&v.to_str().unwrap_or("")))
 }
 
+/// The first revision without JSON-RPC batches (the body must be one message).
+const NO_BATCHES_SINCE: &str = "2025-06-18";
+
+/// A batch at a revision that has none: 400 with -32600. The revision is the
+/// `MCP-Protocol-Version` header's, or, without it, the session's.
+fn batch_refused(headers: &HeaderMap, session_version: &str) -> Option<Response> {
+    let version = headers
+        .get(VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(session_version);
+    (version >= NO_BATCHES_SINCE).then(|| {
+        rpc_http_error(
+            StatusCode::BAD_REQUEST,
+            RpcError::new(
+                code::INVALID_REQUEST,
+                format!(
+                    "Invalid Request: MCP {version} takes one JSON-RPC message per POST (batches were removed in {NO_BATCHES_SINCE})"
+                ),
+            ),
+        )
+    })
+}
+
 /// A JSON-RPC error (id null) with an HTTP status.
 fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
     crate::server::json_response(status, &e.to_json(&Value::Null))
+}
+
+/// The receiving end of an SSE stream's messages.
+pub(crate) enum Rx {
+    /// A POST's answer or a listen stream (bounded by what the server itself sends).
+    Unbounded(mpsc::UnboundedReceiver<Value>),
+    /// A session's GET stream, fed by what clients cause (bounded: see [`STREAM_QUEUE`]).
+    Bounded(mpsc::Receiver<Value>),
+}
+
+impl Rx {
+    async fn recv(&mut self) -> Option<Value> {
+        match self {
+            Rx::Unbounded(r) => r.recv().await,
+            Rx::Bounded(r) => r.recv().await,
+        }
+    }
+}
+
+impl From<mpsc::UnboundedReceiver<Value>> for Rx {
+    fn from(r: mpsc::UnboundedReceiver<Value>) -> Rx {
+        Rx::Unbounded(r)
+    }
 }
 
 /// A comment line goes out after this long without a message, so idle streams stay open
@@ -906,10 +1050,11 @@ const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 /// given a shutdown signal, when the server begins to shut down (so an idle notification
 /// stream does not hold a graceful shutdown open).
 pub(crate) fn sse_response(
-    rx: mpsc::UnboundedReceiver<Value>,
+    rx: impl Into<Rx>,
     session: Option<&str>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Response {
+    let rx: Rx = rx.into();
     let stream = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
         let stopping = async {
             match stop.as_mut() {
@@ -940,4 +1085,49 @@ pub(crate) fn sse_response(
         h.insert(SESSION_HEADER, id);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_capped_evicting_the_least_recently_used() {
+        let server = McpServer::new(McpConfig::default()).unwrap();
+        let first = server.new_session();
+        let second = server.new_session();
+        // `first` is used again: `second` is now the least recently used.
+        let mut headers = HeaderMap::new();
+        headers.insert(SESSION_HEADER, HeaderValue::from_str(&first).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(server.session_of(&headers).is_ok());
+        // One past the cap: one session goes.
+        for _ in 0..MAX_SESSIONS - 1 {
+            server.new_session();
+        }
+        let inner = server.inner.lock();
+        assert_eq!(inner.sessions.len(), MAX_SESSIONS);
+        assert!(inner.sessions.contains_key(&first));
+        assert!(!inner.sessions.contains_key(&second));
+    }
+
+    #[tokio::test]
+    async fn a_get_stream_nobody_reads_holds_a_bounded_queue() {
+        let server = McpServer::new(McpConfig::default()).unwrap();
+        let id = server.new_session();
+        let mut rx = server.open_stream(&id);
+        for i in 0..STREAM_QUEUE * 3 {
+            server.notify(
+                "notifications/message",
+                Some(json!({"level": "info", "data": i})),
+            );
+        }
+        let mut queued = 0;
+        while let Ok(Some(_)) =
+            tokio::time::timeout(std::time::Duration::from_millis(50), rx.recv()).await
+        {
+            queued += 1;
+        }
+        assert_eq!(queued, STREAM_QUEUE);
+    }
 }
