@@ -909,6 +909,13 @@ async fn the_example_config_serves_every_surface_on_one_port() {
         .expect("mcp");
     assert_eq!(init.status(), 200);
     assert!(init.headers().get("mcp-session-id").is_some());
+    // A browser MCP client can read the session id only if CORS exposes it.
+    let exposed = init
+        .headers()
+        .get("access-control-expose-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(exposed.contains("Mcp-Session-Id"), "{exposed}");
     let card: Value = http
         .get(format!("{}/a2a/.well-known/agent-card.json", server.url))
         .send()

@@ -192,7 +192,7 @@ async fn respond(
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("X-Total-Count, X-Request-Id"),
+        HeaderValue::from_static("X-Total-Count, X-Request-Id, Mcp-Session-Id"),
     );
     h.insert("x-request-id", request_id);
     resp
