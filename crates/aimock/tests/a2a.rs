@@ -1340,3 +1340,69 @@ async fn a_body_over_the_limit_is_413_on_both_bindings() {
         assert_eq!(r.status(), 413, "{path}");
     }
 }
+
+/// The journal entry of the newest request whose body names `method`.
+fn entry_for(s: &MockServer, method: &str) -> Option<aimock::journal::JournalEntry> {
+    s.journal().into_iter().rev().find(|e| match &e.body {
+        JournalBody::Json(v) => v.get("method").and_then(Value::as_str) == Some(method),
+        _ => false,
+    })
+}
+
+#[tokio::test]
+async fn a_stream_is_journaled_as_delivered_or_as_interrupted_when_the_client_leaves() {
+    let s = server().await;
+    let rpc = Rpc::new(&s, "/a2a");
+    // Read to the end: delivered.
+    rpc.stream("SendStreamingMessage", user("quick")).await;
+    let e = entry_for(&s, "SendStreamingMessage").expect("journaled");
+    assert_eq!(e.response.delivered, Some(true));
+    assert!(!e.response.interrupted);
+
+    // Leave after the first event of a paced stream: interrupted.
+    s.reset_journal();
+    let body = json!({"jsonrpc": "2.0", "id": 8, "method": "SendStreamingMessage",
+        "params": user("slow leaver")});
+    let mut r = reqwest::Client::new()
+        .post(format!("{}/a2a", s.uri()))
+        .header("accept", "text/event-stream")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(!first.is_empty());
+    drop(r);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = entry_for(&s, "SendStreamingMessage").expect("journaled");
+        if e.response.interrupted {
+            assert_eq!(e.response.delivered, Some(false));
+            assert_eq!(
+                e.response.interrupt_reason.as_deref(),
+                Some("client disconnected")
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not marked interrupted: {:?}",
+            e.response
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_rest_error_is_journaled_with_its_status() {
+    let s = server().await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/a2a/tasks/no-such-task", s.uri()))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert!(status >= 400, "{status}");
+    let last = s.journal().pop().expect("journaled");
+    assert_eq!(last.response.status, status);
+}

@@ -184,19 +184,19 @@ pub(crate) async fn handle(
             return r;
         }
     };
-    let mut params = if bytes.iter().all(u8::is_ascii_whitespace) {
-        req.journal(state, "a2a", JournalBody::None, 200);
-        Map::new()
+    let (mut params, entry) = if bytes.iter().all(u8::is_ascii_whitespace) {
+        let entry = req.journal(state, "a2a", JournalBody::None, 200);
+        (Map::new(), entry)
     } else {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(o)) => {
-                req.journal(
+                let entry = req.journal(
                     state,
                     "a2a",
                     JournalBody::Json(Arc::new(Value::Object(o.clone()))),
                     200,
                 );
-                o
+                (o, entry)
             }
             Ok(_) => {
                 req.journal(state, "a2a", JournalBody::None, 400);
@@ -208,8 +208,15 @@ pub(crate) async fn handle(
             }
         }
     };
+    // The entry was written before the answer was known: an error gives it the error's status.
+    let failed = |e: &rpc::RpcError| {
+        let r = error_response(e);
+        let status = r.status().as_u16();
+        entry.update(|x| x.response.status = status);
+        r
+    };
     if let Err(e) = rpc::check_version(&req, Gen::V1) {
-        return error_response(&e);
+        return failed(&e);
     }
     for (k, v) in query_params(req.query.as_deref()) {
         params.entry(k).or_insert(v);
@@ -222,7 +229,7 @@ pub(crate) async fn handle(
         Ok(Sent::Value(v)) => {
             with_version(crate::server::json_response(StatusCode::OK, &v), Gen::V1)
         }
-        Ok(Sent::Stream(frames)) => rpc::sse(frames, None, Gen::V1),
-        Err(e) => error_response(&e),
+        Ok(Sent::Stream(frames)) => rpc::sse(frames, None, Gen::V1, Some(entry)),
+        Err(e) => failed(&e),
     }
 }

@@ -16,7 +16,7 @@ use super::{
     keep_last, with_version, A2aServer, Ev, Task, EVENT_BUFFER, MAX_CONTEXT_TEXTS,
     MAX_PUSH_CONFIGS, MAX_TASK_HISTORY, PUSH_QUEUE,
 };
-use crate::journal::JournalBody;
+use crate::journal::{EntryHandle, JournalBody};
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
 
@@ -176,7 +176,7 @@ pub(crate) async fn handle_rpc(
         }
     };
     let body = Arc::new(v);
-    req.journal(state, "a2a", JournalBody::Json(body.clone()), 200);
+    let entry = req.journal(state, "a2a", JournalBody::Json(body.clone()), 200);
     let v = &*body;
     let Some(o) = v.as_object() else {
         metric("unknown");
@@ -232,7 +232,7 @@ pub(crate) async fn handle_rpc(
     };
     match dispatch(server, &agent, is_default, &url, method, params, g).await {
         Ok(Sent::Value(v)) => respond(&envelope_ok(&id, v), g),
-        Ok(Sent::Stream(frames)) => sse(frames, Some(id), g),
+        Ok(Sent::Stream(frames)) => sse(frames, Some(id), g, Some(entry)),
         Err(e) => fail(&id, &e, g),
     }
 }
@@ -291,32 +291,76 @@ fn frame(id: &Option<Value>, result: Value) -> Bytes {
     }
 }
 
-pub(crate) fn sse(frames: Frames, id: Option<Value>, g: Gen) -> Response {
+/// Marks a stream's journal entry when it ends: delivered when its last event went out,
+/// interrupted when the client left first.
+struct Mark {
+    entry: Option<EntryHandle>,
+    done: bool,
+}
+
+impl Mark {
+    fn delivered(&mut self) {
+        self.done = true;
+        if let Some(e) = &self.entry {
+            e.update(|e| e.response.delivered = Some(true));
+        }
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(e) = &self.entry {
+            e.update(|e| {
+                e.response.interrupted = true;
+                e.response.interrupt_reason = Some("client disconnected".to_owned());
+                e.response.delivered = Some(false);
+            });
+        }
+    }
+}
+
+pub(crate) fn sse(
+    frames: Frames,
+    id: Option<Value>,
+    g: Gen,
+    entry: Option<EntryHandle>,
+) -> Response {
     let first = frame(&id, frames.first);
+    let mark = Mark { entry, done: false };
     let st = futures_util::stream::unfold(
-        (Some(first), frames.follow, false),
-        move |(first, follow, done)| {
+        (Some(first), frames.follow, false, mark),
+        move |(first, follow, done, mut mark)| {
             let id = id.clone();
             async move {
                 if let Some(f) = first {
                     return Some((
                         Ok::<Bytes, std::convert::Infallible>(f),
-                        (None, follow, done),
+                        (None, follow, done, mark),
                     ));
                 }
                 if done {
+                    mark.delivered();
                     return None;
                 }
-                let (task_id, ctx_id, mut rx) = follow?;
+                let Some((task_id, ctx_id, mut rx)) = follow else {
+                    mark.delivered();
+                    return None;
+                };
                 loop {
                     match rx.recv().await {
                         Ok(ev) => {
                             let fin = matches!(&ev, Ev::Status { state, .. } if state.is_final());
                             let out = frame(&id, render_event(&ev, &task_id, &ctx_id, g));
-                            return Some((Ok(out), (None, Some((task_id, ctx_id, rx)), fin)));
+                            return Some((Ok(out), (None, Some((task_id, ctx_id, rx)), fin, mark)));
                         }
                         Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => return None,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            mark.delivered();
+                            return None;
+                        }
                     }
                 }
             }
