@@ -13,6 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{HeaderMap, Method};
 
+pub(crate) use super::dispatch::BodyError;
 use super::{AppState, ServerConfig};
 use crate::journal::{EntryHandle, JournalBody, JournalEntry};
 
@@ -35,45 +36,11 @@ pub(crate) struct ServiceRequest {
     pub(crate) body: Body,
 }
 
-/// Why a body could not be read.
-#[derive(Debug)]
-pub(crate) struct BodyError {
-    /// The body is over `max_body_bytes` (a 413).
-    pub(crate) too_large: bool,
-    /// What to tell the client.
-    pub(crate) message: String,
-}
-
 impl ServiceRequest {
     /// The body, at most the server's `max_body_bytes`.
     pub(crate) async fn bytes(&mut self, state: &AppState) -> Result<Bytes, BodyError> {
-        let limit = state.config.max_body_bytes;
         let body = std::mem::take(&mut self.body);
-        let too_large = || BodyError {
-            too_large: true,
-            message: format!("Request body is larger than the {limit}-byte limit"),
-        };
-        let declared = self
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        axum::body::to_bytes(body, limit).await.map_err(|e| {
-            let is_limit = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
-            if is_limit {
-                too_large()
-            } else {
-                BodyError {
-                    too_large: false,
-                    message: format!("Could not read the request body: {e}"),
-                }
-            }
-        })
+        super::dispatch::read_limited(&self.headers, body, state.config.max_body_bytes).await
     }
 
     /// `http://host:port` + the mount path, from the `Host` header (what a client used to reach

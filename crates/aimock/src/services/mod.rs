@@ -642,32 +642,9 @@ async fn read_body(
     headers: &http::HeaderMap,
     body: Body,
 ) -> Result<Bytes, ApiError> {
-    let limit = state.config.max_body_bytes;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request_error",
-            format!("Request body is larger than the {limit}-byte limit"),
-        )
-        .with_code("request_too_large")
-    };
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let is_limit = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if is_limit {
-            too_large()
-        } else {
-            ApiError::invalid(format!("Could not read the request body: {e}"))
-        }
-    })
+    crate::server::read_limited(headers, body, state.config.max_body_bytes)
+        .await
+        .map_err(crate::server::BodyError::into_api_error)
 }
 
 #[cfg(test)]
