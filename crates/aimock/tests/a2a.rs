@@ -1380,7 +1380,7 @@ async fn a_stream_is_journaled_as_delivered_or_as_interrupted_when_the_client_le
             assert_eq!(e.response.delivered, Some(false));
             assert_eq!(
                 e.response.interrupt_reason.as_deref(),
-                Some("client disconnected")
+                Some("clientDisconnected")
             );
             break;
         }

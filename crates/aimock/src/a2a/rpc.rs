@@ -291,37 +291,6 @@ fn frame(id: &Option<Value>, result: Value) -> Bytes {
     }
 }
 
-/// Marks a stream's journal entry when it ends: delivered when its last event went out,
-/// interrupted when the client left first.
-struct Mark {
-    entry: Option<EntryHandle>,
-    done: bool,
-}
-
-impl Mark {
-    fn delivered(&mut self) {
-        self.done = true;
-        if let Some(e) = &self.entry {
-            e.update(|e| e.response.delivered = Some(true));
-        }
-    }
-}
-
-impl Drop for Mark {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        if let Some(e) = &self.entry {
-            e.update(|e| {
-                e.response.interrupted = true;
-                e.response.interrupt_reason = Some("client disconnected".to_owned());
-                e.response.delivered = Some(false);
-            });
-        }
-    }
-}
-
 pub(crate) fn sse(
     frames: Frames,
     id: Option<Value>,
@@ -329,7 +298,7 @@ pub(crate) fn sse(
     entry: Option<EntryHandle>,
 ) -> Response {
     let first = frame(&id, frames.first);
-    let mark = Mark { entry, done: false };
+    let mark = crate::stream::EndGuard::new(entry.map(crate::server::exchange::on_stream_end));
     let st = futures_util::stream::unfold(
         (Some(first), frames.follow, false, mark),
         move |(first, follow, done, mut mark)| {
@@ -342,11 +311,11 @@ pub(crate) fn sse(
                     ));
                 }
                 if done {
-                    mark.delivered();
+                    mark.finish(crate::stream::StreamEnd::Complete);
                     return None;
                 }
                 let Some((task_id, ctx_id, mut rx)) = follow else {
-                    mark.delivered();
+                    mark.finish(crate::stream::StreamEnd::Complete);
                     return None;
                 };
                 loop {
@@ -358,7 +327,7 @@ pub(crate) fn sse(
                         }
                         Err(broadcast::error::RecvError::Lagged(_)) => continue,
                         Err(broadcast::error::RecvError::Closed) => {
-                            mark.delivered();
+                            mark.finish(crate::stream::StreamEnd::Complete);
                             return None;
                         }
                     }

@@ -25,7 +25,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 
-use crate::journal::{EntryHandle, JournalBody};
+use crate::journal::JournalBody;
 use crate::server::json_response;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
@@ -302,7 +302,7 @@ impl AguiServer {
             fixture,
             next: 0,
             ids,
-            end: Finish { entry, done: false },
+            end: crate::stream::EndGuard::new(Some(crate::server::exchange::on_stream_end(entry))),
         };
         let stream = futures_util::stream::unfold(run, |mut run| async move {
             let events: &[Template] = &run.fixture.events;
@@ -314,7 +314,7 @@ impl AguiServer {
             let bytes = crate::stream::sse_data(&events::encode(&ev));
             run.next += 1;
             if run.next == events.len() {
-                run.end.finish();
+                run.end.finish(crate::stream::StreamEnd::Complete);
             }
             Some((Ok::<Bytes, Infallible>(bytes), run))
         });
@@ -327,32 +327,7 @@ struct Run {
     fixture: Arc<AguiFixture>,
     next: usize,
     ids: RunIds,
-    end: Finish,
-}
-
-/// Marks the journal entry when the stream ends: delivered, or cut by the client.
-struct Finish {
-    entry: EntryHandle,
-    done: bool,
-}
-
-impl Finish {
-    fn finish(&mut self) {
-        self.done = true;
-        self.entry.update(|e| e.response.delivered = Some(true));
-    }
-}
-
-impl Drop for Finish {
-    fn drop(&mut self) {
-        if !self.done {
-            self.entry.update(|e| {
-                e.response.interrupted = true;
-                e.response.interrupt_reason = Some("client disconnected".to_owned());
-                e.response.delivered = Some(false);
-            });
-        }
-    }
+    end: crate::stream::EndGuard,
 }
 
 /// Check a `RunAgentInput`; its `threadId`, `runId` and `parentRunId`.

@@ -188,6 +188,30 @@ impl std::fmt::Debug for StreamPlan {
     }
 }
 
+/// Reports how a stream ended, once: [`EndGuard::finish`] says how, and a guard dropped
+/// before that (the body was dropped: the client left) reports [`StreamEnd::ClientGone`].
+pub(crate) struct EndGuard(Option<Box<dyn FnOnce(StreamEnd) + Send>>);
+
+impl EndGuard {
+    /// A guard calling `on_end`, if any.
+    pub(crate) fn new(on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>) -> EndGuard {
+        EndGuard(on_end)
+    }
+
+    /// Report how the stream ended (only the first call counts).
+    pub(crate) fn finish(&mut self, end: StreamEnd) {
+        if let Some(f) = self.0.take() {
+            f(end);
+        }
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.finish(StreamEnd::ClientGone);
+    }
+}
+
 struct Sender {
     events: std::vec::IntoIter<Bytes>,
     trailer: Vec<Bytes>,
@@ -195,24 +219,14 @@ struct Sender {
     index: usize,
     truncate_after: Option<usize>,
     deadline: Option<tokio::time::Instant>,
-    on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>,
+    end: EndGuard,
     done: bool,
 }
 
 impl Sender {
     fn finish(&mut self, end: StreamEnd) {
         self.done = true;
-        if let Some(f) = self.on_end.take() {
-            f(end);
-        }
-    }
-}
-
-impl Drop for Sender {
-    fn drop(&mut self) {
-        if let Some(f) = self.on_end.take() {
-            f(StreamEnd::ClientGone);
-        }
+        self.end.finish(end);
     }
 }
 
@@ -232,7 +246,7 @@ pub fn paced_body(plan: StreamPlan) -> Body {
         index: 0,
         truncate_after: crate::chaos::stream_truncate_after(plan.truncate_after),
         deadline,
-        on_end: plan.on_end,
+        end: EndGuard::new(plan.on_end),
         done: false,
     };
     let s = stream::unfold(sender, |mut st| async move {
