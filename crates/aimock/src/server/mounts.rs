@@ -272,62 +272,50 @@ impl Mounts {
 
     /// The first MCP server at `path` (any when `None`).
     pub fn mcp(&self, path: Option<&str>) -> Option<Arc<crate::mcp::McpServer>> {
-        let want = path.map(clean_mount_path);
-        self.mounts
-            .iter()
-            .filter_map(|m| match &m.service {
-                Service::Mcp(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
-                    Some((m.order, s.clone()))
-                }
-                _ => None,
-            })
-            .min_by_key(|(order, _)| *order)
-            .map(|(_, s)| s)
+        self.first(path, |s| match s {
+            Service::Mcp(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The first A2A service at `path` (any when `None`).
     pub fn a2a(&self, path: Option<&str>) -> Option<Arc<crate::a2a::A2aServer>> {
-        let want = path.map(clean_mount_path);
-        self.mounts
-            .iter()
-            .filter_map(|m| match &m.service {
-                Service::A2a(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
-                    Some((m.order, s.clone()))
-                }
-                _ => None,
-            })
-            .min_by_key(|(order, _)| *order)
-            .map(|(_, s)| s)
+        self.first(path, |s| match s {
+            Service::A2a(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The first AG-UI agent at `path` (any when `None`).
     pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
-        let want = path.map(clean_mount_path);
-        self.mounts
-            .iter()
-            .filter_map(|m| match &m.service {
-                Service::Agui(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
-                    Some((m.order, s.clone()))
-                }
-                _ => None,
-            })
-            .min_by_key(|(order, _)| *order)
-            .map(|(_, s)| s)
+        self.first(path, |s| match s {
+            Service::Agui(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The first vector service at `path` (any when `None`).
     pub fn vector(&self, path: Option<&str>) -> Option<Arc<crate::vector::VectorServer>> {
+        self.first(path, |s| match s {
+            Service::Vector(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// The first service, in configuration order, that `pick` accepts and that is mounted at
+    /// `path` (any path when `None`).
+    fn first<T>(
+        &self,
+        path: Option<&str>,
+        pick: impl Fn(&Service) -> Option<&Arc<T>>,
+    ) -> Option<Arc<T>> {
         let want = path.map(clean_mount_path);
         self.mounts
             .iter()
-            .filter_map(|m| match &m.service {
-                Service::Vector(s) if want.as_ref().is_none_or(|w| *w == m.path) => {
-                    Some((m.order, s.clone()))
-                }
-                _ => None,
-            })
+            .filter(|m| want.as_ref().is_none_or(|w| *w == m.path))
+            .filter_map(|m| pick(&m.service).map(|s| (m.order, s)))
             .min_by_key(|(order, _)| *order)
-            .map(|(_, s)| s)
+            .map(|(_, s)| Arc::clone(s))
     }
 
     /// Reset every service.
