@@ -1074,15 +1074,9 @@ pub(crate) fn sse_response(
         };
         Some((Ok::<Bytes, Infallible>(frame), (rx, stop)))
     });
-    let mut r = Response::new(Body::from_stream(stream));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let mut r = crate::stream::sse_response(Body::from_stream(stream));
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
-        h.insert(SESSION_HEADER, id);
+        r.headers_mut().insert(SESSION_HEADER, id);
     }
     r
 }
