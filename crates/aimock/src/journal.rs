@@ -66,6 +66,9 @@ pub fn redact_query(path: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("{base}?{}", parts.join("&")))
 }
 
+/// Bodies larger than this are not kept in the journal (aimock's limit).
+pub(crate) const JOURNAL_BODY_MAX: usize = 64 * 1024;
+
 /// What the journal keeps of a request body.
 #[derive(Debug, Clone)]
 pub enum JournalBody {
@@ -77,6 +80,18 @@ pub enum JournalBody {
     Truncated(usize),
     /// No body, or one that did not parse.
     None,
+}
+
+impl JournalBody {
+    /// `body` for a request of `body_len` bytes, or only a note of its size when that is over
+    /// [`JOURNAL_BODY_MAX`], so a long-running server's journal stays bounded in memory.
+    pub(crate) fn capped(body_len: usize, body: impl FnOnce() -> JournalBody) -> JournalBody {
+        if body_len > JOURNAL_BODY_MAX {
+            JournalBody::Truncated(body_len)
+        } else {
+            body()
+        }
+    }
 }
 
 /// How a request was answered.

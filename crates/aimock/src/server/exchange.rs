@@ -12,9 +12,6 @@ use crate::conversation::ChatRequest;
 use crate::fixture::{ErrorReply, Fixture, MatchContext, MatchOutcome, DEFAULT_TEST_ID};
 use crate::journal::{EntryHandle, JournalBody, JournalEntry};
 
-/// Bodies larger than this are not kept in the journal (aimock's limit).
-pub(crate) const JOURNAL_BODY_MAX: usize = 64 * 1024;
-
 /// Per-request settings taken from headers and the query.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestCtx {
@@ -289,17 +286,13 @@ impl Exchange {
         &self.entry.headers
     }
 
-    /// Keep the parsed request in the journal; a body over [`JOURNAL_BODY_MAX`] bytes is kept as
+    /// Keep the parsed request in the journal; a body over [`crate::journal::JOURNAL_BODY_MAX`] bytes is kept as
     /// a note of its size, so a long-running server's journal stays bounded in memory.
     pub(crate) fn set_request(&mut self, req: Arc<ChatRequest>, body_len: usize) {
         if self.state.recorder.is_some() {
             self.request = Some(req.clone());
         }
-        self.entry.body = if body_len > JOURNAL_BODY_MAX {
-            JournalBody::Truncated(body_len)
-        } else {
-            JournalBody::Chat(req)
-        };
+        self.entry.body = JournalBody::capped(body_len, || JournalBody::Chat(req));
     }
 
     /// Name the non-LLM service in the journal.

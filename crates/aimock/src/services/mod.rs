@@ -566,11 +566,7 @@ pub(crate) async fn handle(
             Err(e) => Outcome::err(malformed(provider, &e), false),
             Ok(v) => {
                 let v = Arc::new(v);
-                entry.body = if bytes.len() > crate::server::exchange::JOURNAL_BODY_MAX {
-                    JournalBody::Truncated(bytes.len())
-                } else {
-                    JournalBody::Json(v.clone())
-                };
+                entry.body = JournalBody::capped(bytes.len(), || JournalBody::Json(v.clone()));
                 if v.is_object() {
                     let s = &state.services;
                     match endpoint {

@@ -492,10 +492,8 @@ impl VectorServer {
         // As the LLM routes do: a large body (a bulk upsert) is not kept whole in the journal.
         let journal = if body.is_null() {
             JournalBody::None
-        } else if bytes.len() > crate::server::exchange::JOURNAL_BODY_MAX {
-            JournalBody::Truncated(bytes.len())
         } else {
-            JournalBody::Json(Arc::new(body))
+            JournalBody::capped(bytes.len(), || JournalBody::Json(Arc::new(body)))
         };
         self.finish(state, &req, api, journal, reply)
     }
