@@ -20,7 +20,7 @@ use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use subtle::ConstantTimeEq;
 
-use crate::server::ApiError;
+use crate::http::ApiError;
 
 /// The headers a credential may come in.
 pub const CREDENTIAL_HEADERS: &[&str] = &[
@@ -136,7 +136,7 @@ impl ApiKeys {
             for pair in query.split('&') {
                 let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
                 if name == "key" {
-                    let decoded = crate::server::exchange::percent_decode(value);
+                    let decoded = crate::http::percent::query(value);
                     let candidate = trim_ows(decoded.as_bytes());
                     if candidate.is_empty() || has_control(candidate) {
                         return Err(Refusal::Invalid);

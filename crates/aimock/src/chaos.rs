@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::fixture::DEFAULT_TEST_ID;
+use crate::http::DEFAULT_TEST_ID;
 
 /// The largest latency any level may ask for, in milliseconds (aimock's bound).
 pub const MAX_LATENCY_MS: f64 = 30_000.0;
@@ -565,12 +565,7 @@ pub(crate) fn replacement(action: ChaosAction) -> Option<Response> {
 
 /// 200, `Content-Type: application/json`, a body that is not JSON.
 pub fn malformed_response() -> Response {
-    let mut r = Response::new(Body::from(MALFORMED_BODY));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+    crate::http::json_body(MALFORMED_BODY)
 }
 
 /// A response whose body fails before its first byte: the server drops the connection without
@@ -582,11 +577,7 @@ pub fn disconnect_response() -> Response {
             "chaos disconnect",
         ))
     });
-    let mut r = Response::new(Body::from_stream(s));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut r = crate::http::json_body(Body::from_stream(s));
     r.extensions_mut().insert(Disconnected);
     r
 }
@@ -596,61 +587,10 @@ pub fn disconnect_response() -> Response {
 #[derive(Debug, Clone, Copy)]
 pub struct Disconnected;
 
-/// For surfaces that do not go through the LLM pipeline (MCP, A2A, vector): roll with the
-/// server's and the request's rates, wait the latency, count the action, and build the answer
-/// (a generic JSON error envelope for drop and rate limit). The caller journals the action with
-/// [`ChaosAction::as_str`] and `source`.
-pub async fn roll_for_surface(
-    state: &crate::server::AppState,
-    headers: &HeaderMap,
-    test_id: &str,
-    source: &'static str,
-) -> Option<(ChaosAction, Response)> {
-    let roll = state.chaos.roll(headers, None, test_id);
-    if roll.latency_ms > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(roll.latency_ms)).await;
-    }
-    let action = roll.action?;
-    if let Some(m) = &state.metrics {
-        m.chaos_triggered(action.as_str(), source);
-    }
-    let resp = match action {
-        ChaosAction::Drop => error_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Chaos: request dropped",
-            "server_error",
-            "chaos_drop",
-        ),
-        ChaosAction::RateLimit => {
-            let mut r = error_json(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Chaos: rate limit exceeded",
-                "rate_limit_error",
-                "chaos_ratelimit",
-            );
-            crate::server::exchange::add_rate_limit_headers(r.headers_mut(), 1.0);
-            r
-        }
-        ChaosAction::Malformed => malformed_response(),
-        ChaosAction::Disconnect => disconnect_response(),
-    };
-    Some((action, resp))
-}
-
-fn error_json(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
-    let body = json!({ "error": { "message": message, "type": kind, "code": code } });
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     #[test]
     fn header_values_are_plain_decimals_in_range() {

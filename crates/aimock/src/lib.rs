@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //! - [`config`]: the `aimock.json` configuration file: schema and loader.
+//! - `http`: the leaf layer: provider-neutral errors, JSON responses, bounded bodies,
+//!   percent-decoding, ids and times.
 //! - [`conversation`]: the provider-neutral request every provider parses into.
 //! - [`fixture`]: the fixture file format, validation, loading and matching.
 //! - [`providers`]: one module per provider API (parse, render, stream, errors).
@@ -21,6 +23,7 @@ pub mod chaos;
 pub mod config;
 pub mod conversation;
 pub mod fixture;
+pub(crate) mod http;
 pub mod journal;
 pub mod mcp;
 pub mod metrics;

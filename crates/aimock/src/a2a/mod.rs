@@ -338,7 +338,7 @@ impl A2aServer {
         let Some((agent, is_default, sub)) = self.route(&req.rest) else {
             req.journal(state, "a2a", JournalBody::None, 404);
             return with_version(
-                crate::server::json_response(
+                crate::http::json_response(
                     StatusCode::NOT_FOUND,
                     &json!({"error": format!("No A2A agent at {}", req.raw_path)}),
                 ),
@@ -372,7 +372,7 @@ impl A2aServer {
                     m.a2a_request("GetAgentCard");
                 }
                 with_version(
-                    crate::server::json_response(StatusCode::OK, &agent.card(&url)),
+                    crate::http::json_response(StatusCode::OK, &agent.card(&url)),
                     Gen::V1,
                 )
             }
@@ -390,7 +390,7 @@ impl A2aServer {
                 }
                 req.journal(state, "a2a", JournalBody::None, 404);
                 with_version(
-                    crate::server::json_response(
+                    crate::http::json_response(
                         StatusCode::NOT_FOUND,
                         &json!({"error": format!("Not found: {}", req.raw_path)}),
                     ),
@@ -402,7 +402,7 @@ impl A2aServer {
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {
-    let mut r = crate::server::json_response(
+    let mut r = crate::http::json_response(
         StatusCode::METHOD_NOT_ALLOWED,
         &json!({"error": format!("Method not allowed; use {allow}")}),
     );
@@ -418,7 +418,7 @@ pub(crate) fn with_version(mut r: Response, g: Gen) -> Response {
 }
 
 fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
-    crate::server::json_response(status, &json!({ "error": message.into() }))
+    crate::http::json_response(status, &json!({ "error": message.into() }))
 }
 
 /// `/__aimock/a2a/...`: run-time changes. `sub` is the path after `/__aimock/a2a`.
@@ -461,7 +461,7 @@ pub(crate) async fn control(
         serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| control_error(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))
     };
-    let ok = |v: Value| crate::server::json_response(StatusCode::OK, &v);
+    let ok = |v: Value| crate::http::json_response(StatusCode::OK, &v);
     match (method, sub) {
         (&Method::GET, "") => ok(server.health()),
         (&Method::GET, "/tasks") => ok(json!({ "tasks": server.tasks() })),
@@ -491,7 +491,7 @@ pub(crate) async fn control(
                     format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
                 );
             };
-            let name = percent_decode(name);
+            let name = crate::http::percent::path(name).into_owned();
             let v = match read(body).await {
                 Ok(v) => v,
                 Err(r) => return r,
@@ -536,22 +536,4 @@ pub(crate) async fn control(
             format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
         ),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

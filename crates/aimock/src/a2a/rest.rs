@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 use super::agents::Agent;
 use super::rpc::{self, RpcError, Sent};
 use super::wire::Gen;
-use super::{percent_decode, with_version, A2aServer};
+use super::{with_version, A2aServer};
+use crate::http::percent;
 use crate::journal::JournalBody;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
@@ -30,37 +31,41 @@ fn route(method: &Method, sub: &str) -> Option<(&'static str, Map<String, Value>
         (&Method::POST | &Method::GET, ["tasks", id]) if id.ends_with(":subscribe") => {
             p.insert(
                 "id".into(),
-                percent_decode(id.trim_end_matches(":subscribe")).into(),
+                percent::path(id.trim_end_matches(":subscribe"))
+                    .into_owned()
+                    .into(),
             );
             "SubscribeToTask"
         }
         (&Method::POST, ["tasks", id]) if id.ends_with(":cancel") => {
             p.insert(
                 "id".into(),
-                percent_decode(id.trim_end_matches(":cancel")).into(),
+                percent::path(id.trim_end_matches(":cancel"))
+                    .into_owned()
+                    .into(),
             );
             "CancelTask"
         }
         (&Method::GET, ["tasks", id]) => {
-            p.insert("id".into(), percent_decode(id).into());
+            p.insert("id".into(), percent::path(id).into_owned().into());
             "GetTask"
         }
         (&Method::POST, ["tasks", id, "pushNotificationConfigs"]) => {
-            p.insert("taskId".into(), percent_decode(id).into());
+            p.insert("taskId".into(), percent::path(id).into_owned().into());
             "CreateTaskPushNotificationConfig"
         }
         (&Method::GET, ["tasks", id, "pushNotificationConfigs"]) => {
-            p.insert("taskId".into(), percent_decode(id).into());
+            p.insert("taskId".into(), percent::path(id).into_owned().into());
             "ListTaskPushNotificationConfigs"
         }
         (&Method::GET, ["tasks", id, "pushNotificationConfigs", cid]) => {
-            p.insert("taskId".into(), percent_decode(id).into());
-            p.insert("id".into(), percent_decode(cid).into());
+            p.insert("taskId".into(), percent::path(id).into_owned().into());
+            p.insert("id".into(), percent::path(cid).into_owned().into());
             "GetTaskPushNotificationConfig"
         }
         (&Method::DELETE, ["tasks", id, "pushNotificationConfigs", cid]) => {
-            p.insert("taskId".into(), percent_decode(id).into());
-            p.insert("id".into(), percent_decode(cid).into());
+            p.insert("taskId".into(), percent::path(id).into_owned().into());
+            p.insert("id".into(), percent::path(cid).into_owned().into());
             "DeleteTaskPushNotificationConfig"
         }
         _ => return None,
@@ -140,19 +145,13 @@ fn error_response(e: &RpcError) -> Response {
     }
     let body = json!({"error": {"code": status.as_u16(), "status": name, "message": e.message,
         "details": [info]}});
-    with_version(crate::server::json_response(status, &body), Gen::V1)
+    with_version(crate::http::json_response(status, &body), Gen::V1)
 }
 
 fn query_params(q: Option<&str>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for kv in q.unwrap_or("").split('&').filter(|s| !s.is_empty()) {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        out.insert(
-            percent_decode(&k.replace('+', " ")),
-            percent_decode(&v.replace('+', " ")).into(),
-        );
-    }
-    out
+    percent::query_pairs(q)
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect()
 }
 
 /// Serve a REST route (found with [`find`]).
@@ -173,11 +172,7 @@ pub(crate) async fn handle(
     let bytes = match req.bytes(state).await {
         Ok(b) => b,
         Err(e) => {
-            let status = if e.too_large {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
+            let status = e.status();
             req.journal(state, "a2a", JournalBody::None, status.as_u16());
             let mut r = error_response(&rpc::error(-32600, e.message));
             *r.status_mut() = status;
@@ -226,9 +221,7 @@ pub(crate) async fn handle(
     }
     let params = Value::Object(params);
     match rpc::dispatch(server, &agent, is_default, &url, method, &params, Gen::V1).await {
-        Ok(Sent::Value(v)) => {
-            with_version(crate::server::json_response(StatusCode::OK, &v), Gen::V1)
-        }
+        Ok(Sent::Value(v)) => with_version(crate::http::json_response(StatusCode::OK, &v), Gen::V1),
         Ok(Sent::Stream(frames)) => rpc::sse(frames, None, Gen::V1, Some(entry)),
         Err(e) => failed(&e),
     }

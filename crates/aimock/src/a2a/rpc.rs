@@ -73,7 +73,7 @@ fn fail(id: &Value, e: &RpcError, g: Gen) -> Response {
 }
 
 fn respond(v: &Value, g: Gen) -> Response {
-    with_version(crate::server::json_response(StatusCode::OK, v), g)
+    with_version(crate::http::json_response(StatusCode::OK, v), g)
 }
 
 /// The generation a method belongs to.
@@ -149,16 +149,12 @@ pub(crate) async fn handle_rpc(
     let bytes = match req.bytes(state).await {
         Ok(b) => b,
         Err(e) => {
-            req.journal(
-                state,
-                "a2a",
-                JournalBody::None,
-                if e.too_large { 413 } else { 400 },
-            );
+            req.journal(state, "a2a", JournalBody::None, e.status().as_u16());
             metric("unknown");
+            let status = e.status();
             let mut r = fail(&Value::Null, &err(-32600, e.message), Gen::V1);
-            if e.too_large {
-                *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                *r.status_mut() = status;
             }
             return r;
         }

@@ -397,13 +397,7 @@ pub(crate) fn new_id(prefix: &str) -> String {
 
 /// Now, RFC 3339 with milliseconds.
 pub(crate) fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let s = crate::providers::ollama::rfc3339(now.as_secs() as i64, 0);
-    // `...SS.000000000Z` → `...SS.mmmZ`
-    let base = s.split('.').next().unwrap_or(&s);
-    format!("{base}.{:03}Z", now.subsec_millis())
+    crate::http::time::rfc3339_now(3)
 }
 
 #[cfg(test)]

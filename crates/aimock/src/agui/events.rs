@@ -795,7 +795,7 @@ impl RunIds {
         Some(
             self.made
                 .entry(slot)
-                .or_insert_with(|| crate::providers::random_id(prefix, 24))
+                .or_insert_with(|| crate::http::ids::random_id(prefix, 24))
                 .clone(),
         )
     }

@@ -25,8 +25,8 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 
+use crate::http::json_response;
 use crate::journal::JournalBody;
-use crate::server::json_response;
 use crate::server::mounts::ServiceRequest;
 use crate::server::AppState;
 
@@ -230,11 +230,7 @@ impl AguiServer {
         let bytes = match req.bytes(state).await {
             Ok(b) => b,
             Err(e) => {
-                let status = if e.too_large {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
+                let status = e.status();
                 return error(
                     &req,
                     status,
@@ -437,7 +433,7 @@ pub(crate) async fn control(
     _headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let path = crate::server::exchange::query_param(query, "path");
+    let path = crate::http::percent::query_param(query, "path");
     let agent = match pick_agent(state, path.as_deref()) {
         Ok(a) => a,
         Err(r) => return r,

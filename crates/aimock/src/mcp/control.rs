@@ -9,43 +9,11 @@ use serde_json::{json, Value};
 
 use super::config::{McpPrompt, McpResource, McpTool};
 use super::McpServer;
-use crate::server::{json_response, AppState};
+use crate::http::json_response;
+use crate::server::AppState;
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     json_response(status, &json!({ "error": message.into() }))
-}
-
-/// A query parameter, percent-decoded.
-fn query_param(query: Option<&str>, key: &str) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| percent_decode(v, true))
-    })
-}
-
-/// `%XX` decoded; `+` is a space only in a query (in a path it is itself).
-fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn read_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, Response> {
@@ -95,7 +63,7 @@ pub(crate) async fn control(
     _headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let path = query_param(query, "path");
+    let path = crate::http::percent::query_param(query, "path");
     // Without `?path=`, the server at the default `/mcp` if there is one, else any.
     let found = match &path {
         Some(p) => state.mounts.mcp(Some(p)),
@@ -151,7 +119,7 @@ pub(crate) async fn control(
             },
             Err(r) => r,
         },
-        (&Method::DELETE, "/resources") => match query_param(query, "uri") {
+        (&Method::DELETE, "/resources") => match crate::http::percent::query_param(query, "uri") {
             Some(uri) => removed(server.remove_resource(&uri), &uri),
             None => error(
                 StatusCode::BAD_REQUEST,
@@ -160,13 +128,13 @@ pub(crate) async fn control(
         },
         (&Method::DELETE, s) => {
             if let Some(name) = s.strip_prefix("/tools/") {
-                let name = percent_decode(name, false);
+                let name = crate::http::percent::path(name).into_owned();
                 removed(server.remove_tool(&name), &name)
             } else if let Some(uri) = s.strip_prefix("/resources/") {
-                let uri = percent_decode(uri, false);
+                let uri = crate::http::percent::path(uri).into_owned();
                 removed(server.remove_resource(&uri), &uri)
             } else if let Some(name) = s.strip_prefix("/prompts/") {
-                let name = percent_decode(name, false);
+                let name = crate::http::percent::path(name).into_owned();
                 removed(server.remove_prompt(&name), &name)
             } else {
                 unknown(method, sub)

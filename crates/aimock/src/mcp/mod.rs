@@ -577,7 +577,7 @@ impl McpServer {
         inner.pending.retain(|(s, _), _| *s != id);
         drop(inner);
         req.journal(state, "mcp", JournalBody::None, 200);
-        crate::server::json_response(StatusCode::OK, &json!({"ok": true}))
+        crate::http::json_response(StatusCode::OK, &json!({"ok": true}))
     }
 
     async fn post(self: &Arc<Self>, state: &Arc<AppState>, mut req: ServiceRequest) -> Response {
@@ -585,11 +585,7 @@ impl McpServer {
             Ok(b) => b,
             Err(e) => {
                 count(state, "unknown");
-                let status = if e.too_large {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
+                let status = e.status();
                 req.journal(state, "mcp", JournalBody::None, status.as_u16());
                 return rpc_http_error(status, RpcError::new(code::INVALID_REQUEST, e.message));
             }
@@ -675,7 +671,7 @@ impl McpServer {
                     .and_then(|m| m.get("id"))
                     .cloned()
                     .unwrap_or(Value::Null);
-                return finish(crate::server::json_response(
+                return finish(crate::http::json_response(
                     StatusCode::BAD_REQUEST,
                     &RpcError::params("Invalid params: `protocolVersion` must be a string")
                         .to_json(&id),
@@ -723,7 +719,7 @@ impl McpServer {
                 }
             }
             if let Some(e) = refused {
-                return finish(crate::server::json_response(StatusCode::BAD_REQUEST, &e));
+                return finish(crate::http::json_response(StatusCode::BAD_REQUEST, &e));
             }
             let mut r = Response::new(Body::empty());
             *r.status_mut() = StatusCode::ACCEPTED;
@@ -757,10 +753,10 @@ impl McpServer {
                 *r.status_mut() = StatusCode::ACCEPTED;
                 r
             } else if batch {
-                crate::server::json_response(StatusCode::OK, &Value::Array(answers))
+                crate::http::json_response(StatusCode::OK, &Value::Array(answers))
             } else {
                 let out = answers.into_iter().next().unwrap_or(Value::Null);
-                crate::server::json_response(StatusCode::OK, &out)
+                crate::http::json_response(StatusCode::OK, &out)
             }
         };
         if init_count == 1 {
@@ -1016,7 +1012,7 @@ fn batch_refused(headers: &HeaderMap, session_version: &str) -> Option<Response>
 
 /// A JSON-RPC error (id null) with an HTTP status.
 fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
-    crate::server::json_response(status, &e.to_json(&Value::Null))
+    crate::http::json_response(status, &e.to_json(&Value::Null))
 }
 
 /// The receiving end of an SSE stream's messages.

@@ -110,7 +110,7 @@ fn status_for(code: i64) -> StatusCode {
 }
 
 fn error_response(id: &Value, e: RpcError) -> Response {
-    crate::server::json_response(status_for(e.code), &e.to_json(id))
+    crate::http::json_response(status_for(e.code), &e.to_json(id))
 }
 
 /// `Mcp-Name` as sent: verbatim, or `=?base64?...?=` for values a header cannot carry.
@@ -451,7 +451,7 @@ fn retire_codes(mut e: RpcError) -> RpcError {
 }
 
 fn json_result(id: &Value, result: Value) -> Response {
-    crate::server::json_response(
+    crate::http::json_response(
         StatusCode::OK,
         &json!({"jsonrpc": "2.0", "id": id, "result": result}),
     )

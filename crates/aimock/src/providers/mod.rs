@@ -17,8 +17,9 @@ use axum::body::Bytes;
 use axum::response::Response;
 use http::Method;
 
+use crate::http::ApiError;
 use crate::record::Provider;
-use crate::server::{ApiError, AppState, RequestCtx, RouteInfo};
+use crate::server::{AppState, RequestCtx, RouteInfo};
 
 /// A provider's request handler: the body has been read (bounded) already.
 pub(crate) type Handler = fn(Arc<AppState>, RequestCtx, Bytes, RouteInfo) -> Response;
@@ -54,10 +55,6 @@ pub(crate) fn native_route(method: &Method, path: &str) -> Option<(Route, Provid
         .or_else(|| bedrock::route(method, path).map(|r| (r, Provider::Bedrock)))
         .or_else(|| cohere::route(method, path).map(|r| (r, Provider::Cohere)))
 }
-
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use rand::Rng;
 
 /// The fixture's reply as a model message, or a 500 naming the fixture and saying that `surface`
 /// cannot serve its kind (an embedding fixture matched by a chat request, say).
@@ -101,109 +98,9 @@ pub(crate) fn tool_input(arguments: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Unix time in seconds.
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// `prefix` followed by `n` random alphanumerics (`chatcmpl-`, `call_`, `resp_`...).
-pub(crate) fn random_id(prefix: &str, n: usize) -> String {
-    use std::cell::Cell;
-    thread_local! {
-        // wyrand, seeded once per thread from the OS: ids need to differ, not to be secret.
-        static STATE: Cell<u64> = Cell::new(rand::thread_rng().gen());
-    }
-    let mut s = String::with_capacity(prefix.len() + n);
-    s.push_str(prefix);
-    STATE.with(|state| {
-        let mut left = 0u32;
-        let mut bits = 0u64;
-        for _ in 0..n {
-            if left == 0 {
-                let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
-                state.set(x);
-                let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
-                bits = (t >> 64) as u64 ^ t as u64;
-                left = 10;
-            }
-            // 6 bits per character; 62 symbols, so fold the two spare values back in.
-            let i = (bits & 63) as usize % ALNUM.len();
-            bits >>= 6;
-            left -= 1;
-            s.push(ALNUM[i] as char);
-        }
-    });
-    s
-}
-
-/// Parse a JSON request body. The fast path is plain serde; only a body that fails is parsed
-/// again to name the field at fault. Syntax errors are 400 `invalid_json`, wrong shapes 400
-/// `invalid_type` with `param` set to the field's path.
-pub(crate) fn parse_json_body<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-) -> Result<T, crate::server::ApiError> {
-    use crate::server::ApiError;
-    match serde_json::from_slice::<T>(body) {
-        Ok(v) => Ok(v),
-        Err(e) if e.is_syntax() || e.is_eof() => Err(ApiError::malformed_json(&e)),
-        Err(e) => {
-            let mut de = serde_json::Deserializer::from_slice(body);
-            let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Err(pe) => pe.path().to_string(),
-                Ok(_) => ".".to_owned(),
-            };
-            if path == "." {
-                return Err(ApiError::invalid(format!(
-                    "The request body must be a JSON object: {e}"
-                ))
-                .with_code("invalid_type"));
-            }
-            let mut err = ApiError::invalid(format!("Invalid value for '{path}': {e}"))
-                .with_code("invalid_type");
-            err.param = Some(serde_json::Value::String(path));
-            Err(err)
-        }
-    }
-}
-
 /// aimock's token estimate: a quarter of the characters, rounded up, at least 1.
 pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     (chars.div_ceil(4)).max(1) as u64
-}
-
-/// Append `s` as a JSON string literal.
-pub(crate) fn push_json_str(buf: &mut String, s: &str) {
-    buf.push('"');
-    let mut start = 0;
-    let bytes = s.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        buf.push_str(&s[start..i]);
-        match esc {
-            Some(e) => buf.push_str(e),
-            None => {
-                buf.push_str(&format!("\\u{b:04x}"));
-            }
-        }
-        start = i + 1;
-    }
-    buf.push_str(&s[start..]);
-    buf.push('"');
 }
 
 /// Model families that do not reason (aimock's list); everything else is assumed to.
@@ -358,20 +255,6 @@ mod tests {
     }
 
     use super::*;
-
-    #[test]
-    fn json_strings_are_escaped_like_serde_json() {
-        for s in [
-            "plain",
-            "quote \" back \\ nl \n tab \t",
-            "\u{1} ctl",
-            "ünï ✓",
-        ] {
-            let mut b = String::new();
-            push_json_str(&mut b, s);
-            assert_eq!(b, serde_json::to_string(s).unwrap());
-        }
-    }
 
     #[test]
     fn reasoning_models_are_told_apart_by_family() {

@@ -15,9 +15,10 @@ use super::upstream::{upstream_parts, upstream_url};
 use super::writer::FixtureWriter;
 use super::{Provider, RecordConfig, MAX_PROXY_BUFFER_CEILING};
 use crate::conversation::ChatRequest;
+use crate::http::ApiError;
 use crate::journal::{EntryHandle, JournalEntry};
 use crate::providers::ErrorRenderer;
-use crate::server::{ApiError, AppState};
+use crate::server::AppState;
 use crate::stream::StreamEnd;
 
 /// Record mode's upstream client and fixture writer, built once at start.

@@ -104,7 +104,7 @@ fn caller_key(
 /// The `key` query parameter (Gemini's credential), percent-decoded.
 fn query_key(path_and_query: &str) -> Option<String> {
     let (_, q) = path_and_query.split_once('?')?;
-    crate::server::exchange::query_param(Some(q), "key")
+    crate::http::percent::query_param(Some(q), "key")
 }
 
 /// The path and query without its `key` parameter.

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::dispatch::json_response;
-use super::exchange::query_param;
 use super::AppState;
 use crate::fixture::{parse_value, ErrorReply, Severity};
+use crate::http::json_response;
+use crate::http::percent::query_param;
 use crate::journal::JournalFilter;
 
 const CONTROL_BODY_LIMIT: usize = 64 * 1024 * 1024;

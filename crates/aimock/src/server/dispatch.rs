@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, Method, StatusCode};
 use serde_json::json;
 
-use super::exchange::{ApiError, RequestCtx};
+use super::exchange::RequestCtx;
 use super::{control, AppState};
+use crate::http::{json_response, read_limited, ApiError};
 use crate::providers;
 
 /// Path suffixes that OpenAI-compatible servers put under any prefix (`/v4/chat/completions`,
@@ -47,7 +48,7 @@ pub fn normalize_path(path: &str) -> NormalizedPath<'_> {
             if !id.is_empty() {
                 return NormalizedPath {
                     path: Cow::Owned(format!("/v1/{op}")),
-                    deployment: Some(super::exchange::percent_decode(id)),
+                    deployment: Some(crate::http::percent::path(id).into_owned()),
                 };
             }
         }
@@ -149,7 +150,7 @@ async fn respond(
     let request_id = match req.headers().get("x-request-id") {
         Some(v) => v.clone(),
         None => {
-            let v = new_request_id();
+            let v = crate::http::ids::request_id();
             req.headers_mut().insert("x-request-id", v.clone());
             v
         }
@@ -196,30 +197,6 @@ async fn respond(
     );
     h.insert("x-request-id", request_id);
     resp
-}
-
-/// `req_` and 32 hex digits: a random per-process prefix and a counter, so minting one costs a
-/// few instructions.
-fn new_request_id() -> HeaderValue {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(rand::random);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut buf = [0u8; 36];
-    buf[..4].copy_from_slice(b"req_");
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in seed
-        .to_be_bytes()
-        .iter()
-        .chain(n.to_be_bytes().iter())
-        .enumerate()
-    {
-        buf[4 + i * 2] = HEX[usize::from(byte >> 4)];
-        buf[5 + i * 2] = HEX[usize::from(byte & 0xf)];
-    }
-    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("req"))
 }
 
 /// A request on a mount's own port: at the root or at its path.
@@ -462,76 +439,7 @@ pub(crate) async fn read_body(
 ) -> Result<Bytes, ApiError> {
     read_limited(&ctx.headers, body, state.config.max_body_bytes)
         .await
-        .map_err(BodyError::into_api_error)
-}
-
-/// Why a body could not be read.
-#[derive(Debug)]
-pub(crate) struct BodyError {
-    /// The body is over the limit (a 413).
-    pub(crate) too_large: bool,
-    /// What to tell the client.
-    pub(crate) message: String,
-}
-
-impl BodyError {
-    /// As an error in the provider envelopes: 413 `request_too_large`, else 400.
-    pub(crate) fn into_api_error(self) -> ApiError {
-        if self.too_large {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
-                self.message,
-            )
-            .with_code("request_too_large")
-        } else {
-            ApiError::invalid(self.message)
-        }
-    }
-}
-
-/// A body of at most `limit` bytes: a declared `Content-Length` over it is refused before
-/// reading, and a body that runs over it while read is refused too.
-pub(crate) async fn read_limited(
-    headers: &http::HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
-    let too_large = || BodyError {
-        too_large: true,
-        message: format!("Request body is larger than the {limit}-byte limit"),
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let is_limit = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if is_limit {
-            too_large()
-        } else {
-            BodyError {
-                too_large: false,
-                message: format!("Could not read the request body: {e}"),
-            }
-        }
-    })
-}
-
-/// A JSON response.
-pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
-    let mut r = Response::new(Body::from(v.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+        .map_err(crate::http::BodyError::into_api_error)
 }
 
 #[cfg(test)]

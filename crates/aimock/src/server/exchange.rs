@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use serde_json::Value;
 
 use super::AppState;
 use crate::conversation::ChatRequest;
-use crate::fixture::{ErrorReply, Fixture, MatchContext, MatchOutcome, DEFAULT_TEST_ID};
+use crate::fixture::{Fixture, MatchContext, MatchOutcome, DEFAULT_TEST_ID};
+use crate::http::ApiError;
 use crate::journal::{EntryHandle, JournalBody, JournalEntry};
 
 /// Per-request settings taken from headers and the query.
@@ -39,7 +39,7 @@ impl RequestCtx {
         let test_id = header("x-test-id")
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
-            .or_else(|| query_param(query, "testId"))
+            .or_else(|| crate::http::percent::query_param(query, "testId"))
             .unwrap_or_else(|| DEFAULT_TEST_ID.to_owned());
         let context = header("x-aimock-context").map(str::to_owned);
         let strict_header = header("x-aimock-strict").and_then(|v| {
@@ -72,164 +72,6 @@ impl RequestCtx {
             // goes upstream instead of replaying an earlier turn's recording.
             strict_turn_index: state.config.strict_turn_index || state.recorder.is_some(),
         }
-    }
-}
-
-/// One query parameter, percent-decoded.
-pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    let q = query?;
-    for pair in q.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if k == name {
-            return Some(percent_decode(v));
-        }
-    }
-    None
-}
-
-/// Percent-decoding (with `+` as space), lossless for valid UTF-8.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// An error a client sees, before a provider puts it in its envelope. Boxed: errors are the cold
-/// path, and a small `Result` keeps the hot one lean.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiError(Box<ApiErrorData>);
-
-impl std::ops::Deref for ApiError {
-    type Target = ApiErrorData;
-    fn deref(&self) -> &ApiErrorData {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ApiError {
-    fn deref_mut(&mut self) -> &mut ApiErrorData {
-        &mut self.0
-    }
-}
-
-/// The fields of an [`ApiError`].
-#[derive(Debug, Clone)]
-pub(crate) struct ApiErrorData {
-    pub(crate) status: StatusCode,
-    pub(crate) message: String,
-    /// OpenAI-style type (`invalid_request_error`, `server_error`, ...).
-    pub(crate) kind: String,
-    pub(crate) code: Option<Value>,
-    pub(crate) param: Option<Value>,
-    /// Seconds, for 429.
-    pub(crate) retry_after: Option<f64>,
-    /// OpenRouter error metadata.
-    pub(crate) metadata: Option<Value>,
-    /// A miss that record mode sends upstream instead of answering.
-    pub(crate) proxy: bool,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> ApiError {
-        ApiError(Box::new(ApiErrorData {
-            status,
-            message: message.into(),
-            kind: kind.to_owned(),
-            code: None,
-            param: None,
-            retry_after: None,
-            metadata: None,
-            proxy: false,
-        }))
-    }
-
-    pub(crate) fn with_code(mut self, code: &str) -> ApiError {
-        self.code = Some(Value::String(code.to_owned()));
-        self
-    }
-
-    /// 400 for a body that is not JSON.
-    pub(crate) fn malformed_json(e: &serde_json::Error) -> ApiError {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            format!("Malformed JSON: {e}"),
-        )
-        .with_code("invalid_json")
-    }
-
-    /// 400 for a body that is JSON but not what the API takes.
-    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
-    }
-
-    /// From an error fixture or a queued one-shot error.
-    pub(crate) fn from_reply(e: &ErrorReply) -> ApiError {
-        ApiError(Box::new(ApiErrorData {
-            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            message: e.message.clone(),
-            kind: e.kind.clone().unwrap_or_else(|| "server_error".to_owned()),
-            code: e.code.clone(),
-            param: e.param.clone(),
-            retry_after: if e.status == 429 {
-                Some(e.retry_after.unwrap_or(1.0))
-            } else {
-                None
-            },
-            metadata: e.metadata.clone(),
-            proxy: false,
-        }))
-    }
-}
-
-/// Headers every 429 carries, so SDKs raise their own rate-limit error and back off.
-pub(crate) fn add_rate_limit_headers(headers: &mut HeaderMap, retry_after: f64) {
-    let ra = if retry_after.fract() == 0.0 {
-        format!("{}", retry_after as u64)
-    } else {
-        format!("{retry_after}")
-    };
-    if let Ok(v) = ra.parse() {
-        headers.insert("retry-after", v);
-    }
-    if let Ok(v) = format!("{}", (retry_after * 1000.0).round() as u64).parse() {
-        headers.insert("retry-after-ms", v);
-    }
-    for (k, v) in [
-        ("x-ratelimit-limit-requests", "60"),
-        ("x-ratelimit-limit-tokens", "150000"),
-        ("x-ratelimit-remaining-requests", "0"),
-        ("x-ratelimit-remaining-tokens", "0"),
-        ("x-ratelimit-reset-requests", "1s"),
-        ("x-ratelimit-reset-tokens", "6m0s"),
-    ] {
-        headers.insert(k, http::HeaderValue::from_static(v));
     }
 }
 
@@ -340,13 +182,13 @@ impl Exchange {
                 self.entry.response.fixture = Some(slot.fixture.clone());
                 self.entry.response.source = Some("fixture");
                 match &slot.fixture.reply {
-                    crate::fixture::Reply::Error(e) => Answer::Error(ApiError::from_reply(e)),
+                    crate::fixture::Reply::Error(e) => Answer::Error(e.to_api_error()),
                     _ => Answer::Fixture(slot.fixture),
                 }
             }
             MatchOutcome::OneShot(e) => {
                 self.entry.response.source = Some("fixture");
-                Answer::Error(ApiError::from_reply(&e))
+                Answer::Error(e.to_api_error())
             }
             MatchOutcome::Miss {
                 skipped_by_position,

@@ -18,8 +18,8 @@ use crate::fixture::FixtureStore;
 use crate::journal::Journal;
 
 pub use dispatch::normalize_path;
-pub(crate) use dispatch::{json_response, read_limited, BodyError, RouteInfo};
-pub(crate) use exchange::{add_rate_limit_headers, ApiError, Exchange, RequestCtx};
+pub(crate) use dispatch::RouteInfo;
+pub(crate) use exchange::{Exchange, RequestCtx};
 
 /// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
 /// there are, never the keys.

@@ -13,8 +13,8 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{HeaderMap, Method};
 
-pub(crate) use super::dispatch::BodyError;
 use super::{AppState, ServerConfig};
+pub(crate) use crate::http::BodyError;
 use crate::journal::{EntryHandle, JournalBody, JournalEntry};
 
 /// A request for a mounted service.
@@ -40,7 +40,7 @@ impl ServiceRequest {
     /// The body, at most the server's `max_body_bytes`.
     pub(crate) async fn bytes(&mut self, state: &AppState) -> Result<Bytes, BodyError> {
         let body = std::mem::take(&mut self.body);
-        super::dispatch::read_limited(&self.headers, body, state.config.max_body_bytes).await
+        crate::http::read_limited(&self.headers, body, state.config.max_body_bytes).await
     }
 
     /// `http://host:port` + the mount path, from the `Host` header (what a client used to reach

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use super::config::{FixtureSection, SearchSection, ServiceSetting};
 use super::{ModerationFixture, Pattern, RerankFixture, SearchFixture, ServiceMatch, Services};
-use crate::server::{json_response, AppState};
+use crate::http::json_response;
+use crate::server::AppState;
 
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
 

@@ -67,8 +67,9 @@ use http::StatusCode;
 use parking_lot::RwLock;
 use serde_json::Value;
 
+use crate::http::ApiError;
 use crate::journal::{JournalBody, JournalEntry};
-use crate::server::{ApiError, AppState, RequestCtx};
+use crate::server::{AppState, RequestCtx};
 pub use config::{
     ModerationFixture, PageFixture, RerankFixture, RerankResult, SearchFixture, ServiceMatch,
     ServicesConfig,
@@ -530,12 +531,12 @@ fn render(provider: Provider, err: &ApiError) -> Response {
         Provider::OpenAi => crate::providers::openai::error_response(err),
         Provider::Cohere => crate::providers::cohere::error_response(err),
         Provider::Tavily => {
-            let mut r = crate::server::json_response(
+            let mut r = crate::http::json_response(
                 err.status,
                 &serde_json::json!({ "detail": { "error": err.message } }),
             );
             if err.status == StatusCode::TOO_MANY_REQUESTS {
-                crate::server::add_rate_limit_headers(
+                crate::http::add_rate_limit_headers(
                     r.headers_mut(),
                     err.retry_after.unwrap_or(1.0),
                 );
@@ -593,7 +594,7 @@ pub(crate) async fn handle(
         "internal"
     });
     let resp = match &outcome.result {
-        Ok(v) => crate::server::json_response(StatusCode::OK, v),
+        Ok(v) => crate::http::json_response(StatusCode::OK, v),
         Err(e) => {
             if e.status == StatusCode::SERVICE_UNAVAILABLE {
                 entry.response.miss_reason = Some(e.message.clone());
@@ -638,9 +639,9 @@ async fn read_body(
     headers: &http::HeaderMap,
     body: Body,
 ) -> Result<Bytes, ApiError> {
-    crate::server::read_limited(headers, body, state.config.max_body_bytes)
+    crate::http::read_limited(headers, body, state.config.max_body_bytes)
         .await
-        .map_err(crate::server::BodyError::into_api_error)
+        .map_err(crate::http::BodyError::into_api_error)
 }
 
 #[cfg(test)]

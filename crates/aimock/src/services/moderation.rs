@@ -3,7 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{fixture_error, strict_miss, Outcome, Services};
-use crate::server::{ApiError, RequestCtx};
+use crate::http::ApiError;
+use crate::server::RequestCtx;
 
 /// Every category of the current API, in the order OpenAI sends them.
 pub(crate) const CATEGORIES: [&str; 13] = [
@@ -148,7 +149,7 @@ pub(super) fn moderate(s: &Services, ctx: &RequestCtx, body: &Value) -> Outcome 
     }
     Outcome::ok(
         json!({
-            "id": crate::providers::random_id("modr-", 29),
+            "id": crate::http::ids::random_id("modr-", 29),
             "model": model,
             "results": results,
         }),

@@ -14,7 +14,7 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream;
 
-use crate::fixture::{RecordedTimings, StreamSettings, StreamingProfile};
+use std::sync::Arc;
 
 pub mod eventstream;
 
@@ -81,8 +81,35 @@ pub fn duration_ms(ms: f64) -> Duration {
     Duration::from_secs_f64(ms / 1000.0)
 }
 
+/// Streaming physics, as a fixture's `streamingProfile` gives it: the time to the first event and
+/// the event rate after it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StreamingProfile {
+    /// Milliseconds before the first event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft: Option<f64>,
+    /// Events per second after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tps: Option<f64>,
+    /// Random variance, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<f64>,
+    /// Unknown fields (reported when a fixture is loaded).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Timings a recording captured: the first event's, then the gap before each later one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recorded {
+    /// Milliseconds to the first event.
+    pub ttft_ms: f64,
+    /// The gap before event `i + 1`, in milliseconds.
+    pub gaps_ms: Arc<[f64]>,
+}
+
 /// When each event is due: aimock's precedence (streaming profile, then recorded timings, then
-/// flat latency), divided by the replay speed.
+/// flat latency), divided by the replay speed. Cheap to clone (recorded gaps are shared).
 #[derive(Debug, Clone, Default)]
 pub struct Pacing {
     /// Flat delay before each event (ms).
@@ -90,26 +117,12 @@ pub struct Pacing {
     /// Profile.
     pub profile: Option<StreamingProfile>,
     /// Recorded timings.
-    pub recorded: Option<RecordedTimings>,
+    pub recorded: Option<Recorded>,
     /// Divides every delay.
     pub replay_speed: f64,
 }
 
 impl Pacing {
-    /// Pacing for a fixture's settings over the server's defaults.
-    pub fn for_fixture(
-        s: &StreamSettings,
-        server_latency: f64,
-        server_replay_speed: f64,
-    ) -> Pacing {
-        Pacing {
-            latency: s.latency.unwrap_or(server_latency),
-            profile: s.profile.clone(),
-            recorded: s.recorded.clone(),
-            replay_speed: s.replay_speed.unwrap_or(server_replay_speed),
-        }
-    }
-
     /// Delay in ms before event `i`.
     pub fn delay_ms(&self, i: usize) -> f64 {
         let mut d = if let Some(p) = &self.profile {
@@ -130,12 +143,12 @@ impl Pacing {
         } else if let Some(r) = &self.recorded {
             if i == 0 {
                 r.ttft_ms
-            } else if let Some(d) = r.inter_chunk_delays_ms.get(i - 1) {
+            } else if let Some(d) = r.gaps_ms.get(i - 1) {
                 *d
-            } else if r.inter_chunk_delays_ms.is_empty() {
+            } else if r.gaps_ms.is_empty() {
                 0.0
             } else {
-                r.inter_chunk_delays_ms.iter().sum::<f64>() / r.inter_chunk_delays_ms.len() as f64
+                r.gaps_ms.iter().sum::<f64>() / r.gaps_ms.len() as f64
             }
         } else {
             self.latency
@@ -354,10 +367,9 @@ mod tests {
     #[test]
     fn recorded_timings_beyond_the_recording_use_the_average_gap() {
         let p = Pacing {
-            recorded: Some(RecordedTimings {
+            recorded: Some(Recorded {
                 ttft_ms: 30.0,
-                inter_chunk_delays_ms: vec![10.0, 20.0],
-                ..Default::default()
+                gaps_ms: vec![10.0, 20.0].into(),
             }),
             replay_speed: 1.0,
             ..Default::default()

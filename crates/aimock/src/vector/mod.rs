@@ -142,15 +142,7 @@ pub(crate) struct Call<'a> {
 impl Call<'_> {
     /// A query parameter's values (decoded), in order.
     pub(crate) fn params(&self, name: &str) -> Vec<String> {
-        let Some(q) = self.query else {
-            return Vec::new();
-        };
-        q.split('&')
-            .filter_map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (percent_decode(k) == name).then(|| percent_decode(v))
-            })
-            .collect()
+        crate::http::percent::query_params(self.query, name)
     }
 
     /// A query parameter's first value.
@@ -159,33 +151,9 @@ impl Call<'_> {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A path segment, percent-decoded.
 pub(crate) fn seg(s: &str) -> String {
-    percent_decode(&s.replace('+', "%2B"))
+    crate::http::percent::path(s).into_owned()
 }
 
 /// Every collection, its canned query results, and a counter for operation ids.
@@ -449,11 +417,7 @@ impl VectorServer {
         let bytes = match req.bytes(state).await {
             Ok(b) => b,
             Err(e) => {
-                let status = if e.too_large {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
+                let status = e.status();
                 let reply = api.error(status, &e.message);
                 return self.finish(state, &req, api, JournalBody::None, reply);
             }
@@ -521,7 +485,7 @@ impl VectorServer {
             *r.status_mut() = reply.status;
             return r;
         }
-        crate::server::json_response(reply.status, &reply.body)
+        crate::http::json_response(reply.status, &reply.body)
     }
 
     /// Back to the configured state.
@@ -596,13 +560,9 @@ pub(crate) async fn control(
     body: Body,
 ) -> Response {
     let bad = |status: StatusCode, msg: String| {
-        crate::server::json_response(status, &json!({ "error": msg }))
+        crate::http::json_response(status, &json!({ "error": msg }))
     };
-    let path = query.and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("path="))
-            .map(percent_decode)
-    });
+    let path = crate::http::percent::query_param(query, "path");
     let Some(server) = state.mounts.vector(path.as_deref()) else {
         return bad(
             StatusCode::NOT_FOUND,
@@ -628,7 +588,7 @@ pub(crate) async fn control(
         .map(seg)
         .collect();
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    let ok = |v: Value| crate::server::json_response(StatusCode::OK, &v);
+    let ok = |v: Value| crate::http::json_response(StatusCode::OK, &v);
     match (method, parts.as_slice()) {
         (&Method::GET, [] | ["collections"]) => {
             let s = server.read();
@@ -767,7 +727,7 @@ mod tests {
         let u = new_uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
-        assert_eq!(percent_decode("a%20b+c%2"), "a b c%2");
+        assert_eq!(crate::http::percent::query("a%20b+c%2"), "a b c%2");
     }
 
     #[test]

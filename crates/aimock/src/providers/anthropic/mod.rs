@@ -8,16 +8,17 @@ pub(crate) mod request;
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::Route;
+use crate::http::ApiError;
 use crate::providers::estimate_tokens;
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{paced_body, sse_event, Pacing, StreamPlan};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{paced_body, sse_event, StreamPlan};
 use render::Rendered;
 use request::BodyKind;
 
@@ -72,7 +73,7 @@ fn vertex_model_action(path: &str) -> Option<(String, String)> {
     if tail.contains('/') {
         return None;
     }
-    let tail = crate::server::exchange::percent_decode(tail);
+    let tail = crate::http::percent::path(tail);
     let (model, action) = tail.rsplit_once(':')?;
     if model.is_empty() {
         return None;
@@ -117,10 +118,10 @@ fn render_error(e: &ApiError, request_id: Option<&str>) -> Response {
     if let Some(id) = request_id {
         body["request_id"] = Value::String(id.to_owned());
     }
-    let mut r = crate::server::json_response(e.status, &body);
+    let mut r = crate::http::json_response(e.status, &body);
     if e.status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = e.retry_after.unwrap_or(1.0);
-        crate::server::add_rate_limit_headers(r.headers_mut(), retry_after);
+        crate::http::add_rate_limit_headers(r.headers_mut(), retry_after);
         add_anthropic_rate_limit_headers(r.headers_mut(), retry_after);
     }
     r
@@ -150,7 +151,7 @@ fn with_request_id(mut resp: Response, id: Option<HeaderValue>) -> Response {
 }
 
 fn add_anthropic_rate_limit_headers(h: &mut HeaderMap, retry_after: f64) {
-    let reset = rfc3339_utc(super::unix_now() + retry_after.max(0.0).ceil() as i64);
+    let reset = rfc3339_utc(crate::http::time::unix_now() + retry_after.max(0.0).ceil() as i64);
     for (k, v) in [
         ("anthropic-ratelimit-requests-limit", "60"),
         ("anthropic-ratelimit-requests-remaining", "0"),
@@ -167,24 +168,7 @@ fn add_anthropic_rate_limit_headers(h: &mut HeaderMap, retry_after: f64) {
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 fn rfc3339_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    crate::http::time::rfc3339(secs, 0, 0)
 }
 
 fn handle_messages(
@@ -260,11 +244,9 @@ fn serve_inner(
         let plan = StreamPlan {
             events,
             trailer: Vec::new(),
-            pacing: Pacing::for_fixture(
-                &fixture.stream,
-                ex.state.config.latency,
-                ex.state.config.replay_speed,
-            ),
+            pacing: fixture
+                .stream
+                .pacing(ex.state.config.latency, ex.state.config.replay_speed),
             truncate_after: fixture.stream.truncate_after_chunks,
             disconnect_after: fixture
                 .stream
@@ -285,12 +267,7 @@ fn serve_inner(
 }
 
 fn json_body(s: String) -> Response {
-    let mut resp = Response::new(Body::from(s));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
+    crate::http::json_body(s)
 }
 
 /// `POST /v1/messages/count_tokens` (and Vertex's `count-tokens:rawPredict`): `{"input_tokens": N}`,

@@ -8,7 +8,9 @@ use std::fmt::Write;
 
 use crate::conversation::ChatRequest;
 use crate::fixture::{Block, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
+use crate::http::ids::random_id;
+use crate::http::push_json_str;
+use crate::providers::{emit_reasoning, estimate_tokens};
 use crate::stream::chunk_text;
 
 /// The signature sent with a thinking block when the fixture has none.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::server::ApiError;
+use crate::http::ApiError;
 
 #[derive(Deserialize)]
 struct Body {
@@ -130,7 +130,7 @@ pub(crate) fn parse(
     kind: BodyKind,
     path_model: Option<&str>,
 ) -> Result<(ChatRequest, MessagesOptions), ApiError> {
-    let v: Body = crate::providers::parse_json_body(body)?;
+    let v: Body = crate::http::parse_json_body(body)?;
     let model = match (v.model.filter(|m| !m.is_empty()), path_model) {
         (Some(m), _) => m,
         (None, Some(p)) => p.to_owned(),

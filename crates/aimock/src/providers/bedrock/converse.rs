@@ -14,11 +14,14 @@ use serde_json::Value;
 use super::{error_response, stop_reason};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
+use crate::http::ids::random_id;
+use crate::http::push_json_str;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 use crate::stream::eventstream;
-use crate::stream::{chunk_text, paced_body, Pacing, StreamPlan};
+use crate::stream::{chunk_text, paced_body, StreamPlan};
 
 /// The signature sent with reasoning when the fixture has none.
 const PLACEHOLDER_SIGNATURE: &str = "aimock-placeholder-signature";
@@ -118,7 +121,7 @@ fn invalid(msg: impl Into<String>) -> ApiError {
 
 /// Parse a Converse body into the conversation; `model` comes from the path.
 pub(crate) fn parse(body: &[u8], model: &str, stream: bool) -> Result<ChatRequest, ApiError> {
-    let v: ConverseBody = crate::providers::parse_json_body(body).map_err(|mut e| {
+    let v: ConverseBody = crate::http::parse_json_body(body).map_err(|mut e| {
         // Keep the message, drop the OpenAI-style code: AWS names the exception instead.
         e.code = None;
         e
@@ -263,11 +266,9 @@ pub(crate) fn handle(
     let plan = StreamPlan {
         events,
         trailer,
-        pacing: Pacing::for_fixture(
-            &fixture.stream,
-            ex.state.config.latency,
-            ex.state.config.replay_speed,
-        ),
+        pacing: fixture
+            .stream
+            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
         truncate_after: fixture.stream.truncate_after_chunks,
         disconnect_after: fixture
             .stream

@@ -16,12 +16,13 @@ use http::{HeaderValue, StatusCode};
 use serde_json::Value;
 
 use super::error_response;
+use crate::http::ApiError;
 use crate::providers::anthropic::render::Rendered;
 use crate::providers::anthropic::request::{self, BodyKind};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 use crate::stream::eventstream;
-use crate::stream::{paced_body, Pacing, StreamPlan};
+use crate::stream::{paced_body, StreamPlan};
 
 /// The handler of both actions.
 pub(crate) fn handle(
@@ -71,11 +72,9 @@ pub(crate) fn handle(
     let plan = StreamPlan {
         events,
         trailer: Vec::new(),
-        pacing: Pacing::for_fixture(
-            &fixture.stream,
-            ex.state.config.latency,
-            ex.state.config.replay_speed,
-        ),
+        pacing: fixture
+            .stream
+            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
         truncate_after: fixture.stream.truncate_after_chunks,
         disconnect_after: fixture
             .stream

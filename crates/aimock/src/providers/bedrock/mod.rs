@@ -15,7 +15,8 @@ use http::{header, HeaderValue, Method, StatusCode};
 
 use super::Route;
 use crate::fixture::MessageReply;
-use crate::server::{ApiError, RouteInfo};
+use crate::http::ApiError;
+use crate::server::RouteInfo;
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -36,36 +37,11 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         handler,
         render: error_response,
         info: RouteInfo {
-            model: Some(decode_path_segment(id)),
+            model: Some(crate::http::percent::path(id).into_owned()),
             action: Some(action.to_owned()),
             ..Default::default()
         },
     })
-}
-
-/// Percent-decoding of a path segment: `%XX` only (a `+` stays a `+` in a path).
-fn decode_path_segment(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_owned();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(b) = hex {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The AWS exception an error is raised as: the fixture's own type or code when it names one
@@ -118,7 +94,7 @@ fn add_request_id(resp: &mut Response) {
 pub(crate) fn error_response(e: &ApiError) -> Response {
     let mut body = String::with_capacity(e.message.len() + 16);
     body.push_str("{\"message\":");
-    super::push_json_str(&mut body, &e.message);
+    crate::http::push_json_str(&mut body, &e.message);
     body.push('}');
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = e.status;
@@ -216,10 +192,10 @@ mod tests {
 
     #[test]
     fn path_decoding_keeps_plus_and_bad_escapes() {
-        assert_eq!(decode_path_segment("a+b%3Ac"), "a+b:c");
-        assert_eq!(decode_path_segment("50%"), "50%");
-        assert_eq!(decode_path_segment("x%zz%4"), "x%zz%4");
-        assert_eq!(decode_path_segment("%E2%9C%93"), "✓");
+        assert_eq!(crate::http::percent::path("a+b%3Ac"), "a+b:c");
+        assert_eq!(crate::http::percent::path("50%"), "50%");
+        assert_eq!(crate::http::percent::path("x%zz%4"), "x%zz%4");
+        assert_eq!(crate::http::percent::path("%E2%9C%93"), "✓");
     }
 
     #[test]

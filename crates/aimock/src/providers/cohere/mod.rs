@@ -7,22 +7,23 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
 use base64::Engine;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Route;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{EmbeddingReply, MessageReply, Reply};
-use crate::providers::{
-    emit_reasoning, estimate_tokens, fallback_embedding, push_json_str, random_id,
-};
+use crate::http::ids::random_id;
+use crate::http::push_json_str;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens, fallback_embedding};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, paced_body, sse_event, Pacing, StreamPlan};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{chunk_text, paced_body, sse_event, StreamPlan};
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1024;
@@ -68,20 +69,15 @@ fn uuid() -> String {
 /// status to its typed errors: 400 BadRequestError, 429 TooManyRequestsError, ...).
 pub(crate) fn error_response(e: &ApiError) -> Response {
     let mut r =
-        crate::server::json_response(e.status, &json!({ "id": uuid(), "message": e.message }));
+        crate::http::json_response(e.status, &json!({ "id": uuid(), "message": e.message }));
     if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::server::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
+        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
 }
 
 fn json_body(body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
+    crate::http::json_body(body)
 }
 
 // ---------------------------------------------------------------------------------------- chat request
@@ -189,7 +185,7 @@ fn content_text(c: Option<Content>) -> Option<String> {
 }
 
 fn parse_chat(body: &[u8]) -> Result<ChatRequest, ApiError> {
-    let v: ChatBody = crate::providers::parse_json_body(body)?;
+    let v: ChatBody = crate::http::parse_json_body(body)?;
     let Some(model) = v.model.filter(|m| !m.is_empty()) else {
         return Err(ApiError::invalid(
             "invalid request: model must be specified",
@@ -282,11 +278,9 @@ fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteI
         let plan = StreamPlan {
             events: r.events(chunk),
             trailer: Vec::new(),
-            pacing: Pacing::for_fixture(
-                &fixture.stream,
-                ex.state.config.latency,
-                ex.state.config.replay_speed,
-            ),
+            pacing: fixture
+                .stream
+                .pacing(ex.state.config.latency, ex.state.config.replay_speed),
             truncate_after: fixture.stream.truncate_after_chunks,
             disconnect_after: fixture
                 .stream
@@ -552,7 +546,7 @@ struct EmbedPlan {
 }
 
 fn prepare_embed(body: &[u8]) -> Result<EmbedPlan, ApiError> {
-    let v: EmbedBody = crate::providers::parse_json_body(body)?;
+    let v: EmbedBody = crate::http::parse_json_body(body)?;
     let Some(model) = v.model.filter(|m| !m.is_empty()) else {
         return Err(ApiError::invalid(
             "invalid request: model must be specified",

@@ -12,9 +12,10 @@ use super::error_response;
 use super::generate::{conversation, Content, GenerateBody};
 use crate::conversation::ChatRequest;
 use crate::fixture::{EmbeddingReply, Reply};
+use crate::http::ApiError;
 use crate::providers::{estimate_tokens, push_fallback_embedding_json};
 use crate::server::exchange::Answer;
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none (Gemini's text embeddings).
 pub(crate) const DEFAULT_DIMENSIONS: usize = 768;
@@ -97,7 +98,7 @@ fn dimensions(d: Option<i64>, field: &str) -> Result<usize, ApiError> {
 /// Each input's text and dimensions.
 fn inputs(body: &[u8], shape: Shape) -> Result<Vec<(String, usize)>, ApiError> {
     if shape == Shape::Predict {
-        let p: PredictRequest = crate::providers::parse_json_body(body)?;
+        let p: PredictRequest = crate::http::parse_json_body(body)?;
         let instances = p.instances.unwrap_or_default();
         if instances.is_empty() {
             return Err(invalid("instances is not specified", "instances"));
@@ -126,7 +127,7 @@ fn inputs(body: &[u8], shape: Shape) -> Result<Vec<(String, usize)>, ApiError> {
     }
     let batch = shape == Shape::Batch;
     let requests = if batch {
-        let b: BatchRequest = crate::providers::parse_json_body(body)?;
+        let b: BatchRequest = crate::http::parse_json_body(body)?;
         let requests = b.requests.unwrap_or_default();
         if requests.is_empty() {
             return Err(invalid(
@@ -144,7 +145,7 @@ fn inputs(body: &[u8], shape: Shape) -> Result<Vec<(String, usize)>, ApiError> {
         }
         requests
     } else {
-        vec![crate::providers::parse_json_body::<EmbedRequest>(body)?]
+        vec![crate::http::parse_json_body::<EmbedRequest>(body)?]
     };
     let prefix = |i: usize| {
         if batch {
@@ -317,7 +318,7 @@ pub(super) fn handle_count_tokens(
     info: RouteInfo,
 ) -> Response {
     let mut ex = Exchange::new(state, ctx);
-    let parsed: CountBody = match crate::providers::parse_json_body(&body) {
+    let parsed: CountBody = match crate::http::parse_json_body(&body) {
         Ok(b) => b,
         Err(e) => return ex.fail(e, error_response),
     };

@@ -12,10 +12,14 @@ use serde_json::Value;
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id};
-use crate::server::exchange::{on_stream_end, query_param, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, paced_body, Pacing, StreamPlan};
+use crate::http::ids::random_id;
+use crate::http::percent::query_param;
+use crate::http::push_json_str;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens};
+use crate::server::exchange::{on_stream_end, Answer};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{chunk_text, paced_body, StreamPlan};
 
 /// A `GenerateContentRequest` (camelCase as the SDKs send it; proto JSON also takes snake_case).
 #[derive(Deserialize, Default)]
@@ -332,7 +336,7 @@ pub(crate) fn parse(
     model: &str,
     stream: bool,
 ) -> Result<(ChatRequest, GenOptions), ApiError> {
-    let v: GenerateBody = crate::providers::parse_json_body(body)?;
+    let v: GenerateBody = crate::http::parse_json_body(body)?;
     let (mut req, opts) = conversation(v, model, true)?;
     req.stream = stream;
     Ok((req, opts))
@@ -397,11 +401,9 @@ pub(super) fn handle(
             .collect();
         (events, vec![Bytes::from_static(b"]")])
     };
-    let pacing = Pacing::for_fixture(
-        &fixture.stream,
-        ex.state.config.latency,
-        ex.state.config.replay_speed,
-    );
+    let pacing = fixture
+        .stream
+        .pacing(ex.state.config.latency, ex.state.config.replay_speed);
     let truncate_after = fixture.stream.truncate_after_chunks;
     let disconnect_after = fixture
         .stream

@@ -19,8 +19,8 @@ use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode};
 
 use super::Route;
-use crate::server::exchange::percent_decode;
-use crate::server::{ApiError, AppState, RequestCtx, RouteInfo};
+use crate::http::ApiError;
+use crate::server::{AppState, RequestCtx, RouteInfo};
 
 /// API versions served.
 const VERSIONS: &[&str] = &["v1", "v1beta", "v1beta1", "v1alpha"];
@@ -84,7 +84,11 @@ fn parse_path(path: &str) -> Option<(String, &'static str, &'static str)> {
     if *action == "predict" && variant != "vertex" {
         return None;
     }
-    Some((percent_decode(model), action, variant))
+    Some((
+        crate::http::percent::path(model).into_owned(),
+        action,
+        variant,
+    ))
 }
 
 /// The handler for every action.
@@ -152,7 +156,7 @@ fn status_name(status: StatusCode) -> &'static str {
 /// otherwise the name follows the HTTP status. A 429 carries `Retry-After` and, as Google sends it,
 /// a `google.rpc.RetryInfo` detail.
 pub(crate) fn error_response(e: &ApiError) -> Response {
-    use crate::providers::push_json_str;
+    use crate::http::push_json_str;
     let status_text = if CANONICAL.contains(&e.kind.as_str()) {
         e.kind.as_str()
     } else {
@@ -198,32 +202,13 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
 
 /// The current time as Vertex writes `createTime`: RFC 3339 in UTC with microseconds.
 pub(crate) fn rfc3339_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339_micros(now.as_secs() as i64, now.subsec_micros())
+    crate::http::time::rfc3339_now(6)
 }
 
 /// `secs` since the Unix epoch (and `micros`) as `YYYY-MM-DDThh:mm:ss.uuuuuuZ`.
+#[cfg(test)]
 fn rfc3339_micros(secs: i64, micros: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::http::time::rfc3339(secs, micros.saturating_mul(1000), 6)
 }
 
 /// Seconds without a trailing `.0`.

@@ -84,7 +84,7 @@ pub(super) fn handle_embed(
 ) -> Response {
     let mut ex = Exchange::new(state, ctx);
     let prepared = (|| {
-        let v: EmbedBody = crate::providers::parse_json_body(&body)?;
+        let v: EmbedBody = crate::http::parse_json_body(&body)?;
         let model = model_of(v.model)?;
         let texts = embed_inputs(v.input)?;
         let dims = dims_of(v.dimensions)?;
@@ -138,7 +138,7 @@ pub(super) fn handle_embeddings(
 ) -> Response {
     let mut ex = Exchange::new(state, ctx);
     let prepared = (|| {
-        let v: EmbedBody = crate::providers::parse_json_body(&body)?;
+        let v: EmbedBody = crate::http::parse_json_body(&body)?;
         let model = model_of(v.model)?;
         let text = match (v.prompt, v.input) {
             (Some(p), _) => p,

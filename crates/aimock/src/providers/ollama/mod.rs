@@ -21,12 +21,12 @@ use serde_json::{json, Value};
 use super::Route;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, EmbeddingReply, Fixture, MessageReply, Reply};
-use crate::providers::{
-    emit_reasoning, estimate_tokens, push_fallback_embedding_json, push_json_str,
-};
+use crate::http::push_json_str;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens, push_fallback_embedding_json};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, ndjson_line, paced_body, Pacing, StreamPlan};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{chunk_text, ndjson_line, paced_body, StreamPlan};
 
 mod embed;
 mod models;
@@ -65,9 +65,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 /// Ollama's error envelope: `{"error": "message"}` with the status; a 429 carries the
 /// rate-limit headers.
 pub(crate) fn error_response(e: &ApiError) -> Response {
-    let mut r = crate::server::json_response(e.status, &json!({ "error": e.message }));
+    let mut r = crate::http::json_response(e.status, &json!({ "error": e.message }));
     if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::server::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
+        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
 }
@@ -86,32 +86,12 @@ fn json_body(status: StatusCode, body: String) -> Response {
 
 /// The current time as RFC 3339 in UTC with nanoseconds, as Ollama writes `created_at`.
 fn rfc3339_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339(now.as_secs() as i64, now.subsec_nanos())
+    crate::http::time::rfc3339_now(9)
 }
 
 /// `secs` since the epoch as `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
 pub(crate) fn rfc3339(secs: i64, nanos: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    crate::http::time::rfc3339(secs, nanos, 9)
 }
 
 // ---------------------------------------------------------------------------------------- requests
@@ -218,7 +198,7 @@ fn model_of(m: Option<String>) -> Result<String, ApiError> {
 
 /// Parse an `/api/chat` body.
 fn parse_chat(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
-    let v: ChatBody = crate::providers::parse_json_body(body)?;
+    let v: ChatBody = crate::http::parse_json_body(body)?;
     let model = model_of(v.model)?;
     let mut messages: Vec<Message> = Vec::new();
     // Calls of the latest assistant message, and which of them a tool message has answered.
@@ -327,7 +307,7 @@ fn parse_chat(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
 
 /// Parse an `/api/generate` body: `system` and `prompt` become a two-message conversation.
 fn parse_generate(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
-    let v: GenerateBody = crate::providers::parse_json_body(body)?;
+    let v: GenerateBody = crate::http::parse_json_body(body)?;
     let model = model_of(v.model)?;
     let mut messages = Vec::with_capacity(2);
     if let Some(s) = v.system.filter(|s| !s.is_empty()) {
@@ -429,11 +409,9 @@ fn stream_plan(fixture: &Fixture, ex: &Exchange, events: Vec<Bytes>) -> StreamPl
     StreamPlan {
         events,
         trailer: Vec::new(),
-        pacing: Pacing::for_fixture(
-            &fixture.stream,
-            ex.state.config.latency,
-            ex.state.config.replay_speed,
-        ),
+        pacing: fixture
+            .stream
+            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
         truncate_after: fixture.stream.truncate_after_chunks,
         disconnect_after: fixture
             .stream

@@ -86,7 +86,7 @@ pub(super) fn handle_tags(
         .collect();
     let ex = Exchange::new(state, ctx);
     ex.finish(StatusCode::OK);
-    crate::server::json_response(StatusCode::OK, &json!({ "models": models }))
+    crate::http::json_response(StatusCode::OK, &json!({ "models": models }))
 }
 
 #[derive(Deserialize)]
@@ -105,7 +105,7 @@ pub(super) fn handle_show(
     _info: RouteInfo,
 ) -> Response {
     let ex = Exchange::new(state, ctx);
-    let v: ShowBody = match crate::providers::parse_json_body(&body) {
+    let v: ShowBody = match crate::http::parse_json_body(&body) {
         Ok(v) => v,
         Err(e) => return ex.fail(e, error_response),
     };
@@ -129,7 +129,7 @@ pub(super) fn handle_show(
         "modified_at": MODIFIED_AT,
     });
     ex.finish(StatusCode::OK);
-    crate::server::json_response(StatusCode::OK, &out)
+    crate::http::json_response(StatusCode::OK, &out)
 }
 
 /// `GET /api/version`.
@@ -141,5 +141,5 @@ pub(super) fn handle_version(
 ) -> Response {
     let ex = Exchange::new(state, ctx);
     ex.finish(StatusCode::OK);
-    crate::server::json_response(StatusCode::OK, &json!({ "version": VERSION }))
+    crate::http::json_response(StatusCode::OK, &json!({ "version": VERSION }))
 }

@@ -2,19 +2,23 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
-use http::{header, HeaderValue, StatusCode};
+use http::{header, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Fixture, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id, unix_now};
+use crate::http::ids::random_id;
+use crate::http::push_json_str;
+use crate::http::time::unix_now;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx};
-use crate::stream::{chunk_text, paced_body, sse_data, Pacing, StreamPlan};
+use crate::server::{AppState, Exchange, RequestCtx};
+use crate::stream::{chunk_text, paced_body, sse_data, StreamPlan};
 
 #[derive(Deserialize)]
 struct Body_ {
@@ -141,7 +145,7 @@ pub(crate) fn parse(
     body: &[u8],
     deployment: Option<&str>,
 ) -> Result<(ChatRequest, ChatOptions), ApiError> {
-    let v: Body_ = crate::providers::parse_json_body(body)?;
+    let v: Body_ = crate::http::parse_json_body(body)?;
     let Some(msgs) = v.messages else {
         let mut e = ApiError::invalid("Missing required parameter: 'messages'.")
             .with_code("missing_required_parameter");
@@ -247,11 +251,9 @@ pub(crate) fn handle(
     };
     let r = Rendered::new(&req, &fixture, reply, ex.ctx.strict);
     if req.stream {
-        let pacing = Pacing::for_fixture(
-            &fixture.stream,
-            ex.state.config.latency,
-            ex.state.config.replay_speed,
-        );
+        let pacing = fixture
+            .stream
+            .pacing(ex.state.config.latency, ex.state.config.replay_speed);
         let chunk = fixture
             .stream
             .chunk_size
@@ -283,12 +285,7 @@ pub(crate) fn handle(
         crate::stream::sse_response(paced_body(plan))
     } else {
         ex.finish(StatusCode::OK);
-        let mut resp = Response::new(Body::from(r.json()));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp
+        crate::http::json_body(r.json())
     }
 }
 

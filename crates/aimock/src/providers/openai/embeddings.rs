@@ -13,11 +13,11 @@ use serde_json::Value;
 use super::error_response;
 use crate::conversation::ChatRequest;
 use crate::fixture::{EmbeddingReply, Reply};
-use crate::providers::{
-    estimate_tokens, fallback_embedding, push_fallback_embedding_json, push_json_str,
-};
+use crate::http::push_json_str;
+use crate::http::ApiError;
+use crate::providers::{estimate_tokens, fallback_embedding, push_fallback_embedding_json};
 use crate::server::exchange::Answer;
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1536;
@@ -213,12 +213,7 @@ pub(crate) fn handle(
         ",\"usage\":{{\"prompt_tokens\":{tokens},\"total_tokens\":{tokens}}}}}"
     ));
     ex.finish(StatusCode::OK);
-    let mut resp = Response::new(axum::body::Body::from(out));
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    resp
+    crate::http::json_body(out)
 }
 
 /// The vector as OpenAI's base64: little-endian float32s, as a JSON string.

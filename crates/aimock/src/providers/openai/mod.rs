@@ -11,7 +11,8 @@ use axum::response::Response;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::{ApiError, AppState};
+use crate::http::ApiError;
+use crate::server::AppState;
 
 /// OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`; a 429 carries
 /// `Retry-After` and the `x-ratelimit-*` headers.
@@ -24,9 +25,9 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
             "code": e.code.clone().unwrap_or(Value::Null),
         }
     });
-    let mut r = crate::server::json_response(e.status, &body);
+    let mut r = crate::http::json_response(e.status, &body);
     if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::server::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
+        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
 }
@@ -59,5 +60,5 @@ pub(crate) fn models(state: &AppState) -> Response {
         .iter()
         .map(|id| json!({ "id": id, "object": "model", "created": 1686935002, "owned_by": "aimock" }))
         .collect();
-    crate::server::json_response(StatusCode::OK, &json!({ "object": "list", "data": data }))
+    crate::http::json_response(StatusCode::OK, &json!({ "object": "list", "data": data }))
 }

@@ -16,16 +16,17 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 use futures_util::StreamExt;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Route;
 use crate::conversation::ChatRequest;
 use crate::fixture::{Fixture, Reply, TextPattern};
+use crate::http::ApiError;
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{paced_body, Pacing, StreamPlan};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::{paced_body, StreamPlan};
 
 use render::Rendered;
 
@@ -60,9 +61,9 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
     if let Some(m) = &e.metadata {
         error.insert("metadata".into(), m.clone());
     }
-    let mut r = crate::server::json_response(e.status, &json!({ "error": error }));
+    let mut r = crate::http::json_response(e.status, &json!({ "error": error }));
     if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::server::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
+        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
 }
@@ -220,18 +221,11 @@ fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteI
     let r = Rendered::new(&req, &winner, reply, ex.ctx.strict);
     if !req.stream {
         ex.finish(StatusCode::OK);
-        let mut resp = Response::new(Body::from(r.json()));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return resp;
+        return crate::http::json_body(r.json());
     }
-    let pacing = Pacing::for_fixture(
-        &fixture.stream,
-        ex.state.config.latency,
-        ex.state.config.replay_speed,
-    );
+    let pacing = fixture
+        .stream
+        .pacing(ex.state.config.latency, ex.state.config.replay_speed);
     let chunk = fixture
         .stream
         .chunk_size
@@ -335,7 +329,7 @@ fn handle_models(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteI
         ids.extend_from_slice(DEFAULT_MODELS);
     }
     let data: Vec<Value> = ids.iter().map(|id| model_object(id)).collect();
-    let resp = crate::server::json_response(StatusCode::OK, &json!({ "data": data }));
+    let resp = crate::http::json_response(StatusCode::OK, &json!({ "data": data }));
     Exchange::new(state.clone(), ctx).finish(StatusCode::OK);
     resp
 }
@@ -343,7 +337,7 @@ fn handle_models(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteI
 /// `GET /api/v1/key`: the key's limits and usage (static: unlimited, nothing used).
 fn handle_key(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo) -> Response {
     Exchange::new(state, ctx).finish(StatusCode::OK);
-    crate::server::json_response(
+    crate::http::json_response(
         StatusCode::OK,
         &json!({
             "data": {
@@ -378,7 +372,7 @@ fn handle_key(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo
 /// `GET /api/v1/credits`: credit totals (static zeros).
 fn handle_credits(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo) -> Response {
     Exchange::new(state, ctx).finish(StatusCode::OK);
-    crate::server::json_response(
+    crate::http::json_response(
         StatusCode::OK,
         &json!({ "data": { "total_credits": 0, "total_usage": 0 } }),
     )

@@ -5,7 +5,10 @@ use serde_json::{Map, Value};
 
 use crate::conversation::ChatRequest;
 use crate::fixture::{Block, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, push_json_str, random_id, unix_now};
+use crate::http::ids::random_id;
+use crate::http::push_json_str;
+use crate::http::time::unix_now;
+use crate::providers::{emit_reasoning, estimate_tokens};
 use crate::stream::{chunk_text, sse_data};
 
 /// The author segment of a slug (`openai/gpt-4o` -> `openai`); a slug without `/` is its own.

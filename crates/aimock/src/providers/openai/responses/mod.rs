@@ -11,21 +11,24 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
 use base64::Engine;
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, Fixture, MessageReply};
-use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model, random_id, unix_now};
+use crate::http::ids::random_id;
+use crate::http::time::unix_now;
+use crate::http::ApiError;
+use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model};
 use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{ApiError, AppState, Exchange, RequestCtx, RouteInfo};
+use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 use crate::stream::sse_response;
-use crate::stream::{chunk_text, paced_body, sse_event, Pacing, StreamPlan};
+use crate::stream::{chunk_text, paced_body, sse_event, StreamPlan};
 
 mod render;
 use render::*;
@@ -249,7 +252,7 @@ pub(crate) fn parse(
     body: &[u8],
     deployment: Option<&str>,
 ) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
-    let mut v: ResponsesOptions = crate::providers::parse_json_body(body)?;
+    let mut v: ResponsesOptions = crate::http::parse_json_body(body)?;
     let mut messages = Vec::new();
     if let Some(i) = v.instructions.as_deref().filter(|i| !i.is_empty()) {
         messages.push(Message::text(Role::System, i));
@@ -345,12 +348,7 @@ pub(crate) fn handle(
         sse_response(paced_body(plan))
     } else {
         ex.finish(StatusCode::OK);
-        let mut resp = Response::new(Body::from(r.json()));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp
+        crate::http::json_body(r.json())
     }
 }
 
@@ -358,11 +356,9 @@ fn stream_plan(fixture: &Fixture, state: &AppState, events: Vec<Bytes>) -> Strea
     StreamPlan {
         events,
         trailer: Vec::new(),
-        pacing: Pacing::for_fixture(
-            &fixture.stream,
-            state.config.latency,
-            state.config.replay_speed,
-        ),
+        pacing: fixture
+            .stream
+            .pacing(state.config.latency, state.config.replay_speed),
         truncate_after: fixture.stream.truncate_after_chunks,
         disconnect_after: fixture
             .stream

@@ -1,0 +1,18 @@
+//! The leaf layer every surface builds on, importing nothing else of the crate: errors that a
+//! provider puts in its envelope ([`ApiError`]), JSON responses and JSON writing ([`json`]),
+//! bounded body reading ([`body`]), percent-decoding with explicit path and query semantics
+//! ([`percent`]), ids ([`ids`]) and times ([`time`]).
+
+pub(crate) mod body;
+pub(crate) mod error;
+pub(crate) mod ids;
+pub(crate) mod json;
+pub(crate) mod percent;
+pub(crate) mod time;
+
+pub(crate) use body::{read_limited, BodyError};
+pub(crate) use error::{add_rate_limit_headers, ApiError};
+pub(crate) use json::{json_body, json_response, parse_json_body, push_json_str};
+
+/// The test id of a request that names none (no `X-Test-Id`, no `?testId=`).
+pub const DEFAULT_TEST_ID: &str = "__default__";
