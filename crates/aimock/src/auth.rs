@@ -16,11 +16,8 @@
 //! `{"error":{"message":"Invalid API key","type":"authentication_error","code":"invalid_api_key"}}`
 //! (OpenAI's shape) everywhere else.
 
-use axum::response::Response;
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method};
 use subtle::ConstantTimeEq;
-
-use crate::http::ApiError;
 
 /// The headers a credential may come in.
 pub const CREDENTIAL_HEADERS: &[&str] = &[
@@ -188,28 +185,6 @@ pub fn is_public(method: &Method, path: &str, headers: &HeaderMap) -> bool {
         Method::OPTIONS => headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD),
         _ => false,
     }
-}
-
-/// The 401 for a refused request, in the envelope of the API `path` belongs to.
-pub fn rejection(method: &Method, path: &str) -> Response {
-    let err = ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "authentication_error",
-        INVALID_KEY_MESSAGE,
-    )
-    .with_code("invalid_api_key");
-    let render: crate::providers::ErrorRenderer = match crate::providers::native_route(method, path)
-    {
-        Some((route, _)) => route.render,
-        None if path.starts_with("/v1beta/") => crate::providers::gemini::error_response,
-        None => crate::providers::openai::error_response,
-    };
-    let mut resp = render(&err);
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"aimock\""),
-    );
-    resp
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 //!
 //! When nothing is configured a roll costs a handful of header look-ups and one atomic load.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -505,54 +504,6 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-// --- Handing the roll from the handler to the route table ---------------------------------------
-//
-// Handlers are synchronous functions that return a finished `Response`, and not every provider
-// renders its errors through `Exchange::fail`. The roll happens inside the handler (after
-// matching); what the route table must do with the response afterwards (wait, replace the body,
-// cut the connection) is left here, on the thread that runs the handler, and taken back by the
-// route table right after the handler returns: no allocation, no lock, nothing across an await.
-
-/// What the route table does to a handler's response.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Pending {
-    /// Replace the response (malformed, disconnect). Drop and rate limit are rendered by the
-    /// provider and need nothing more.
-    pub(crate) action: Option<ChaosAction>,
-    /// Wait this long before answering.
-    pub(crate) latency_ms: u64,
-    /// Cut a stream after this many events (read by the stream as the handler builds it).
-    pub(crate) cut_after_chunks: Option<usize>,
-}
-
-thread_local! {
-    static PENDING: Cell<Pending> = const {
-        Cell::new(Pending { action: None, latency_ms: 0, cut_after_chunks: None })
-    };
-}
-
-/// The event count a stream being built is cut after: the request's
-/// `x-aimock-chaos-disconnect-after-chunks` when it sent one, else the fixture's
-/// `truncateAfterChunks`. Called while the handler builds its stream, on the handler's thread.
-pub fn stream_truncate_after(fixture: Option<usize>) -> Option<usize> {
-    PENDING.with(Cell::get).cut_after_chunks.or(fixture)
-}
-
-/// Forget anything left over (called before a handler runs).
-pub(crate) fn clear_pending() {
-    PENDING.with(|p| p.set(Pending::default()));
-}
-
-/// Note what the route table must do once the handler returns.
-pub(crate) fn set_pending(p: Pending) {
-    PENDING.with(|c| c.set(p));
-}
-
-/// Take what the handler noted (called right after it returns, on the same thread).
-pub(crate) fn take_pending() -> Pending {
-    PENDING.with(|p| p.replace(Pending::default()))
-}
-
 /// The response for an action that replaces the handler's: the broken body, or a cut connection.
 /// `None` for actions the provider already rendered.
 pub(crate) fn replacement(action: ChaosAction) -> Option<Response> {
@@ -670,21 +621,18 @@ mod tests {
     }
 
     #[test]
-    fn the_request_header_cut_wins_over_the_fixtures_while_a_handler_runs() {
-        clear_pending();
-        assert_eq!(stream_truncate_after(Some(5)), Some(5));
+    fn the_request_header_cut_is_part_of_the_roll() {
         let mut h = HeaderMap::new();
+        assert_eq!(
+            ChaosState::default()
+                .roll(&h, None, DEFAULT_TEST_ID)
+                .cut_after_chunks,
+            None
+        );
         h.insert(&HEADER_CUT_AFTER_CHUNKS, HeaderValue::from_static("2"));
         let roll = ChaosState::default().roll(&h, None, DEFAULT_TEST_ID);
-        set_pending(Pending {
-            action: roll.action,
-            latency_ms: roll.latency_ms,
-            cut_after_chunks: roll.cut_after_chunks,
-        });
-        assert_eq!(stream_truncate_after(Some(5)), Some(2));
-        assert_eq!(stream_truncate_after(None), Some(2));
-        take_pending();
-        assert_eq!(stream_truncate_after(None), None);
+        assert_eq!(roll.cut_after_chunks, Some(2));
+        assert_eq!(roll.action, None);
     }
 
     #[test]

@@ -415,6 +415,28 @@ fn request_id(n: u64) -> String {
     )
 }
 
+/// Hook a stream's end into its journal entry: delivered, interrupted on purpose (with the
+/// reason), or cut short by the client leaving (`clientDisconnected`).
+pub(crate) fn on_stream_end(
+    handle: EntryHandle,
+) -> Box<dyn FnOnce(crate::stream::StreamEnd) + Send> {
+    Box::new(move |end| {
+        handle.update(|e| match end {
+            crate::stream::StreamEnd::Complete => e.response.delivered = Some(true),
+            crate::stream::StreamEnd::Interrupted(reason) => {
+                e.response.delivered = Some(false);
+                e.response.interrupted = true;
+                e.response.interrupt_reason = Some(reason.to_owned());
+            }
+            crate::stream::StreamEnd::ClientGone => {
+                e.response.delivered = Some(false);
+                e.response.interrupted = true;
+                e.response.interrupt_reason = Some("clientDisconnected".to_owned());
+            }
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@ pub mod journal;
 pub mod mcp;
 pub mod metrics;
 pub mod mock;
+pub(crate) mod pipeline;
 pub mod providers;
 pub mod record;
 pub mod server;

@@ -5,12 +5,13 @@
 //! `aimock_chaos_triggered_total{action,source}`, `aimock_chaos_bypassed_total{action,source,reason}`
 //! and the per-surface counters of the MCP, A2A, vector and AG-UI mocks.
 //!
-//! The `path` label is the route's shape, never the raw path: ids in a path (models, deployments,
-//! jobs, voices) become placeholders (`/model/{modelId}/converse`), OpenAI-compatible prefixes are
-//! normalised as the router normalises them (`/v4/chat/completions` is `/v1/chat/completions`), and
-//! a path no route serves is `{unknown}`, so a client (or a fuzzer) cannot grow the label set. The
-//! label is computed with string matches only, and is built from `&'static str` pieces, so
-//! counting a request allocates nothing.
+//! The `path` label is the route's shape, never the raw path: each route declares its label where
+//! it is declared (`crate::pipeline::Route`), with the ids in its path as placeholders
+//! (`/model/{modelId}/converse`) and OpenAI-compatible prefixes under their canonical route
+//! (`/v4/chat/completions` is `/v1/chat/completions`); a mounted service is counted under its
+//! mount path, and a path no route serves is `{unknown}`, so a client (or a fuzzer) cannot grow
+//! the label set. Labels are built from `&'static str` pieces, so counting a request allocates
+//! nothing.
 //!
 //! Durations are measured from the moment the request reaches the server to the moment the
 //! response head is ready; for a streamed answer that is the time to the first byte, not to the
@@ -43,22 +44,49 @@ pub const DURATION_BUCKETS: [f64; 11] = [
 /// The label of a path no route serves.
 pub const UNKNOWN_PATH: &str = "{unknown}";
 
+/// `Some(the static spelling of s)` when `s` is one of the listed literals.
+macro_rules! pick {
+    ($s:expr; $($lit:literal),+ $(,)?) => {
+        match $s { $($lit => Some($lit),)+ _ => None }
+    };
+}
+
 /// A `path` label: up to three static pieces, written one after the other. Two different piece
 /// lists never spell the same label (each rule below has its own fixed head).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PathLabel([&'static str; 3]);
 
 impl PathLabel {
-    const fn one(a: &'static str) -> PathLabel {
+    /// The label of a path no route serves.
+    pub const UNKNOWN: PathLabel = PathLabel([UNKNOWN_PATH, "", ""]);
+
+    /// One piece.
+    pub const fn one(a: &'static str) -> PathLabel {
         PathLabel([a, "", ""])
     }
 
-    const fn two(a: &'static str, b: &'static str) -> PathLabel {
+    /// Two pieces, one after the other.
+    pub const fn two(a: &'static str, b: &'static str) -> PathLabel {
         PathLabel([a, b, ""])
     }
 
-    const fn three(a: &'static str, b: &'static str, c: &'static str) -> PathLabel {
+    /// Three pieces, one after the other.
+    pub const fn three(a: &'static str, b: &'static str, c: &'static str) -> PathLabel {
         PathLabel([a, b, c])
+    }
+
+    /// The label of a control-API path (`/__aimock/...`): its closed set of sub-paths, anything
+    /// else `/__aimock/{other}`.
+    pub fn control(path: &str) -> PathLabel {
+        let sub = path.strip_prefix("/__aimock").unwrap_or(path);
+        let known = pick!(sub;
+            "/health", "/journal", "/fixtures", "/chaos", "/reset", "/reset/journal",
+            "/reset/fixtures", "/error",
+        );
+        match known {
+            Some(s) => PathLabel::two("/__aimock", s),
+            None => PathLabel::one("/__aimock/{other}"),
+        }
     }
 }
 
@@ -83,19 +111,11 @@ pub struct RequestKey {
 
 impl RequestKey {
     /// The key of a request: its method (any method outside the standard ones is `OTHER`) and
-    /// its path label.
-    pub fn new(method: &Method, path: &str) -> RequestKey {
+    /// the label of its route.
+    pub fn new(method: &Method, path: PathLabel) -> RequestKey {
         RequestKey {
             method: method_label(method),
-            path: path_label(path),
-        }
-    }
-
-    /// The key of a request to a mounted service: its mount path is the label.
-    pub fn mounted(method: &Method, mount: &'static str) -> RequestKey {
-        RequestKey {
-            method: method_label(method),
-            path: PathLabel::one(mount),
+            path,
         }
     }
 }
@@ -381,455 +401,21 @@ pub fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// `Some(the static spelling of s)` when `s` is one of the listed literals.
-macro_rules! pick {
-    ($s:expr; $($lit:literal),+ $(,)?) => {
-        match $s { $($lit => Some($lit),)+ _ => None }
-    };
-}
-
-/// Paths routed by exact match, in their canonical (`/v1/...`) spelling.
-fn static_route(path: &str) -> Option<&'static str> {
-    pick!(path;
-        "/health", "/ready", "/metrics", "/search", "/extract", "/crawl", "/map", "/v1/rerank",
-        "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/realtime",
-        "/v1/messages", "/v1/messages/count_tokens", "/v1/embeddings", "/v1/moderations",
-        "/v1/models", "/v1/_requests", "/v1/images/generations", "/v1/images/edits",
-        "/v1/images/variations", "/v1/audio/speech", "/v1/audio/transcriptions",
-        "/v1/audio/translations", "/v1/videos", "/v1/videos/generations", "/v1/batches",
-        "/v1/files", "/v1/sound-generation", "/v1/music", "/v1/text-to-voice",
-        "/v1/text-to-voice/design", "/v1beta/interactions", "/v1beta/models",
-        "/v2/chat", "/v2/embed", "/v2/rerank",
-        "/api/chat", "/api/generate", "/api/embeddings", "/api/embed", "/api/tags",
-        "/api/show", "/api/version",
-        "/api/v1/chat/completions", "/api/v1/videos", "/api/v1/videos/models",
-        "/api/v1/credits", "/api/v1/key", "/api/v1/models",
-        "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
-    )
-}
-
-/// OpenAI suffixes that any prefix may carry, and the canonical route each stands for.
-const COMPAT: &[(&str, &str)] = &[
-    ("/chat/completions", "/v1/chat/completions"),
-    ("/embeddings", "/v1/embeddings"),
-    ("/responses", "/v1/responses"),
-    ("/audio/speech", "/v1/audio/speech"),
-    ("/audio/transcriptions", "/v1/audio/transcriptions"),
-    ("/audio/translations", "/v1/audio/translations"),
-    ("/images/generations", "/v1/images/generations"),
-    ("/images/edits", "/v1/images/edits"),
-    ("/images/variations", "/v1/images/variations"),
-    ("/moderations", "/v1/moderations"),
-];
-
-/// The Azure operations a deployment path may name.
-fn azure_op(op: &str) -> &'static str {
-    pick!(op;
-        "chat/completions", "completions", "embeddings", "responses", "audio/speech",
-        "audio/transcriptions", "audio/translations", "images/generations", "images/edits",
-        "moderations",
-    )
-    .unwrap_or("{op}")
-}
-
-/// The `/{version}` of a Google path, as a static string.
-fn google_version(v: &str) -> Option<&'static str> {
-    pick!(v; "v1", "v1beta", "v1beta1", "v1alpha")
-}
-
-/// A model action (`generateContent`...), or `{action}`.
-fn model_action(a: &str) -> &'static str {
-    pick!(a;
-        "generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents",
-        "countTokens", "predict", "predictLongRunning", "rawPredict", "streamRawPredict",
-    )
-    .unwrap_or("{action}")
-}
-
-/// `{model}:<action>` of a `{model}:{action}` tail, or `None` when there is no action or the model
-/// spans segments.
-fn model_tail(tail: &str) -> Option<&'static str> {
-    let (model, action) = tail.rsplit_once(':')?;
-    if model.is_empty() || model.contains('/') {
-        return None;
-    }
-    Some(model_action(action))
-}
-
-/// The label of a Google path (`/{version}/...`): Gemini, Vertex (Gemini and Anthropic models),
-/// Veo operations.
-fn google_label(version: &'static str, rest: &str) -> Option<PathLabel> {
-    if let Some(tail) = rest.strip_prefix("models/") {
-        return Some(match model_tail(tail) {
-            Some(action) => PathLabel::three(google_models_head(version), "{model}:", action),
-            None if !tail.contains('/') => PathLabel::two(google_models_head(version), "{model}"),
-            None => PathLabel::one(UNKNOWN_PATH),
-        });
-    }
-    if rest.starts_with("operations/") {
-        return Some(PathLabel::two(
-            google_version_head(version),
-            "operations/{name}",
-        ));
-    }
-    let (publisher_path, projects) = match rest.strip_prefix("projects/") {
-        Some(r) => {
-            let (project, r) = r.split_once('/')?;
-            let r = r.strip_prefix("locations/")?;
-            let (location, r) = r.split_once('/')?;
-            if project.is_empty() || location.is_empty() {
-                return Some(PathLabel::one(UNKNOWN_PATH));
-            }
-            (r, true)
-        }
-        None => (rest, false),
-    };
-    let (publisher, tail) =
-        if let Some(t) = publisher_path.strip_prefix("publishers/google/models/") {
-            ("google", t)
-        } else if let Some(t) = publisher_path.strip_prefix("publishers/anthropic/models/") {
-            ("anthropic", t)
-        } else {
-            return None;
-        };
-    let head = vertex_head(version, projects, publisher);
-    Some(match model_tail(tail) {
-        Some(action) => PathLabel::three(head, "{m}:", action),
-        None => PathLabel::one(UNKNOWN_PATH),
-    })
-}
-
-fn google_version_head(version: &'static str) -> &'static str {
-    match version {
-        "v1" => "/v1/",
-        "v1beta1" => "/v1beta1/",
-        "v1alpha" => "/v1alpha/",
-        _ => "/v1beta/",
-    }
-}
-
-fn google_models_head(version: &'static str) -> &'static str {
-    match version {
-        "v1" => "/v1/models/",
-        "v1beta1" => "/v1beta1/models/",
-        "v1alpha" => "/v1alpha/models/",
-        _ => "/v1beta/models/",
-    }
-}
-
-fn vertex_head(version: &'static str, projects: bool, publisher: &str) -> &'static str {
-    match (version, projects, publisher) {
-        ("v1beta1", true, "google") => {
-            "/v1beta1/projects/{p}/locations/{l}/publishers/google/models/"
-        }
-        ("v1beta1", true, _) => "/v1beta1/projects/{p}/locations/{l}/publishers/anthropic/models/",
-        ("v1beta1", false, "google") => "/v1beta1/publishers/google/models/",
-        ("v1beta1", false, _) => "/v1beta1/publishers/anthropic/models/",
-        ("v1beta", true, "google") => {
-            "/v1beta/projects/{p}/locations/{l}/publishers/google/models/"
-        }
-        ("v1beta", true, _) => "/v1beta/projects/{p}/locations/{l}/publishers/anthropic/models/",
-        ("v1beta", false, "google") => "/v1beta/publishers/google/models/",
-        ("v1beta", false, _) => "/v1beta/publishers/anthropic/models/",
-        ("v1alpha", true, "google") => {
-            "/v1alpha/projects/{p}/locations/{l}/publishers/google/models/"
-        }
-        ("v1alpha", true, _) => "/v1alpha/projects/{p}/locations/{l}/publishers/anthropic/models/",
-        ("v1alpha", false, "google") => "/v1alpha/publishers/google/models/",
-        ("v1alpha", false, _) => "/v1alpha/publishers/anthropic/models/",
-        (_, true, "google") => "/v1/projects/{p}/locations/{l}/publishers/google/models/",
-        (_, true, _) => "/v1/projects/{p}/locations/{l}/publishers/anthropic/models/",
-        (_, false, "google") => "/v1/publishers/google/models/",
-        (_, false, _) => "/v1/publishers/anthropic/models/",
-    }
-}
-
-/// One path segment (non-empty, no `/`).
-fn is_segment(s: &str) -> bool {
-    !s.is_empty() && !s.contains('/')
-}
-
-/// The `path` label of a request path (without its query): the route's shape, with ids replaced
-/// by placeholders, OpenAI-compatible prefixes normalised, and `{unknown}` for a path no route
-/// serves.
-pub fn path_label(path: &str) -> PathLabel {
-    label_of(path).unwrap_or(PathLabel::one(UNKNOWN_PATH))
-}
-
-fn label_of(path: &str) -> Option<PathLabel> {
-    // Control API: a closed set of sub-paths.
-    if let Some(sub) = path.strip_prefix("/__aimock") {
-        if sub.is_empty() || sub.starts_with('/') {
-            let known = pick!(sub;
-                "/health", "/journal", "/fixtures", "/chaos", "/reset", "/reset/journal",
-                "/reset/fixtures", "/error",
-            );
-            return Some(match known {
-                Some(s) => PathLabel::two("/__aimock", s),
-                None => PathLabel::one("/__aimock/{other}"),
-            });
-        }
-    }
-    if let Some(s) = static_route(path) {
-        return Some(PathLabel::one(s));
-    }
-    // Bedrock.
-    if let Some(rest) = path.strip_prefix("/model/") {
-        let (id, op) = rest.rsplit_once('/')?;
-        let op = pick!(op; "invoke", "invoke-with-response-stream", "converse", "converse-stream")?;
-        return (!id.is_empty()).then_some(PathLabel::two("/model/{modelId}/", op));
-    }
-    // Azure deployments.
-    if let Some(rest) = path.strip_prefix("/openai/deployments/") {
-        let (id, op) = rest.split_once('/')?;
-        return (!id.is_empty()).then(|| PathLabel::two("/openai/deployments/{id}/", azure_op(op)));
-    }
-    // Google: Gemini, Vertex, Veo.
-    if let Some((version, rest)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) {
-        if let Some(version) = google_version(version) {
-            if let Some(label) = google_label(version, rest) {
-                return Some(label);
-            }
-        }
-    }
-    if let Some(rest) = path.strip_prefix("/v1/") {
-        if let Some(label) = v1_id_label(rest) {
-            return Some(label);
-        }
-    }
-    if let Some(rest) = path.strip_prefix("/api/v1/videos/") {
-        return Some(match rest.split_once('/') {
-            None if is_segment(rest) => PathLabel::one("/api/v1/videos/{jobId}"),
-            Some((id, "content")) if is_segment(id) => {
-                PathLabel::one("/api/v1/videos/{jobId}/content")
-            }
-            _ => PathLabel::one(UNKNOWN_PATH),
-        });
-    }
-    let tasks = path
-        .strip_prefix("/api/v3")
-        .unwrap_or(path)
-        .strip_prefix("/contents/generations/tasks");
-    if let Some(rest) = tasks {
-        return Some(match rest.strip_prefix('/') {
-            None if rest.is_empty() => PathLabel::one("/contents/generations/tasks"),
-            Some(id) if is_segment(id) => PathLabel::one("/contents/generations/tasks/{id}"),
-            _ => PathLabel::one(UNKNOWN_PATH),
-        });
-    }
-    if path == "/fal" || path.starts_with("/fal/") {
-        return Some(fal_label(path));
-    }
-    compat_label(path)
-}
-
-/// Id-bearing `/v1/...` routes: ElevenLabs voices, videos, batches, files, music, fine-tuning.
-fn v1_id_label(rest: &str) -> Option<PathLabel> {
-    let (head, tail) = rest.split_once('/')?;
-    let label = match head {
-        "text-to-speech" => match tail.split_once('/') {
-            None if is_segment(tail) => "/v1/text-to-speech/{voice_id}",
-            Some((id, "stream")) if is_segment(id) => "/v1/text-to-speech/{voice_id}/stream",
-            _ => UNKNOWN_PATH,
-        },
-        "voices" if is_segment(tail) => "/v1/voices/{voice_id}",
-        "videos" => match tail.split_once('/') {
-            None if is_segment(tail) => "/v1/videos/{id}",
-            Some((id, "content")) if is_segment(id) => "/v1/videos/{id}/content",
-            _ => UNKNOWN_PATH,
-        },
-        "batches" => match tail.split_once('/') {
-            None if is_segment(tail) => "/v1/batches/{id}",
-            Some((id, "cancel")) if is_segment(id) => "/v1/batches/{id}/cancel",
-            _ => "/v1/batches/{other}",
-        },
-        "files" => match tail.split_once('/') {
-            None if is_segment(tail) => "/v1/files/{id}",
-            Some((id, "content")) if is_segment(id) => "/v1/files/{id}/content",
-            _ => "/v1/files/{other}",
-        },
-        "music" => {
-            return Some(
-                match pick!(tail; "generation", "variation", "remix", "extend", "plan", "detailed", "stream")
-                {
-                    Some(a) => PathLabel::two("/v1/music/", a),
-                    None => PathLabel::one("/v1/music/{other}"),
-                },
-            )
-        }
-        "fine_tuning" => match tail {
-            "jobs" => "/v1/fine_tuning/jobs",
-            _ => match tail.strip_prefix("jobs/").map(|t| t.split_once('/')) {
-                Some(None) => "/v1/fine_tuning/jobs/{id}",
-                Some(Some((id, sub))) if is_segment(id) => {
-                    return Some(PathLabel::two(
-                        "/v1/fine_tuning/jobs/{id}/",
-                        pick!(sub; "cancel", "events", "pause", "resume", "checkpoints")
-                            .unwrap_or("{action}"),
-                    ))
-                }
-                _ => "/v1/fine_tuning/{other}",
-            },
-        },
-        _ => return None,
-    };
-    Some(PathLabel::one(label))
-}
-
-/// fal.ai's paths (aimock's queue layout and the `x-fal-target-host` mirror).
-fn fal_label(path: &str) -> PathLabel {
-    let request_sub = |sub: Option<&str>| match sub {
-        None => "",
-        Some("status") => "/status",
-        Some("cancel") => "/cancel",
-        Some("stream") => "/stream",
-        Some(_) => "/{other}",
-    };
-    if let Some(rest) = path.strip_prefix("/fal/queue/requests/") {
-        let (id, sub) = match rest.split_once('/') {
-            Some((id, sub)) => (id, Some(sub)),
-            None => (rest, None),
-        };
-        if !id.is_empty() {
-            return PathLabel::two("/fal/queue/requests/{id}", request_sub(sub));
-        }
-    }
-    if path
-        .strip_prefix("/fal/queue/submit/")
-        .is_some_and(|m| !m.is_empty())
-    {
-        return PathLabel::one("/fal/queue/submit/{model}");
-    }
-    if path
-        .strip_prefix("/fal/run/")
-        .is_some_and(|m| !m.is_empty())
-    {
-        return PathLabel::one("/fal/run/{model}");
-    }
-    if let Some((model, rest)) = path
-        .strip_prefix("/fal/")
-        .and_then(|r| r.split_once("/requests/"))
-    {
-        let (id, sub) = match rest.split_once('/') {
-            Some((id, sub)) => (id, Some(sub)),
-            None => (rest, None),
-        };
-        if !model.is_empty() && !id.is_empty() {
-            return PathLabel::two("/fal/{model}/requests/{id}", request_sub(sub));
-        }
-    }
-    PathLabel::one("/fal/{other}")
-}
-
-/// OpenAI-compatible spellings, normalised as the router normalises them.
-fn compat_label(path: &str) -> Option<PathLabel> {
-    let stripped = match path.strip_prefix("/openai") {
-        Some(rest) if rest.starts_with('/') => rest,
-        _ => path,
-    };
-    if stripped.starts_with("/v1/") || stripped.starts_with("/v2/") {
-        return static_route(stripped).map(PathLabel::one);
-    }
-    COMPAT
-        .iter()
-        .find(|(suffix, _)| stripped.ends_with(suffix))
-        .map(|(_, canonical)| PathLabel::one(canonical))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn label(p: &str) -> String {
-        path_label(p).to_string()
-    }
-
     #[test]
-    fn ids_in_paths_become_placeholders() {
+    fn control_paths_have_a_closed_set_of_labels() {
         assert_eq!(
-            label("/model/anthropic.claude-3-haiku/converse-stream"),
-            "/model/{modelId}/converse-stream"
+            PathLabel::control("/__aimock/fixtures").to_string(),
+            "/__aimock/fixtures"
         );
         assert_eq!(
-            label("/v1beta/models/gemini-2.0-flash:streamGenerateContent"),
-            "/v1beta/models/{model}:streamGenerateContent"
+            PathLabel::control("/__aimock/secret").to_string(),
+            "/__aimock/{other}"
         );
-        assert_eq!(
-            label("/v1beta/models/veo-3:predictLongRunning"),
-            "/v1beta/models/{model}:predictLongRunning"
-        );
-        assert_eq!(
-            label("/v1beta/models/gemini:somethingElse"),
-            "/v1beta/models/{model}:{action}"
-        );
-        assert_eq!(
-            label("/openai/deployments/my-gpt/chat/completions"),
-            "/openai/deployments/{id}/chat/completions"
-        );
-        assert_eq!(
-            label("/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-pro:generateContent"),
-            "/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent"
-        );
-        assert_eq!(
-            label("/v1/projects/p/locations/l/publishers/anthropic/models/claude:rawPredict"),
-            "/v1/projects/{p}/locations/{l}/publishers/anthropic/models/{m}:rawPredict"
-        );
-        assert_eq!(
-            label("/v1/text-to-speech/voice123"),
-            "/v1/text-to-speech/{voice_id}"
-        );
-        assert_eq!(label("/api/v1/videos/job1"), "/api/v1/videos/{jobId}");
-        assert_eq!(
-            label("/api/v1/videos/job1/content"),
-            "/api/v1/videos/{jobId}/content"
-        );
-        assert_eq!(label("/api/v1/videos/models"), "/api/v1/videos/models");
-        assert_eq!(
-            label("/v1beta/operations/abc/def"),
-            "/v1beta/operations/{name}"
-        );
-        assert_eq!(label("/v1/videos/generations"), "/v1/videos/generations");
-        assert_eq!(label("/v1/videos/vid_1"), "/v1/videos/{id}");
-        assert_eq!(
-            label("/fal/queue/requests/r1/status"),
-            "/fal/queue/requests/{id}/status"
-        );
-        assert_eq!(
-            label("/fal/a/b/requests/r1/zzz"),
-            "/fal/{model}/requests/{id}/{other}"
-        );
-    }
-
-    #[test]
-    fn compatible_prefixes_are_labelled_by_their_canonical_route() {
-        assert_eq!(label("/v4/chat/completions"), "/v1/chat/completions");
-        assert_eq!(label("/openai/v1/embeddings"), "/v1/embeddings");
-        assert_eq!(label("/api/embeddings"), "/api/embeddings");
-        assert_eq!(
-            label("/api/v1/chat/completions"),
-            "/api/v1/chat/completions"
-        );
-        assert_eq!(label("/v1/messages"), "/v1/messages");
-        assert_eq!(label("/v2/chat"), "/v2/chat");
-    }
-
-    #[test]
-    fn paths_no_route_serves_share_one_label() {
-        for p in [
-            "/nope",
-            "/v1/whatever/123",
-            "/model/x/unknown-op",
-            "/__aimock/secret",
-            "/v1beta/models/a/b:c",
-            "/v1/chat/completions/extra",
-        ] {
-            let l = label(p);
-            assert!(
-                l == UNKNOWN_PATH || l == "/__aimock/{other}",
-                "{p} labelled {l}"
-            );
-        }
-        assert_eq!(label("/__aimock/fixtures"), "/__aimock/fixtures");
+        assert_eq!(PathLabel::UNKNOWN.to_string(), UNKNOWN_PATH);
     }
 
     #[test]
@@ -843,7 +429,7 @@ mod tests {
     fn rendered_text_uses_aimocks_names_and_buckets() {
         let m = Metrics::new();
         m.observe_request(
-            RequestKey::new(&Method::POST, "/v1/chat/completions"),
+            RequestKey::new(&Method::POST, PathLabel::one("/v1/chat/completions")),
             200,
             Duration::from_millis(30),
         );

@@ -40,7 +40,8 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use crate::journal::JournalBody;
-use crate::server::mounts::ServiceRequest;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 use crate::server::AppState;
 
 pub use config::{
@@ -332,7 +333,7 @@ impl A2aServer {
 
     pub(crate) async fn handle(
         self: &Arc<Self>,
-        state: &Arc<AppState>,
+        state: &Arc<Core>,
         req: ServiceRequest,
     ) -> Response {
         let Some((agent, is_default, sub)) = self.route(&req.rest) else {

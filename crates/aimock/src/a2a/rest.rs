@@ -16,8 +16,8 @@ use super::wire::Gen;
 use super::{with_version, A2aServer};
 use crate::http::percent;
 use crate::journal::JournalBody;
-use crate::server::mounts::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 
 /// The method a REST route stands for, and the params its path gives.
 fn route(method: &Method, sub: &str) -> Option<(&'static str, Map<String, Value>)> {
@@ -158,7 +158,7 @@ fn query_params(q: Option<&str>) -> Map<String, Value> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn handle(
     server: &Arc<A2aServer>,
-    state: &Arc<AppState>,
+    state: &Arc<Core>,
     mut req: ServiceRequest,
     agent: Arc<Agent>,
     is_default: bool,

@@ -17,8 +17,8 @@ use super::{
     MAX_PUSH_CONFIGS, MAX_TASK_HISTORY, PUSH_QUEUE,
 };
 use crate::journal::{EntryHandle, JournalBody};
-use crate::server::mounts::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 
 /// A JSON-RPC error.
 #[derive(Debug)]
@@ -135,7 +135,7 @@ pub(crate) fn check_version(req: &ServiceRequest, g: Gen) -> Result<(), RpcError
 
 pub(crate) async fn handle_rpc(
     server: &Arc<A2aServer>,
-    state: &Arc<AppState>,
+    state: &Arc<Core>,
     mut req: ServiceRequest,
     agent: Arc<Agent>,
     is_default: bool,
@@ -294,7 +294,7 @@ pub(crate) fn sse(
     entry: Option<EntryHandle>,
 ) -> Response {
     let first = frame(&id, frames.first);
-    let mark = crate::stream::EndGuard::new(entry.map(crate::server::exchange::on_stream_end));
+    let mark = crate::stream::EndGuard::new(entry.map(crate::journal::on_stream_end));
     let st = futures_util::stream::unfold(
         (Some(first), frames.follow, false, mark),
         move |(first, follow, done, mut mark)| {

@@ -27,7 +27,8 @@ use serde_json::{json, Value};
 
 use crate::http::json_response;
 use crate::journal::JournalBody;
-use crate::server::mounts::ServiceRequest;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 use crate::server::AppState;
 
 pub use config::AguiConfig;
@@ -187,7 +188,7 @@ impl AguiServer {
 
     pub(crate) async fn handle(
         self: &Arc<Self>,
-        state: &Arc<AppState>,
+        state: &Arc<Core>,
         mut req: ServiceRequest,
     ) -> Response {
         if let Some(m) = state.metrics.as_ref() {
@@ -275,7 +276,7 @@ impl AguiServer {
                     "false" | "0" => Some(false),
                     _ => None,
                 });
-            let strict = strict_header.unwrap_or(state.config.strict);
+            let strict = strict_header.unwrap_or(state.settings.strict);
             let (status, msg) = if strict {
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -287,7 +288,7 @@ impl AguiServer {
             let entry = req.journal(state, "agui", body(), status.as_u16());
             entry.update(|e| {
                 e.response.source = None;
-                e.response.strict_override = strict_header.filter(|s| *s != state.config.strict);
+                e.response.strict_override = strict_header.filter(|s| *s != state.settings.strict);
                 e.response.miss_reason = Some(NO_MATCH.to_owned());
             });
             return json_response(status, &json!({ "error": msg }));
@@ -298,7 +299,7 @@ impl AguiServer {
             fixture,
             next: 0,
             ids,
-            end: crate::stream::EndGuard::new(Some(crate::server::exchange::on_stream_end(entry))),
+            end: crate::stream::EndGuard::new(Some(crate::journal::on_stream_end(entry))),
         };
         let stream = futures_util::stream::unfold(run, |mut run| async move {
             let events: &[Template] = &run.fixture.events;
@@ -455,7 +456,7 @@ pub(crate) async fn control(
             json_response(StatusCode::OK, &json!({ "reset": true }))
         }
         (&Method::POST, "/fixtures") => {
-            let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+            let bytes = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
                 Ok(b) => b,
                 Err(e) => {
                     return json_response(

@@ -34,9 +34,11 @@ pub(crate) struct ApiErrorData {
     pub(crate) retry_after: Option<f64>,
     /// OpenRouter error metadata.
     pub(crate) metadata: Option<Value>,
-    /// A miss that record mode sends upstream instead of answering.
-    pub(crate) proxy: bool,
 }
+
+/// Puts an error in a provider's own envelope; the request's headers give the request id some
+/// envelopes carry.
+pub(crate) type Envelope = fn(&ApiError, &HeaderMap) -> axum::response::Response;
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> ApiError {
@@ -48,7 +50,6 @@ impl ApiError {
             param: None,
             retry_after: None,
             metadata: None,
-            proxy: false,
         }))
     }
 

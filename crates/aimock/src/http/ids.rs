@@ -59,3 +59,38 @@ pub(crate) fn request_id() -> HeaderValue {
     }
     HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("req"))
 }
+
+/// A random UUID (version 4), lower-case hex with dashes: the form of Tavily's, Cohere's and
+/// AWS's request ids and of Chroma's ids.
+pub(crate) fn uuid() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(HEX[usize::from(byte >> 4)] as char);
+        s.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uuids_have_the_v4_shape() {
+        let u = super::uuid();
+        assert_eq!(u.len(), 36);
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
+        assert!(u.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit()));
+    }
+}

@@ -89,8 +89,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::journal::JournalBody;
-use crate::server::mounts::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 
 pub use config::McpConfig;
 use config::{McpPrompt, McpResource, McpTool};
@@ -462,7 +462,7 @@ impl McpServer {
 
     pub(crate) async fn handle(
         self: &Arc<Self>,
-        state: &Arc<AppState>,
+        state: &Arc<Core>,
         req: ServiceRequest,
     ) -> Response {
         if !req.rest.is_empty() && req.rest != "/" {
@@ -518,7 +518,7 @@ impl McpServer {
         }
     }
 
-    fn get(self: &Arc<Self>, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+    fn get(self: &Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         count(state, "session/stream");
         let journal = |status: u16| {
             req.journal(state, "mcp", JournalBody::None, status);
@@ -559,7 +559,7 @@ impl McpServer {
         Rx::Bounded(rx)
     }
 
-    fn delete(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+    fn delete(&self, state: &Arc<Core>, req: ServiceRequest) -> Response {
         count(state, "session/delete");
         if let Some(r) = modern::reject_get_or_delete(&req.headers) {
             req.journal(state, "mcp", JournalBody::None, r.status().as_u16());
@@ -580,7 +580,7 @@ impl McpServer {
         crate::http::json_response(StatusCode::OK, &json!({"ok": true}))
     }
 
-    async fn post(self: &Arc<Self>, state: &Arc<AppState>, mut req: ServiceRequest) -> Response {
+    async fn post(self: &Arc<Self>, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
         let bytes = match req.bytes(state).await {
             Ok(b) => b,
             Err(e) => {
@@ -946,7 +946,7 @@ const METRIC_METHODS: [&str; 26] = [
     "unknown",
 ];
 
-fn count(state: &AppState, method: &str) {
+fn count(state: &Core, method: &str) {
     if let Some(m) = state.metrics.as_ref() {
         let label = METRIC_METHODS
             .iter()

@@ -1,79 +1,94 @@
-//! One folder per provider API. Each parses its requests into a [`crate::conversation::ChatRequest`],
-//! renders a [`crate::fixture::Reply`] as that API's JSON and stream, and puts errors in that API's
-//! envelope. What they share lives here: ids, token estimates, JSON string writing and which models
-//! reason.
+//! One folder per provider API, each with the same shape: its routes (`route(method, path)`, with
+//! the endpoint, the metrics label and its [`Vendor`](crate::pipeline::Vendor): envelope, headers,
+//! record mode's upstream and credential), its request parser into the provider-neutral
+//! [`ChatRequest`](crate::conversation::ChatRequest), its renderer of a fixture's reply as that
+//! API's JSON and stream, its error envelope, and its collapser for record mode (`collapse.rs`).
+//! [`endpoint`] runs the skeleton they share.
+//!
+//! Adding a provider means adding its folder and one line to [`ROUTES`]; nothing else knows it.
+//! What the providers share besides the skeleton lives here: token estimates, which models
+//! reason, tool arguments as objects, the deterministic fallback embedding.
 
 pub mod anthropic;
 pub mod bedrock;
 pub mod cohere;
+pub(crate) mod endpoint;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
 pub mod openrouter;
+pub(crate) mod tavily;
 
-use std::sync::Arc;
+#[cfg(test)]
+mod collapse_tests;
 
-use axum::body::Bytes;
-use axum::response::Response;
 use http::Method;
 
-use crate::http::ApiError;
-use crate::record::Provider;
-use crate::server::{AppState, RequestCtx, RouteInfo};
+use crate::metrics::PathLabel;
+use crate::pipeline::{Route, Vendor};
 
-/// A provider's request handler: the body has been read (bounded) already.
-pub(crate) type Handler = fn(Arc<AppState>, RequestCtx, Bytes, RouteInfo) -> Response;
+/// The route table: each provider's `route`, tried in order on the path as sent. Providers with
+/// paths of their own come first; OpenAI comes last, because it takes any path that ends in an
+/// OpenAI suffix (`/v4/chat/completions`, `/openai/deployments/{id}/embeddings`).
+pub(crate) const ROUTES: &[fn(&Method, &str) -> Option<Route>] = &[
+    ollama::route,
+    openrouter::route,
+    anthropic::route,
+    gemini::route,
+    bedrock::route,
+    cohere::route,
+    tavily::route,
+    openai::route,
+];
 
-/// Puts an error in a provider's own envelope.
-pub(crate) type ErrorRenderer = fn(&ApiError) -> Response;
-
-/// Where a request goes.
-#[derive(Debug)]
-pub(crate) struct Route {
-    pub(crate) handler: Handler,
-    pub(crate) render: ErrorRenderer,
-    pub(crate) info: RouteInfo,
+/// The provider route serving a request, if any.
+pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    ROUTES.iter().find_map(|r| r(method, path))
 }
 
-/// The provider APIs whose paths are their own, tried in order on the path as sent, before
-/// OpenAI path normalization. Each provider's `route` recognises its paths and nothing else.
-/// The provider named is record mode's upstream for the route.
-pub(crate) fn native_route(method: &Method, path: &str) -> Option<(Route, Provider)> {
-    let vertex_or = |r: Route, other: Provider| {
-        let p = if r.info.variant == Some("vertex") {
-            Provider::VertexAi
-        } else {
-            other
-        };
-        (r, p)
-    };
-    ollama::route(method, path)
-        .map(|r| (r, Provider::Ollama))
-        .or_else(|| openrouter::route(method, path).map(|r| (r, Provider::OpenRouter)))
-        .or_else(|| anthropic::route(method, path).map(|r| vertex_or(r, Provider::Anthropic)))
-        .or_else(|| gemini::route(method, path).map(|r| vertex_or(r, Provider::Gemini)))
-        .or_else(|| bedrock::route(method, path).map(|r| (r, Provider::Bedrock)))
-        .or_else(|| cohere::route(method, path).map(|r| (r, Provider::Cohere)))
-}
-
-/// The fixture's reply as a model message, or a 500 naming the fixture and saying that `surface`
-/// cannot serve its kind (an embedding fixture matched by a chat request, say).
-pub(crate) fn message_reply<'f>(
-    fixture: &'f crate::fixture::Fixture,
-    surface: &str,
-) -> Result<&'f crate::fixture::MessageReply, ApiError> {
-    match &fixture.reply {
-        crate::fixture::Reply::Message(m) => Ok(m),
-        other => Err(ApiError::new(
-            http::StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            format!(
-                "Fixture {} answers with {}, which {surface} cannot serve",
-                fixture.describe(),
-                other.kind()
-            ),
-        )),
+/// The vendor whose envelope answers a path no route serves (a 404, a refused key): Google's
+/// under `/v1beta/`, OpenAI's elsewhere.
+pub(crate) fn fallback_vendor(path: &str) -> &'static Vendor {
+    if path.starts_with("/v1beta/") {
+        &gemini::VENDOR
+    } else {
+        &openai::VENDOR
     }
+}
+
+/// The metrics label of a Vertex AI model path: the version, whether it names a project and
+/// location, the publisher (`google`, `anthropic`), then `{m}:` and the action.
+pub(crate) fn vertex_label(
+    version: &'static str,
+    projects: bool,
+    publisher: &str,
+    action: &'static str,
+) -> PathLabel {
+    let head = match (version, projects, publisher) {
+        ("v1beta1", true, "google") => {
+            "/v1beta1/projects/{p}/locations/{l}/publishers/google/models/"
+        }
+        ("v1beta1", true, _) => "/v1beta1/projects/{p}/locations/{l}/publishers/anthropic/models/",
+        ("v1beta1", false, "google") => "/v1beta1/publishers/google/models/",
+        ("v1beta1", false, _) => "/v1beta1/publishers/anthropic/models/",
+        ("v1beta", true, "google") => {
+            "/v1beta/projects/{p}/locations/{l}/publishers/google/models/"
+        }
+        ("v1beta", true, _) => "/v1beta/projects/{p}/locations/{l}/publishers/anthropic/models/",
+        ("v1beta", false, "google") => "/v1beta/publishers/google/models/",
+        ("v1beta", false, _) => "/v1beta/publishers/anthropic/models/",
+        ("v1alpha", true, "google") => {
+            "/v1alpha/projects/{p}/locations/{l}/publishers/google/models/"
+        }
+        ("v1alpha", true, _) => "/v1alpha/projects/{p}/locations/{l}/publishers/anthropic/models/",
+        ("v1alpha", false, "google") => "/v1alpha/publishers/google/models/",
+        ("v1alpha", false, _) => "/v1alpha/publishers/anthropic/models/",
+        (_, true, "google") => "/v1/projects/{p}/locations/{l}/publishers/google/models/",
+        (_, true, _) => "/v1/projects/{p}/locations/{l}/publishers/anthropic/models/",
+        (_, false, "google") => "/v1/publishers/google/models/",
+        (_, false, _) => "/v1/publishers/anthropic/models/",
+    };
+    PathLabel::three(head, "{m}:", action)
 }
 
 /// A tool call's arguments as the JSON object Anthropic's and Bedrock's `input` must be; anything

@@ -19,67 +19,13 @@ pub(crate) mod writer;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// A provider API, as record mode names its upstream (`--provider-<key>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Provider {
-    /// OpenAI (and every OpenAI-compatible path).
-    OpenAi,
-    /// Azure OpenAI (deployment paths).
-    Azure,
-    /// OpenRouter (`/api/v1/...`).
-    OpenRouter,
-    /// Anthropic Messages.
-    Anthropic,
-    /// Gemini (Google AI).
-    Gemini,
-    /// Vertex AI.
-    VertexAi,
-    /// Amazon Bedrock.
-    Bedrock,
-    /// Ollama.
-    Ollama,
-    /// Cohere.
-    Cohere,
-}
+pub(crate) use collapse::Collapser;
+pub(crate) use upstream::Credential;
 
-impl Provider {
-    /// Every provider.
-    pub const ALL: [Provider; 9] = [
-        Provider::OpenAi,
-        Provider::Azure,
-        Provider::OpenRouter,
-        Provider::Anthropic,
-        Provider::Gemini,
-        Provider::VertexAi,
-        Provider::Bedrock,
-        Provider::Ollama,
-        Provider::Cohere,
-    ];
-
-    /// The name in flags, config keys and file names.
-    pub fn key(self) -> &'static str {
-        match self {
-            Provider::OpenAi => "openai",
-            Provider::Azure => "azure",
-            Provider::OpenRouter => "openrouter",
-            Provider::Anthropic => "anthropic",
-            Provider::Gemini => "gemini",
-            Provider::VertexAi => "vertexai",
-            Provider::Bedrock => "bedrock",
-            Provider::Ollama => "ollama",
-            Provider::Cohere => "cohere",
-        }
-    }
-
-    /// The provider a key names.
-    pub fn from_key(key: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.key() == key)
-    }
-
-    /// The environment variable holding the server's own key for this provider.
-    pub fn key_env(self) -> String {
-        format!("AIMOCK_PROVIDER_{}_KEY", self.key().to_ascii_uppercase())
-    }
+/// The environment variable holding the server's own key for the upstream named `key`
+/// (`AIMOCK_PROVIDER_OPENAI_KEY` for `openai`).
+pub fn key_env(key: &str) -> String {
+    format!("AIMOCK_PROVIDER_{}_KEY", key.to_ascii_uppercase())
 }
 
 /// Record mode's settings (`--record`, `--provider-*`, `llm.record`). Its `Debug` shows which
@@ -151,9 +97,9 @@ impl Default for RecordConfig {
 }
 
 impl RecordConfig {
-    /// The upstream base URL for a provider, if one is configured.
-    pub fn upstream(&self, provider: Provider) -> Option<&str> {
-        self.providers.get(provider.key()).map(String::as_str)
+    /// The upstream base URL for the provider named `key`, if one is configured.
+    pub fn upstream(&self, key: &str) -> Option<&str> {
+        self.providers.get(key).map(String::as_str)
     }
 
     /// Set the limits given (flags or `llm.record`), leaving the others alone. The buffer cap is
@@ -183,15 +129,17 @@ impl RecordConfig {
 
     /// Fill `provider_keys` from `AIMOCK_PROVIDER_<NAME>_KEY` for providers that have none yet.
     pub fn keys_from_env(&mut self) {
-        for p in Provider::ALL {
-            if self.provider_keys.contains_key(p.key()) {
+        for (name, value) in std::env::vars() {
+            let Some(key) = name
+                .strip_prefix("AIMOCK_PROVIDER_")
+                .and_then(|n| n.strip_suffix("_KEY"))
+                .filter(|k| !k.is_empty())
+            else {
                 continue;
-            }
-            if let Ok(v) = std::env::var(p.key_env()) {
-                if !v.trim().is_empty() {
-                    self.provider_keys
-                        .insert(p.key().to_owned(), v.trim().to_owned());
-                }
+            };
+            let key = key.to_ascii_lowercase();
+            if !self.provider_keys.contains_key(&key) && !value.trim().is_empty() {
+                self.provider_keys.insert(key, value.trim().to_owned());
             }
         }
         if let Ok(m) = std::env::var("AIMOCK_DUMMY_KEY_MARKER") {

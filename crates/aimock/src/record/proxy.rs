@@ -7,19 +7,32 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use super::collapse::{self, Collapsed, FrameSplitter, Framing, Wire};
-use super::upstream::{upstream_parts, upstream_url};
+use super::collapse::{self, Collapsed, Collapser, FrameSplitter, Framing};
+use super::upstream::{upstream_parts, upstream_url, Credential};
 use super::writer::FixtureWriter;
-use super::{Provider, RecordConfig, MAX_PROXY_BUFFER_CEILING};
+use super::{RecordConfig, MAX_PROXY_BUFFER_CEILING};
 use crate::conversation::ChatRequest;
-use crate::http::ApiError;
-use crate::journal::{EntryHandle, JournalEntry};
-use crate::providers::ErrorRenderer;
-use crate::server::AppState;
+use crate::fixture::FixtureStore;
+use crate::http::{ApiError, Envelope};
+use crate::journal::{EntryHandle, Journal, JournalEntry};
+use crate::metrics::Metrics;
 use crate::stream::StreamEnd;
+
+/// What record mode reaches of the server: implemented by the pipeline's core.
+pub(crate) trait Host: Send + Sync + 'static {
+    /// The recorder (record mode is on).
+    fn recorder(&self) -> Option<&Recorder>;
+    /// The journal.
+    fn journal(&self) -> &Journal;
+    /// The fixtures, where a recording is registered.
+    fn fixtures(&self) -> &FixtureStore;
+    /// The metrics, when on.
+    fn metrics(&self) -> Option<&Metrics>;
+    /// Whether inbound API keys are checked (the caller's key then never travels).
+    fn auth_on(&self) -> bool;
+}
 
 /// Record mode's upstream client and fixture writer, built once at start.
 #[derive(Debug)]
@@ -63,9 +76,9 @@ impl Recorder {
         }
     }
 
-    /// Whether a miss on this provider's routes goes upstream.
-    pub(crate) fn proxies(&self, provider: Provider) -> bool {
-        self.config.upstream(provider).is_some()
+    /// Whether a miss on the routes of the upstream named `key` goes upstream.
+    pub(crate) fn proxies(&self, key: &str) -> bool {
+        self.config.upstream(key).is_some()
     }
 }
 
@@ -75,50 +88,17 @@ impl Recorder {
 pub(crate) struct ProxyJobData {
     pub(crate) entry: JournalEntry,
     pub(crate) request: Option<Arc<ChatRequest>>,
-    pub(crate) provider: Provider,
+    /// The upstream's name (`openai`, ...).
+    pub(crate) upstream: &'static str,
+    /// How its credential goes.
+    pub(crate) credential: Credential,
+    /// Reads its replies.
+    pub(crate) collapse: &'static Collapser,
     pub(crate) test_id: String,
     pub(crate) context: Option<String>,
-    pub(crate) render: ErrorRenderer,
+    pub(crate) envelope: Envelope,
     /// Chaos rolled "malformed": relay a broken body once the reply is recorded.
     pub(crate) malformed: bool,
-}
-
-/// A [`ProxyJobData`] riding on a response's extensions (which must be `Clone`).
-#[derive(Debug, Clone)]
-pub(crate) struct ProxyJob(Arc<Mutex<Option<ProxyJobData>>>);
-
-impl ProxyJob {
-    /// An empty response carrying the job.
-    pub(crate) fn response(data: ProxyJobData) -> Response {
-        let mut r = Response::new(Body::empty());
-        r.extensions_mut()
-            .insert(ProxyJob(Arc::new(Mutex::new(Some(data)))));
-        r
-    }
-
-    pub(crate) fn take(&self) -> Option<ProxyJobData> {
-        self.0.lock().take()
-    }
-}
-
-/// Which collapser reads a reply from this provider at this path.
-fn wire_for(p: Provider, path: &str) -> Wire {
-    let path = path.split('?').next().unwrap_or(path);
-    match p {
-        Provider::OpenAi | Provider::Azure | Provider::OpenRouter => {
-            if path.ends_with("/responses") {
-                Wire::OpenAiResponses
-            } else {
-                Wire::OpenAiChat
-            }
-        }
-        Provider::Anthropic => Wire::Anthropic,
-        Provider::VertexAi if path.contains("/publishers/anthropic/") => Wire::Anthropic,
-        Provider::Gemini | Provider::VertexAi => Wire::Gemini,
-        Provider::Bedrock => Wire::Bedrock,
-        Provider::Ollama => Wire::Ollama,
-        Provider::Cohere => Wire::Cohere,
-    }
 }
 
 /// Response headers not relayed to the caller.
@@ -140,27 +120,28 @@ fn relayable(name: &HeaderName) -> bool {
 
 /// Run a proxied miss: the caller gets the upstream's reply as it arrives; a complete 2xx reply
 /// is saved (unless proxy-only) and answers the same request from then on.
-pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) -> Response {
-    let Some(recorder) = state.recorder.as_ref() else {
-        return fail(&state, job, "record mode is off".to_owned());
+pub(crate) async fn run<H: Host>(state: Arc<H>, job: ProxyJobData, body: Bytes) -> Response {
+    let Some(recorder) = state.recorder() else {
+        return fail(&*state, job, "record mode is off".to_owned());
     };
-    let Some(base) = recorder.config.upstream(job.provider) else {
-        let msg = format!("no upstream for {}", job.provider.key());
-        return fail(&state, job, msg);
+    let Some(base) = recorder.config.upstream(job.upstream) else {
+        let msg = format!("no upstream for {}", job.upstream);
+        return fail(&*state, job, msg);
     };
     let (headers, path) = match upstream_parts(
         &job.entry.headers,
         &job.entry.path,
         &recorder.config,
-        job.provider,
-        state.auth.is_some(),
+        job.upstream,
+        job.credential,
+        state.auth_on(),
     ) {
         Ok(h) => h,
-        Err(e) => return fail(&state, job, e),
+        Err(e) => return fail(&*state, job, e),
     };
     let url = match upstream_url(base, &path) {
         Ok(u) => u,
-        Err(e) => return fail(&state, job, e),
+        Err(e) => return fail(&*state, job, e),
     };
     let method =
         reqwest::Method::from_bytes(job.entry.method.as_bytes()).unwrap_or(reqwest::Method::POST);
@@ -176,14 +157,14 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
             return fail(
-                &state,
+                &*state,
                 job,
                 format!("Proxy to upstream failed: {}", describe_reqwest(&e)),
             )
         }
         Err(_) => {
             return fail(
-                &state,
+                &*state,
                 job,
                 format!(
                     "Proxy to upstream failed: no response from {} within {} ms",
@@ -206,7 +187,7 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
             relay_headers.append(k.clone(), v.clone());
         }
     }
-    let wire = wire_for(job.provider, &job.entry.path);
+    let wire = job.collapse;
     // A stream by its content type; Gemini's `streamGenerateContent` without `alt=sse` streams a
     // JSON array as `application/json`, relayed element by element all the same.
     // Otherwise a streamed reply is framed as its API frames streams.
@@ -216,7 +197,7 @@ pub(crate) async fn run(state: Arc<AppState>, job: ProxyJobData, body: Bytes) ->
             if f == Framing::JsonArray {
                 f
             } else {
-                wire.framing()
+                wire.framing
             }
         });
     if let (true, Some(framing)) = (status.is_success(), framing) {
@@ -251,25 +232,26 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 }
 
 /// 502 in the provider's envelope, journaled as a proxy answer.
-fn fail(state: &AppState, mut job: ProxyJobData, message: String) -> Response {
-    tracing::warn!(provider = job.provider.key(), "{message}");
+fn fail<H: Host + ?Sized>(state: &H, mut job: ProxyJobData, message: String) -> Response {
+    tracing::warn!(provider = job.upstream, "{message}");
     job.entry.response.status = StatusCode::BAD_GATEWAY.as_u16();
     job.entry.response.source = Some("proxy");
-    state.journal.record(job.entry);
     let err = ApiError::new(StatusCode::BAD_GATEWAY, "proxy_error", message);
-    (job.render)(&err)
+    let resp = (job.envelope)(&err, &job.entry.headers);
+    state.journal().record(job.entry);
+    resp
 }
 
 /// A reply read whole, then relayed. 2xx JSON replies are recorded.
-async fn relay_whole(
-    state: Arc<AppState>,
+async fn relay_whole<H: Host>(
+    state: Arc<H>,
     mut job: ProxyJobData,
     mut upstream: reqwest::Response,
     headers: HeaderMap,
-    wire: Wire,
+    wire: &'static Collapser,
 ) -> Response {
-    let Some(recorder) = state.recorder.as_ref() else {
-        return fail(&state, job, "record mode is off".to_owned());
+    let Some(recorder) = state.recorder() else {
+        return fail(&*state, job, "record mode is off".to_owned());
     };
     let status = upstream.status();
     let body_timeout = Duration::from_millis(recorder.config.body_timeout_ms.max(1));
@@ -279,7 +261,7 @@ async fn relay_whole(
             Ok(Ok(Some(chunk))) => {
                 if buf.len() + chunk.len() > MAX_PROXY_BUFFER_CEILING {
                     return fail(
-                        &state,
+                        &*state,
                         job,
                         format!(
                             "Proxy to upstream failed: the reply is larger than {MAX_PROXY_BUFFER_CEILING} bytes"
@@ -291,7 +273,7 @@ async fn relay_whole(
             Ok(Ok(None)) => break,
             Ok(Err(e)) => {
                 return fail(
-                    &state,
+                    &*state,
                     job,
                     format!(
                         "Proxy to upstream failed while reading the reply: {}",
@@ -301,7 +283,7 @@ async fn relay_whole(
             }
             Err(_) => {
                 return fail(
-                    &state,
+                    &*state,
                     job,
                     format!(
                         "Proxy to upstream failed: the reply stalled for {} ms",
@@ -318,7 +300,7 @@ async fn relay_whole(
         && buf.len() <= recorder.config.max_proxy_buffer_bytes
     {
         let collapsed = collapse::collapse_error(wire, status.as_u16(), &buf);
-        if let Err(e) = save(&state, &job, collapsed, None).await {
+        if let Err(e) = save(&*state, &job, collapsed, None).await {
             record_error = Some(e);
         }
     } else if status.is_success()
@@ -327,14 +309,15 @@ async fn relay_whole(
     {
         match collapse::collapse_json(wire, &buf) {
             Some(collapsed) => {
-                if let Err(e) = save(&state, &job, collapsed, None).await {
+                if let Err(e) = save(&*state, &job, collapsed, None).await {
                     record_error = Some(e);
                 }
             }
             None => {
                 tracing::warn!(
-                    provider = job.provider.key(),
-                    "record: the upstream reply could not be read as a {wire:?} reply; not recorded"
+                    provider = job.upstream,
+                    "record: the upstream reply could not be read as a {} reply; not recorded",
+                    wire.name
                 );
             }
         }
@@ -344,11 +327,11 @@ async fn relay_whole(
     let malformed = job.malformed;
     if malformed {
         job.entry.response.chaos_action = Some("malformed");
-        if let Some(m) = &state.metrics {
+        if let Some(m) = state.metrics() {
             m.chaos_triggered("malformed", "proxy");
         }
     }
-    state.journal.record(job.entry);
+    state.journal().record(job.entry);
     let mut resp = if malformed {
         crate::chaos::malformed_response()
     } else {
@@ -390,17 +373,17 @@ fn sanitize_header(s: &str) -> String {
 
 /// A streamed reply: each upstream chunk goes to the caller as it arrives, and into the
 /// recording buffer (within its cap) with the arrival time of every frame it completes.
-async fn relay_stream(
-    state: Arc<AppState>,
+async fn relay_stream<H: Host>(
+    state: Arc<H>,
     mut job: ProxyJobData,
     upstream: reqwest::Response,
     headers: HeaderMap,
-    wire: Wire,
+    wire: &'static Collapser,
     framing: Framing,
     started: Instant,
 ) -> Response {
-    let Some(recorder) = state.recorder.as_ref() else {
-        return fail(&state, job, "record mode is off".to_owned());
+    let Some(recorder) = state.recorder() else {
+        return fail(&*state, job, "record mode is off".to_owned());
     };
     let body_timeout = Duration::from_millis(recorder.config.body_timeout_ms.max(1));
     let max_bytes = recorder
@@ -413,7 +396,7 @@ async fn relay_stream(
         // Chaos cannot break a body that is already streaming: the action is bypassed.
         job.malformed = false;
         tracing::warn!("chaos malformed bypassed on proxy: the upstream streamed its reply");
-        if let Some(m) = &state.metrics {
+        if let Some(m) = state.metrics() {
             let reason = match framing {
                 Framing::Ndjson => "ndjson_streamed",
                 Framing::EventStream => "binary_streamed",
@@ -425,7 +408,7 @@ async fn relay_stream(
     job.entry.response.status = 200;
     job.entry.response.source = Some("proxy");
     job.entry.response.delivered = None;
-    let handle = state.journal.record(std::mem::replace(
+    let handle = state.journal().record(std::mem::replace(
         &mut job.entry,
         JournalEntry::new("", "", HeaderMap::new(), crate::journal::JournalBody::None),
     ));
@@ -469,11 +452,11 @@ async fn relay_stream(
 }
 
 /// Counts a relayed stream out of [`Recorder::settle`] when its task ends, however it ends.
-struct InFlight(Arc<AppState>);
+struct InFlight<H: Host>(Arc<H>);
 
-impl Drop for InFlight {
+impl<H: Host> Drop for InFlight<H> {
     fn drop(&mut self) {
-        if let Some(r) = &self.0.recorder {
+        if let Some(r) = self.0.recorder() {
             r.in_flight
                 .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         }
@@ -481,7 +464,7 @@ impl Drop for InFlight {
 }
 
 struct Pump {
-    wire: Wire,
+    wire: &'static Collapser,
     framing: Framing,
     started: Instant,
     body_timeout: Duration,
@@ -499,8 +482,8 @@ enum End {
     UpstreamFailed(String),
 }
 
-async fn pump(
-    state: Arc<AppState>,
+async fn pump<H: Host>(
+    state: Arc<H>,
     job: ProxyJobData,
     mut upstream: reqwest::Response,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
@@ -511,7 +494,7 @@ async fn pump(
     let mut splitter = if p.framing == Framing::JsonArray {
         FrameSplitter::with_framing(Framing::JsonArray)
     } else {
-        FrameSplitter::new(p.wire)
+        FrameSplitter::with_framing(p.wire.framing)
     };
     let mut frame_times: Vec<f64> = Vec::new();
     let end = loop {
@@ -555,7 +538,7 @@ async fn pump(
     };
     if let End::UpstreamFailed(reason) = &end {
         tracing::warn!(
-            provider = job.provider.key(),
+            provider = job.upstream,
             "record: upstream stream failed: {reason}"
         );
         let _ = tx
@@ -566,7 +549,7 @@ async fn pump(
     }
     // `tx` lives to the end of this function: the caller's stream ends only once the recording
     // is written and registered, so an identical request sent the moment it ends replays.
-    crate::server::exchange::on_stream_end(p.handle.clone())(match &end {
+    crate::journal::on_stream_end(p.handle.clone())(match &end {
         End::Complete => StreamEnd::Complete,
         End::ClientGone => StreamEnd::ClientGone,
         End::UpstreamFailed(_) => StreamEnd::Interrupted("upstreamFailed"),
@@ -593,13 +576,13 @@ async fn pump(
     // or that carried an error event instead of its end would replay as a broken reply forever.
     let Some(collapsed) = collapsed.filter(|c| c.complete) else {
         tracing::warn!(
-            provider = job.provider.key(),
+            provider = job.upstream,
             "record: the stream ended before its last event ({end:?}); not recorded"
         );
         return;
     };
     let timings = timings(&frame_times);
-    if let Err(e) = save(&state, &job, collapsed, Some(timings)).await {
+    if let Err(e) = save(&*state, &job, collapsed, Some(timings)).await {
         tracing::error!("record: {e}");
         p.handle.update(|en| {
             en.response.miss_reason = Some(format!("recording failed: {e}"));
@@ -627,13 +610,13 @@ fn round2(x: f64) -> f64 {
 }
 
 /// Write the recording and register it, so the same request replays from now on.
-async fn save(
-    state: &AppState,
+async fn save<H: Host + ?Sized>(
+    state: &H,
     job: &ProxyJobData,
     collapsed: Collapsed,
     timings: Option<Value>,
 ) -> Result<(), String> {
-    let Some(recorder) = state.recorder.as_ref() else {
+    let Some(recorder) = state.recorder() else {
         return Ok(());
     };
     let Some(req) = job.request.as_deref() else {
@@ -678,7 +661,7 @@ async fn save(
     let path = recorder
         .writer
         .write(
-            job.provider.key(),
+            job.upstream,
             test_id,
             job.context.as_deref(),
             entry.clone(),
@@ -686,7 +669,7 @@ async fn save(
         )
         .await
         .map_err(|e| format!("could not write the recording: {e}"))?;
-    tracing::info!(file = %path.display(), "recorded a {} reply", job.provider.key());
+    tracing::info!(file = %path.display(), "recorded a {} reply", job.upstream);
     let registrable = entry.get("match").is_some_and(super::key::is_anchored);
     if !registrable {
         tracing::warn!(
@@ -695,7 +678,7 @@ async fn save(
         );
         return Ok(());
     }
-    state.fixtures.append(report.fixtures);
+    state.fixtures().append(report.fixtures);
     Ok(())
 }
 

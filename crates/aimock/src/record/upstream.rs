@@ -3,7 +3,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Provider, RecordConfig};
+use super::RecordConfig;
 use crate::auth::CREDENTIAL_HEADERS;
 
 /// Request headers never forwarded: hop-by-hop, framing, cookies, and aimock's own.
@@ -30,19 +30,56 @@ fn forwardable(name: &HeaderName) -> bool {
     ) && !n.starts_with("x-aimock-chaos-")
 }
 
-/// Where a provider wants the server's own key: `(header, prefix)`. Bedrock takes a Bedrock API
-/// key and Vertex an access token, both as a bearer token.
-fn key_scheme(p: Provider) -> (&'static str, &'static str) {
-    match p {
-        Provider::OpenAi
-        | Provider::OpenRouter
-        | Provider::Cohere
-        | Provider::Ollama
-        | Provider::VertexAi
-        | Provider::Bedrock => ("authorization", "Bearer "),
-        Provider::Anthropic => ("x-api-key", ""),
-        Provider::Gemini => ("x-goog-api-key", ""),
-        Provider::Azure => ("api-key", ""),
+/// How an upstream takes a credential: the header (and prefix) the server's own key goes in, and
+/// the other forms a caller's credential may take there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Credential {
+    /// The header the server's key goes in.
+    pub(crate) header: &'static str,
+    /// Its prefix (`Bearer `).
+    pub(crate) prefix: &'static str,
+    /// A `?key=` query parameter is a credential too (Google).
+    pub(crate) query_key: bool,
+    /// The caller may sign with SigV4 instead (Bedrock): such a signature cannot survive the
+    /// proxy.
+    pub(crate) sigv4: bool,
+    /// A bearer token is a real credential too (Azure's Entra ID tokens).
+    pub(crate) bearer_too: bool,
+}
+
+impl Credential {
+    /// `Authorization: Bearer <key>`.
+    pub(crate) const fn bearer() -> Credential {
+        Credential::header("authorization", "Bearer ")
+    }
+
+    /// The key in `header`, after `prefix`.
+    pub(crate) const fn header(header: &'static str, prefix: &'static str) -> Credential {
+        Credential {
+            header,
+            prefix,
+            query_key: false,
+            sigv4: false,
+            bearer_too: false,
+        }
+    }
+
+    /// Also `?key=` in the query.
+    pub(crate) const fn or_query_key(mut self) -> Credential {
+        self.query_key = true;
+        self
+    }
+
+    /// Or a SigV4 signature.
+    pub(crate) const fn or_sigv4(mut self) -> Credential {
+        self.sigv4 = true;
+        self
+    }
+
+    /// Or a bearer token.
+    pub(crate) const fn or_bearer(mut self) -> Credential {
+        self.bearer_too = true;
+        self
     }
 }
 
@@ -64,25 +101,25 @@ enum CallerKey {
 fn caller_key(
     headers: &HeaderMap,
     query_key: Option<&str>,
-    p: Provider,
+    c: Credential,
     marker: &str,
 ) -> CallerKey {
-    let (name, prefix) = key_scheme(p);
+    let (name, prefix) = (c.header, c.prefix);
     let value = headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .or(query_key.filter(|_| matches!(p, Provider::Gemini | Provider::VertexAi)));
+        .or(query_key.filter(|_| c.query_key));
     // Azure takes Entra ID tokens as a bearer token too.
     let value = value.or_else(|| {
-        (p == Provider::Azure)
+        c.bearer_too
             .then(|| headers.get("authorization").and_then(|v| v.to_str().ok()))
             .flatten()
     });
     let Some(v) = value else {
         return CallerKey::Placeholder;
     };
-    if p == Provider::Bedrock && v.starts_with("AWS4-") {
+    if c.sigv4 && v.starts_with("AWS4-") {
         return CallerKey::Signature;
     }
     let v = if !prefix.is_empty()
@@ -131,18 +168,23 @@ pub(crate) fn upstream_parts(
     incoming: &HeaderMap,
     path_and_query: &str,
     config: &RecordConfig,
-    p: Provider,
+    key: &str,
+    credential: Credential,
     inbound_auth: bool,
 ) -> Result<(HeaderMap, String), String> {
-    let own = config.provider_keys.get(p.key());
+    let own = config.provider_keys.get(key);
     let qkey = query_key(path_and_query);
-    let caller = caller_key(incoming, qkey.as_deref(), p, &config.dummy_key_marker);
+    let caller = caller_key(
+        incoming,
+        qkey.as_deref(),
+        credential,
+        &config.dummy_key_marker,
+    );
     let replace = own.is_some() && (inbound_auth || caller != CallerKey::Real);
     if inbound_auth && own.is_none() {
         return Err(format!(
-            "No configured provider credential for {} (set {} or llm.record.providerKeys)",
-            p.key(),
-            p.key_env()
+            "No configured provider credential for {key} (set {} or llm.record.providerKeys)",
+            super::key_env(key)
         ));
     }
     let mut out = HeaderMap::with_capacity(incoming.len());
@@ -154,11 +196,15 @@ pub(crate) fn upstream_parts(
             out.append(k.clone(), v.clone());
         }
     }
-    if let (true, Some(key)) = (replace, own) {
-        let (name, prefix) = key_scheme(p);
-        let v = HeaderValue::from_str(&format!("{prefix}{key}"))
-            .map_err(|_| format!("the configured {} key is not a valid header", p.key()))?;
-        out.insert(HeaderName::from_static(name), v);
+    if let (true, Some(own_key)) = (replace, own) {
+        let v =
+            HeaderValue::from_str(&format!("{}{own_key}", credential.prefix)).map_err(|_| {
+                format!(
+                    "the configured {} key is not a valid header",
+                    credential.header
+                )
+            })?;
+        out.insert(HeaderName::from_static(credential.header), v);
     }
     let path = if (inbound_auth || replace) && qkey.is_some() {
         without_query_key(path_and_query)
@@ -193,9 +239,19 @@ mod tests {
         assert!(upstream_url("not a url", "/a").is_err());
     }
 
-    fn config_with_key(p: Provider, key: &str) -> RecordConfig {
+    const OPENAI: (&str, Credential) = ("openai", Credential::bearer());
+    const ANTHROPIC: (&str, Credential) = ("anthropic", Credential::header("x-api-key", ""));
+    const GEMINI: (&str, Credential) = (
+        "gemini",
+        Credential::header("x-goog-api-key", "").or_query_key(),
+    );
+    const VERTEX: (&str, Credential) = ("vertexai", Credential::bearer().or_query_key());
+    const BEDROCK: (&str, Credential) = ("bedrock", Credential::bearer().or_sigv4());
+    const AZURE: (&str, Credential) = ("azure", Credential::header("api-key", "").or_bearer());
+
+    fn config_with_key(p: (&str, Credential), key: &str) -> RecordConfig {
         let mut c = RecordConfig::default();
-        c.provider_keys.insert(p.key().to_owned(), key.to_owned());
+        c.provider_keys.insert(p.0.to_owned(), key.to_owned());
         c
     }
 
@@ -209,14 +265,14 @@ mod tests {
 
     #[test]
     fn a_placeholder_key_is_replaced_by_the_servers_own() {
-        let c = config_with_key(Provider::OpenAi, "sk-real");
+        let c = config_with_key(OPENAI, "sk-real");
         let h = headers(&[
             ("authorization", "Bearer sk-aimock-dummy"),
             ("x-test-id", "t"),
             ("x-aimock-chaos-drop", "1"),
             ("openai-organization", "org"),
         ]);
-        let (out, _) = upstream_parts(&h, "/v1/x", &c, Provider::OpenAi, false).unwrap();
+        let (out, _) = upstream_parts(&h, "/v1/x", &c, OPENAI.0, OPENAI.1, false).unwrap();
         assert_eq!(out["authorization"], "Bearer sk-real");
         assert!(out.get("x-test-id").is_none());
         assert!(out.get("x-aimock-chaos-drop").is_none());
@@ -225,15 +281,17 @@ mod tests {
 
     #[test]
     fn a_real_caller_key_is_forwarded_verbatim() {
-        let c = config_with_key(Provider::Anthropic, "sk-ant-server");
+        let c = config_with_key(ANTHROPIC, "sk-ant-server");
         let h = headers(&[("x-api-key", "sk-ant-caller")]);
-        let (out, _) = upstream_parts(&h, "/v1/messages", &c, Provider::Anthropic, false).unwrap();
+        let (out, _) =
+            upstream_parts(&h, "/v1/messages", &c, ANTHROPIC.0, ANTHROPIC.1, false).unwrap();
         assert_eq!(out["x-api-key"], "sk-ant-caller");
         let (none, _) = upstream_parts(
             &HeaderMap::new(),
             "/v1/messages",
             &c,
-            Provider::Anthropic,
+            ANTHROPIC.0,
+            ANTHROPIC.1,
             false,
         )
         .unwrap();
@@ -247,34 +305,35 @@ mod tests {
             &h,
             "/v1/x",
             &RecordConfig::default(),
-            Provider::OpenAi,
+            OPENAI.0,
+            OPENAI.1,
             true,
         );
         assert!(err
             .unwrap_err()
             .contains("No configured provider credential"));
-        let c = config_with_key(Provider::OpenAi, "sk-real");
-        let (out, _) = upstream_parts(&h, "/v1/x", &c, Provider::OpenAi, true).unwrap();
+        let c = config_with_key(OPENAI, "sk-real");
+        let (out, _) = upstream_parts(&h, "/v1/x", &c, OPENAI.0, OPENAI.1, true).unwrap();
         assert_eq!(out["authorization"], "Bearer sk-real");
         // Vertex and Bedrock too: nothing goes upstream without the server's own credential.
-        for p in [Provider::VertexAi, Provider::Bedrock] {
-            let err = upstream_parts(&h, "/x", &RecordConfig::default(), p, true);
-            assert!(err.is_err(), "{p:?}");
+        for p in [VERTEX, BEDROCK] {
+            let err = upstream_parts(&h, "/x", &RecordConfig::default(), p.0, p.1, true);
+            assert!(err.is_err(), "{}", p.0);
         }
     }
 
     #[test]
     fn a_gemini_query_key_is_a_credential_like_any_other() {
-        let c = config_with_key(Provider::Gemini, "server-key");
+        let c = config_with_key(GEMINI, "server-key");
         let path = "/v1beta/models/m:generateContent?alt=sse&key=test-key";
         // Inbound auth on: the test key is dropped from the query, the server's key sent.
         let (out, up) =
-            upstream_parts(&HeaderMap::new(), path, &c, Provider::Gemini, true).unwrap();
+            upstream_parts(&HeaderMap::new(), path, &c, GEMINI.0, GEMINI.1, true).unwrap();
         assert_eq!(up, "/v1beta/models/m:generateContent?alt=sse");
         assert_eq!(out["x-goog-api-key"], "server-key");
         // A real caller key in the query travels as sent, and no server key is added.
         let (out, up) =
-            upstream_parts(&HeaderMap::new(), path, &c, Provider::Gemini, false).unwrap();
+            upstream_parts(&HeaderMap::new(), path, &c, GEMINI.0, GEMINI.1, false).unwrap();
         assert_eq!(up, path);
         assert!(out.get("x-goog-api-key").is_none());
         // A placeholder in the query is replaced.
@@ -282,7 +341,8 @@ mod tests {
             &HeaderMap::new(),
             "/v1beta/models/m:generateContent?key=sk-aimock-x",
             &c,
-            Provider::Gemini,
+            GEMINI.0,
+            GEMINI.1,
             false,
         )
         .unwrap();
@@ -301,14 +361,15 @@ mod tests {
             &h,
             "/model/m/converse",
             &RecordConfig::default(),
-            Provider::Bedrock,
+            BEDROCK.0,
+            BEDROCK.1,
             false,
         )
         .unwrap();
         assert_eq!(out["authorization"], "AWS4-HMAC-SHA256 Credential=x");
-        let c = config_with_key(Provider::Bedrock, "bedrock-api-key");
+        let c = config_with_key(BEDROCK, "bedrock-api-key");
         let (out, _) =
-            upstream_parts(&h, "/model/m/converse", &c, Provider::Bedrock, false).unwrap();
+            upstream_parts(&h, "/model/m/converse", &c, BEDROCK.0, BEDROCK.1, false).unwrap();
         assert_eq!(out["authorization"], "Bearer bedrock-api-key");
         assert!(out.get("x-amz-date").is_none());
         assert!(out.get("x-amz-security-token").is_none());
@@ -316,9 +377,9 @@ mod tests {
 
     #[test]
     fn an_azure_entra_token_is_a_real_credential() {
-        let c = config_with_key(Provider::Azure, "azure-key");
+        let c = config_with_key(AZURE, "azure-key");
         let h = headers(&[("authorization", "Bearer eyJ-entra")]);
-        let (out, _) = upstream_parts(&h, "/openai/x", &c, Provider::Azure, false).unwrap();
+        let (out, _) = upstream_parts(&h, "/openai/x", &c, AZURE.0, AZURE.1, false).unwrap();
         assert_eq!(out["authorization"], "Bearer eyJ-entra");
         assert!(out.get("api-key").is_none());
     }

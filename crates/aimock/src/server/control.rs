@@ -61,7 +61,9 @@ pub(super) async fn handle(
                     "vector" => {
                         crate::vector::control(state, method, rest, query, headers, body).await
                     }
-                    "services" => crate::services::control(state, method, rest, body).await,
+                    "services" => {
+                        crate::services::control(&state.services, method, rest, body).await
+                    }
                     _ => crate::agui::control(state, method, rest, query, headers, body).await,
                 };
             }

@@ -5,7 +5,6 @@
 
 mod control;
 mod dispatch;
-pub(crate) mod exchange;
 pub mod mounts;
 
 use std::future::Future;
@@ -14,12 +13,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::fixture::FixtureStore;
-use crate::journal::Journal;
-
-pub use dispatch::normalize_path;
-pub(crate) use dispatch::RouteInfo;
-pub(crate) use exchange::{Exchange, RequestCtx};
+pub use crate::pipeline::Core;
+pub use crate::providers::openai::normalize_path;
 
 /// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
 /// there are, never the keys.
@@ -54,15 +49,15 @@ pub struct ServerConfig {
     /// Rewrite rules applied to request text before matching and recording (`llm.normalize`).
     pub normalize: Vec<crate::record::normalize::NormalizeRule>,
     /// MCP servers to mount.
-    pub mcp: Vec<crate::config::McpConfig>,
+    pub mcp: Vec<crate::mcp::config::McpConfig>,
     /// A2A agent sets to mount.
-    pub a2a: Vec<crate::config::A2aConfig>,
+    pub a2a: Vec<crate::a2a::config::A2aConfig>,
     /// AG-UI agents to mount.
-    pub agui: Vec<crate::config::AguiConfig>,
+    pub agui: Vec<crate::agui::config::AguiConfig>,
     /// Vector databases to mount.
-    pub vector: Vec<crate::config::VectorConfig>,
+    pub vector: Vec<crate::vector::config::VectorConfig>,
     /// Search, rerank and moderation settings (`services`).
-    pub services: Option<crate::config::ServicesConfig>,
+    pub services: Option<crate::services::config::ServicesConfig>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -122,30 +117,28 @@ impl Default for ServerConfig {
     }
 }
 
-/// Everything a request handler can reach.
+/// The server: its configuration, the [`Core`] every request reaches (fixtures, journal, chaos,
+/// metrics, record mode; reached through `Deref`), the inbound keys and the mounted services.
 #[derive(Debug)]
 pub struct AppState {
     /// Settings.
     pub config: ServerConfig,
-    /// The fixtures.
-    pub fixtures: FixtureStore,
-    /// The journal.
-    pub journal: Journal,
-    /// Record mode's upstream client and fixture writer.
-    pub(crate) recorder: Option<crate::record::proxy::Recorder>,
-    /// Chaos rates, overrides and rolls.
-    pub chaos: crate::chaos::ChaosState,
-    /// Prometheus metrics, when on.
-    pub metrics: Option<crate::metrics::Metrics>,
+    /// What every request reaches.
+    pub(crate) core: Arc<Core>,
     /// Inbound API keys, when checked.
-    pub auth: Option<crate::auth::ApiKeys>,
-    /// MCP servers, A2A agents and AG-UI agents, by path.
+    pub(crate) auth: Option<crate::auth::ApiKeys>,
+    /// MCP servers, A2A agents, AG-UI agents and vector databases, by path.
     pub mounts: mounts::Mounts,
-    /// Search, rerank and moderation fixtures.
-    pub services: crate::services::Services,
     /// Turns true when a graceful shutdown begins: streams that never end on their own (MCP's
     /// notification streams) end then; streams under way finish.
     shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl AppState {
@@ -164,25 +157,38 @@ impl AppState {
         let (shutdown, down) = tokio::sync::watch::channel(false);
         let mounts = mounts::Mounts::build(&config, &down)?;
         let services = crate::services::Services::new(config.services.as_ref())?;
-        Ok(Arc::new(AppState {
-            mounts,
+        let auth = crate::auth::ApiKeys::new(&config.api_keys);
+        let settings = crate::pipeline::Settings {
+            strict: config.strict,
+            latency: config.latency,
+            chunk_size: config.chunk_size,
+            replay_speed: config.replay_speed,
+            max_body_bytes: config.max_body_bytes,
+            strict_turn_index: config.strict_turn_index,
+            normalize: config.normalize.clone(),
+        };
+        let core = Core {
+            settings,
+            fixtures: crate::fixture::FixtureStore::new(config.fixture_counts_max),
+            journal: crate::journal::Journal::new(config.journal_max),
+            chaos: crate::chaos::ChaosState::new(config.chaos, config.chaos_seed),
+            metrics: config.metrics.then(crate::metrics::Metrics::new),
             services,
-            shutdown,
-            fixtures: FixtureStore::new(config.fixture_counts_max),
-            journal: Journal::new(config.journal_max),
             recorder: config
                 .record
                 .clone()
                 .map(crate::record::proxy::Recorder::new),
-            chaos: crate::chaos::ChaosState::new(config.chaos, config.chaos_seed),
-            metrics: config.metrics.then(crate::metrics::Metrics::new),
-            auth: crate::auth::ApiKeys::new(&config.api_keys),
+            auth_on: auth.is_some(),
+        };
+        Ok(Arc::new(AppState {
+            mounts,
+            shutdown,
+            core: Arc::new(core),
+            auth,
             config,
         }))
     }
-}
 
-impl AppState {
     /// Tell the open notification streams that the server is shutting down.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
@@ -220,7 +226,7 @@ pub async fn serve(
         })
         .await?;
     // Streams relayed in record mode finish and write their recordings before the process goes.
-    if let Some(r) = &settle.recorder {
+    if let Some(r) = &settle.core.recorder {
         r.settle(std::time::Duration::from_secs(10)).await;
     }
     Ok(())

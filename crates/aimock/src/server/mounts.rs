@@ -9,72 +9,12 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http::{HeaderMap, Method};
 
-use super::{AppState, ServerConfig};
-pub(crate) use crate::http::BodyError;
-use crate::journal::{EntryHandle, JournalBody, JournalEntry};
-
-/// A request for a mounted service.
-#[derive(Debug)]
-pub(crate) struct ServiceRequest {
-    /// HTTP method.
-    pub(crate) method: Method,
-    /// The path below the mount: `""` for the mount itself, else starting with `/`.
-    pub(crate) rest: String,
-    /// The mount path as served (`/mcp`; `""` at the root of a port of its own).
-    pub(crate) mount: String,
-    /// Path and query as received (for the journal).
-    pub(crate) raw_path: String,
-    /// The query string.
-    pub(crate) query: Option<String>,
-    /// Request headers.
-    pub(crate) headers: HeaderMap,
-    /// The body, unread.
-    pub(crate) body: Body,
-}
-
-impl ServiceRequest {
-    /// The body, at most the server's `max_body_bytes`.
-    pub(crate) async fn bytes(&mut self, state: &AppState) -> Result<Bytes, BodyError> {
-        let body = std::mem::take(&mut self.body);
-        crate::http::read_limited(&self.headers, body, state.config.max_body_bytes).await
-    }
-
-    /// `http://host:port` + the mount path, from the `Host` header (what a client used to reach
-    /// us, so a URL built from it works from that client).
-    pub(crate) fn base_url(&self) -> String {
-        let host = self
-            .headers
-            .get(http::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("127.0.0.1");
-        format!("http://{host}{}", self.mount)
-    }
-
-    /// Write a journal entry for this request, tagged with `service`; the handle updates it later
-    /// (a stream's end, a status known only after the body was read).
-    pub(crate) fn journal(
-        &self,
-        state: &AppState,
-        service: &'static str,
-        body: JournalBody,
-        status: u16,
-    ) -> EntryHandle {
-        let mut e = JournalEntry::new(
-            self.method.as_str(),
-            &self.raw_path,
-            self.headers.clone(),
-            body,
-        );
-        e.service = Some(service);
-        e.response.status = status;
-        e.response.source = Some("fixture");
-        state.journal.record(e)
-    }
-}
+use super::ServerConfig;
+use crate::http::ApiError;
+use crate::journal::{JournalBody, JournalEntry};
+use crate::pipeline::{ChaosDecision, Core, ServiceRequest};
 
 /// One mounted service.
 #[derive(Debug, Clone)]
@@ -100,7 +40,7 @@ impl Service {
         }
     }
 
-    pub(crate) async fn handle(&self, state: &Arc<AppState>, req: ServiceRequest) -> Response {
+    pub(crate) async fn handle(&self, state: &Arc<Core>, req: ServiceRequest) -> Response {
         match self {
             Service::Mcp(s) => s.handle(state, req).await,
             Service::A2a(s) => s.handle(state, req).await,
@@ -138,7 +78,7 @@ pub struct Mount {
 /// Every mounted service, longest path first so `/mcp/b` wins over `/mcp`.
 #[derive(Debug, Default)]
 pub struct Mounts {
-    mounts: Vec<Mount>,
+    mounts: Vec<Arc<Mount>>,
 }
 
 /// `/x/` and `x` become `/x`; `/` becomes `` (the root).
@@ -226,7 +166,9 @@ impl Mounts {
             // One small string per configured service, for as long as the process runs.
             m.label = Box::leak(m.path.clone().into_boxed_str());
         }
-        Ok(Mounts { mounts })
+        Ok(Mounts {
+            mounts: mounts.into_iter().map(Arc::new).collect(),
+        })
     }
 
     /// Whether nothing is mounted.
@@ -235,13 +177,13 @@ impl Mounts {
     }
 
     /// Every mount.
-    pub fn all(&self) -> &[Mount] {
+    pub fn all(&self) -> &[Arc<Mount>] {
         &self.mounts
     }
 
     /// The service serving `path`, with the mount path and the rest of the path. The A2A
     /// well-known card paths at the root go to the first A2A service.
-    pub fn find<'p>(&self, path: &'p str) -> Option<(&Mount, &'p str)> {
+    pub fn find<'p>(&self, path: &'p str) -> Option<(&Arc<Mount>, &'p str)> {
         // Nothing mounted (most LLM-only servers): one branch on the hot path.
         if self.mounts.is_empty() {
             return None;
@@ -326,17 +268,58 @@ impl Mounts {
     }
 }
 
+/// Answer a request for a mounted service. Chaos rolls first, with the request's and the
+/// server's rates (a mounted service has no LLM fixture): an action answers instead of the
+/// service, journaled with the service's name and counted with source `internal`; the latency
+/// is added to the service's own answer.
+pub(crate) async fn serve(core: &Arc<Core>, mount: &Mount, req: ServiceRequest) -> Response {
+    let test_id = crate::pipeline::test_id(&req.headers, req.query.as_deref()).into_owned();
+    let roll = core.chaos.roll(&req.headers, None, &test_id);
+    let decision = ChaosDecision {
+        action: roll.action,
+        latency_ms: roll.latency_ms,
+    };
+    let Some(action) = roll.action else {
+        let mut resp = mount.service.handle(core, req).await;
+        decision.attach(&mut resp);
+        return resp;
+    };
+    let err: ApiError = crate::pipeline::exchange::chaos_error(action);
+    let mut resp = crate::pipeline::SURFACE.error(&err, &req.headers);
+    let mut e = JournalEntry::new(
+        req.method.as_str(),
+        &req.raw_path,
+        req.headers,
+        JournalBody::None,
+    );
+    e.service = Some(mount.service.kind());
+    e.test_id = Some(test_id);
+    e.response.source = Some("internal");
+    e.response.chaos_action = Some(action.as_str());
+    e.response.status = match action {
+        crate::chaos::ChaosAction::Malformed => 200,
+        crate::chaos::ChaosAction::Disconnect => 0,
+        _ => err.status.as_u16(),
+    };
+    core.journal.record(e);
+    if let Some(m) = &core.metrics {
+        m.chaos_triggered(action.as_str(), "internal");
+    }
+    decision.attach(&mut resp);
+    resp
+}
+
 /// Serve one mount on a listener of its own, at the root and at its path.
 pub async fn serve_mount(
     listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    mount: Mount,
+    state: Arc<super::AppState>,
+    mount: Arc<Mount>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     let app = axum::Router::new()
         .fallback(super::dispatch::dispatch_standalone)
-        .with_state((state, Arc::new(mount)))
+        .with_state((state, mount))
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -349,7 +332,9 @@ pub async fn serve_mount(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{A2aConfig, AguiConfig, McpConfig};
+    use crate::a2a::A2aConfig;
+    use crate::agui::AguiConfig;
+    use crate::mcp::McpConfig;
 
     fn mcp_at(path: &str) -> McpConfig {
         McpConfig {

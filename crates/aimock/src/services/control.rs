@@ -1,8 +1,6 @@
 //! `/__aimock/services/...`: the service fixtures at run time (the table is in the module docs
 //! of [`crate::services`]).
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::response::Response;
 use http::{Method, StatusCode};
@@ -12,7 +10,6 @@ use serde_json::{json, Value};
 use super::config::{FixtureSection, SearchSection, ServiceSetting};
 use super::{ModerationFixture, Pattern, RerankFixture, SearchFixture, ServiceMatch, Services};
 use crate::http::json_response;
-use crate::server::AppState;
 
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -21,13 +18,7 @@ fn bad_request(message: impl Into<String>) -> Response {
 }
 
 /// `/__aimock/services` + `rest`.
-pub(crate) async fn control(
-    state: &Arc<AppState>,
-    method: &Method,
-    rest: &str,
-    body: Body,
-) -> Response {
-    let s = &state.services;
+pub(crate) async fn control(s: &Services, method: &Method, rest: &str, body: Body) -> Response {
     match (method, rest.trim_end_matches('/')) {
         (&Method::GET, "") => json_response(StatusCode::OK, &summary(s)),
         (&Method::DELETE, "") => {

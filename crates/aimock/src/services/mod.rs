@@ -55,21 +55,14 @@
 
 pub mod config;
 mod control;
-mod moderation;
-mod rerank;
-mod search;
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::response::Response;
 use http::StatusCode;
 use parking_lot::RwLock;
 use serde_json::Value;
 
 use crate::http::ApiError;
-use crate::journal::{JournalBody, JournalEntry};
-use crate::server::{AppState, RequestCtx};
 pub use config::{
     ModerationFixture, PageFixture, RerankFixture, RerankResult, SearchFixture, ServiceMatch,
     ServicesConfig,
@@ -347,19 +340,24 @@ impl Services {
         r.moderate_catch_all = moderate;
     }
 
-    fn find_search(&self, query: &str) -> (Option<Arc<Rule<SearchFixture>>>, bool) {
+    /// Whether the search catch-all is on.
+    pub(crate) fn search_catch_all(&self) -> bool {
+        self.rules.read().search_catch_all
+    }
+
+    pub(crate) fn find_search(&self, query: &str) -> (Option<Arc<Rule<SearchFixture>>>, bool) {
         let r = self.rules.read();
         let hit = r.search.iter().find(|x| x.pattern.matches(query)).cloned();
         (hit, r.search_catch_all)
     }
 
-    fn find_page(&self, url: &str) -> Option<Arc<PageFixture>> {
+    pub(crate) fn find_page(&self, url: &str) -> Option<Arc<PageFixture>> {
         let want = trim_url(url);
         let r = self.rules.read();
         r.pages.iter().find(|p| trim_url(&p.url) == want).cloned()
     }
 
-    fn pages_under(&self, base: &str) -> (Vec<Arc<PageFixture>>, bool) {
+    pub(crate) fn pages_under(&self, base: &str) -> (Vec<Arc<PageFixture>>, bool) {
         let base = trim_url(base);
         let r = self.rules.read();
         let pages = r
@@ -376,13 +374,16 @@ impl Services {
         (pages, r.search_catch_all)
     }
 
-    fn find_rerank(&self, query: &str) -> (Option<Arc<Rule<RerankFixture>>>, bool) {
+    pub(crate) fn find_rerank(&self, query: &str) -> (Option<Arc<Rule<RerankFixture>>>, bool) {
         let r = self.rules.read();
         let hit = r.rerank.iter().find(|x| x.pattern.matches(query)).cloned();
         (hit, r.rerank_catch_all)
     }
 
-    fn find_moderation(&self, text: &str) -> (Option<Arc<Rule<ModerationFixture>>>, bool) {
+    pub(crate) fn find_moderation(
+        &self,
+        text: &str,
+    ) -> (Option<Arc<Rule<ModerationFixture>>>, bool) {
         let r = self.rules.read();
         let hit = r.moderate.iter().find(|x| x.pattern.matches(text)).cloned();
         (hit, r.moderate_catch_all)
@@ -393,95 +394,8 @@ fn trim_url(u: &str) -> &str {
     u.trim().trim_end_matches('/')
 }
 
-/// The endpoints served here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    /// Tavily `POST /search`.
-    Search,
-    /// Tavily `POST /extract`.
-    Extract,
-    /// Tavily `POST /crawl`.
-    Crawl,
-    /// Tavily `POST /map`.
-    Map,
-    /// Cohere `POST /v1/rerank`.
-    RerankV1,
-    /// Cohere `POST /v2/rerank`.
-    RerankV2,
-    /// OpenAI `POST /v1/moderations`.
-    Moderations,
-}
-
-/// The service endpoint a request is for, if any.
-pub(crate) fn endpoint(method: &http::Method, path: &str) -> Option<Endpoint> {
-    if method != http::Method::POST {
-        return None;
-    }
-    Some(match path {
-        "/search" => Endpoint::Search,
-        "/extract" => Endpoint::Extract,
-        "/crawl" => Endpoint::Crawl,
-        "/map" => Endpoint::Map,
-        "/v1/rerank" => Endpoint::RerankV1,
-        "/v2/rerank" => Endpoint::RerankV2,
-        "/v1/moderations" => Endpoint::Moderations,
-        _ => return None,
-    })
-}
-
-/// Whose error envelope a response uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    Tavily,
-    Cohere,
-    OpenAi,
-}
-
-impl Endpoint {
-    fn provider(self) -> Provider {
-        match self {
-            Endpoint::Search | Endpoint::Extract | Endpoint::Crawl | Endpoint::Map => {
-                Provider::Tavily
-            }
-            Endpoint::RerankV1 | Endpoint::RerankV2 => Provider::Cohere,
-            Endpoint::Moderations => Provider::OpenAi,
-        }
-    }
-
-    fn service(self) -> &'static str {
-        match self.provider() {
-            Provider::Tavily => "search",
-            Provider::Cohere => "rerank",
-            Provider::OpenAi => "moderation",
-        }
-    }
-}
-
-/// What a handler answers: a body with a status, or an error; and whether a fixture answered.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    result: Result<Value, ApiError>,
-    matched: bool,
-}
-
-impl Outcome {
-    fn ok(v: Value, matched: bool) -> Outcome {
-        Outcome {
-            result: Ok(v),
-            matched,
-        }
-    }
-
-    fn err(e: ApiError, matched: bool) -> Outcome {
-        Outcome {
-            result: Err(e),
-            matched,
-        }
-    }
-}
-
 /// The 503 of a strict miss.
-fn strict_miss(what: &str) -> ApiError {
+pub(crate) fn strict_miss(what: &str) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "invalid_request_error",
@@ -491,7 +405,7 @@ fn strict_miss(what: &str) -> ApiError {
 }
 
 /// The error a fixture answers with.
-fn fixture_error(e: &config::ServiceError) -> ApiError {
+pub(crate) fn fixture_error(e: &config::ServiceError) -> ApiError {
     let status = e
         .status
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -506,142 +420,6 @@ fn fixture_error(e: &config::ServiceError) -> ApiError {
         err.retry_after = Some(1.0);
     }
     err
-}
-
-/// A random UUID (v4): the form of Tavily's and Cohere's ids.
-pub(crate) fn uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let mut h = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        let byte = match i {
-            6 => (byte & 0x0f) | 0x40,
-            8 => (byte & 0x3f) | 0x80,
-            _ => *byte,
-        };
-        if matches!(i, 4 | 6 | 8 | 10) {
-            h.push('-');
-        }
-        h.push_str(&format!("{byte:02x}"));
-    }
-    h
-}
-
-fn render(provider: Provider, err: &ApiError) -> Response {
-    match provider {
-        Provider::OpenAi => crate::providers::openai::error_response(err),
-        Provider::Cohere => crate::providers::cohere::error_response(err),
-        Provider::Tavily => {
-            let mut r = crate::http::json_response(
-                err.status,
-                &serde_json::json!({ "detail": { "error": err.message } }),
-            );
-            if err.status == StatusCode::TOO_MANY_REQUESTS {
-                crate::http::add_rate_limit_headers(
-                    r.headers_mut(),
-                    err.retry_after.unwrap_or(1.0),
-                );
-            }
-            r
-        }
-    }
-}
-
-/// Answer a request for one of the service endpoints: read and parse the body, match, journal.
-pub(crate) async fn handle(
-    state: Arc<AppState>,
-    mut ctx: RequestCtx,
-    body: Body,
-    endpoint: Endpoint,
-) -> Response {
-    let provider = endpoint.provider();
-    let headers = std::mem::take(&mut ctx.headers);
-    let mut entry = JournalEntry::new(&ctx.method, &ctx.raw_path, headers, JournalBody::None);
-    entry.service = Some(endpoint.service());
-    entry.test_id = Some(ctx.test_id.clone());
-    entry.response.strict_override = ctx.strict_override;
-    let started = std::time::Instant::now();
-
-    let outcome = match read_body(&state, &entry.headers, body).await {
-        Err(e) => Outcome::err(e, false),
-        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-            Err(e) => Outcome::err(malformed(provider, &e), false),
-            Ok(v) => {
-                let v = Arc::new(v);
-                entry.body = JournalBody::capped(bytes.len(), || JournalBody::Json(v.clone()));
-                if v.is_object() {
-                    let s = &state.services;
-                    match endpoint {
-                        Endpoint::Search => search::search(s, &ctx, &v, started),
-                        Endpoint::Extract => search::extract(s, &ctx, &v, started),
-                        Endpoint::Crawl => search::crawl(s, &ctx, &v, started, false),
-                        Endpoint::Map => search::crawl(s, &ctx, &v, started, true),
-                        Endpoint::RerankV1 => rerank::rerank(s, &ctx, &v, 1),
-                        Endpoint::RerankV2 => rerank::rerank(s, &ctx, &v, 2),
-                        Endpoint::Moderations => moderation::moderate(s, &ctx, &v),
-                    }
-                } else {
-                    Outcome::err(
-                        invalid(provider, "the request body must be a JSON object"),
-                        false,
-                    )
-                }
-            }
-        },
-    };
-    entry.response.source = Some(if outcome.matched {
-        "fixture"
-    } else {
-        "internal"
-    });
-    let resp = match &outcome.result {
-        Ok(v) => crate::http::json_response(StatusCode::OK, v),
-        Err(e) => {
-            if e.status == StatusCode::SERVICE_UNAVAILABLE {
-                entry.response.miss_reason = Some(e.message.clone());
-            }
-            render(provider, e)
-        }
-    };
-    entry.response.status = resp.status().as_u16();
-    state.journal.record(entry);
-    resp
-}
-
-/// 400 for a body that is not JSON, worded as each provider words it.
-fn malformed(provider: Provider, e: &serde_json::Error) -> ApiError {
-    match provider {
-        Provider::OpenAi => ApiError::malformed_json(e),
-        Provider::Cohere => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            format!("invalid request: malformed JSON: {e}"),
-        )
-        .with_code("invalid_json"),
-        Provider::Tavily => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            format!("Malformed JSON: {e}"),
-        )
-        .with_code("invalid_json"),
-    }
-}
-
-/// 400 for a body that is JSON but not what the API takes.
-fn invalid(provider: Provider, message: &str) -> ApiError {
-    match provider {
-        Provider::Cohere => ApiError::invalid(format!("invalid request: {message}")),
-        _ => ApiError::invalid(message),
-    }
-}
-
-async fn read_body(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    body: Body,
-) -> Result<Bytes, ApiError> {
-    crate::http::read_limited(headers, body, state.config.max_body_bytes)
-        .await
-        .map_err(crate::http::BodyError::into_api_error)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! the body then fails, and hyper drops the connection without the final chunk, exactly what a
 //! client sees when a real connection dies.
 //!
-//! This module knows nothing about providers or fixtures' matching.
+//! This module knows nothing about providers, fixtures or chaos: what to cut and when comes in the
+//! plan.
 
 use std::time::Duration;
 
@@ -21,11 +22,6 @@ pub mod eventstream;
 /// A `text/event-stream` response around a body.
 pub(crate) fn sse_response(body: Body) -> axum::response::Response {
     stream_response(body, "text/event-stream")
-}
-
-/// An `application/x-ndjson` response around a body (Ollama).
-pub(crate) fn ndjson_response(body: Body) -> axum::response::Response {
-    stream_response(body, "application/x-ndjson")
 }
 
 /// A streamed response of a content type, with the headers that keep proxies from buffering it.
@@ -178,6 +174,8 @@ pub enum StreamEnd {
 
 /// A stream to send.
 pub struct StreamPlan {
+    /// Written at once, before the first event is due (not an event: never paced or counted).
+    pub head: Option<Bytes>,
     /// Paced events (each counts as a chunk for truncation).
     pub events: Vec<Bytes>,
     /// Written right after the last event, unpaced (`data: [DONE]`, a usage chunk).
@@ -226,6 +224,7 @@ impl Drop for EndGuard {
 }
 
 struct Sender {
+    head: Option<Bytes>,
     events: std::vec::IntoIter<Bytes>,
     trailer: Vec<Bytes>,
     pacing: Pacing,
@@ -253,11 +252,12 @@ pub fn paced_body(plan: StreamPlan) -> Body {
         .disconnect_after
         .map(|d| tokio::time::Instant::now() + d);
     let sender = Sender {
+        head: plan.head,
         events: plan.events.into_iter(),
         trailer: plan.trailer,
         pacing: plan.pacing,
         index: 0,
-        truncate_after: crate::chaos::stream_truncate_after(plan.truncate_after),
+        truncate_after: plan.truncate_after,
         deadline,
         end: EndGuard::new(plan.on_end),
         done: false,
@@ -265,6 +265,9 @@ pub fn paced_body(plan: StreamPlan) -> Body {
     let s = stream::unfold(sender, |mut st| async move {
         if st.done {
             return None;
+        }
+        if let Some(head) = st.head.take() {
+            return Some((Ok(head), st));
         }
         let mut buf = BytesMut::new();
         loop {
@@ -381,6 +384,7 @@ mod tests {
 
     fn plan(events: &[&str], latency: f64) -> StreamPlan {
         StreamPlan {
+            head: None,
             events: events.iter().map(|e| Bytes::from(e.to_string())).collect(),
             trailer: vec![Bytes::from_static(b"END")],
             pacing: Pacing {

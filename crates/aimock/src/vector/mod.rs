@@ -27,7 +27,8 @@ use parking_lot::RwLock;
 use serde_json::{json, Map, Value};
 
 use crate::journal::JournalBody;
-use crate::server::mounts::ServiceRequest;
+use crate::pipeline::Core;
+use crate::pipeline::ServiceRequest;
 use crate::server::AppState;
 
 pub use config::{VectorCollection, VectorConfig};
@@ -176,7 +177,8 @@ impl Store {
             return None;
         }
         let mut c = Collection::new(dimension, metric);
-        c.meta.insert("id".into(), Value::from(new_uuid()));
+        c.meta
+            .insert("id".into(), Value::from(crate::http::ids::uuid()));
         Some(self.collections.entry(name.to_owned()).or_insert(c))
     }
 
@@ -193,22 +195,6 @@ impl Store {
             .filter(|v| !v.is_empty())
             .map(Vec::as_slice)
     }
-}
-
-/// A random (version 4) UUID.
-pub(crate) fn new_uuid() -> String {
-    let n: u128 = rand::random();
-    let n = (n & !(0xF000u128 << 64)) | (0x4000u128 << 64);
-    let n = (n & !(0xC000u128 << 48)) | (0x8000u128 << 48);
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 /// A metric from its name in any of the three APIs (or the config).
@@ -410,7 +396,7 @@ impl VectorServer {
 
     pub(crate) async fn handle(
         self: &Arc<Self>,
-        state: &Arc<AppState>,
+        state: &Arc<Core>,
         mut req: ServiceRequest,
     ) -> Response {
         let api = Api::of(&req.rest);
@@ -464,7 +450,7 @@ impl VectorServer {
 
     fn finish(
         &self,
-        state: &AppState,
+        state: &Core,
         req: &ServiceRequest,
         api: Api,
         journal: JournalBody,
@@ -569,7 +555,7 @@ pub(crate) async fn control(
             "No vector service is configured".into(),
         );
     };
-    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+    let bytes = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return bad(StatusCode::BAD_REQUEST, format!("Could not read body: {e}")),
     };
@@ -724,7 +710,7 @@ mod tests {
 
     #[test]
     fn uuids_look_like_uuids_and_queries_decode() {
-        let u = new_uuid();
+        let u = crate::http::ids::uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
         assert_eq!(crate::http::percent::query("a%20b+c%2"), "a b c%2");

@@ -3,71 +3,109 @@
 //! Authentication is accepted in either form the SDKs send (`x-api-key`, `Authorization: Bearer`)
 //! and never checked; `anthropic-version` is not pinned.
 
+pub(crate) mod collapse;
 pub(crate) mod render;
 pub(crate) mod request;
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::response::Response;
+use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::Route;
+use crate::conversation::ChatRequest;
 use crate::http::ApiError;
+use crate::pipeline::{Call, Exchange, Route, RouteInfo, Vendor};
+use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::providers::estimate_tokens;
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{paced_body, sse_event, StreamPlan};
+use crate::record::Credential;
+use crate::stream::sse_event;
 use render::Rendered;
-use request::BodyKind;
+use request::{BodyKind, MessagesOptions};
+
+/// Anthropic: an `x-api-key`; every answer carries the request id as `request-id`.
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "anthropic",
+    credential: Credential::header("x-api-key", ""),
+    envelope,
+    decorate: Some(decorate),
+};
+
+/// Anthropic models on Vertex AI: Anthropic's shapes, Google's credential (an access token).
+pub(crate) static VERTEX: Vendor = Vendor {
+    key: "vertexai",
+    credential: Credential::bearer().or_query_key(),
+    envelope,
+    decorate: Some(decorate),
+};
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     if method != Method::POST {
         return None;
     }
-    let route = |handler: super::Handler, info: RouteInfo| Route {
-        handler,
-        render: error_response,
-        info,
-    };
     match path {
-        "/v1/messages" => return Some(route(handle_messages, RouteInfo::default())),
+        "/v1/messages" => {
+            return Some(
+                Route::new(
+                    endpoint::message::<Messages>,
+                    &VENDOR,
+                    crate::metrics::PathLabel::one("/v1/messages"),
+                )
+                .recorded(&collapse::COLLAPSER),
+            )
+        }
         "/v1/messages/count_tokens" => {
-            return Some(route(handle_count_tokens, RouteInfo::default()))
+            return Some(Route::new(
+                count_tokens,
+                &VENDOR,
+                crate::metrics::PathLabel::one("/v1/messages/count_tokens"),
+            ))
         }
         _ => {}
     }
-    let (model, action) = vertex_model_action(path)?;
+    let (version, projects, model, action) = vertex_model_action(path)?;
+    let action: &'static str = match action.as_str() {
+        "rawPredict" => "rawPredict",
+        "streamRawPredict" => "streamRawPredict",
+        _ => return None,
+    };
+    let label = super::vertex_label(version, projects, "anthropic", action);
+    let count = action == "rawPredict" && model == "count-tokens";
     let info = RouteInfo {
         variant: Some("vertex"),
-        model: Some(model.clone()),
-        action: Some(action.clone()),
+        model: Some(model),
+        action: Some(action),
         ..Default::default()
     };
-    match action.as_str() {
-        "rawPredict" if model == "count-tokens" => Some(route(handle_count_tokens, info)),
-        "rawPredict" | "streamRawPredict" => Some(route(handle_vertex, info)),
-        _ => None,
-    }
+    Some(if count {
+        Route::new(count_tokens, &VERTEX, label).with_info(info)
+    } else {
+        Route::new(endpoint::message::<VertexMessages>, &VERTEX, label)
+            .with_info(info)
+            .recorded(&collapse::COLLAPSER)
+    })
 }
 
 /// For a Vertex path naming an Anthropic model,
 /// `/{v1|v1beta1}/projects/{p}/locations/{l}/publishers/anthropic/models/{model}:{action}` (or
-/// the express form without project and location): the model (percent-decoded) and the action.
-fn vertex_model_action(path: &str) -> Option<(String, String)> {
-    let rest = path
-        .strip_prefix("/v1/")
-        .or_else(|| path.strip_prefix("/v1beta1/"))?;
-    let rest = match rest.strip_prefix("projects/") {
+/// the express form without project and location): the version, whether the path names a
+/// project, the model (percent-decoded) and the action.
+fn vertex_model_action(path: &str) -> Option<(&'static str, bool, String, String)> {
+    let (version, rest) = if let Some(r) = path.strip_prefix("/v1/") {
+        ("v1", r)
+    } else {
+        ("v1beta1", path.strip_prefix("/v1beta1/")?)
+    };
+    let (projects, rest) = match rest.strip_prefix("projects/") {
         Some(r) => {
             let (_project, r) = r.split_once('/')?;
             let r = r.strip_prefix("locations/")?;
             let (_location, r) = r.split_once('/')?;
-            r
+            (true, r)
         }
-        None => rest,
+        None => (false, rest),
     };
     let tail = rest.strip_prefix("publishers/anthropic/models/")?;
     if tail.contains('/') {
@@ -78,7 +116,7 @@ fn vertex_model_action(path: &str) -> Option<(String, String)> {
     if model.is_empty() {
         return None;
     }
-    Some((model.to_owned(), action.to_owned()))
+    Some((version, projects, model.to_owned(), action.to_owned()))
 }
 
 /// The Anthropic error type for an error: the fixture's own type when it is one of Anthropic's,
@@ -103,10 +141,19 @@ fn error_type(e: &ApiError) -> &str {
     }
 }
 
-/// Anthropic's error envelope, `{"type":"error","error":{"type","message"}}`; a 429 carries
-/// `retry-after` and rate-limit headers (Anthropic's `anthropic-ratelimit-*` and the generic ones).
-pub(crate) fn error_response(e: &ApiError) -> Response {
-    render_error(e, None)
+/// Anthropic's error envelope, `{"type":"error","error":{"type","message"},"request_id"}`; a 429
+/// carries `retry-after` and rate-limit headers (Anthropic's `anthropic-ratelimit-*` and the
+/// generic ones).
+fn envelope(e: &ApiError, request: &HeaderMap) -> Response {
+    render_error(e, request.get("x-request-id").and_then(|v| v.to_str().ok()))
+}
+
+/// The request's id (the client's `x-request-id`, or the one the server minted), which the API
+/// sends back as `request-id` (the SDKs expose it as `_request_id`).
+fn decorate(out: &mut HeaderMap, request: &HeaderMap) {
+    if let Some(id) = request.get("x-request-id") {
+        out.insert("request-id", id.clone());
+    }
 }
 
 /// The envelope, with the `request_id` the API puts beside the error when it is known.
@@ -125,29 +172,6 @@ fn render_error(e: &ApiError, request_id: Option<&str>) -> Response {
         add_anthropic_rate_limit_headers(r.headers_mut(), retry_after);
     }
     r
-}
-
-/// The request's id (the client's `x-request-id`, or the one the server minted), which the API
-/// sends back as `request-id` (the SDKs expose it as `_request_id`).
-fn request_id(ctx: &RequestCtx) -> Option<HeaderValue> {
-    ctx.headers.get("x-request-id").cloned()
-}
-
-/// Record an error and answer it in the envelope, with the request id.
-fn fail(ex: Exchange, e: &ApiError, id: Option<&HeaderValue>) -> Response {
-    if e.proxy {
-        // A miss that record mode sends upstream.
-        return ex.fail(e.clone(), error_response);
-    }
-    ex.finish(e.status);
-    render_error(e, id.and_then(|v| v.to_str().ok()))
-}
-
-fn with_request_id(mut resp: Response, id: Option<HeaderValue>) -> Response {
-    if let Some(id) = id {
-        resp.headers_mut().insert("request-id", id);
-    }
-    resp
 }
 
 fn add_anthropic_rate_limit_headers(h: &mut HeaderMap, retry_after: f64) {
@@ -171,126 +195,77 @@ fn rfc3339_utc(secs: i64) -> String {
     crate::http::time::rfc3339(secs, 0, 0)
 }
 
-fn handle_messages(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    serve(state, ctx, &body, &info, BodyKind::Messages, false)
-}
+/// `POST /v1/messages`.
+#[derive(Debug)]
+struct Messages;
 
-fn handle_vertex(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: RouteInfo) -> Response {
-    let stream = info.action.as_deref() == Some("streamRawPredict");
-    serve(state, ctx, &body, &info, BodyKind::ModelInPath, stream)
-}
+impl MessageApi for Messages {
+    type Opts = MessagesOptions;
+    const SURFACE: &'static str = "the Messages API";
 
-/// A Messages request, from any route: parse, check, match, render.
-fn serve(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: &[u8],
-    info: &RouteInfo,
-    kind: BodyKind,
-    force_stream: bool,
-) -> Response {
-    let id = request_id(&ctx);
-    let resp = serve_inner(state, ctx, body, info, kind, force_stream, id.as_ref());
-    with_request_id(resp, id)
-}
-
-fn serve_inner(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: &[u8],
-    info: &RouteInfo,
-    kind: BodyKind,
-    force_stream: bool,
-    id: Option<&HeaderValue>,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let (mut req, opts) = match request::parse(body, kind, info.model.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return fail(ex, &e, id),
-    };
-    req.stream |= force_stream;
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    if let Some(msg) = opts.thinking_violation {
-        if ex.ctx.strict {
-            return fail(ex, &ApiError::invalid(msg), id);
-        }
-        tracing::warn!(
-            model = req.model.as_str(),
-            "extended thinking request would be rejected by the API: {msg}"
-        );
+    fn parse(call: &Call) -> Result<(ChatRequest, MessagesOptions), ApiError> {
+        request::parse(&call.body, BodyKind::Messages, None)
     }
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return fail(ex, &e, id),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "the Messages API") {
-        Ok(m) => m,
-        Err(e) => return fail(ex, &e, id),
-    };
-    let r = Rendered::new(&req, reply, ex.ctx.strict);
-    if req.stream {
-        let chunk = fixture
-            .stream
-            .chunk_size
-            .unwrap_or(ex.state.config.chunk_size);
+
+    fn refusal(_req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
+        opts.thinking_violation.as_deref().map(ApiError::invalid)
+    }
+
+    fn json(r: &Render<'_, MessagesOptions>) -> String {
+        Rendered::new(r.req, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
         let mut events = Vec::with_capacity(16);
-        r.events(chunk, |event, data| events.push(sse_event(event, data)));
-        let plan = StreamPlan {
-            events,
-            trailer: Vec::new(),
-            pacing: fixture
-                .stream
-                .pacing(ex.state.config.latency, ex.state.config.replay_speed),
-            truncate_after: fixture.stream.truncate_after_chunks,
-            disconnect_after: fixture
-                .stream
-                .disconnect_after_ms
-                .map(crate::stream::duration_ms),
-            on_end: None,
-        };
-        let handle = ex.start_stream();
-        let plan = StreamPlan {
-            on_end: Some(on_stream_end(handle)),
-            ..plan
-        };
-        crate::stream::sse_response(paced_body(plan))
-    } else {
-        ex.finish(StatusCode::OK);
-        json_body(r.json())
+        Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size, |event, data| {
+            events.push(sse_event(event, data))
+        });
+        Streamed::sse(events, Vec::new())
     }
 }
 
-fn json_body(s: String) -> Response {
-    crate::http::json_body(s)
+/// `:rawPredict` and `:streamRawPredict` on Vertex AI: a Messages body with the model in the path.
+#[derive(Debug)]
+struct VertexMessages;
+
+impl MessageApi for VertexMessages {
+    type Opts = MessagesOptions;
+    const SURFACE: &'static str = "the Messages API";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, MessagesOptions), ApiError> {
+        let info = &call.route.info;
+        let (mut req, opts) =
+            request::parse(&call.body, BodyKind::ModelInPath, info.model.as_deref())?;
+        req.stream |= info.action == Some("streamRawPredict");
+        Ok((req, opts))
+    }
+
+    fn refusal(req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
+        Messages::refusal(req, opts)
+    }
+
+    fn json(r: &Render<'_, MessagesOptions>) -> String {
+        Messages::json(r)
+    }
+
+    fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
+        Messages::stream(r)
+    }
 }
 
 /// `POST /v1/messages/count_tokens` (and Vertex's `count-tokens:rawPredict`): `{"input_tokens": N}`,
 /// estimated from the prompt's text like the usage of a reply.
-fn handle_count_tokens(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let id = request_id(&ctx);
-    let ex = Exchange::new(state, ctx);
-    let resp = match request::parse(&body, BodyKind::CountTokens, None) {
+fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
+    let mut ex = Exchange::new(&mut call);
+    let resp = match request::parse(&call.body, BodyKind::CountTokens, None) {
         Ok((req, _)) => {
             let chars = request::prompt_chars(&req);
-            let mut ex = ex;
-            ex.set_request(Arc::new(req), body.len());
-            ex.finish(StatusCode::OK);
-            json_body(json!({ "input_tokens": estimate_tokens(chars) }).to_string())
+            ex.set_request(Arc::new(req), call.body.len());
+            ex.json(json!({ "input_tokens": estimate_tokens(chars) }).to_string())
         }
-        Err(e) => fail(ex, &e, id.as_ref()),
+        Err(e) => ex.fail(e),
     };
-    with_request_id(resp, id)
+    Box::pin(async move { resp })
 }
 
 #[cfg(test)]
@@ -303,13 +278,13 @@ mod tests {
             vertex_model_action(
                 "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
             ),
-            Some(("claude-sonnet-4-5@20250929".into(), "rawPredict".into()))
+            Some(("v1", true, "claude-sonnet-4-5@20250929".into(), "rawPredict".into()))
         );
         assert_eq!(
             vertex_model_action(
                 "/v1beta1/projects/p/locations/global/publishers/anthropic/models/claude-haiku-4-5%40x%3AstreamRawPredict"
             ),
-            Some(("claude-haiku-4-5@x".into(), "streamRawPredict".into()))
+            Some(("v1beta1", true, "claude-haiku-4-5@x".into(), "streamRawPredict".into()))
         );
         assert_eq!(
             vertex_model_action(

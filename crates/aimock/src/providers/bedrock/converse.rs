@@ -2,26 +2,23 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
-use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::response::Response;
 use base64::Engine;
-use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{error_response, stop_reason};
+use super::stop_reason;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::pipeline::Call;
+use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::stream::chunk_text;
 use crate::stream::eventstream;
-use crate::stream::{chunk_text, paced_body, StreamPlan};
 
 /// The signature sent with reasoning when the fixture has none.
 const PLACEHOLDER_SIGNATURE: &str = "aimock-placeholder-signature";
@@ -230,58 +227,38 @@ pub(crate) fn parse(body: &[u8], model: &str, stream: bool) -> Result<ChatReques
     })
 }
 
-/// The handler of both actions.
-pub(crate) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let stream = info.action.as_deref() == Some("converse-stream");
-    let req = match parse(&body, info.model.as_deref().unwrap_or_default(), stream) {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "Bedrock Converse") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, reply, ex.ctx.strict);
-    if !stream {
-        ex.finish(StatusCode::OK);
-        return super::json_ok(r.json());
+/// `converse` and `converse-stream`.
+#[derive(Debug)]
+pub(crate) struct Converse;
+
+impl MessageApi for Converse {
+    type Opts = ();
+    const SURFACE: &'static str = "Bedrock Converse";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, ()), ApiError> {
+        let info = &call.route.info;
+        let stream = info.action == Some("converse-stream");
+        parse(
+            &call.body,
+            info.model.as_deref().unwrap_or_default(),
+            stream,
+        )
+        .map(|r| (r, ()))
     }
-    let chunk = fixture
-        .stream
-        .chunk_size
-        .unwrap_or(ex.state.config.chunk_size);
-    let (events, trailer) = r.events(chunk);
-    let plan = StreamPlan {
-        events,
-        trailer,
-        pacing: fixture
-            .stream
-            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
-        truncate_after: fixture.stream.truncate_after_chunks,
-        disconnect_after: fixture
-            .stream
-            .disconnect_after_ms
-            .map(crate::stream::duration_ms),
-        on_end: None,
-    };
-    let handle = ex.start_stream();
-    let plan = StreamPlan {
-        on_end: Some(on_stream_end(handle)),
-        ..plan
-    };
-    super::eventstream_ok(paced_body(plan))
+
+    fn json(r: &Render<'_, ()>) -> String {
+        Rendered::new(r.req, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, ()>) -> Streamed {
+        let (events, trailer) = Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size);
+        Streamed {
+            events,
+            trailer,
+            head: None,
+            content_type: eventstream::CONTENT_TYPE,
+        }
+    }
 }
 
 /// Characters of the prompt, for the token estimate.
@@ -532,6 +509,7 @@ fn redacted_blob(data: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
 
     #[test]
     fn tool_results_follow_the_users_text_and_keep_their_ids() {

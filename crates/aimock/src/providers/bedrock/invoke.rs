@@ -7,92 +7,65 @@
 //! event JSON>"}`. As Bedrock does, `ping` events are not forwarded, and `message_stop` carries
 //! `amazon-bedrock-invocationMetrics`.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::response::Response;
 use base64::Engine;
-use http::{HeaderValue, StatusCode};
+use http::HeaderValue;
 use serde_json::Value;
 
-use super::error_response;
+use crate::conversation::ChatRequest;
 use crate::http::ApiError;
+use crate::pipeline::Call;
 use crate::providers::anthropic::render::Rendered;
-use crate::providers::anthropic::request::{self, BodyKind};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
+use crate::providers::anthropic::request::{self, BodyKind, MessagesOptions};
+use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::stream::eventstream;
-use crate::stream::{paced_body, StreamPlan};
 
-/// The handler of both actions.
-pub(crate) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let stream = info.action.as_deref() == Some("invoke-with-response-stream");
-    let (mut req, opts) = match request::parse(&body, BodyKind::ModelInPath, info.model.as_deref())
-    {
-        Ok(r) => r,
-        Err(e) => return ex.fail(as_validation(e), error_response),
-    };
-    // The action decides, whatever the body says.
-    req.stream = stream;
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    if let Some(msg) = opts.thinking_violation {
-        if ex.ctx.strict {
-            return ex.fail(as_validation(ApiError::invalid(msg)), error_response);
+/// `invoke` and `invoke-with-response-stream`, for Anthropic models.
+#[derive(Debug)]
+pub(crate) struct Invoke;
+
+impl MessageApi for Invoke {
+    type Opts = MessagesOptions;
+    const SURFACE: &'static str = "Bedrock InvokeModel";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, MessagesOptions), ApiError> {
+        let info = &call.route.info;
+        let (mut req, opts) =
+            request::parse(&call.body, BodyKind::ModelInPath, info.model.as_deref())
+                .map_err(as_validation)?;
+        // The action decides, whatever the body says.
+        req.stream = info.action == Some("invoke-with-response-stream");
+        Ok((req, opts))
+    }
+
+    fn refusal(_req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
+        opts.thinking_violation
+            .as_deref()
+            .map(|m| as_validation(ApiError::invalid(m)))
+    }
+
+    fn json(r: &Render<'_, MessagesOptions>) -> String {
+        Rendered::new(r.req, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
+        Streamed {
+            events: chunks(&Rendered::new(r.req, r.reply, r.strict), r.chunk_size),
+            trailer: Vec::new(),
+            head: None,
+            content_type: eventstream::CONTENT_TYPE,
         }
-        tracing::warn!(
-            model = req.model.as_str(),
-            "extended thinking request would be rejected by the API: {msg}"
-        );
     }
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "Bedrock InvokeModel") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, reply, ex.ctx.strict);
-    if !stream {
-        ex.finish(StatusCode::OK);
-        return super::json_ok(r.json());
+
+    fn finish(resp: &mut Response, streamed: bool) {
+        if streamed {
+            resp.headers_mut().insert(
+                "x-amzn-bedrock-content-type",
+                HeaderValue::from_static("application/json"),
+            );
+        }
     }
-    let chunk = fixture
-        .stream
-        .chunk_size
-        .unwrap_or(ex.state.config.chunk_size);
-    let events = chunks(&r, chunk);
-    let plan = StreamPlan {
-        events,
-        trailer: Vec::new(),
-        pacing: fixture
-            .stream
-            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
-        truncate_after: fixture.stream.truncate_after_chunks,
-        disconnect_after: fixture
-            .stream
-            .disconnect_after_ms
-            .map(crate::stream::duration_ms),
-        on_end: None,
-    };
-    let handle = ex.start_stream();
-    let plan = StreamPlan {
-        on_end: Some(on_stream_end(handle)),
-        ..plan
-    };
-    let mut resp = super::eventstream_ok(paced_body(plan));
-    resp.headers_mut().insert(
-        "x-amzn-bedrock-content-type",
-        HeaderValue::from_static("application/json"),
-    );
-    resp
 }
 
 /// A request error from the Anthropic parser, raised as Bedrock's `ValidationException`.

@@ -6,17 +6,28 @@
 //! (`ValidationException`, `ThrottlingException`...) and the body is `{"message": ...}`, which is
 //! what botocore and the AWS SDKs read into their typed errors.
 
+pub(crate) mod collapse;
 pub(crate) mod converse;
 pub(crate) mod invoke;
 
-use axum::body::Body;
 use axum::response::Response;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use super::Route;
 use crate::fixture::MessageReply;
 use crate::http::ApiError;
-use crate::server::RouteInfo;
+use crate::metrics::PathLabel;
+use crate::pipeline::{Route, RouteInfo, Vendor};
+use crate::providers::endpoint;
+use crate::record::Credential;
+
+/// Amazon Bedrock: a Bedrock API key as a bearer token, or a SigV4 signature; every answer
+/// carries `x-amzn-RequestId`.
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "bedrock",
+    credential: Credential::bearer().or_sigv4(),
+    envelope,
+    decorate: Some(decorate),
+};
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -28,20 +39,36 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     if id.is_empty() {
         return None;
     }
-    let handler: super::Handler = match action {
-        "converse" | "converse-stream" => converse::handle,
-        "invoke" | "invoke-with-response-stream" => invoke::handle,
+    let (endpoint, action): (crate::pipeline::Endpoint, &'static str) = match action {
+        "converse" => (endpoint::message::<converse::Converse>, "converse"),
+        "converse-stream" => (endpoint::message::<converse::Converse>, "converse-stream"),
+        "invoke" => (endpoint::message::<invoke::Invoke>, "invoke"),
+        "invoke-with-response-stream" => (
+            endpoint::message::<invoke::Invoke>,
+            "invoke-with-response-stream",
+        ),
         _ => return None,
     };
-    Some(Route {
-        handler,
-        render: error_response,
-        info: RouteInfo {
+    Some(
+        Route::new(
+            endpoint,
+            &VENDOR,
+            PathLabel::two("/model/{modelId}/", action),
+        )
+        .with_info(RouteInfo {
             model: Some(crate::http::percent::path(id).into_owned()),
-            action: Some(action.to_owned()),
+            action: Some(action),
             ..Default::default()
-        },
-    })
+        })
+        .recorded(&collapse::COLLAPSER),
+    )
+}
+
+/// `x-amzn-RequestId`, which botocore reports as `ResponseMetadata.RequestId`.
+fn decorate(out: &mut HeaderMap, _request: &HeaderMap) {
+    if let Ok(v) = HeaderValue::from_str(&crate::http::ids::uuid()) {
+        out.insert("x-amzn-requestid", v);
+    }
 }
 
 /// The AWS exception an error is raised as: the fixture's own type or code when it names one
@@ -68,41 +95,16 @@ pub(crate) fn exception_name(e: &ApiError) -> &str {
     }
 }
 
-/// A random request id in AWS's form (a UUID).
-fn request_id() -> String {
-    let r: u128 = rand::random();
-    let h = format!("{r:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
-/// Add `x-amzn-RequestId`, which botocore reports as `ResponseMetadata.RequestId`.
-fn add_request_id(resp: &mut Response) {
-    if let Ok(v) = HeaderValue::from_str(&request_id()) {
-        resp.headers_mut().insert("x-amzn-requestid", v);
-    }
-}
-
 /// AWS's REST-JSON error: `x-amzn-ErrorType: <Exception>` and `{"message": ...}`; a 429 also
 /// carries `Retry-After`.
-pub(crate) fn error_response(e: &ApiError) -> Response {
+fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
     let mut body = String::with_capacity(e.message.len() + 16);
     body.push_str("{\"message\":");
     crate::http::push_json_str(&mut body, &e.message);
     body.push('}');
-    let mut r = Response::new(Body::from(body));
+    let mut r = crate::http::json_body(body);
     *r.status_mut() = e.status;
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     if let Ok(v) = HeaderValue::from_str(exception_name(e)) {
         h.insert("x-amzn-errortype", v);
     }
@@ -117,26 +119,7 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
             h.insert("retry-after", v);
         }
     }
-    add_request_id(&mut r);
     r
-}
-
-/// A `200` JSON body.
-fn json_ok(body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    add_request_id(&mut resp);
-    resp
-}
-
-/// A `200` EventStream body.
-fn eventstream_ok(body: Body) -> Response {
-    let mut resp = crate::stream::stream_response(body, crate::stream::eventstream::CONTENT_TYPE);
-    add_request_id(&mut resp);
-    resp
 }
 
 /// Converse's stop reason for a reply: OpenAI names translated, Bedrock names kept.
@@ -174,10 +157,10 @@ mod tests {
             r.info.model.as_deref(),
             Some("anthropic.claude-3-haiku-20240307-v1:0")
         );
-        assert_eq!(r.info.action.as_deref(), Some("converse"));
+        assert_eq!(r.info.action, Some("converse"));
         for action in ["converse-stream", "invoke", "invoke-with-response-stream"] {
             let r = route(&Method::POST, &format!("/model/m/{action}")).unwrap();
-            assert_eq!(r.info.action.as_deref(), Some(action));
+            assert_eq!(r.info.action, Some(action));
         }
         let arn = "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.x/invoke";
         assert_eq!(

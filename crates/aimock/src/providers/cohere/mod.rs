@@ -5,79 +5,71 @@
 //! Reasoning is a `thinking` content item before the text. Text of a reply that calls tools is
 //! the `tool_plan`, as Cohere writes it. Errors are `{"id", "message"}` with the status.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::response::Response;
 use base64::Engine;
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::Route;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{EmbeddingReply, MessageReply, Reply};
+use crate::fixture::{EmbeddingReply, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::metrics::PathLabel;
+use crate::pipeline::{Call, Route, Vendor};
+use crate::providers::endpoint::{self, EmbeddingApi, MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens, fallback_embedding};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, paced_body, sse_event, StreamPlan};
+use crate::record::Credential;
+use crate::stream::{chunk_text, sse_event};
+
+pub(crate) mod collapse;
+mod rerank;
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1024;
 /// Cohere's limit on texts per embed request.
 const MAX_TEXTS: usize = 96;
 
+/// Cohere: a bearer token.
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "cohere",
+    credential: Credential::bearer(),
+    envelope,
+    decorate: None,
+};
+
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    let handler: super::Handler = match (method, path) {
-        (&Method::POST, "/v2/chat") => handle_chat,
-        (&Method::POST, "/v2/embed") => handle_embed,
-        _ => return None,
-    };
-    Some(Route {
-        handler,
-        render: error_response,
-        info: RouteInfo {
-            variant: Some("cohere"),
-            ..Default::default()
-        },
-    })
-}
-
-/// A random UUID (v4), the form of Cohere's ids.
-fn uuid() -> String {
-    let b: [u8; 16] = rand::random();
-    let mut h = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        let byte = match i {
-            6 => (byte & 0x0f) | 0x40,
-            8 => (byte & 0x3f) | 0x80,
-            _ => *byte,
-        };
-        if matches!(i, 4 | 6 | 8 | 10) {
-            h.push('-');
-        }
-        h.push_str(&format!("{byte:02x}"));
+    if method != Method::POST {
+        return None;
     }
-    h
+    let route = |endpoint: crate::pipeline::Endpoint, label: &'static str| {
+        Route::new(endpoint, &VENDOR, PathLabel::one(label))
+    };
+    Some(match path {
+        "/v2/chat" => route(endpoint::message::<Chat>, "/v2/chat").recorded(&collapse::COLLAPSER),
+        "/v2/embed" => {
+            route(endpoint::embedding::<Embed>, "/v2/embed").recorded(&collapse::COLLAPSER)
+        }
+        "/v2/rerank" => route(endpoint::service::<rerank::Rerank<2>>, "/v2/rerank"),
+        "/v1/rerank" => route(endpoint::service::<rerank::Rerank<1>>, "/v1/rerank"),
+        _ => return None,
+    })
 }
 
 /// Cohere's error envelope: `{"id": ..., "message": ...}` with the status (the SDK maps the
 /// status to its typed errors: 400 BadRequestError, 429 TooManyRequestsError, ...).
-pub(crate) fn error_response(e: &ApiError) -> Response {
-    let mut r =
-        crate::http::json_response(e.status, &json!({ "id": uuid(), "message": e.message }));
+fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
+    let mut r = crate::http::json_response(
+        e.status,
+        &json!({ "id": crate::http::ids::uuid(), "message": e.message }),
+    );
     if e.status == StatusCode::TOO_MANY_REQUESTS {
         crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
-}
-
-fn json_body(body: String) -> Response {
-    crate::http::json_body(body)
 }
 
 // ---------------------------------------------------------------------------------------- chat request
@@ -254,49 +246,27 @@ fn parse_chat(body: &[u8]) -> Result<ChatRequest, ApiError> {
 
 // ---------------------------------------------------------------------------------------- chat reply
 
-fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteInfo) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let req = match parse_chat(&body) {
-        Ok(r) => Arc::new(r),
-        Err(e) => return ex.fail(e, error_response),
-    };
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "Cohere's chat endpoint") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, reply, ex.ctx.strict);
-    if req.stream {
-        let chunk = fixture
-            .stream
-            .chunk_size
-            .unwrap_or(ex.state.config.chunk_size);
-        let plan = StreamPlan {
-            events: r.events(chunk),
-            trailer: Vec::new(),
-            pacing: fixture
-                .stream
-                .pacing(ex.state.config.latency, ex.state.config.replay_speed),
-            truncate_after: fixture.stream.truncate_after_chunks,
-            disconnect_after: fixture
-                .stream
-                .disconnect_after_ms
-                .map(crate::stream::duration_ms),
-            on_end: None,
-        };
-        let handle = ex.start_stream();
-        let plan = StreamPlan {
-            on_end: Some(on_stream_end(handle)),
-            ..plan
-        };
-        crate::stream::sse_response(paced_body(plan))
-    } else {
-        ex.finish(StatusCode::OK);
-        json_body(r.whole())
+/// `POST /v2/chat`.
+#[derive(Debug)]
+struct Chat;
+
+impl MessageApi for Chat {
+    type Opts = ();
+    const SURFACE: &'static str = "Cohere's chat endpoint";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, ()), ApiError> {
+        parse_chat(&call.body).map(|r| (r, ()))
+    }
+
+    fn json(r: &Render<'_, ()>) -> String {
+        Rendered::new(r.req, r.reply, r.strict).whole()
+    }
+
+    fn stream(r: &Render<'_, ()>) -> Streamed {
+        Streamed::sse(
+            Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size),
+            Vec::new(),
+        )
     }
 }
 
@@ -329,7 +299,7 @@ impl<'a> Rendered<'a> {
         let prompt_chars = req.text_chars();
         let completion_chars = reply.text_chars();
         Rendered {
-            id: o.id.clone().unwrap_or_else(uuid),
+            id: o.id.clone().unwrap_or_else(crate::http::ids::uuid),
             reply,
             reasoning,
             text: reply.content(),
@@ -536,7 +506,8 @@ struct EmbedInput {
 const EMBEDDING_TYPES: &[&str] = &["float", "int8", "uint8", "binary", "ubinary", "base64"];
 
 /// A checked `/v2/embed` request.
-struct EmbedPlan {
+#[derive(Debug)]
+pub(crate) struct EmbedPlan {
     model: String,
     texts: Vec<String>,
     /// Whether the texts came as `texts` (echoed back) rather than `inputs` or `images`.
@@ -666,94 +637,62 @@ fn push_vector(out: &mut String, kind: &str, v: &[f64]) {
 }
 
 /// `POST /v2/embed`.
-fn handle_embed(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteInfo) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let EmbedPlan {
-        model,
-        texts,
-        from_texts,
-        types,
-        dims,
-    } = match prepare_embed(&body) {
-        Ok(p) => p,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(ChatRequest::embedding(model, texts.join(" ")));
-    ex.set_request(req.clone(), body.len());
-    ex.explain_misses = false;
-    let fixture_vector: Option<EmbeddingReply> = match ex.resolve(&req) {
-        Answer::Fixture(f) => match &f.reply {
-            Reply::Embedding(v) => Some(v.clone()),
-            other => {
-                let e = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    format!(
-                        "Fixture {} answers with {}, which Cohere's embed endpoint cannot serve",
-                        f.describe(),
-                        other.kind()
-                    ),
-                );
-                return ex.fail(e, error_response);
-            }
-        },
-        Answer::Error(e)
-            if e.status == StatusCode::NOT_FOUND
-                && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
-        {
-            None
-        }
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let vectors: Vec<Vec<f64>> = texts
-        .iter()
-        .map(|t| match &fixture_vector {
-            Some(v) => v.values.to_vec(),
-            None => fallback_embedding(t, dims),
-        })
-        .collect();
-    let mut out = String::with_capacity(256 + vectors.len() * dims * 8);
-    out.push_str("{\"id\":");
-    push_json_str(&mut out, &uuid());
-    out.push_str(",\"embeddings\":{");
-    for (k, kind) in types.iter().enumerate() {
-        if k > 0 {
-            out.push(',');
-        }
-        push_json_str(&mut out, kind);
-        out.push_str(":[");
-        for (i, v) in vectors.iter().enumerate() {
-            if i > 0 {
+#[derive(Debug)]
+struct Embed;
+
+impl EmbeddingApi for Embed {
+    type Opts = EmbedPlan;
+    const SURFACE: &'static str = "Cohere's embed endpoint";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, EmbedPlan), ApiError> {
+        let plan = prepare_embed(&call.body)?;
+        let req = ChatRequest::embedding(plan.model.clone(), plan.texts.join(" "));
+        Ok((req, plan))
+    }
+
+    fn json(_req: &ChatRequest, plan: &EmbedPlan, vector: Option<&EmbeddingReply>) -> String {
+        let (texts, dims) = (&plan.texts, plan.dims);
+        let vectors: Vec<Vec<f64>> = texts
+            .iter()
+            .map(|t| match vector {
+                Some(v) => v.values.to_vec(),
+                None => fallback_embedding(t, dims),
+            })
+            .collect();
+        let mut out = String::with_capacity(256 + vectors.len() * dims * 8);
+        out.push_str("{\"id\":");
+        push_json_str(&mut out, &crate::http::ids::uuid());
+        out.push_str(",\"embeddings\":{");
+        for (k, kind) in plan.types.iter().enumerate() {
+            if k > 0 {
                 out.push(',');
             }
-            push_vector(&mut out, kind, v);
+            push_json_str(&mut out, kind);
+            out.push_str(":[");
+            for (i, v) in vectors.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_vector(&mut out, kind, v);
+            }
+            out.push(']');
         }
-        out.push(']');
+        out.push('}');
+        if plan.from_texts {
+            out.push_str(",\"texts\":");
+            out.push_str(&serde_json::to_string(texts).unwrap_or_else(|_| "[]".to_owned()));
+        }
+        let tokens = estimate_tokens(texts.iter().map(String::len).sum());
+        out.push_str(&format!(
+            ",\"meta\":{{\"api_version\":{{\"version\":\"2\"}},\"billed_units\":{{\"input_tokens\":{tokens}}}}},\"response_type\":\"embeddings_by_type\"}}"
+        ));
+        out
     }
-    out.push('}');
-    if from_texts {
-        out.push_str(",\"texts\":");
-        out.push_str(&serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_owned()));
-    }
-    let tokens = estimate_tokens(texts.iter().map(String::len).sum());
-    out.push_str(&format!(
-        ",\"meta\":{{\"api_version\":{{\"version\":\"2\"}},\"billed_units\":{{\"input_tokens\":{tokens}}}}},\"response_type\":\"embeddings_by_type\"}}"
-    ));
-    ex.finish(StatusCode::OK);
-    json_body(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uuids_have_the_v4_shape() {
-        let u = uuid();
-        assert_eq!(u.len(), 36);
-        assert_eq!(&u[14..15], "4");
-        assert_eq!(u.matches('-').count(), 4);
-    }
 
     #[test]
     fn sign_bits_pack_eight_to_a_byte() {

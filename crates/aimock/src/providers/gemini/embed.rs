@@ -2,20 +2,19 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http::{header, HeaderValue, StatusCode};
+use futures_util::future::BoxFuture;
+use http::{header, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error_response;
 use super::generate::{conversation, Content, GenerateBody};
 use crate::conversation::ChatRequest;
-use crate::fixture::{EmbeddingReply, Reply};
+use crate::fixture::EmbeddingReply;
 use crate::http::ApiError;
+use crate::pipeline::{Call, Exchange};
+use crate::providers::endpoint::EmbeddingApi;
 use crate::providers::{estimate_tokens, push_fallback_embedding_json};
-use crate::server::exchange::Answer;
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none (Gemini's text embeddings).
 pub(crate) const DEFAULT_DIMENSIONS: usize = 768;
@@ -173,130 +172,117 @@ fn inputs(body: &[u8], shape: Shape) -> Result<Vec<(String, usize)>, ApiError> {
     Ok(out)
 }
 
-fn json_ok(body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
-    resp
-}
+/// `Embed<SINGLE>`: `embedContent`, one content, `{"embedding": {...}}`.
+pub(super) const SINGLE: u8 = 0;
+/// `Embed<BATCH>`: `batchEmbedContents`, `{"embeddings": [...]}`.
+pub(super) const BATCH: u8 = 1;
+/// `Embed<PREDICT>`: Vertex `predict`, `{"predictions": [{"embeddings": {...}}]}`.
+pub(super) const PREDICT: u8 = 2;
 
 /// `embedContent` (`{"embedding": {"values": [...]}}`) and `batchEmbedContents`
 /// (`{"embeddings": [{"values": [...]}, ...]}`, one per request). The inputs are matched as one
 /// embedding request (texts joined with a space); a fixture's vector answers every input, and a
 /// miss gets each text's deterministic fallback vector. Vertex's `predict` for text embedding
 /// models answers `{"predictions": [{"embeddings": {"values", "statistics"}}], "metadata"}`.
-pub(super) fn handle_embed(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-    shape: Shape,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let inputs = match inputs(&body, shape) {
-        Ok(i) => i,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let total_values = inputs.iter().map(|(_, d)| *d).sum::<usize>();
-    if total_values > crate::providers::openai::embeddings::MAX_VALUES {
-        let e = invalid(
-            format!(
-                "{} inputs of these dimensions is more than the {} numbers one reply may hold",
-                inputs.len(),
-                crate::providers::openai::embeddings::MAX_VALUES
-            ),
-            "outputDimensionality",
-        );
-        return ex.fail(e, error_response);
+#[derive(Debug)]
+pub(super) struct Embed<const SHAPE: u8>;
+
+impl<const SHAPE: u8> Embed<SHAPE> {
+    fn shape() -> Shape {
+        match SHAPE {
+            SINGLE => Shape::Single,
+            BATCH => Shape::Batch,
+            _ => Shape::Predict,
+        }
     }
-    let model = info.model.unwrap_or_default();
-    let joined = inputs
-        .iter()
-        .map(|(t, _)| t.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let req = Arc::new(ChatRequest::embedding(model, joined));
-    ex.set_request(req.clone(), body.len());
-    ex.explain_misses = false;
-    let fixture_vector: Option<EmbeddingReply> = match ex.resolve(&req) {
-        Answer::Fixture(f) => match &f.reply {
-            Reply::Embedding(v) => Some(v.clone()),
-            other => {
-                let e = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    format!(
-                        "Fixture {} answers with {}, which the embedding endpoint cannot serve",
-                        f.describe(),
-                        other.kind()
-                    ),
-                );
-                return ex.fail(e, error_response);
-            }
-        },
-        Answer::Error(e)
-            if e.status == StatusCode::NOT_FOUND
-                && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
-        {
-            None
+}
+
+impl<const SHAPE: u8> EmbeddingApi for Embed<SHAPE> {
+    type Opts = Vec<(String, usize)>;
+    const SURFACE: &'static str = "the embedding endpoint";
+    const JSON_TYPE: &'static str = "application/json; charset=UTF-8";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, Vec<(String, usize)>), ApiError> {
+        let inputs = inputs(&call.body, Self::shape())?;
+        let total_values = inputs.iter().map(|(_, d)| *d).sum::<usize>();
+        if total_values > crate::providers::openai::embeddings::MAX_VALUES {
+            return Err(invalid(
+                format!(
+                    "{} inputs of these dimensions is more than the {} numbers one reply may hold",
+                    inputs.len(),
+                    crate::providers::openai::embeddings::MAX_VALUES
+                ),
+                "outputDimensionality",
+            ));
         }
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let mut out = String::with_capacity(64 + total_values.min(1 << 20) * 8);
-    let push_values = |out: &mut String, text: &str, dims: usize| {
-        out.push_str("{\"values\":");
-        match &fixture_vector {
-            Some(v) => out.push_str(&v.json),
-            None => push_fallback_embedding_json(out, text, dims),
-        }
-        out.push('}');
-    };
-    match shape {
-        Shape::Batch => {
-            out.push_str("{\"embeddings\":[");
-            for (i, (text, dims)) in inputs.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_values(&mut out, text, *dims);
-            }
-            out.push_str("]}");
-        }
-        Shape::Single => {
-            out.push_str("{\"embedding\":");
-            if let Some((text, dims)) = inputs.first() {
-                push_values(&mut out, text, *dims);
+        let model = call.route.info.model.clone().unwrap_or_default();
+        let joined = inputs
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok((ChatRequest::embedding(model, joined), inputs))
+    }
+
+    fn json(
+        _req: &ChatRequest,
+        inputs: &Vec<(String, usize)>,
+        vector: Option<&EmbeddingReply>,
+    ) -> String {
+        let total_values = inputs.iter().map(|(_, d)| *d).sum::<usize>();
+        let mut out = String::with_capacity(64 + total_values.min(1 << 20) * 8);
+        let push_values = |out: &mut String, text: &str, dims: usize| {
+            out.push_str("{\"values\":");
+            match vector {
+                Some(v) => out.push_str(&v.json),
+                None => push_fallback_embedding_json(out, text, dims),
             }
             out.push('}');
-        }
-        Shape::Predict => {
-            out.push_str("{\"predictions\":[");
-            let mut chars = 0;
-            for (i, (text, dims)) in inputs.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+        };
+        match Self::shape() {
+            Shape::Batch => {
+                out.push_str("{\"embeddings\":[");
+                for (i, (text, dims)) in inputs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_values(&mut out, text, *dims);
                 }
-                chars += text.chars().count();
-                out.push_str(
-                    "{\"embeddings\":{\"statistics\":{\"truncated\":false,\"token_count\":",
-                );
-                out.push_str(&estimate_tokens(text.len()).to_string());
-                out.push_str("},\"values\":");
-                match &fixture_vector {
-                    Some(v) => out.push_str(&v.json),
-                    None => push_fallback_embedding_json(&mut out, text, *dims),
+                out.push_str("]}");
+            }
+            Shape::Single => {
+                out.push_str("{\"embedding\":");
+                if let Some((text, dims)) = inputs.first() {
+                    push_values(&mut out, text, *dims);
                 }
+                out.push('}');
+            }
+            Shape::Predict => {
+                out.push_str("{\"predictions\":[");
+                let mut chars = 0;
+                for (i, (text, dims)) in inputs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    chars += text.chars().count();
+                    out.push_str(
+                        "{\"embeddings\":{\"statistics\":{\"truncated\":false,\"token_count\":",
+                    );
+                    out.push_str(&estimate_tokens(text.len()).to_string());
+                    out.push_str("},\"values\":");
+                    match vector {
+                        Some(v) => out.push_str(&v.json),
+                        None => push_fallback_embedding_json(&mut out, text, *dims),
+                    }
+                    out.push_str("}}");
+                }
+                out.push_str("],\"metadata\":{\"billableCharacterCount\":");
+                out.push_str(&chars.to_string());
                 out.push_str("}}");
             }
-            out.push_str("],\"metadata\":{\"billableCharacterCount\":");
-            out.push_str(&chars.to_string());
-            out.push_str("}}");
         }
+        out
     }
-    ex.finish(StatusCode::OK);
-    json_ok(out)
 }
 
 /// A `CountTokensRequest`: `contents`, or a whole `generateContentRequest`.
@@ -311,17 +297,28 @@ struct CountBody {
 
 /// `countTokens`: `{"totalTokens": n, "promptTokensDetails": [...]}` with aimock's estimate (a
 /// quarter of the characters); no fixture is consulted, the request is journaled.
-pub(super) fn handle_count_tokens(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let parsed: CountBody = match crate::http::parse_json_body(&body) {
-        Ok(b) => b,
-        Err(e) => return ex.fail(e, error_response),
+pub(super) fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
+    let mut ex = Exchange::new(&mut call);
+    let resp = match count(&call) {
+        Ok((req, tokens)) => {
+            ex.set_request(Arc::new(req), call.body.len());
+            let mut r = crate::http::json_body(format!(
+                "{{\"totalTokens\":{tokens},\"promptTokensDetails\":[{{\"modality\":\"TEXT\",\"tokenCount\":{tokens}}}]}}"
+            ));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
+            ex.reply(r)
+        }
+        Err(e) => ex.fail(e),
     };
+    Box::pin(async move { resp })
+}
+
+/// The request a `countTokens` body stands for, and its token estimate.
+fn count(call: &Call) -> Result<(ChatRequest, u64), ApiError> {
+    let parsed: CountBody = crate::http::parse_json_body(&call.body)?;
     let generate = match (parsed.generate_content_request, parsed.contents) {
         (Some(g), _) => g,
         (None, contents) => GenerateBody {
@@ -329,11 +326,8 @@ pub(super) fn handle_count_tokens(
             ..Default::default()
         },
     };
-    let model = info.model.unwrap_or_default();
-    let req = match conversation(generate, &model, false) {
-        Ok((req, _)) => req,
-        Err(e) => return ex.fail(e, error_response),
-    };
+    let model = call.route.info.model.clone().unwrap_or_default();
+    let (req, _) = conversation(generate, &model, false)?;
     let chars: usize = req
         .messages
         .iter()
@@ -350,9 +344,5 @@ pub(super) fn handle_count_tokens(
     } else {
         estimate_tokens(chars)
     };
-    ex.set_request(Arc::new(req), body.len());
-    ex.finish(StatusCode::OK);
-    json_ok(format!(
-        "{{\"totalTokens\":{tokens},\"promptTokensDetails\":[{{\"modality\":\"TEXT\",\"tokenCount\":{tokens}}}]}}"
-    ))
+    Ok((req, tokens))
 }

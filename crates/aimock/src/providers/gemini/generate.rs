@@ -1,25 +1,20 @@
 //! `:generateContent` (JSON) and `:streamGenerateContent` (SSE with `alt=sse`, else a JSON array
 //! streamed element by element).
 
-use std::sync::Arc;
-
-use axum::body::{Body, Bytes};
-use axum::response::Response;
-use http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::percent::query_param;
 use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::pipeline::Call;
+use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, paced_body, StreamPlan};
+use crate::stream::chunk_text;
 
 /// A `GenerateContentRequest` (camelCase as the SDKs send it; proto JSON also takes snake_case).
 #[derive(Deserialize, Default)]
@@ -342,52 +337,44 @@ pub(crate) fn parse(
     Ok((req, opts))
 }
 
-/// The handler for both actions.
-pub(super) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-    stream: bool,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let model = info.model.as_deref().unwrap_or_default();
-    let (req, opts) = match parse(&body, model, stream) {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "generateContent") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let mut r = Rendered::new(&req, reply, opts, ex.ctx.strict);
-    if info.variant == Some("vertex") {
-        r.create_time = Some(super::rfc3339_now());
+/// `generateContent` and `streamGenerateContent`.
+#[derive(Debug)]
+pub(super) struct Generate;
+
+impl Generate {
+    fn rendered<'a>(r: &Render<'a, GenOptions>) -> Rendered<'a> {
+        let mut out = Rendered::new(r.req, r.reply, *r.opts, r.strict);
+        if r.call.route.info.variant == Some("vertex") {
+            out.create_time = Some(super::rfc3339_now());
+        }
+        out
     }
-    if !stream {
-        ex.finish(StatusCode::OK);
-        let mut resp = Response::new(Body::from(r.json()));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=UTF-8"),
-        );
-        return resp;
+}
+
+impl MessageApi for Generate {
+    type Opts = GenOptions;
+    const SURFACE: &'static str = "generateContent";
+    const JSON_TYPE: &'static str = "application/json; charset=UTF-8";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, GenOptions), ApiError> {
+        let info = &call.route.info;
+        let stream = info.action == Some("streamGenerateContent");
+        parse(
+            &call.body,
+            info.model.as_deref().unwrap_or_default(),
+            stream,
+        )
     }
-    let sse = query_param(info.query.as_deref(), "alt").as_deref() == Some("sse");
-    let chunk = fixture
-        .stream
-        .chunk_size
-        .unwrap_or(ex.state.config.chunk_size);
-    let chunks = r.chunks(chunk);
-    let (events, trailer) = if sse {
-        (chunks.iter().map(|c| sse_frame(c)).collect(), Vec::new())
-    } else {
+
+    fn json(r: &Render<'_, GenOptions>) -> String {
+        Generate::rendered(r).json()
+    }
+
+    fn stream(r: &Render<'_, GenOptions>) -> Streamed {
+        let chunks = Generate::rendered(r).chunks(r.chunk_size);
+        if query_param(r.call.query.as_deref(), "alt").as_deref() == Some("sse") {
+            return Streamed::sse(chunks.iter().map(|c| sse_frame(c)).collect(), Vec::new());
+        }
         let events = chunks
             .iter()
             .enumerate()
@@ -399,31 +386,13 @@ pub(super) fn handle(
                 Bytes::from(b)
             })
             .collect();
-        (events, vec![Bytes::from_static(b"]")])
-    };
-    let pacing = fixture
-        .stream
-        .pacing(ex.state.config.latency, ex.state.config.replay_speed);
-    let truncate_after = fixture.stream.truncate_after_chunks;
-    let disconnect_after = fixture
-        .stream
-        .disconnect_after_ms
-        .map(crate::stream::duration_ms);
-    let handle = ex.start_stream();
-    let plan = StreamPlan {
-        events,
-        trailer,
-        pacing,
-        truncate_after,
-        disconnect_after,
-        on_end: Some(on_stream_end(handle)),
-    };
-    let content_type = if sse {
-        "text/event-stream"
-    } else {
-        "application/json; charset=UTF-8"
-    };
-    crate::stream::stream_response(paced_body(plan), content_type)
+        Streamed {
+            events,
+            trailer: vec![Bytes::from_static(b"]")],
+            head: None,
+            content_type: "application/json; charset=UTF-8",
+        }
+    }
 }
 
 /// One SSE event as Google frames it: `data: <json>` and a blank line, with CRLF line ends.
@@ -709,6 +678,7 @@ impl<'a> Rendered<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
 
     fn conv(body: Value) -> ChatRequest {
         parse(body.to_string().as_bytes(), "gemini-2.5-flash", false)

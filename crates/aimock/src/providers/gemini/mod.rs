@@ -9,18 +9,34 @@
 //!
 //! Only the `google` publisher is served here; Anthropic models on Vertex have their own module.
 
+pub(crate) mod collapse;
 mod embed;
 mod generate;
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
 use axum::response::Response;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use super::Route;
 use crate::http::ApiError;
-use crate::server::{AppState, RequestCtx, RouteInfo};
+use crate::metrics::PathLabel;
+use crate::pipeline::{Endpoint, Route, RouteInfo, Vendor};
+use crate::providers::endpoint;
+use crate::record::Credential;
+
+/// The Gemini Developer API: an `x-goog-api-key` (or `?key=`).
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "gemini",
+    credential: Credential::header("x-goog-api-key", "").or_query_key(),
+    envelope,
+    decorate: None,
+};
+
+/// Vertex AI (Gemini models): an access token as a bearer token (or `?key=`, express mode).
+pub(crate) static VERTEX: Vendor = Vendor {
+    key: "vertexai",
+    credential: Credential::bearer().or_query_key(),
+    envelope,
+    decorate: None,
+};
 
 /// API versions served.
 const VERSIONS: &[&str] = &["v1", "v1beta", "v1beta1", "v1alpha"];
@@ -41,30 +57,83 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     if method != Method::POST {
         return None;
     }
-    let (model, action, variant) = parse_path(path)?;
-    Some(Route {
-        handler: handle,
-        render: error_response,
-        info: RouteInfo {
-            model: Some(model),
-            action: Some(action.to_owned()),
-            variant: Some(variant),
-            ..Default::default()
-        },
+    let p = model_path(path)?;
+    let endpoint: Endpoint = match p.action {
+        "generateContent" | "streamGenerateContent" => endpoint::message::<generate::Generate>,
+        "embedContent" => endpoint::embedding::<embed::Embed<{ embed::SINGLE }>>,
+        "batchEmbedContents" => endpoint::embedding::<embed::Embed<{ embed::BATCH }>>,
+        "predict" => endpoint::embedding::<embed::Embed<{ embed::PREDICT }>>,
+        _ => embed::count_tokens,
+    };
+    let (vendor, label) = match p.projects {
+        None => (
+            &VENDOR,
+            PathLabel::three(models_head(p.version), "{model}:", p.action),
+        ),
+        Some(projects) => (
+            &VERTEX,
+            super::vertex_label(p.version, projects, "google", p.action),
+        ),
+    };
+    let route = Route::new(endpoint, vendor, label).with_info(RouteInfo {
+        model: Some(p.model),
+        action: Some(p.action),
+        variant: Some(if p.projects.is_some() {
+            "vertex"
+        } else {
+            "gemini"
+        }),
+        ..Default::default()
+    });
+    Some(if p.action == "countTokens" {
+        route
+    } else {
+        route.recorded(&collapse::COLLAPSER)
     })
 }
 
+/// A Gemini or Vertex model path.
+#[derive(Debug, PartialEq)]
+struct ModelPath {
+    version: &'static str,
+    /// `None` for the Gemini API; for Vertex, whether the path names a project and location.
+    projects: Option<bool>,
+    model: String,
+    action: &'static str,
+}
+
+/// The `/{version}/models/` head of a Gemini path label.
+fn models_head(version: &'static str) -> &'static str {
+    match version {
+        "v1" => "/v1/models/",
+        "v1beta1" => "/v1beta1/models/",
+        "v1alpha" => "/v1alpha/models/",
+        _ => "/v1beta/models/",
+    }
+}
+
 /// `(model, action, variant)` of a Gemini or Vertex path.
+#[cfg(test)]
 fn parse_path(path: &str) -> Option<(String, &'static str, &'static str)> {
+    model_path(path).map(|p| {
+        let variant = if p.projects.is_some() {
+            "vertex"
+        } else {
+            "gemini"
+        };
+        (p.model, p.action, variant)
+    })
+}
+
+/// The parts of a Gemini or Vertex path.
+fn model_path(path: &str) -> Option<ModelPath> {
     let rest = path.strip_prefix('/')?;
     let (version, rest) = rest.split_once('/')?;
-    if !VERSIONS.contains(&version) {
-        return None;
-    }
-    let (variant, model_action) = if let Some(m) = rest.strip_prefix("models/") {
-        ("gemini", m)
+    let version = *VERSIONS.iter().find(|v| **v == version)?;
+    let (projects, model_action) = if let Some(m) = rest.strip_prefix("models/") {
+        (None, m)
     } else if let Some(m) = rest.strip_prefix("publishers/google/models/") {
-        ("vertex", m)
+        (Some(false), m)
     } else {
         // projects/{p}/locations/{l}/publishers/google/models/{m}:{action}
         let r = rest.strip_prefix("projects/")?;
@@ -74,42 +143,22 @@ fn parse_path(path: &str) -> Option<(String, &'static str, &'static str)> {
         if project.is_empty() || location.is_empty() {
             return None;
         }
-        ("vertex", r.strip_prefix("publishers/google/models/")?)
+        (Some(true), r.strip_prefix("publishers/google/models/")?)
     };
     let (model, action) = model_action.rsplit_once(':')?;
     if model.is_empty() || model.contains('/') {
         return None;
     }
-    let action = ACTIONS.iter().find(|a| **a == action)?;
-    if *action == "predict" && variant != "vertex" {
+    let action = *ACTIONS.iter().find(|a| **a == action)?;
+    if action == "predict" && projects.is_none() {
         return None;
     }
-    Some((
-        crate::http::percent::path(model).into_owned(),
+    Some(ModelPath {
+        version,
+        projects,
+        model: crate::http::percent::path(model).into_owned(),
         action,
-        variant,
-    ))
-}
-
-/// The handler for every action.
-fn handle(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, info: RouteInfo) -> Response {
-    match info.action.as_deref() {
-        Some("generateContent") => generate::handle(state, ctx, body, info, false),
-        Some("streamGenerateContent") => generate::handle(state, ctx, body, info, true),
-        Some("embedContent") => embed::handle_embed(state, ctx, body, info, embed::Shape::Single),
-        Some("batchEmbedContents") => {
-            embed::handle_embed(state, ctx, body, info, embed::Shape::Batch)
-        }
-        Some("predict") => embed::handle_embed(state, ctx, body, info, embed::Shape::Predict),
-        Some("countTokens") => embed::handle_count_tokens(state, ctx, body, info),
-        _ => {
-            let ex = crate::server::Exchange::new(state, ctx);
-            ex.fail(
-                ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Method not found."),
-                error_response,
-            )
-        }
-    }
+    })
 }
 
 /// Google's canonical status names (google.rpc.Code), as they appear in error bodies.
@@ -155,7 +204,7 @@ fn status_name(status: StatusCode) -> &'static str {
 /// A fixture's `error.type` is used as `status` when it is a canonical name (`RESOURCE_EXHAUSTED`);
 /// otherwise the name follows the HTTP status. A 429 carries `Retry-After` and, as Google sends it,
 /// a `google.rpc.RetryInfo` detail.
-pub(crate) fn error_response(e: &ApiError) -> Response {
+pub(crate) fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
     use crate::http::push_json_str;
     let status_text = if CANONICAL.contains(&e.kind.as_str()) {
         e.kind.as_str()

@@ -14,39 +14,6 @@ pub(super) struct EmbedBody {
     pub(super) dimensions: Option<u64>,
 }
 
-/// The fixture's vector for these inputs, or `None` for the fallback.
-pub(super) fn embedding_answer(
-    ex: &mut Exchange,
-    model: &str,
-    texts: &[String],
-    body_len: usize,
-) -> Result<Option<EmbeddingReply>, ApiError> {
-    let req = Arc::new(ChatRequest::embedding(model.to_owned(), texts.join(" ")));
-    ex.set_request(req.clone(), body_len);
-    ex.explain_misses = false;
-    match ex.resolve(&req) {
-        Answer::Fixture(f) => match &f.reply {
-            Reply::Embedding(v) => Ok(Some(v.clone())),
-            other => Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which Ollama's embed endpoint cannot serve",
-                    f.describe(),
-                    other.kind()
-                ),
-            )),
-        },
-        Answer::Error(e)
-            if e.status == StatusCode::NOT_FOUND
-                && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
-        {
-            Ok(None)
-        }
-        Answer::Error(e) => Err(e),
-    }
-}
-
 pub(super) fn embed_inputs(v: Option<Value>) -> Result<Vec<String>, ApiError> {
     match v {
         None => Ok(Vec::new()),
@@ -76,15 +43,24 @@ pub(super) fn dims_of(d: Option<u64>) -> Result<usize, ApiError> {
 }
 
 /// `POST /api/embed`: one vector per input.
-pub(super) fn handle_embed(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let prepared = (|| {
-        let v: EmbedBody = crate::http::parse_json_body(&body)?;
+#[derive(Debug)]
+pub(super) struct Embed;
+
+/// The inputs and their dimensions.
+#[derive(Debug)]
+pub(super) struct EmbedOptions {
+    model: String,
+    texts: Vec<String>,
+    dims: usize,
+}
+
+impl EmbeddingApi for Embed {
+    type Opts = EmbedOptions;
+    const SURFACE: &'static str = "Ollama's embed endpoint";
+    const JSON_TYPE: &'static str = JSON_TYPE;
+
+    fn parse(call: &Call) -> Result<(ChatRequest, EmbedOptions), ApiError> {
+        let v: EmbedBody = crate::http::parse_json_body(&call.body)?;
         let model = model_of(v.model)?;
         let texts = embed_inputs(v.input)?;
         let dims = dims_of(v.dimensions)?;
@@ -94,76 +70,73 @@ pub(super) fn handle_embed(
                 texts.len()
             )));
         }
-        Ok((model, texts, dims))
-    })();
-    let (model, texts, dims) = match prepared {
-        Ok(p) => p,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let vector = match embedding_answer(&mut ex, &model, &texts, body.len()) {
-        Ok(v) => v,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let mut out = String::with_capacity(128 + texts.len().min(64) * (dims.min(4096) * 8 + 4));
-    out.push_str("{\"model\":");
-    push_json_str(&mut out, &model);
-    out.push_str(",\"embeddings\":[");
-    for (i, t) in texts.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        match &vector {
-            Some(v) => out.push_str(&v.json),
-            None => push_fallback_embedding_json(&mut out, t, dims),
-        }
+        let req = ChatRequest::embedding(model.clone(), texts.join(" "));
+        Ok((req, EmbedOptions { model, texts, dims }))
     }
-    let tokens = if texts.is_empty() {
-        0
-    } else {
-        estimate_tokens(texts.iter().map(String::len).sum())
-    };
-    out.push_str(&format!(
-        "],\"total_duration\":0,\"load_duration\":0,\"prompt_eval_count\":{tokens}}}"
-    ));
-    ex.finish(StatusCode::OK);
-    json_body(StatusCode::OK, out)
+
+    fn json(_req: &ChatRequest, o: &EmbedOptions, vector: Option<&EmbeddingReply>) -> String {
+        let (texts, dims) = (&o.texts, o.dims);
+        let mut out = String::with_capacity(128 + texts.len().min(64) * (dims.min(4096) * 8 + 4));
+        out.push_str("{\"model\":");
+        push_json_str(&mut out, &o.model);
+        out.push_str(",\"embeddings\":[");
+        for (i, t) in texts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match vector {
+                Some(v) => out.push_str(&v.json),
+                None => push_fallback_embedding_json(&mut out, t, dims),
+            }
+        }
+        let tokens = if texts.is_empty() {
+            0
+        } else {
+            estimate_tokens(texts.iter().map(String::len).sum())
+        };
+        out.push_str(&format!(
+            "],\"total_duration\":0,\"load_duration\":0,\"prompt_eval_count\":{tokens}}}"
+        ));
+        out
+    }
 }
 
 /// `POST /api/embeddings` (legacy): `{prompt}` -> `{embedding}`.
-pub(super) fn handle_embeddings(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let prepared = (|| {
-        let v: EmbedBody = crate::http::parse_json_body(&body)?;
+#[derive(Debug)]
+pub(super) struct LegacyEmbeddings;
+
+impl EmbeddingApi for LegacyEmbeddings {
+    type Opts = EmbedOptions;
+    const SURFACE: &'static str = "Ollama's embed endpoint";
+    const JSON_TYPE: &'static str = JSON_TYPE;
+
+    fn parse(call: &Call) -> Result<(ChatRequest, EmbedOptions), ApiError> {
+        let v: EmbedBody = crate::http::parse_json_body(&call.body)?;
         let model = model_of(v.model)?;
         let text = match (v.prompt, v.input) {
             (Some(p), _) => p,
             (None, Some(Value::String(s))) => s,
             _ => String::new(),
         };
-        Ok((model, text, dims_of(v.dimensions)?))
-    })();
-    let (model, text, dims) = match prepared {
-        Ok(p) => p,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let texts = [text];
-    let vector = match embedding_answer(&mut ex, &model, &texts, body.len()) {
-        Ok(v) => v,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let mut out = String::from("{\"embedding\":");
-    match &vector {
-        Some(v) => out.push_str(&v.json),
-        None => push_fallback_embedding_json(&mut out, &texts[0], dims),
+        let dims = dims_of(v.dimensions)?;
+        let req = ChatRequest::embedding(model.clone(), text.clone());
+        Ok((
+            req,
+            EmbedOptions {
+                model,
+                texts: vec![text],
+                dims,
+            },
+        ))
     }
-    out.push('}');
-    ex.finish(StatusCode::OK);
-    json_body(StatusCode::OK, out)
-}
 
-// ---------------------------------------------------------------------------------------- models
+    fn json(_req: &ChatRequest, o: &EmbedOptions, vector: Option<&EmbeddingReply>) -> String {
+        let mut out = String::from("{\"embedding\":");
+        match vector {
+            Some(v) => out.push_str(&v.json),
+            None => push_fallback_embedding_json(&mut out, &o.texts[0], o.dims),
+        }
+        out.push('}');
+        out
+    }
+}

@@ -10,24 +10,26 @@
 //! loop whatever the client drops.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
-use http::{header, HeaderValue, Method, StatusCode};
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::Route;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, EmbeddingReply, Fixture, MessageReply, Reply};
+use crate::fixture::{Block, EmbeddingReply, MessageReply};
 use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::metrics::PathLabel;
+use crate::pipeline::{Call, Exchange, Route, Vendor};
+use crate::providers::endpoint::{self, EmbeddingApi, MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens, push_fallback_embedding_json};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{chunk_text, ndjson_line, paced_body, StreamPlan};
+use crate::record::Credential;
+use crate::stream::{chunk_text, ndjson_line};
 
+pub(crate) mod collapse;
 mod embed;
 mod models;
 use embed::*;
@@ -40,46 +42,49 @@ const MAX_VALUES: usize = 8 * 1024 * 1024;
 /// The version `/api/version` reports.
 const VERSION: &str = "0.12.6";
 
+/// Ollama (no credential of its own; a bearer token for hosted Ollama).
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "ollama",
+    credential: Credential::bearer(),
+    envelope,
+    decorate: None,
+};
+
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    let handler: super::Handler = match (method, path) {
-        (&Method::POST, "/api/chat") => handle_chat,
-        (&Method::POST, "/api/generate") => handle_generate,
-        (&Method::POST, "/api/embed") => handle_embed,
-        (&Method::POST, "/api/embeddings") => handle_embeddings,
-        (&Method::GET, "/api/tags") => handle_tags,
-        (&Method::POST, "/api/show") => handle_show,
-        (&Method::GET, "/api/version") => handle_version,
-        _ => return None,
-    };
-    Some(Route {
-        handler,
-        render: error_response,
-        info: RouteInfo {
-            variant: Some("ollama"),
-            ..Default::default()
-        },
+    let (endpoint, label, recorded): (crate::pipeline::Endpoint, &'static str, bool) =
+        match (method, path) {
+            (&Method::POST, "/api/chat") => (endpoint::message::<Chat>, "/api/chat", true),
+            (&Method::POST, "/api/generate") => {
+                (endpoint::message::<Generate>, "/api/generate", true)
+            }
+            (&Method::POST, "/api/embed") => (endpoint::embedding::<Embed>, "/api/embed", true),
+            (&Method::POST, "/api/embeddings") => (
+                endpoint::embedding::<LegacyEmbeddings>,
+                "/api/embeddings",
+                true,
+            ),
+            (&Method::GET, "/api/tags") => (handle_tags, "/api/tags", false),
+            (&Method::POST, "/api/show") => (handle_show, "/api/show", false),
+            (&Method::GET, "/api/version") => (handle_version, "/api/version", false),
+            _ => return None,
+        };
+    let route = Route::new(endpoint, &VENDOR, PathLabel::one(label));
+    Some(if recorded {
+        route.recorded(&collapse::COLLAPSER)
+    } else {
+        route
     })
 }
 
 /// Ollama's error envelope: `{"error": "message"}` with the status; a 429 carries the
 /// rate-limit headers.
-pub(crate) fn error_response(e: &ApiError) -> Response {
+fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
     let mut r = crate::http::json_response(e.status, &json!({ "error": e.message }));
     if e.status == StatusCode::TOO_MANY_REQUESTS {
         crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
     }
     r
-}
-
-fn json_body(status: StatusCode, body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    resp
 }
 
 // ---------------------------------------------------------------------------------------- time
@@ -347,77 +352,62 @@ enum Surface {
     Generate,
 }
 
-fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteInfo) -> Response {
-    answer(state, ctx, &body, Surface::Chat)
-}
+/// `POST /api/chat`.
+#[derive(Debug)]
+struct Chat;
 
-fn handle_generate(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    answer(state, ctx, &body, Surface::Generate)
-}
+/// `POST /api/generate`.
+#[derive(Debug)]
+struct Generate;
 
-fn answer(state: Arc<AppState>, ctx: RequestCtx, body: &Bytes, surface: Surface) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let parsed = match surface {
-        Surface::Chat => parse_chat(body),
-        Surface::Generate => parse_generate(body),
-    };
-    let (req, think_off) = match parsed {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let endpoint = if surface == Surface::Chat {
-        "Ollama's chat endpoint"
-    } else {
-        "Ollama's generate endpoint"
-    };
-    let reply = match crate::providers::message_reply(&fixture, endpoint) {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, reply, ex.ctx.strict, think_off, surface);
-    if req.stream {
-        let chunk = fixture
-            .stream
-            .chunk_size
-            .unwrap_or(ex.state.config.chunk_size);
-        let events = r.lines(chunk);
-        let plan = stream_plan(&fixture, &ex, events);
-        let handle = ex.start_stream();
-        let plan = StreamPlan {
-            on_end: Some(on_stream_end(handle)),
-            ..plan
-        };
-        crate::stream::ndjson_response(paced_body(plan))
-    } else {
-        ex.finish(StatusCode::OK);
-        json_body(StatusCode::OK, r.whole())
+/// The content type of Ollama's JSON.
+const JSON_TYPE: &str = "application/json; charset=utf-8";
+
+impl MessageApi for Chat {
+    /// `think: false`.
+    type Opts = bool;
+    const SURFACE: &'static str = "Ollama's chat endpoint";
+    const JSON_TYPE: &'static str = JSON_TYPE;
+
+    fn parse(call: &Call) -> Result<(ChatRequest, bool), ApiError> {
+        parse_chat(&call.body)
+    }
+
+    fn json(r: &Render<'_, bool>) -> String {
+        Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Chat).whole()
+    }
+
+    fn stream(r: &Render<'_, bool>) -> Streamed {
+        lines(Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Chat).lines(r.chunk_size))
     }
 }
 
-fn stream_plan(fixture: &Fixture, ex: &Exchange, events: Vec<Bytes>) -> StreamPlan {
-    StreamPlan {
+impl MessageApi for Generate {
+    type Opts = bool;
+    const SURFACE: &'static str = "Ollama's generate endpoint";
+    const JSON_TYPE: &'static str = JSON_TYPE;
+
+    fn parse(call: &Call) -> Result<(ChatRequest, bool), ApiError> {
+        parse_generate(&call.body)
+    }
+
+    fn json(r: &Render<'_, bool>) -> String {
+        Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Generate).whole()
+    }
+
+    fn stream(r: &Render<'_, bool>) -> Streamed {
+        lines(
+            Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Generate).lines(r.chunk_size),
+        )
+    }
+}
+
+fn lines(events: Vec<Bytes>) -> Streamed {
+    Streamed {
         events,
         trailer: Vec::new(),
-        pacing: fixture
-            .stream
-            .pacing(ex.state.config.latency, ex.state.config.replay_speed),
-        truncate_after: fixture.stream.truncate_after_chunks,
-        disconnect_after: fixture
-            .stream
-            .disconnect_after_ms
-            .map(crate::stream::duration_ms),
-        on_end: None,
+        head: None,
+        content_type: "application/x-ndjson",
     }
 }
 

@@ -53,13 +53,9 @@ pub(super) fn details(name: &str) -> Value {
 pub(super) const MODIFIED_AT: &str = "2025-01-01T00:00:00.000000000Z";
 
 /// `GET /api/tags`: the models named by fixtures, else a default list.
-pub(super) fn handle_tags(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    _body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let set = state.fixtures.snapshot();
+pub(super) fn handle_tags(mut call: Call) -> BoxFuture<'static, Response> {
+    let ex = Exchange::new(&mut call);
+    let set = call.core.fixtures.snapshot();
     let mut names: BTreeSet<String> = BTreeSet::new();
     for slot in set.slots() {
         if let Some(crate::fixture::TextPattern::Text(m) | crate::fixture::TextPattern::Equals(m)) =
@@ -84,9 +80,11 @@ pub(super) fn handle_tags(
             })
         })
         .collect();
-    let ex = Exchange::new(state, ctx);
-    ex.finish(StatusCode::OK);
-    crate::http::json_response(StatusCode::OK, &json!({ "models": models }))
+    let resp = ex.reply(crate::http::json_response(
+        StatusCode::OK,
+        &json!({ "models": models }),
+    ));
+    Box::pin(async move { resp })
 }
 
 #[derive(Deserialize)]
@@ -98,19 +96,19 @@ pub(super) struct ShowBody {
 }
 
 /// `POST /api/show`: details of any model (a mock knows every model).
-pub(super) fn handle_show(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let ex = Exchange::new(state, ctx);
-    let v: ShowBody = match crate::http::parse_json_body(&body) {
-        Ok(v) => v,
-        Err(e) => return ex.fail(e, error_response),
+pub(super) fn handle_show(mut call: Call) -> BoxFuture<'static, Response> {
+    let ex = Exchange::new(&mut call);
+    let resp = match show(&call.body) {
+        Ok(out) => ex.reply(crate::http::json_response(StatusCode::OK, &out)),
+        Err(e) => ex.fail(e),
     };
+    Box::pin(async move { resp })
+}
+
+fn show(body: &[u8]) -> Result<Value, ApiError> {
+    let v: ShowBody = crate::http::parse_json_body(body)?;
     let Some(model) = v.model.or(v.name).filter(|m| !m.is_empty()) else {
-        return ex.fail(missing_model(), error_response);
+        return Err(missing_model());
     };
     let fam = family(&model);
     let out = json!({
@@ -128,18 +126,15 @@ pub(super) fn handle_show(
         "capabilities": ["completion", "tools", "thinking", "embedding"],
         "modified_at": MODIFIED_AT,
     });
-    ex.finish(StatusCode::OK);
-    crate::http::json_response(StatusCode::OK, &out)
+    Ok(out)
 }
 
 /// `GET /api/version`.
-pub(super) fn handle_version(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    _body: Bytes,
-    _info: RouteInfo,
-) -> Response {
-    let ex = Exchange::new(state, ctx);
-    ex.finish(StatusCode::OK);
-    crate::http::json_response(StatusCode::OK, &json!({ "version": VERSION }))
+pub(super) fn handle_version(mut call: Call) -> BoxFuture<'static, Response> {
+    let ex = Exchange::new(&mut call);
+    let resp = ex.reply(crate::http::json_response(
+        StatusCode::OK,
+        &json!({ "version": VERSION }),
+    ));
+    Box::pin(async move { resp })
 }

@@ -1,24 +1,20 @@
 //! `POST /v1/chat/completions`: JSON and SSE.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::response::Response;
-use http::{header, StatusCode};
+use http::header;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Fixture, MessageReply};
+use crate::fixture::MessageReply;
 use crate::http::ids::random_id;
 use crate::http::push_json_str;
 use crate::http::time::unix_now;
 use crate::http::ApiError;
+use crate::pipeline::Call;
+use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx};
-use crate::stream::{chunk_text, paced_body, sse_data, StreamPlan};
+use crate::stream::{chunk_text, sse_data};
 
 #[derive(Deserialize)]
 struct Body_ {
@@ -227,65 +223,36 @@ pub(crate) fn parse(
     ))
 }
 
-/// The handler.
-pub(crate) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: crate::server::RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let (req, opts) = match parse(&body, info.deployment.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "the chat completions endpoint") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, &fixture, reply, ex.ctx.strict);
-    if req.stream {
-        let pacing = fixture
-            .stream
-            .pacing(ex.state.config.latency, ex.state.config.replay_speed);
-        let chunk = fixture
-            .stream
-            .chunk_size
-            .unwrap_or(ex.state.config.chunk_size);
+/// `POST /v1/chat/completions`.
+#[derive(Debug)]
+pub(crate) struct Chat;
+
+impl MessageApi for Chat {
+    type Opts = ChatOptions;
+    const SURFACE: &'static str = "the chat completions endpoint";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, ChatOptions), ApiError> {
+        parse(&call.body, call.route.info.deployment.as_deref())
+    }
+
+    fn json(r: &Render<'_, ChatOptions>) -> String {
+        Rendered::new(r.req, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, ChatOptions>) -> Streamed {
         // Mistral's SDK shares this path but requires each streamed tool call whole in one delta
         // (its `function.name` is mandatory in every delta), as Mistral's own API sends it.
-        let whole_calls = ex
-            .headers()
+        let whole_calls = r
+            .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ua| ua.starts_with("mistral-client"));
-        let (events, trailer) = r.sse(chunk, opts.include_usage, whole_calls);
-        let plan = StreamPlan {
-            events,
-            trailer,
-            pacing,
-            truncate_after: fixture.stream.truncate_after_chunks,
-            disconnect_after: fixture
-                .stream
-                .disconnect_after_ms
-                .map(crate::stream::duration_ms),
-            on_end: None,
-        };
-        let handle = ex.start_stream();
-        let plan = StreamPlan {
-            on_end: Some(on_stream_end(handle)),
-            ..plan
-        };
-        crate::stream::sse_response(paced_body(plan))
-    } else {
-        ex.finish(StatusCode::OK);
-        crate::http::json_body(r.json())
+        let (events, trailer) = Rendered::new(r.req, r.reply, r.strict).sse(
+            r.chunk_size,
+            r.opts.include_usage,
+            whole_calls,
+        );
+        Streamed::sse(events, trailer)
     }
 }
 
@@ -302,13 +269,7 @@ struct Rendered<'a> {
 }
 
 impl<'a> Rendered<'a> {
-    fn new(
-        req: &'a ChatRequest,
-        fixture: &'a Fixture,
-        reply: &'a MessageReply,
-        strict: bool,
-    ) -> Self {
-        let _ = fixture;
+    fn new(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
         let o = &reply.overrides;
         let model = o.model.as_deref().unwrap_or(if req.model.is_empty() {
             "gpt-4o"

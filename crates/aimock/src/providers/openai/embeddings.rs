@@ -1,23 +1,17 @@
 //! `POST /v1/embeddings`: a fixture's vector, else the deterministic fallback; `dimensions` and
 //! `encoding_format: base64` honoured.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::response::Response;
 use base64::Engine;
-use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error_response;
 use crate::conversation::ChatRequest;
-use crate::fixture::{EmbeddingReply, Reply};
+use crate::fixture::EmbeddingReply;
 use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::pipeline::Call;
+use crate::providers::endpoint::EmbeddingApi;
 use crate::providers::{estimate_tokens, fallback_embedding, push_fallback_embedding_json};
-use crate::server::exchange::Answer;
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
 
 /// Dimensions of the fallback vector when the request names none.
 pub const DEFAULT_DIMENSIONS: usize = 1536;
@@ -80,140 +74,140 @@ fn tokens_text(t: &[Value]) -> String {
         .join(" ")
 }
 
-/// The handler.
-pub(crate) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let parsed: Body_ = match serde_json::from_slice(&body) {
+/// What the reply needs beside the matched request.
+#[derive(Debug)]
+pub(crate) struct EmbedOptions {
+    texts: Vec<String>,
+    dims: usize,
+    base64: bool,
+    model: String,
+}
+
+/// `POST /v1/embeddings`.
+#[derive(Debug)]
+pub(crate) struct Embeddings;
+
+impl EmbeddingApi for Embeddings {
+    type Opts = EmbedOptions;
+    const SURFACE: &'static str = "the embeddings endpoint";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, EmbedOptions), ApiError> {
+        parse(&call.body, call.route.info.deployment.as_deref())
+    }
+
+    fn json(_req: &ChatRequest, o: &EmbedOptions, vector: Option<&EmbeddingReply>) -> String {
+        let (texts, dims) = (&o.texts, o.dims);
+        let mut out = String::with_capacity(256 + texts.len().min(64) * (dims.min(4096) * 8 + 64));
+        out.push_str("{\"object\":\"list\",\"data\":[");
+        for (index, text) in texts.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"object\":\"embedding\",\"index\":");
+            out.push_str(&index.to_string());
+            out.push_str(",\"embedding\":");
+            match (vector, o.base64) {
+                (Some(v), false) => out.push_str(&v.json),
+                (Some(v), true) => push_base64(&mut out, v.values.iter().copied()),
+                (None, false) => push_fallback_embedding_json(&mut out, text, dims),
+                (None, true) => push_base64(&mut out, fallback_embedding(text, dims).into_iter()),
+            }
+            out.push('}');
+        }
+        let tokens = estimate_tokens(texts.iter().map(String::len).sum());
+        out.push_str("],\"model\":");
+        push_json_str(&mut out, &o.model);
+        out.push_str(&format!(
+            ",\"usage\":{{\"prompt_tokens\":{tokens},\"total_tokens\":{tokens}}}}}"
+        ));
+        out
+    }
+}
+
+/// Parse and check an embeddings body.
+fn parse(body: &[u8], deployment: Option<&str>) -> Result<(ChatRequest, EmbedOptions), ApiError> {
+    let parsed: Body_ = match serde_json::from_slice(body) {
         Ok(b) => b,
-        Err(e) if e.is_syntax() || e.is_eof() => {
-            return ex.fail(ApiError::malformed_json(&e), error_response)
-        }
-        Err(e) => {
-            return ex.fail(
-                ApiError::invalid(format!("Invalid request body: {e}")),
-                error_response,
-            )
-        }
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::malformed_json(&e)),
+        Err(e) => return Err(ApiError::invalid(format!("Invalid request body: {e}"))),
+    };
+    let param = |e: ApiError, p: &str| {
+        let mut e = e;
+        e.param = Some(Value::String(p.into()));
+        e
     };
     let Some(input) = parsed.input else {
-        let mut e = ApiError::invalid("Missing required parameter: 'input'.")
-            .with_code("missing_required_parameter");
-        e.param = Some(Value::String("input".into()));
-        return ex.fail(e, error_response);
+        return Err(param(
+            ApiError::invalid("Missing required parameter: 'input'.")
+                .with_code("missing_required_parameter"),
+            "input",
+        ));
     };
-    let texts = match inputs(input) {
-        Ok(t) => t,
-        Err(e) => return ex.fail(e, error_response),
-    };
+    let texts = inputs(input)?;
     if texts.len() > MAX_INPUTS {
-        let mut e = ApiError::invalid(format!(
-            "'input' has {} items; at most {MAX_INPUTS} are allowed per request",
-            texts.len()
-        ))
-        .with_code("invalid_value");
-        e.param = Some(Value::String("input".into()));
-        return ex.fail(e, error_response);
+        return Err(param(
+            ApiError::invalid(format!(
+                "'input' has {} items; at most {MAX_INPUTS} are allowed per request",
+                texts.len()
+            ))
+            .with_code("invalid_value"),
+            "input",
+        ));
     }
     let dims = match parsed.dimensions {
         None => DEFAULT_DIMENSIONS,
         Some(0) => {
-            let mut e =
-                ApiError::invalid("'dimensions' must be at least 1").with_code("invalid_value");
-            e.param = Some(Value::String("dimensions".into()));
-            return ex.fail(e, error_response);
+            return Err(param(
+                ApiError::invalid("'dimensions' must be at least 1").with_code("invalid_value"),
+                "dimensions",
+            ))
         }
         Some(d) if d > 65_536 => {
-            let mut e =
-                ApiError::invalid("'dimensions' must be at most 65536").with_code("invalid_value");
-            e.param = Some(Value::String("dimensions".into()));
-            return ex.fail(e, error_response);
+            return Err(param(
+                ApiError::invalid("'dimensions' must be at most 65536").with_code("invalid_value"),
+                "dimensions",
+            ))
         }
         Some(d) => d as usize,
     };
     if texts.len().saturating_mul(dims) > MAX_VALUES {
-        let mut e = ApiError::invalid(format!(
-            "{} inputs of {dims} dimensions is more than the {MAX_VALUES} numbers one reply may hold",
-            texts.len()
-        ))
-        .with_code("invalid_value");
-        e.param = Some(Value::String("dimensions".into()));
-        return ex.fail(e, error_response);
+        return Err(param(
+            ApiError::invalid(format!(
+                "{} inputs of {dims} dimensions is more than the {MAX_VALUES} numbers one reply may hold",
+                texts.len()
+            ))
+            .with_code("invalid_value"),
+            "dimensions",
+        ));
     }
     let base64 = match parsed.encoding_format.as_deref() {
         None | Some("float") => false,
         Some("base64") => true,
         Some(other) => {
-            let mut e = ApiError::invalid(format!(
-                "Invalid value: '{other}'. Supported values are: 'float' and 'base64'."
+            return Err(param(
+                ApiError::invalid(format!(
+                    "Invalid value: '{other}'. Supported values are: 'float' and 'base64'."
+                ))
+                .with_code("invalid_value"),
+                "encoding_format",
             ))
-            .with_code("invalid_value");
-            e.param = Some(Value::String("encoding_format".into()));
-            return ex.fail(e, error_response);
         }
     };
     let model = parsed
         .model
         .filter(|m| !m.is_empty())
-        .or(info.deployment)
+        .or_else(|| deployment.map(str::to_owned))
         .unwrap_or_else(|| "text-embedding-3-small".to_owned());
-    let req = Arc::new(ChatRequest::embedding(model.clone(), texts.join(" ")));
-    ex.set_request(req.clone(), body.len());
-    // Each input's vector, as a fixture's (shared, JSON pre-rendered) or the fallback's.
-    ex.explain_misses = false;
-    let fixture_vector: Option<EmbeddingReply> = match ex.resolve(&req) {
-        Answer::Fixture(f) => match &f.reply {
-            Reply::Embedding(v) => Some(v.clone()),
-            other => {
-                let e = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    format!(
-                        "Fixture {} answers with {}, which the embeddings endpoint cannot serve",
-                        f.describe(),
-                        other.kind()
-                    ),
-                );
-                return ex.fail(e, error_response);
-            }
+    let req = ChatRequest::embedding(model.clone(), texts.join(" "));
+    Ok((
+        req,
+        EmbedOptions {
+            texts,
+            dims,
+            base64,
+            model,
         },
-        Answer::Error(e)
-            if e.status == StatusCode::NOT_FOUND
-                && e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match") =>
-        {
-            None
-        }
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let mut out = String::with_capacity(256 + texts.len().min(64) * (dims.min(4096) * 8 + 64));
-    out.push_str("{\"object\":\"list\",\"data\":[");
-    for (index, text) in texts.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"object\":\"embedding\",\"index\":");
-        out.push_str(&index.to_string());
-        out.push_str(",\"embedding\":");
-        match (&fixture_vector, base64) {
-            (Some(v), false) => out.push_str(&v.json),
-            (Some(v), true) => push_base64(&mut out, v.values.iter().copied()),
-            (None, false) => push_fallback_embedding_json(&mut out, text, dims),
-            (None, true) => push_base64(&mut out, fallback_embedding(text, dims).into_iter()),
-        }
-        out.push('}');
-    }
-    let tokens = estimate_tokens(texts.iter().map(String::len).sum());
-    out.push_str("],\"model\":");
-    push_json_str(&mut out, &model);
-    out.push_str(&format!(
-        ",\"usage\":{{\"prompt_tokens\":{tokens},\"total_tokens\":{tokens}}}}}"
-    ));
-    ex.finish(StatusCode::OK);
-    crate::http::json_body(out)
+    ))
 }
 
 /// The vector as OpenAI's base64: little-endian float32s, as a JSON string.

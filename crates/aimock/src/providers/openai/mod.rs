@@ -1,21 +1,157 @@
-//! OpenAI: Chat Completions, Responses, Embeddings and the model list; also Azure OpenAI and every
-//! OpenAI-compatible server, which reach these handlers through path normalization.
+//! OpenAI: Chat Completions, Responses, Embeddings, Moderations and the model list; also Azure
+//! OpenAI and every OpenAI-compatible server, which reach these routes through path normalization.
 
 pub mod chat;
+pub(crate) mod collapse;
 pub mod embeddings;
+pub(crate) mod moderation;
 pub mod responses;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use axum::response::Response;
-use http::StatusCode;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Value};
 
+use super::endpoint;
 use crate::http::ApiError;
-use crate::server::AppState;
+use crate::metrics::PathLabel;
+use crate::pipeline::{Call, Route, RouteInfo, Vendor};
+use crate::record::Credential;
+
+/// OpenAI, and every OpenAI-compatible server.
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "openai",
+    credential: Credential::bearer(),
+    envelope,
+    decorate: None,
+};
+
+/// Azure OpenAI: OpenAI's shapes at deployment paths, an `api-key` (or an Entra ID token).
+pub(crate) static AZURE: Vendor = Vendor {
+    key: "azure",
+    credential: Credential::header("api-key", "").or_bearer(),
+    envelope,
+    decorate: None,
+};
+
+/// Path suffixes that OpenAI-compatible servers put under any prefix (`/v4/chat/completions`,
+/// `/api/openai/v1/embeddings`, ...).
+const COMPAT_SUFFIXES: &[&str] = &[
+    "/chat/completions",
+    "/embeddings",
+    "/responses",
+    "/audio/speech",
+    "/audio/transcriptions",
+    "/audio/translations",
+    "/images/generations",
+    "/images/edits",
+    "/images/variations",
+    "/moderations",
+];
+
+/// A path after compatibility rewriting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedPath<'a> {
+    /// The canonical path (`/v1/chat/completions`).
+    pub path: Cow<'a, str>,
+    /// The Azure deployment, for `/openai/deployments/{id}/...`.
+    pub deployment: Option<String>,
+}
+
+/// Rewrite a request path to the canonical route it stands for: Azure deployment paths to
+/// `/v1/{op}` (the deployment stands in for a missing model), a Groq-style `/openai/v1/...` to
+/// `/v1/...`, and any other prefix before a known OpenAI suffix to `/v1` + suffix.
+pub fn normalize_path(path: &str) -> NormalizedPath<'_> {
+    if let Some(rest) = path.strip_prefix("/openai/deployments/") {
+        if let Some((id, op)) = rest.split_once('/') {
+            if !id.is_empty() {
+                return NormalizedPath {
+                    path: Cow::Owned(format!("/v1/{op}")),
+                    deployment: Some(crate::http::percent::path(id).into_owned()),
+                };
+            }
+        }
+    }
+    let stripped = match path.strip_prefix("/openai") {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    };
+    if stripped.starts_with("/v1/") || stripped.starts_with("/v2/") {
+        return NormalizedPath {
+            path: Cow::Borrowed(stripped),
+            deployment: None,
+        };
+    }
+    for suffix in COMPAT_SUFFIXES {
+        if stripped.ends_with(suffix) {
+            return NormalizedPath {
+                path: Cow::Owned(format!("/v1{suffix}")),
+                deployment: None,
+            };
+        }
+    }
+    NormalizedPath {
+        path: Cow::Borrowed(stripped),
+        deployment: None,
+    }
+}
+
+/// This provider's routes (OpenAI, Azure and every compatible path); `None` for any other.
+pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    let norm = normalize_path(path);
+    let (endpoint, canonical, azure_op): (crate::pipeline::Endpoint, &'static str, &'static str) =
+        match (method, norm.path.as_ref()) {
+            (&Method::POST, "/v1/chat/completions") => (
+                endpoint::message::<chat::Chat>,
+                "/v1/chat/completions",
+                "chat/completions",
+            ),
+            (&Method::POST, "/v1/responses") => (
+                endpoint::message::<responses::Responses>,
+                "/v1/responses",
+                "responses",
+            ),
+            (&Method::POST, "/v1/embeddings") => (
+                endpoint::embedding::<embeddings::Embeddings>,
+                "/v1/embeddings",
+                "embeddings",
+            ),
+            (&Method::POST, "/v1/moderations") => (
+                endpoint::service::<moderation::Moderation>,
+                "/v1/moderations",
+                "moderations",
+            ),
+            (&Method::GET, "/v1/models") => (models, "/v1/models", "{op}"),
+            _ => return None,
+        };
+    let (vendor, label) = match norm.deployment {
+        Some(_) => (
+            &AZURE,
+            PathLabel::two("/openai/deployments/{id}/", azure_op),
+        ),
+        None => (&VENDOR, PathLabel::one(canonical)),
+    };
+    let route = Route::new(endpoint, vendor, label).with_info(RouteInfo {
+        deployment: norm.deployment,
+        ..Default::default()
+    });
+    Some(match canonical {
+        "/v1/chat/completions" | "/v1/embeddings" => route.recorded(&collapse::COLLAPSER),
+        "/v1/responses" => route.recorded(&responses::collapse::COLLAPSER),
+        _ => route,
+    })
+}
 
 /// OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`; a 429 carries
 /// `Retry-After` and the `x-ratelimit-*` headers.
+fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
+    error_response(e)
+}
+
+/// [`envelope`], without a request.
 pub(crate) fn error_response(e: &ApiError) -> Response {
     let body = json!({
         "error": {
@@ -41,8 +177,14 @@ const DEFAULT_MODELS: &[&str] = &[
 ];
 
 /// `GET /v1/models`: the models named by fixtures, else a default list.
-pub(crate) fn models(state: &AppState) -> Response {
-    let set = state.fixtures.snapshot();
+/// Not journaled, as in aimock.
+fn models(call: Call) -> BoxFuture<'static, Response> {
+    let resp = models_list(&call.core.fixtures);
+    Box::pin(async move { resp })
+}
+
+fn models_list(fixtures: &crate::fixture::FixtureStore) -> Response {
+    let set = fixtures.snapshot();
     let mut names: BTreeSet<String> = BTreeSet::new();
     for slot in set.slots() {
         if let Some(crate::fixture::TextPattern::Text(m) | crate::fixture::TextPattern::Equals(m)) =

@@ -11,50 +11,56 @@
 
 mod render;
 
-use std::sync::Arc;
-
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::StreamExt;
-use http::{Method, StatusCode};
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::Route;
 use crate::conversation::ChatRequest;
-use crate::fixture::{Fixture, Reply, TextPattern};
+use crate::fixture::{FixtureStore, Reply, TextPattern};
 use crate::http::ApiError;
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::{paced_body, StreamPlan};
+use crate::metrics::PathLabel;
+use crate::pipeline::{Answer, Call, Exchange, Route, Vendor};
+use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
+use crate::record::Credential;
 
 use render::Rendered;
 
 /// The keep-alive comment OpenRouter sends before the first chunk (fixture `openRouterProcessing`).
 const PROCESSING_COMMENT: &[u8] = b": OPENROUTER PROCESSING\n\n";
 
+/// OpenRouter: a bearer token.
+pub(crate) static VENDOR: Vendor = Vendor {
+    key: "openrouter",
+    credential: Credential::bearer(),
+    envelope,
+    decorate: None,
+};
+
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    let handler: super::Handler = match (method, path) {
-        (&Method::POST, "/api/v1/chat/completions") => handle_chat,
-        (&Method::GET, "/api/v1/models") => handle_models,
-        (&Method::GET, "/api/v1/key") => handle_key,
-        (&Method::GET, "/api/v1/credits") => handle_credits,
+    let (endpoint, label): (crate::pipeline::Endpoint, &'static str) = match (method, path) {
+        (&Method::POST, "/api/v1/chat/completions") => {
+            (endpoint::message::<Chat>, "/api/v1/chat/completions")
+        }
+        (&Method::GET, "/api/v1/models") => (handle_models, "/api/v1/models"),
+        (&Method::GET, "/api/v1/key") => (handle_key, "/api/v1/key"),
+        (&Method::GET, "/api/v1/credits") => (handle_credits, "/api/v1/credits"),
         _ => return None,
     };
-    Some(Route {
-        handler,
-        render: error_response,
-        info: RouteInfo {
-            variant: Some("openrouter"),
-            ..Default::default()
-        },
+    let route = Route::new(endpoint, &VENDOR, PathLabel::one(label));
+    Some(if label == "/api/v1/chat/completions" {
+        route.recorded(&crate::providers::openai::collapse::COLLAPSER)
+    } else {
+        route
     })
 }
 
 /// OpenRouter's error envelope: `{"error": {"code": <HTTP status>, "message", "metadata"?}}`; a 429
 /// also carries `Retry-After` and the `x-ratelimit-*` headers.
-pub(crate) fn error_response(e: &ApiError) -> Response {
+fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
     let mut error = serde_json::Map::new();
     error.insert("code".into(), json!(e.status.as_u16()));
     error.insert("message".into(), Value::String(e.message.clone()));
@@ -119,18 +125,12 @@ impl RouterFields {
     }
 }
 
-/// Whether an error is the matcher's "nothing answers" (a miss, strict or not).
-fn is_miss(e: &ApiError) -> bool {
-    e.code.as_ref().and_then(Value::as_str) == Some("no_fixture_match")
-        && (e.status == StatusCode::NOT_FOUND || e.status == StatusCode::SERVICE_UNAVAILABLE)
-}
-
 /// Whether an error fixture lets `models[]` fail over past it (`fallthrough`, default true).
 ///
 /// The matcher hands back the error as an [`ApiError`], which does not carry the fixture's
 /// `fallthrough`; the error fixtures that could have produced it are found by their fields.
-fn error_falls_through(state: &AppState, e: &ApiError) -> bool {
-    let set = state.fixtures.snapshot();
+fn error_falls_through(fixtures: &FixtureStore, e: &ApiError) -> bool {
+    let set = fixtures.snapshot();
     let terminal = set.slots().iter().any(|slot| match &slot.fixture.reply {
         Reply::Error(r) => {
             r.fallthrough == Some(false)
@@ -145,50 +145,45 @@ fn error_falls_through(state: &AppState, e: &ApiError) -> bool {
     !terminal
 }
 
-/// The outcome of routing over the candidates.
-enum Routed {
-    /// A fixture answers; the slug that won.
-    Served(Arc<Fixture>, String),
-    /// An error is served.
-    Failed(ApiError),
-}
-
 /// Match `[model, ...models]` in order: the first candidate answered by a non-error fixture wins;
 /// an error on a candidate fails over to the next unless `provider.allow_fallbacks` is false or
 /// the error fixture says `fallthrough: false`; when every candidate fails, the last error is
 /// served (a miss only when no candidate matched anything).
-fn route_candidates(ex: &mut Exchange, req: &ChatRequest, fields: &RouterFields) -> Routed {
+fn route_candidates(ex: &mut Exchange, req: &ChatRequest, opts: &mut ChatOpts) -> Answer {
+    let fields = &opts.fields;
     if !fields.has_models() {
-        return match ex.resolve(req) {
-            Answer::Fixture(f) => Routed::Served(f, req.model.clone()),
-            Answer::Error(e) => Routed::Failed(e),
-        };
+        opts.winner = req.model.clone();
+        return ex.resolve(req);
     }
     let allow = fields.allow_fallbacks();
-    let mut first_miss: Option<ApiError> = None;
+    let mut first_miss: Option<Answer> = None;
     let mut last_error: Option<ApiError> = None;
     for candidate in fields.candidates(&req.model) {
         let mut probe = req.clone();
         probe.model = candidate.clone();
         match ex.resolve(&probe) {
-            Answer::Fixture(f) => return Routed::Served(f, candidate),
-            Answer::Error(e) if is_miss(&e) => {
-                first_miss.get_or_insert(e);
+            Answer::Fixture(f) => {
+                opts.winner = candidate;
+                return Answer::Fixture(f);
+            }
+            miss @ Answer::Miss(_) => {
+                first_miss.get_or_insert(miss);
                 if !allow {
                     break;
                 }
             }
             Answer::Error(e) => {
-                if !allow || !error_falls_through(&ex.state, &e) {
-                    return Routed::Failed(e);
+                if !allow || !error_falls_through(&ex.core.fixtures, &e) {
+                    return Answer::Error(e);
                 }
                 last_error = Some(e);
             }
         }
     }
-    match last_error.or(first_miss) {
-        Some(e) => Routed::Failed(e),
-        None => Routed::Failed(
+    match (last_error, first_miss) {
+        (Some(e), _) => Answer::Error(e),
+        (None, Some(miss)) => miss,
+        (None, None) => Answer::Error(
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
@@ -199,60 +194,49 @@ fn route_candidates(ex: &mut Exchange, req: &ChatRequest, fields: &RouterFields)
     }
 }
 
+/// What the reply needs beside the conversation.
+#[derive(Default)]
+struct ChatOpts {
+    fields: RouterFields,
+    /// The candidate model that answered.
+    winner: String,
+}
+
 /// `POST /api/v1/chat/completions`.
-fn handle_chat(state: Arc<AppState>, ctx: RequestCtx, body: Bytes, _info: RouteInfo) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let (req, opts) = match crate::providers::openai::chat::parse(&body, None) {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let _ = opts.include_usage; // OpenRouter streams always end with a usage chunk.
-    let fields = RouterFields::parse(&body);
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let (fixture, winner) = match route_candidates(&mut ex, &req, &fields) {
-        Routed::Served(f, m) => (f, m),
-        Routed::Failed(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "the chat completions endpoint") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, &winner, reply, ex.ctx.strict);
-    if !req.stream {
-        ex.finish(StatusCode::OK);
-        return crate::http::json_body(r.json());
+#[derive(Debug)]
+struct Chat;
+
+impl MessageApi for Chat {
+    type Opts = ChatOpts;
+    const SURFACE: &'static str = "the chat completions endpoint";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, ChatOpts), ApiError> {
+        // OpenRouter streams always end with a usage chunk: `stream_options` changes nothing.
+        let (req, _) = crate::providers::openai::chat::parse(&call.body, None)?;
+        let opts = ChatOpts {
+            fields: RouterFields::parse(&call.body),
+            winner: String::new(),
+        };
+        Ok((req, opts))
     }
-    let pacing = fixture
-        .stream
-        .pacing(ex.state.config.latency, ex.state.config.replay_speed);
-    let chunk = fixture
-        .stream
-        .chunk_size
-        .unwrap_or(ex.state.config.chunk_size);
-    let (events, trailer) = r.sse(chunk);
-    let handle = ex.start_stream();
-    let plan = StreamPlan {
-        events,
-        trailer,
-        pacing,
-        truncate_after: fixture.stream.truncate_after_chunks,
-        disconnect_after: fixture
-            .stream
-            .disconnect_after_ms
-            .map(crate::stream::duration_ms),
-        on_end: Some(on_stream_end(handle)),
-    };
-    let body = paced_body(plan);
-    let body = if fixture.entry.open_router_processing == Some(true) {
-        let head = futures_util::stream::once(async {
-            Ok::<Bytes, axum::Error>(Bytes::from_static(PROCESSING_COMMENT))
-        });
-        Body::from_stream(head.chain(body.into_data_stream()))
-    } else {
-        body
-    };
-    crate::stream::sse_response(body)
+
+    fn resolve(ex: &mut Exchange, req: &ChatRequest, opts: &mut ChatOpts) -> Answer {
+        route_candidates(ex, req, opts)
+    }
+
+    fn json(r: &Render<'_, ChatOpts>) -> String {
+        Rendered::new(r.req, &r.opts.winner, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, ChatOpts>) -> Streamed {
+        let (events, trailer) =
+            Rendered::new(r.req, &r.opts.winner, r.reply, r.strict).sse(r.chunk_size);
+        let mut s = Streamed::sse(events, trailer);
+        if r.fixture.entry.open_router_processing == Some(true) {
+            s.head = Some(Bytes::from_static(PROCESSING_COMMENT));
+        }
+        s
+    }
 }
 
 /// The slugs `GET /api/v1/models` lists when no chat fixture names a model.
@@ -309,8 +293,9 @@ fn model_object(id: &str) -> Value {
 
 /// `GET /api/v1/models`: the models named (as plain strings) by chat fixtures, in the order
 /// first seen, else a default catalog.
-fn handle_models(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo) -> Response {
-    let set = state.fixtures.snapshot();
+fn handle_models(mut call: Call) -> BoxFuture<'static, Response> {
+    let ex = Exchange::new(&mut call);
+    let set = call.core.fixtures.snapshot();
     let mut ids: Vec<&str> = Vec::new();
     for slot in set.slots() {
         let m = &slot.fixture.entry.matcher;
@@ -329,17 +314,18 @@ fn handle_models(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteI
         ids.extend_from_slice(DEFAULT_MODELS);
     }
     let data: Vec<Value> = ids.iter().map(|id| model_object(id)).collect();
-    let resp = crate::http::json_response(StatusCode::OK, &json!({ "data": data }));
-    Exchange::new(state.clone(), ctx).finish(StatusCode::OK);
-    resp
+    let resp = ex.reply(crate::http::json_response(
+        StatusCode::OK,
+        &json!({ "data": data }),
+    ));
+    Box::pin(async move { resp })
 }
 
 /// `GET /api/v1/key`: the key's limits and usage (static: unlimited, nothing used).
-fn handle_key(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo) -> Response {
-    Exchange::new(state, ctx).finish(StatusCode::OK);
-    crate::http::json_response(
-        StatusCode::OK,
-        &json!({
+fn handle_key(call: Call) -> BoxFuture<'static, Response> {
+    fixed(
+        call,
+        json!({
             "data": {
                 "label": "sk-or-v1-aimock",
                 "is_management_key": false,
@@ -369,11 +355,17 @@ fn handle_key(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo
     )
 }
 
+/// A fixed answer, journaled.
+fn fixed(mut call: Call, body: Value) -> BoxFuture<'static, Response> {
+    let ex = Exchange::new(&mut call);
+    let resp = ex.reply(crate::http::json_response(StatusCode::OK, &body));
+    Box::pin(async move { resp })
+}
+
 /// `GET /api/v1/credits`: credit totals (static zeros).
-fn handle_credits(state: Arc<AppState>, ctx: RequestCtx, _body: Bytes, _i: RouteInfo) -> Response {
-    Exchange::new(state, ctx).finish(StatusCode::OK);
-    crate::http::json_response(
-        StatusCode::OK,
-        &json!({ "data": { "total_credits": 0, "total_usage": 0 } }),
+fn handle_credits(call: Call) -> BoxFuture<'static, Response> {
+    fixed(
+        call,
+        json!({ "data": { "total_credits": 0, "total_usage": 0 } }),
     )
 }

@@ -14,17 +14,7 @@
 //! every accumulated string is capped ([`MAX_STRING`]) with a warning, and a stream without its
 //! terminal event comes back with `complete: false`.
 
-mod anthropic;
-mod bedrock;
-mod cohere;
-mod gemini;
-mod ollama;
-mod openai;
-mod responses;
 mod split;
-
-#[cfg(test)]
-mod tests;
 
 use std::borrow::Cow;
 
@@ -35,36 +25,25 @@ pub(crate) use split::{FrameSplitter, Framing};
 /// The longest string (content, reasoning, one tool call's arguments) a collapse keeps, in bytes.
 pub(crate) const MAX_STRING: usize = 64 * 1024 * 1024;
 
-/// Which API family's body this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Wire {
-    /// OpenAI Chat Completions, and every API that speaks it (Azure, OpenRouter, Mistral, Ollama's
-    /// `/v1`).
-    OpenAiChat,
-    /// OpenAI Responses.
-    OpenAiResponses,
-    /// Anthropic Messages (also Vertex `rawPredict`).
-    Anthropic,
-    /// Gemini `generateContent` / `streamGenerateContent` (also Vertex).
-    Gemini,
-    /// Cohere v2 chat.
-    Cohere,
-    /// Ollama `/api/chat` and `/api/generate`.
-    Ollama,
-    /// Bedrock Converse / ConverseStream and InvokeModel / InvokeModelWithResponseStream.
-    Bedrock,
-}
-
-impl Wire {
-    /// How this API frames a streamed body. Gemini without `alt=sse` streams a JSON array
-    /// instead: pick [`Framing::JsonArray`] from the content type for that.
-    pub(crate) fn framing(self) -> Framing {
-        match self {
-            Wire::Ollama => Framing::Ndjson,
-            Wire::Bedrock => Framing::EventStream,
-            _ => Framing::Sse,
-        }
-    }
+/// How record mode reads one API's replies: its stream and JSON readers and how it frames a
+/// stream. Each provider declares its own beside its renderer (`providers/<name>/collapse.rs`).
+#[derive(Debug)]
+pub(crate) struct Collapser {
+    /// The API, for warnings.
+    pub(crate) name: &'static str,
+    /// A streamed body's frames into the builder.
+    pub(crate) stream: fn(&mut Builder, &[u8]),
+    /// A whole JSON reply into the builder; `false` when it holds nothing a fixture can replay.
+    pub(crate) json: fn(&mut Builder, &Value) -> bool,
+    /// How the API frames a stream. Gemini without `alt=sse` streams a JSON array instead:
+    /// [`Framing::JsonArray`] is picked from the content type for that.
+    pub(crate) framing: Framing,
+    /// An error body's numeric `code` repeats the HTTP status and its `status` is the type
+    /// (Google's envelope).
+    pub(crate) status_in_code: bool,
+    /// The OpenAI chat collapser, for APIs whose servers also answer in OpenAI's format (the
+    /// OpenAI-compatible endpoints of Ollama, Gemini and Anthropic).
+    pub(crate) compat: Option<&'static Collapser>,
 }
 
 /// A collapsed reply.
@@ -82,33 +61,24 @@ pub(crate) struct Collapsed {
 
 /// A streamed body (SSE text, NDJSON, a JSON array, or AWS EventStream binary), complete or cut
 /// short.
-pub(crate) fn collapse_stream(wire: Wire, body: &[u8]) -> Collapsed {
-    collapse_stream_capped(wire, body, MAX_STRING)
+pub(crate) fn collapse_stream(c: &Collapser, body: &[u8]) -> Collapsed {
+    collapse_stream_capped(c, body, MAX_STRING)
 }
 
-pub(super) fn collapse_stream_capped(wire: Wire, body: &[u8], cap: usize) -> Collapsed {
+/// [`collapse_stream`] with a cap on every accumulated string.
+pub(crate) fn collapse_stream_capped(c: &Collapser, body: &[u8], cap: usize) -> Collapsed {
     let mut b = Builder::new(cap);
-    // The OpenAI-compatible endpoints of Ollama, Gemini and Anthropic speak OpenAI chat.
-    let wire = if wire != Wire::Bedrock && wire != Wire::OpenAiChat && is_openai_chat_sse(body) {
-        Wire::OpenAiChat
-    } else {
-        wire
+    let c = match c.compat {
+        Some(openai) if is_openai_chat_sse(body) => openai,
+        _ => c,
     };
-    match wire {
-        Wire::OpenAiChat => openai::stream(&mut b, body),
-        Wire::OpenAiResponses => responses::stream(&mut b, body),
-        Wire::Anthropic => anthropic::stream(&mut b, body),
-        Wire::Gemini => gemini::stream(&mut b, body),
-        Wire::Cohere => cohere::stream(&mut b, body),
-        Wire::Ollama => ollama::stream(&mut b, body),
-        Wire::Bedrock => bedrock::stream(&mut b, body),
-    }
+    (c.stream)(&mut b, body);
     b.finish()
 }
 
 /// A non-streamed JSON body of a 2xx reply: a message, or an embedding (the first vector).
 /// `None` when the body is not JSON or holds nothing a fixture can replay.
-pub(crate) fn collapse_json(wire: Wire, body: &[u8]) -> Option<Collapsed> {
+pub(crate) fn collapse_json(c: &Collapser, body: &[u8]) -> Option<Collapsed> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let mut b = Builder::new(MAX_STRING);
     b.complete = true;
@@ -116,26 +86,18 @@ pub(crate) fn collapse_json(wire: Wire, body: &[u8]) -> Option<Collapsed> {
         b.embedding = Some(e);
         return Some(b.finish());
     }
-    if wire != Wire::OpenAiChat && v.get("choices").is_some() {
-        return openai::json(&mut b, &v).then(|| b.finish());
-    }
-    let ok = match wire {
-        Wire::OpenAiChat => openai::json(&mut b, &v),
-        Wire::OpenAiResponses => responses::json(&mut b, &v),
-        Wire::Anthropic => anthropic::json(&mut b, &v),
-        Wire::Gemini => gemini::json(&mut b, &v),
-        Wire::Cohere => cohere::json(&mut b, &v),
-        Wire::Ollama => ollama::json(&mut b, &v),
-        Wire::Bedrock => bedrock::json(&mut b, &v),
+    let c = match c.compat {
+        Some(openai) if v.get("choices").is_some() => openai,
+        _ => c,
     };
-    ok.then(|| b.finish())
+    (c.json)(&mut b, &v).then(|| b.finish())
 }
 
 /// An error reply (any status, any body) as `{error: {message, type?, code?}, status}`, reading
 /// each provider's envelope: OpenAI `{error: {message, type, code}}`, Anthropic
 /// `{type: "error", error: {type, message}}`, Google `{error: {code, message, status}}`, Cohere
 /// and Bedrock `{message}`, Ollama `{error: "..."}`. A body that is not JSON becomes the message.
-pub(crate) fn collapse_error(wire: Wire, status: u16, body: &[u8]) -> Collapsed {
+pub(crate) fn collapse_error(c: &Collapser, status: u16, body: &[u8]) -> Collapsed {
     let mut b = Builder::new(MAX_STRING);
     b.complete = true;
     let status = if (400..=599).contains(&status) {
@@ -160,7 +122,7 @@ pub(crate) fn collapse_error(wire: Wire, status: u16, body: &[u8]) -> Collapsed 
                     .map(str::to_owned);
                 code = match e.get("code") {
                     // Google's `code` repeats the HTTP status: its `status` is the type.
-                    Some(Value::Number(_)) if wire == Wire::Gemini => None,
+                    Some(Value::Number(_)) if c.status_in_code => None,
                     Some(c) if !c.is_null() => Some(c.clone()),
                     _ => None,
                 };
@@ -265,7 +227,7 @@ fn base64_f32(b64: &str) -> Option<Vec<f64>> {
     )
 }
 
-fn str_of(v: Option<&Value>) -> Option<&str> {
+pub(crate) fn str_of(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
@@ -278,7 +240,7 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 /// How the reply finished.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Finish {
+pub(crate) enum Finish {
     /// The provider's plain end of turn: `tool_calls` when the reply calls a tool, else `stop`.
     Natural,
     /// A named reason, already in OpenAI's names where one fits.
@@ -292,34 +254,34 @@ enum Atom {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct ToolAcc {
-    pub(super) name: String,
-    pub(super) id: Option<String>,
-    pub(super) args: String,
+pub(crate) struct ToolAcc {
+    pub(crate) name: String,
+    pub(crate) id: Option<String>,
+    pub(crate) args: String,
     /// Arguments given whole (an object), used when no fragments arrived.
-    pub(super) whole: Option<String>,
+    pub(crate) whole: Option<String>,
 }
 
 /// What every collapser accumulates, and how it becomes a fixture response.
 #[derive(Debug)]
-pub(super) struct Builder {
+pub(crate) struct Builder {
     cap: usize,
     atoms: Vec<Atom>,
-    pub(super) tools: Vec<ToolAcc>,
+    pub(crate) tools: Vec<ToolAcc>,
     text_len: usize,
     reasoning: String,
-    pub(super) signature: Option<String>,
-    pub(super) redacted: Vec<String>,
-    pub(super) web_searches: Vec<String>,
-    pub(super) finish: Option<Finish>,
-    pub(super) usage: Option<Map<String, Value>>,
-    pub(super) model: Option<String>,
-    pub(super) complete: bool,
+    pub(crate) signature: Option<String>,
+    pub(crate) redacted: Vec<String>,
+    pub(crate) web_searches: Vec<String>,
+    pub(crate) finish: Option<Finish>,
+    pub(crate) usage: Option<Map<String, Value>>,
+    pub(crate) model: Option<String>,
+    pub(crate) complete: bool,
     /// A stream that carried an error event is not a complete reply.
-    pub(super) errored: bool,
+    pub(crate) errored: bool,
     /// The first error event's detail.
     stream_error: Option<Value>,
-    pub(super) dropped: usize,
+    pub(crate) dropped: usize,
     warnings: Vec<String>,
     capped: Vec<&'static str>,
     embedding: Option<Vec<f64>>,
@@ -327,7 +289,7 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    pub(super) fn new(cap: usize) -> Builder {
+    pub(crate) fn new(cap: usize) -> Builder {
         Builder {
             cap,
             atoms: Vec::new(),
@@ -351,14 +313,14 @@ impl Builder {
         }
     }
 
-    pub(super) fn warn(&mut self, w: impl Into<String>) {
+    pub(crate) fn warn(&mut self, w: impl Into<String>) {
         if self.warnings.len() < 50 {
             self.warnings.push(w.into());
         }
     }
 
     /// A frame that could not be read: counted; the first is described.
-    pub(super) fn drop_frame(&mut self, sample: &str) {
+    pub(crate) fn drop_frame(&mut self, sample: &str) {
         self.dropped += 1;
         if self.dropped == 1 {
             let s = truncate_chars(sample.trim(), 120);
@@ -367,7 +329,7 @@ impl Builder {
     }
 
     /// An error event inside a stream.
-    pub(super) fn stream_error(&mut self, detail: &Value) {
+    pub(crate) fn stream_error(&mut self, detail: &Value) {
         if !self.errored {
             self.stream_error = Some(detail.clone());
         }
@@ -402,13 +364,13 @@ impl Builder {
     }
 
     /// Append to a string under the cap.
-    pub(super) fn append(&mut self, to: &mut String, add: &str, field: &'static str) {
+    pub(crate) fn append(&mut self, to: &mut String, add: &str, field: &'static str) {
         let add = self.room(to.len(), add, field);
         to.push_str(add);
     }
 
     /// Text, in stream order.
-    pub(super) fn text(&mut self, t: &str) {
+    pub(crate) fn text(&mut self, t: &str) {
         if t.is_empty() {
             return;
         }
@@ -424,18 +386,18 @@ impl Builder {
     }
 
     /// Reasoning text.
-    pub(super) fn reasoning(&mut self, t: &str) {
+    pub(crate) fn reasoning(&mut self, t: &str) {
         let mut r = std::mem::take(&mut self.reasoning);
         self.append(&mut r, t, "reasoning");
         self.reasoning = r;
     }
 
-    pub(super) fn has_reasoning(&self) -> bool {
+    pub(crate) fn has_reasoning(&self) -> bool {
         !self.reasoning.is_empty()
     }
 
     /// A new tool call, in stream order; its index in `tools`.
-    pub(super) fn tool(&mut self, name: &str, id: Option<&str>) -> usize {
+    pub(crate) fn tool(&mut self, name: &str, id: Option<&str>) -> usize {
         self.tools.push(ToolAcc {
             name: name.to_owned(),
             id: id.filter(|i| !i.is_empty()).map(str::to_owned),
@@ -447,7 +409,7 @@ impl Builder {
     }
 
     /// An arguments fragment of tool call `i`.
-    pub(super) fn tool_args(&mut self, i: usize, frag: &str) {
+    pub(crate) fn tool_args(&mut self, i: usize, frag: &str) {
         if let Some(t) = self.tools.get_mut(i) {
             let mut args = std::mem::take(&mut t.args);
             self.append(&mut args, frag, "tool call arguments");
@@ -458,7 +420,7 @@ impl Builder {
     }
 
     /// Arguments given whole, as a JSON value (an object) or a string.
-    pub(super) fn tool_whole_args(&mut self, i: usize, args: &Value) {
+    pub(crate) fn tool_whole_args(&mut self, i: usize, args: &Value) {
         let s = match args {
             Value::String(s) => s.clone(),
             Value::Null => return,
@@ -472,7 +434,7 @@ impl Builder {
 
     /// Merge a usage object: its keys replace earlier ones (Anthropic's `message_delta` usage
     /// completes `message_start`'s).
-    pub(super) fn merge_usage(&mut self, u: &Value) {
+    pub(crate) fn merge_usage(&mut self, u: &Value) {
         if let Value::Object(o) = u {
             let usage = self.usage.get_or_insert_with(Map::new);
             for (k, v) in o {
@@ -481,14 +443,14 @@ impl Builder {
         }
     }
 
-    pub(super) fn set_model(&mut self, m: Option<&Value>) {
+    pub(crate) fn set_model(&mut self, m: Option<&Value>) {
         if let Some(m) = m.and_then(Value::as_str).filter(|m| !m.is_empty()) {
             self.model = Some(m.to_owned());
         }
     }
 
     /// The fixture response.
-    pub(super) fn finish(mut self) -> Collapsed {
+    pub(crate) fn finish(mut self) -> Collapsed {
         let mut r = Map::new();
         if let Some((status, e)) = self.error.take() {
             r.insert("error".into(), Value::Object(e));
@@ -702,14 +664,14 @@ fn clean_usage(mut u: Map<String, Value>) -> Map<String, Value> {
 
 /// One SSE event: its `event:` name and its `data:` lines joined with `\n`.
 #[derive(Debug, Default)]
-pub(super) struct SseEvent {
-    pub(super) event: Option<String>,
-    pub(super) data: Option<String>,
+pub(crate) struct SseEvent {
+    pub(crate) event: Option<String>,
+    pub(crate) data: Option<String>,
 }
 
 /// Split an SSE body into events (blank-line separated; LF, CRLF or CR line ends). Comment
 /// lines (`:`) are skipped; an event without data comes back with `data: None`.
-pub(super) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
+pub(crate) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
     let text: Cow<'_, str> = String::from_utf8_lossy(body);
     let mut out = Vec::new();
     let mut cur = SseEvent::default();
@@ -758,7 +720,7 @@ pub(super) fn sse_events(body: &[u8]) -> Vec<SseEvent> {
 
 /// The JSON events of an SSE body: `(event name, value)`, with unreadable data counted as
 /// dropped frames. `[DONE]` comes back as `Value::Null` with the name `[DONE]`.
-pub(super) fn sse_json(b: &mut Builder, body: &[u8]) -> Vec<(Option<String>, Value)> {
+pub(crate) fn sse_json(b: &mut Builder, body: &[u8]) -> Vec<(Option<String>, Value)> {
     let mut out = Vec::new();
     for ev in sse_events(body) {
         let Some(data) = ev.data else { continue };
@@ -779,7 +741,7 @@ pub(super) fn sse_json(b: &mut Builder, body: &[u8]) -> Vec<(Option<String>, Val
 }
 
 /// The JSON lines of an NDJSON body; unreadable lines are counted as dropped frames.
-pub(super) fn ndjson(b: &mut Builder, body: &[u8]) -> Vec<Value> {
+pub(crate) fn ndjson(b: &mut Builder, body: &[u8]) -> Vec<Value> {
     let text = String::from_utf8_lossy(body);
     let mut out = Vec::new();
     for line in text.split('\n') {
@@ -797,7 +759,7 @@ pub(super) fn ndjson(b: &mut Builder, body: &[u8]) -> Vec<Value> {
 
 /// The elements of a streamed JSON array (`[{...}\n,\r\n{...}]`), read one by one so a cut-short
 /// array still yields every complete element.
-pub(super) fn json_array(b: &mut Builder, body: &[u8]) -> (Vec<Value>, bool) {
+pub(crate) fn json_array(b: &mut Builder, body: &[u8]) -> (Vec<Value>, bool) {
     let mut out = Vec::new();
     let mut i = 0;
     let mut closed = false;

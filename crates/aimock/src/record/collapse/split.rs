@@ -1,8 +1,6 @@
 //! Counting the frames of a streamed reply as its chunks arrive, for recorded timings. Nothing is
 //! buffered: each framing is a small state machine over the bytes.
 
-use super::Wire;
-
 /// How a streamed body is cut into frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Framing {
@@ -57,11 +55,6 @@ pub(crate) struct FrameSplitter {
 }
 
 impl FrameSplitter {
-    /// A splitter for the usual stream framing of an API.
-    pub(crate) fn new(wire: Wire) -> FrameSplitter {
-        FrameSplitter::with_framing(wire.framing())
-    }
-
     /// A splitter for a given framing.
     pub(crate) fn with_framing(framing: Framing) -> FrameSplitter {
         FrameSplitter {
@@ -257,7 +250,7 @@ mod tests {
                 "piece {piece}"
             );
         }
-        let mut s = FrameSplitter::new(Wire::Bedrock);
+        let mut s = FrameSplitter::with_framing(Framing::EventStream);
         assert_eq!(s.push(&body[..body.len() - 1]), 1);
         assert_eq!(s.push(&body[body.len() - 1..]), 1);
     }

@@ -9,27 +9,22 @@
 //! Nothing here keeps state between requests: `previous_response_id` is accepted and echoed, not
 //! resolved.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::response::Response;
 use base64::Engine;
-use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::error_response;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, Fixture, MessageReply};
+use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::time::unix_now;
 use crate::http::ApiError;
+use crate::pipeline::Call;
+use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model};
-use crate::server::exchange::{on_stream_end, Answer};
-use crate::server::{AppState, Exchange, RequestCtx, RouteInfo};
-use crate::stream::sse_response;
-use crate::stream::{chunk_text, paced_body, sse_event, StreamPlan};
+use crate::stream::{chunk_text, sse_event};
 
+pub(crate) mod collapse;
 mod render;
 use render::*;
 
@@ -311,60 +306,27 @@ pub(crate) fn parse(
     Ok((req, v))
 }
 
-/// The handler.
-pub(crate) fn handle(
-    state: Arc<AppState>,
-    ctx: RequestCtx,
-    body: Bytes,
-    info: RouteInfo,
-) -> Response {
-    let mut ex = Exchange::new(state, ctx);
-    let (req, opts) = match parse(&body, info.deployment.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let req = Arc::new(req);
-    ex.set_request(req.clone(), body.len());
-    let fixture = match ex.resolve(&req) {
-        Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e, error_response),
-    };
-    let reply = match crate::providers::message_reply(&fixture, "the Responses API") {
-        Ok(m) => m,
-        Err(e) => return ex.fail(e, error_response),
-    };
-    let r = Rendered::new(&req, &opts, reply, ex.ctx.strict);
-    if req.stream {
-        let chunk = fixture
-            .stream
-            .chunk_size
-            .unwrap_or(ex.state.config.chunk_size);
-        let plan = stream_plan(&fixture, &ex.state, r.sse(chunk));
-        let handle = ex.start_stream();
-        let plan = StreamPlan {
-            on_end: Some(on_stream_end(handle)),
-            ..plan
-        };
-        sse_response(paced_body(plan))
-    } else {
-        ex.finish(StatusCode::OK);
-        crate::http::json_body(r.json())
-    }
-}
+/// `POST /v1/responses`.
+#[derive(Debug)]
+pub(crate) struct Responses;
 
-fn stream_plan(fixture: &Fixture, state: &AppState, events: Vec<Bytes>) -> StreamPlan {
-    StreamPlan {
-        events,
-        trailer: Vec::new(),
-        pacing: fixture
-            .stream
-            .pacing(state.config.latency, state.config.replay_speed),
-        truncate_after: fixture.stream.truncate_after_chunks,
-        disconnect_after: fixture
-            .stream
-            .disconnect_after_ms
-            .map(crate::stream::duration_ms),
-        on_end: None,
+impl MessageApi for Responses {
+    type Opts = ResponsesOptions;
+    const SURFACE: &'static str = "the Responses API";
+
+    fn parse(call: &Call) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
+        parse(&call.body, call.route.info.deployment.as_deref())
+    }
+
+    fn json(r: &Render<'_, ResponsesOptions>) -> String {
+        Rendered::new(r.req, r.opts, r.reply, r.strict).json()
+    }
+
+    fn stream(r: &Render<'_, ResponsesOptions>) -> Streamed {
+        Streamed::sse(
+            Rendered::new(r.req, r.opts, r.reply, r.strict).sse(r.chunk_size),
+            Vec::new(),
+        )
     }
 }
 

@@ -11,17 +11,17 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{sse_json, str_of, Builder, Finish};
+use crate::record::collapse::{sse_json, str_of, Builder, Finish};
 
 /// Anthropic events, one at a time.
 #[derive(Debug, Default)]
-pub(super) struct Events {
+pub(crate) struct Events {
     /// Content block index -> tool slot.
     tools: HashMap<i64, usize>,
 }
 
 impl Events {
-    pub(super) fn event(&mut self, b: &mut Builder, v: &Value) {
+    pub(crate) fn event(&mut self, b: &mut Builder, v: &Value) {
         let index = v.get("index").and_then(Value::as_i64).unwrap_or(0);
         match str_of(v.get("type")).unwrap_or("") {
             "message_start" => {
@@ -123,7 +123,7 @@ fn block(b: &mut Builder, cb: &Value) -> Option<usize> {
 }
 
 /// Anthropic's stop reason in OpenAI's names where one fits.
-pub(super) fn stop_reason(r: &str) -> Finish {
+pub(crate) fn stop_reason(r: &str) -> Finish {
     match r {
         "end_turn" => Finish::Named("stop".into()),
         "tool_use" => Finish::Named("tool_calls".into()),
@@ -133,7 +133,7 @@ pub(super) fn stop_reason(r: &str) -> Finish {
     }
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let mut ev = Events::default();
     for (name, v) in sse_json(b, body) {
         if name.as_deref() == Some("[DONE]") {
@@ -144,7 +144,7 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
 }
 
 /// A non-streamed Messages reply.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(content) = v.get("content").and_then(Value::as_array) else {
         return false;
     };
@@ -160,3 +160,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     }
     true
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "Anthropic Messages",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: Some(&crate::providers::openai::collapse::COLLAPSER),
+};

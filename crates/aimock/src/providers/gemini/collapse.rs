@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::{json_array, sse_json, str_of, Builder, Finish};
+use crate::record::collapse::{json_array, sse_json, str_of, Builder, Finish};
 
 /// One `GenerateContentResponse`.
 fn chunk(b: &mut Builder, v: &Value) {
@@ -81,7 +81,7 @@ fn finish_reason(r: &str) -> Finish {
     }
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let first = body.iter().find(|c| !c.is_ascii_whitespace());
     if first == Some(&b'[') {
         // A cut-short array still yields its complete elements; the finish reason decides
@@ -101,7 +101,7 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
 }
 
 /// A non-streamed reply, or a whole streamed JSON array read as one body.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     match v {
         Value::Array(items) => {
             b.complete = false;
@@ -118,3 +118,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
         _ => false,
     }
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "Gemini",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: true,
+    compat: Some(&crate::providers::openai::collapse::COLLAPSER),
+};

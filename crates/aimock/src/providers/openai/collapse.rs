@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{sse_json, str_of, Builder, Finish};
+use crate::record::collapse::{sse_json, str_of, Builder, Finish};
 
 #[derive(Default)]
 struct Calls {
@@ -17,7 +17,7 @@ struct Calls {
     last: Option<usize>,
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let mut calls = Calls::default();
     for (name, v) in sse_json(b, body) {
         if name.as_deref() == Some("[DONE]") {
@@ -128,7 +128,7 @@ fn tool_delta(b: &mut Builder, tc: &Value, calls: &mut Calls) {
 }
 
 /// A non-streamed chat completion.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(choice) = first_choice(v) else {
         return false;
     };
@@ -145,3 +145,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     }
     true
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "OpenAI chat",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: None,
+};

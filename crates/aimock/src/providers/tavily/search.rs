@@ -4,8 +4,15 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use super::{fixture_error, invalid, strict_miss, uuid, Outcome, Provider, Services};
-use crate::server::RequestCtx;
+use crate::http::ids::uuid;
+use crate::http::ApiError;
+use crate::pipeline::RequestCtx;
+use crate::providers::endpoint::Outcome;
+use crate::services::{fixture_error, strict_miss, Services};
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::invalid(message)
+}
 
 /// Tavily's default `max_results`.
 const DEFAULT_MAX_RESULTS: usize = 5;
@@ -26,13 +33,10 @@ fn asks(body: &Value, key: &str) -> bool {
     }
 }
 
-pub(super) fn search(s: &Services, ctx: &RequestCtx, body: &Value, started: Instant) -> Outcome {
+pub(crate) fn search(s: &Services, ctx: &RequestCtx, body: &Value, started: Instant) -> Outcome {
     let Some(query) = body.get("query").and_then(Value::as_str) else {
         return Outcome::err(
-            invalid(
-                Provider::Tavily,
-                "Invalid request: `query` is required and must be a string.",
-            ),
+            invalid("Invalid request: `query` is required and must be a string."),
             false,
         );
     };
@@ -42,10 +46,7 @@ pub(super) fn search(s: &Services, ctx: &RequestCtx, body: &Value, started: Inst
             Some(n) => (n as usize).min(MAX_RESULTS),
             None => {
                 return Outcome::err(
-                    invalid(
-                        Provider::Tavily,
-                        "Invalid request: `max_results` must be a non-negative integer.",
-                    ),
+                    invalid("Invalid request: `max_results` must be a non-negative integer."),
                     false,
                 )
             }
@@ -225,7 +226,7 @@ fn image(img: &Value, described: bool) -> Option<Value> {
     })
 }
 
-fn page_json(p: &super::PageFixture, images: bool, favicon: bool) -> Value {
+fn page_json(p: &crate::services::PageFixture, images: bool, favicon: bool) -> Value {
     let mut out = json!({ "url": p.url, "raw_content": p.raw_content });
     if images {
         out["images"] = json!(p.images);
@@ -238,7 +239,7 @@ fn page_json(p: &super::PageFixture, images: bool, favicon: bool) -> Value {
     out
 }
 
-pub(super) fn extract(s: &Services, ctx: &RequestCtx, body: &Value, started: Instant) -> Outcome {
+pub(crate) fn extract(s: &Services, ctx: &RequestCtx, body: &Value, started: Instant) -> Outcome {
     let urls: Vec<&str> = match body.get("urls") {
         Some(Value::String(u)) => vec![u.as_str()],
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
@@ -246,20 +247,14 @@ pub(super) fn extract(s: &Services, ctx: &RequestCtx, body: &Value, started: Ins
         }
         _ => {
             return Outcome::err(
-                invalid(
-                    Provider::Tavily,
-                    "Invalid request: `urls` is required: a URL or a list of URLs.",
-                ),
+                invalid("Invalid request: `urls` is required: a URL or a list of URLs."),
                 false,
             )
         }
     };
     if urls.len() > MAX_RESULTS {
         return Outcome::err(
-            invalid(
-                Provider::Tavily,
-                "Invalid request: at most 20 URLs can be extracted at once.",
-            ),
+            invalid("Invalid request: at most 20 URLs can be extracted at once."),
             false,
         );
     }
@@ -273,7 +268,7 @@ pub(super) fn extract(s: &Services, ctx: &RequestCtx, body: &Value, started: Ins
             None => failed.push(*url),
         }
     }
-    let catch_all = s.rules.read().search_catch_all;
+    let catch_all = s.search_catch_all();
     if ctx.strict && !catch_all && !failed.is_empty() {
         return Outcome::err(
             strict_miss(&format!("extract URL(s) {}", failed.join(", "))),
@@ -298,7 +293,7 @@ pub(super) fn extract(s: &Services, ctx: &RequestCtx, body: &Value, started: Ins
 }
 
 /// `/crawl` (pages with content) and `/map` (their URLs): the pages at and below `url`.
-pub(super) fn crawl(
+pub(crate) fn crawl(
     s: &Services,
     ctx: &RequestCtx,
     body: &Value,
@@ -307,10 +302,7 @@ pub(super) fn crawl(
 ) -> Outcome {
     let Some(url) = body.get("url").and_then(Value::as_str) else {
         return Outcome::err(
-            invalid(
-                Provider::Tavily,
-                "Invalid request: `url` is required and must be a string.",
-            ),
+            invalid("Invalid request: `url` is required and must be a string."),
             false,
         );
     };

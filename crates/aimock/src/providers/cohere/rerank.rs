@@ -5,8 +5,36 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{fixture_error, invalid, strict_miss, uuid, Outcome, Provider, Services};
-use crate::server::RequestCtx;
+use crate::http::ids::uuid;
+use crate::http::ApiError;
+use crate::pipeline::{Call, RequestCtx};
+use crate::providers::endpoint::{Outcome, ServiceApi};
+use crate::services::{fixture_error, strict_miss, Services};
+
+/// `POST /v1/rerank` (`V` = 1) and `POST /v2/rerank` (`V` = 2).
+#[derive(Debug)]
+pub(crate) struct Rerank<const V: u8>;
+
+impl<const V: u8> ServiceApi for Rerank<V> {
+    const SERVICE: &'static str = "rerank";
+
+    fn malformed(e: &serde_json::Error) -> ApiError {
+        ApiError::new(
+            http::StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("invalid request: malformed JSON: {e}"),
+        )
+        .with_code("invalid_json")
+    }
+
+    fn invalid(message: &str) -> ApiError {
+        ApiError::invalid(format!("invalid request: {message}"))
+    }
+
+    fn answer(call: &Call, body: &Value, _started: std::time::Instant) -> Outcome {
+        rerank(&call.core.services, &call.ctx, body, V)
+    }
+}
 
 /// One document: the text ranked, and what `return_documents` sends back.
 struct Doc {
@@ -51,8 +79,8 @@ fn document(d: &Value, rank_fields: Option<&[String]>) -> Option<Doc> {
     }
 }
 
-pub(super) fn rerank(s: &Services, ctx: &RequestCtx, body: &Value, version: u8) -> Outcome {
-    let bad = |m: &str| Outcome::err(invalid(Provider::Cohere, m), false);
+pub(crate) fn rerank(s: &Services, ctx: &RequestCtx, body: &Value, version: u8) -> Outcome {
+    let bad = |m: &str| Outcome::err(Rerank::<1>::invalid(m), false);
     let Some(query) = body.get("query").and_then(Value::as_str) else {
         return bad("query is required and must be a string");
     };

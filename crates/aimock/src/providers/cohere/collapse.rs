@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::{ndjson, sse_json, str_of, Builder, Finish};
+use crate::record::collapse::{ndjson, sse_json, str_of, Builder, Finish};
 
 #[derive(Default)]
 struct Events {
@@ -135,7 +135,7 @@ fn finish_reason(r: &str) -> Finish {
     }
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let mut ev = Events::default();
     // Cohere's v1 and some proxies send one JSON object a line instead of SSE.
     let first = body.iter().find(|c| !c.is_ascii_whitespace());
@@ -155,7 +155,7 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
 
 /// A non-streamed v2 chat reply: `{message: {content[], tool_plan?, tool_calls?}, finish_reason,
 /// usage}`.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(m) = v.get("message").filter(|m| m.is_object()) else {
         return false;
     };
@@ -188,3 +188,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     }
     true
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "Cohere chat",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: Some(&crate::providers::openai::collapse::COLLAPSER),
+};

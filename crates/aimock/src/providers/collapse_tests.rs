@@ -5,8 +5,55 @@
 
 use serde_json::{json, Value};
 
-use super::*;
 use crate::fixture::{parse_value, Reply};
+use crate::providers::bedrock::collapse as bedrock;
+use crate::record::collapse::*;
+
+/// The API families, each with its collapser (declared in its provider's folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Wire {
+    OpenAiChat,
+    OpenAiResponses,
+    Anthropic,
+    Gemini,
+    Cohere,
+    Ollama,
+    Bedrock,
+}
+
+impl Wire {
+    fn collapser(self) -> &'static Collapser {
+        match self {
+            Wire::OpenAiChat => &crate::providers::openai::collapse::COLLAPSER,
+            Wire::OpenAiResponses => &crate::providers::openai::responses::collapse::COLLAPSER,
+            Wire::Anthropic => &crate::providers::anthropic::collapse::COLLAPSER,
+            Wire::Gemini => &crate::providers::gemini::collapse::COLLAPSER,
+            Wire::Cohere => &crate::providers::cohere::collapse::COLLAPSER,
+            Wire::Ollama => &crate::providers::ollama::collapse::COLLAPSER,
+            Wire::Bedrock => &crate::providers::bedrock::collapse::COLLAPSER,
+        }
+    }
+
+    fn framing(self) -> Framing {
+        self.collapser().framing
+    }
+}
+
+fn collapse_stream(w: Wire, body: &[u8]) -> Collapsed {
+    crate::record::collapse::collapse_stream(w.collapser(), body)
+}
+
+fn collapse_stream_capped(w: Wire, body: &[u8], cap: usize) -> Collapsed {
+    crate::record::collapse::collapse_stream_capped(w.collapser(), body, cap)
+}
+
+fn collapse_json(w: Wire, body: &[u8]) -> Option<Collapsed> {
+    crate::record::collapse::collapse_json(w.collapser(), body)
+}
+
+fn collapse_error(w: Wire, status: u16, body: &[u8]) -> Collapsed {
+    crate::record::collapse::collapse_error(w.collapser(), status, body)
+}
 
 macro_rules! wire {
     ($f:literal) => {
@@ -1470,7 +1517,7 @@ fn arbitrary_bytes_never_panic_in_any_collapser() {
             let _ = collapse_stream(w, &body);
             let _ = collapse_json(w, &body);
             let _ = collapse_error(w, 500, &body);
-            let mut s = FrameSplitter::new(w);
+            let mut s = FrameSplitter::with_framing(w.framing());
             s.push(&body);
         }
     }

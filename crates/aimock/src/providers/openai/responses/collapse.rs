@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{sse_json, str_of, Builder, Finish};
+use crate::record::collapse::{sse_json, str_of, Builder, Finish};
 
 #[derive(Debug)]
 enum Item {
@@ -37,7 +37,7 @@ fn out_index(v: &Value) -> i64 {
     v.get("output_index").and_then(Value::as_i64).unwrap_or(0)
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let mut st = State::default();
     for (name, v) in sse_json(b, body) {
         if name.as_deref() == Some("[DONE]") {
@@ -245,7 +245,7 @@ fn flush(b: &mut Builder, st: State) {
 }
 
 /// A non-streamed response object.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(output) = v.get("output").and_then(Value::as_array) else {
         return false;
     };
@@ -272,3 +272,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     flush(b, st);
     true
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "OpenAI Responses",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: Some(&crate::providers::openai::collapse::COLLAPSER),
+};

@@ -15,22 +15,22 @@ use std::collections::HashMap;
 use base64::Engine;
 use serde_json::Value;
 
-use super::anthropic;
-use super::{str_of, Builder, Finish};
+use crate::providers::anthropic::collapse as anthropic;
+use crate::record::collapse::{str_of, Builder, Finish};
 
 /// The largest message Bedrock sends is far below this; a bigger length means the framing is lost.
 const MAX_MESSAGE: u32 = 24 * 1024 * 1024;
 
 /// One decoded EventStream message.
 #[derive(Debug)]
-pub(super) struct Message<'a> {
+pub(crate) struct Message<'a> {
     pub(super) headers: Vec<(String, HeaderValue<'a>)>,
     pub(super) payload: &'a [u8],
 }
 
 /// A header value (only strings matter here; the rest are read to skip them).
 #[derive(Debug)]
-pub(super) enum HeaderValue<'a> {
+pub(crate) enum HeaderValue<'a> {
     Str(&'a str),
     Other,
 }
@@ -47,7 +47,7 @@ impl Message<'_> {
 /// Decode every message of a body. A message whose CRC does not match is skipped and counted; a
 /// cut-short or unreadable prelude ends the decoding (the framing is lost) and is counted too.
 /// The second value is whether the body ended cleanly on a message boundary with no bad frame.
-pub(super) fn decode<'a>(b: &mut Builder, body: &'a [u8]) -> (Vec<Message<'a>>, bool) {
+pub(crate) fn decode<'a>(b: &mut Builder, body: &'a [u8]) -> (Vec<Message<'a>>, bool) {
     let mut out = Vec::new();
     let mut clean = true;
     let mut at = 0usize;
@@ -248,7 +248,7 @@ fn stop_reason(r: &str) -> Finish {
     }
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     let (messages, clean) = decode(b, body);
     let mut converse = Converse::default();
     let mut invoke = anthropic::Events::default();
@@ -305,7 +305,7 @@ pub(super) fn stream(b: &mut Builder, body: &[u8]) {
 }
 
 /// A non-streamed Converse reply, or an InvokeModel reply holding an Anthropic Messages body.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     if let Some(content) = v
         .get("output")
         .and_then(|o| o.get("message"))
@@ -339,3 +339,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     }
     anthropic::json(b, v)
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "Bedrock",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::EventStream,
+    status_in_code: false,
+    compat: None,
+};

@@ -2,9 +2,22 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{fixture_error, strict_miss, Outcome, Services};
 use crate::http::ApiError;
-use crate::server::RequestCtx;
+use crate::pipeline::{Call, RequestCtx};
+use crate::providers::endpoint::{Outcome, ServiceApi};
+use crate::services::{fixture_error, strict_miss, Services};
+
+/// `POST /v1/moderations`.
+#[derive(Debug)]
+pub(crate) struct Moderation;
+
+impl ServiceApi for Moderation {
+    const SERVICE: &'static str = "moderation";
+
+    fn answer(call: &Call, body: &Value, _started: std::time::Instant) -> Outcome {
+        moderate(&call.core.services, &call.ctx, body)
+    }
+}
 
 /// Every category of the current API, in the order OpenAI sends them.
 pub(crate) const CATEGORIES: [&str; 13] = [
@@ -109,7 +122,7 @@ fn inputs(body: &Value) -> Result<Vec<Input>, ApiError> {
     }
 }
 
-pub(super) fn moderate(s: &Services, ctx: &RequestCtx, body: &Value) -> Outcome {
+fn moderate(s: &Services, ctx: &RequestCtx, body: &Value) -> Outcome {
     let model = match body.get("model") {
         None | Some(Value::Null) => "omni-moderation-latest".to_owned(),
         Some(Value::String(m)) => m.clone(),

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{ndjson, str_of, Builder, Finish};
+use crate::record::collapse::{ndjson, str_of, Builder, Finish};
 
 /// The fields of the final line that make Ollama's usage.
 const USAGE_FIELDS: [&str; 6] = [
@@ -71,14 +71,14 @@ fn line(b: &mut Builder, v: &Value) {
     }
 }
 
-pub(super) fn stream(b: &mut Builder, body: &[u8]) {
+pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
     for v in ndjson(b, body) {
         line(b, &v);
     }
 }
 
 /// A non-streamed chat or generate reply.
-pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
+pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     if v.get("message").is_none() && v.get("response").is_none() {
         return false;
     }
@@ -86,3 +86,13 @@ pub(super) fn json(b: &mut Builder, v: &Value) -> bool {
     b.complete = true;
     true
 }
+
+/// How record mode reads this API's replies into fixtures.
+pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+    name: "Ollama",
+    stream,
+    json,
+    framing: crate::record::collapse::Framing::Ndjson,
+    status_in_code: false,
+    compat: Some(&crate::providers::openai::collapse::COLLAPSER),
+};

@@ -1,0 +1,162 @@
+//! The per-request pipeline below the providers and the other surfaces: what every request
+//! reaches ([`Core`]: settings, fixtures, journal, chaos, metrics, record mode), the request's own
+//! settings ([`RequestCtx`]), the matched route ([`Route`], [`Call`]), and one request's trip
+//! through matching, chaos and the journal ([`Exchange`], with an [`Answer`] that tells a real
+//! [`Miss`] from an error).
+//!
+//! Nothing here knows a provider's wire format: a provider declares its routes and envelope
+//! ([`Vendor`]) and renders; the pipeline decides what answers and records it.
+
+pub(crate) mod exchange;
+pub(crate) mod route;
+pub(crate) mod service;
+
+use std::borrow::Cow;
+
+use http::HeaderMap;
+
+pub(crate) use exchange::{Answer, ChaosDecision, Exchange, Miss};
+pub(crate) use route::{Call, Endpoint, Route, RouteInfo, Vendor, SURFACE};
+pub(crate) use service::ServiceRequest;
+
+use crate::fixture::{FixtureStore, MatchContext};
+use crate::http::DEFAULT_TEST_ID;
+use crate::journal::Journal;
+
+/// The pipeline's settings (the part of the server's configuration a request needs).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Answer a miss with 503 instead of 404.
+    pub(crate) strict: bool,
+    /// Default delay before each streamed event (ms).
+    pub(crate) latency: f64,
+    /// Default characters per streamed text chunk.
+    pub(crate) chunk_size: usize,
+    /// Divides every streaming delay.
+    pub(crate) replay_speed: f64,
+    /// Largest request body accepted, in bytes.
+    pub(crate) max_body_bytes: usize,
+    /// `turnIndex` as a hard gate.
+    pub(crate) strict_turn_index: bool,
+    /// Rewrite rules applied to request text before matching and recording.
+    pub(crate) normalize: Vec<crate::record::normalize::NormalizeRule>,
+}
+
+/// What every request reaches, shared by all of them: the fixtures, the journal, chaos, metrics,
+/// record mode, the search/rerank/moderation fixtures, and the settings. Providers and mounted
+/// services get this, never the whole server.
+#[derive(Debug)]
+pub struct Core {
+    pub(crate) settings: Settings,
+    /// The fixtures.
+    pub fixtures: FixtureStore,
+    /// The journal.
+    pub journal: Journal,
+    /// Chaos rates, overrides and rolls.
+    pub chaos: crate::chaos::ChaosState,
+    /// Prometheus metrics, when on.
+    pub metrics: Option<crate::metrics::Metrics>,
+    /// Search, rerank and moderation fixtures.
+    pub services: crate::services::Services,
+    /// Record mode's upstream client and fixture writer.
+    pub(crate) recorder: Option<crate::record::proxy::Recorder>,
+    /// Whether inbound API keys are checked (record mode then never forwards the caller's key).
+    pub(crate) auth_on: bool,
+}
+
+impl Core {
+    /// The largest request body accepted, in bytes.
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.settings.max_body_bytes
+    }
+}
+
+impl crate::record::proxy::Host for Core {
+    fn recorder(&self) -> Option<&crate::record::proxy::Recorder> {
+        self.recorder.as_ref()
+    }
+    fn journal(&self) -> &Journal {
+        &self.journal
+    }
+    fn fixtures(&self) -> &FixtureStore {
+        &self.fixtures
+    }
+    fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.metrics.as_ref()
+    }
+    fn auth_on(&self) -> bool {
+        self.auth_on
+    }
+}
+
+/// Per-request settings taken from headers and the query.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestCtx {
+    pub(crate) test_id: String,
+    pub(crate) context: Option<String>,
+    pub(crate) strict: bool,
+    pub(crate) strict_override: Option<bool>,
+    pub(crate) method: http::Method,
+    /// Path and query as received.
+    pub(crate) raw_path: String,
+    pub(crate) headers: HeaderMap,
+}
+
+impl RequestCtx {
+    pub(crate) fn new(
+        settings: &Settings,
+        method: http::Method,
+        raw_path: String,
+        query: Option<&str>,
+        headers: HeaderMap,
+    ) -> RequestCtx {
+        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+        let test_id = test_id(&headers, query).into_owned();
+        let context = header("x-aimock-context").map(str::to_owned);
+        let strict_header = header("x-aimock-strict").and_then(|v| {
+            if v.eq_ignore_ascii_case("true") || v == "1" {
+                Some(true)
+            } else if v.eq_ignore_ascii_case("false") || v == "0" {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let strict = strict_header.unwrap_or(settings.strict);
+        RequestCtx {
+            test_id,
+            context,
+            strict,
+            strict_override: strict_header.filter(|s| *s != settings.strict),
+            method,
+            raw_path,
+            headers,
+        }
+    }
+
+    pub(crate) fn match_context(&self, core: &Core) -> MatchContext<'_> {
+        MatchContext {
+            test_id: &self.test_id,
+            context: self.context.as_deref(),
+            // Record mode gates on turnIndex (as aimock does), so a later turn of a conversation
+            // goes upstream instead of replaying an earlier turn's recording.
+            strict_turn_index: core.settings.strict_turn_index || core.recorder.is_some(),
+        }
+    }
+}
+
+/// A request's test id: `X-Test-Id`, else `?testId=`, else [`DEFAULT_TEST_ID`].
+pub(crate) fn test_id<'h>(headers: &'h HeaderMap, query: Option<&str>) -> Cow<'h, str> {
+    match headers
+        .get("x-test-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => Cow::Borrowed(id),
+        None => match crate::http::percent::query_param(query, "testId") {
+            Some(id) => Cow::Owned(id),
+            None => Cow::Borrowed(DEFAULT_TEST_ID),
+        },
+    }
+}

@@ -1,0 +1,407 @@
+//! The one endpoint every provider route runs. A provider supplies the parts that are its own
+//! (parse the body into the provider-neutral request, render a reply as its JSON and its stream,
+//! its envelope and headers through its [`Vendor`](crate::pipeline::Vendor)); the skeleton here
+//! does the rest, the same way for all of them: the journal, matching, strict mode, chaos, the
+//! streaming plan (pacing, cuts, the journal's view of how a stream ended), record mode's upstream
+//! for a miss, and the deterministic fallback of embedding endpoints.
+//!
+//! - [`MessageApi`]: endpoints that answer with a model message (chat, messages, generate,
+//!   converse...), whole or streamed.
+//! - [`EmbeddingApi`]: endpoints that answer with vectors; a miss gets each input's fallback vector.
+//! - [`ServiceApi`]: search, rerank and moderation, matched against their own fixtures.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::response::Response;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::conversation::ChatRequest;
+use crate::fixture::{EmbeddingReply, Fixture, MessageReply, Reply};
+use crate::http::ApiError;
+use crate::journal::JournalBody;
+use crate::pipeline::{Answer, Call, Exchange, Miss};
+use crate::stream::{Pacing, StreamPlan};
+
+/// What a renderer gets: the request, the options its parser kept, the fixture and its reply,
+/// and the settings that shape a stream.
+#[derive(Debug)]
+pub(crate) struct Render<'a, O> {
+    pub(crate) req: &'a ChatRequest,
+    pub(crate) opts: &'a O,
+    pub(crate) fixture: &'a Fixture,
+    pub(crate) reply: &'a MessageReply,
+    /// The request is strict.
+    pub(crate) strict: bool,
+    /// Characters per streamed text chunk (the fixture's, else the server's).
+    pub(crate) chunk_size: usize,
+    /// The request's headers.
+    pub(crate) headers: &'a HeaderMap,
+    /// The call (route info, query).
+    pub(crate) call: &'a Call,
+}
+
+/// A rendered stream: framed events (each paced, each counting for a cut), and what follows them.
+#[derive(Debug, Default)]
+pub(crate) struct Streamed {
+    /// The events.
+    pub(crate) events: Vec<Bytes>,
+    /// Written right after the last event, unpaced (`data: [DONE]`, a usage chunk).
+    pub(crate) trailer: Vec<Bytes>,
+    /// Written at once, before the first event is due (OpenRouter's processing comment).
+    pub(crate) head: Option<Bytes>,
+    /// The stream's content type.
+    pub(crate) content_type: &'static str,
+}
+
+impl Streamed {
+    /// Server-sent events.
+    pub(crate) fn sse(events: Vec<Bytes>, trailer: Vec<Bytes>) -> Streamed {
+        Streamed {
+            events,
+            trailer,
+            head: None,
+            content_type: "text/event-stream",
+        }
+    }
+}
+
+/// An endpoint answering with a model message.
+pub(crate) trait MessageApi: 'static {
+    /// What the request says beside the conversation.
+    type Opts: Send + Sync;
+    /// The endpoint, as errors name it (`the chat completions endpoint`).
+    const SURFACE: &'static str;
+    /// The content type of a whole reply.
+    const JSON_TYPE: &'static str = "application/json";
+
+    /// The body as the provider-neutral request.
+    fn parse(call: &Call) -> Result<(ChatRequest, Self::Opts), ApiError>;
+
+    /// An error the real API would answer this request with although it is well formed (a
+    /// thinking budget out of range): strict mode answers it, otherwise it is a warning.
+    fn refusal(_req: &ChatRequest, _opts: &Self::Opts) -> Option<ApiError> {
+        None
+    }
+
+    /// Choose what answers (the default: match the request).
+    fn resolve(ex: &mut Exchange, req: &ChatRequest, _opts: &mut Self::Opts) -> Answer {
+        ex.resolve(req)
+    }
+
+    /// The reply, whole.
+    fn json(r: &Render<'_, Self::Opts>) -> String;
+
+    /// The reply, streamed.
+    fn stream(r: &Render<'_, Self::Opts>) -> Streamed;
+
+    /// Headers a successful answer carries beyond the vendor's.
+    fn finish(_resp: &mut Response, _streamed: bool) {}
+}
+
+/// The endpoint of a [`MessageApi`].
+pub(crate) fn message<A: MessageApi>(call: Call) -> BoxFuture<'static, Response> {
+    Box::pin(serve_message::<A>(call))
+}
+
+enum Rendered {
+    Whole(String),
+    Stream(Box<(Streamed, StreamPlanParts)>),
+}
+
+/// The parts of a stream plan that come from the fixture.
+struct StreamPlanParts {
+    pacing: Pacing,
+    truncate_after: Option<usize>,
+    disconnect_after: Option<std::time::Duration>,
+}
+
+async fn serve_message<A: MessageApi>(mut call: Call) -> Response {
+    let mut ex = Exchange::new(&mut call);
+    let (req, mut opts) = match A::parse(&call) {
+        Ok(p) => p,
+        Err(e) => return ex.fail(e),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), call.body.len());
+    if let Some(e) = A::refusal(&req, &opts) {
+        if ex.strict() {
+            return ex.fail(e);
+        }
+        tracing::warn!(
+            model = req.model.as_str(),
+            "{}: the real API would refuse this request: {}",
+            A::SURFACE,
+            e.message
+        );
+    }
+    let fixture = match A::resolve(&mut ex, &req, &mut opts) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e),
+        Answer::Miss(m) => return miss(ex, m, &call).await,
+    };
+    let reply = match message_reply(&fixture, A::SURFACE) {
+        Ok(m) => m,
+        Err(e) => return ex.fail(e),
+    };
+    let settings = &call.core.settings;
+    let rendered = {
+        let r = Render {
+            req: &req,
+            opts: &opts,
+            fixture: &fixture,
+            reply,
+            strict: ex.strict(),
+            chunk_size: fixture.stream.chunk_size.unwrap_or(settings.chunk_size),
+            headers: ex.headers(),
+            call: &call,
+        };
+        if req.stream {
+            Rendered::Stream(Box::new((
+                A::stream(&r),
+                StreamPlanParts {
+                    pacing: fixture
+                        .stream
+                        .pacing(settings.latency, settings.replay_speed),
+                    truncate_after: fixture.stream.truncate_after_chunks,
+                    disconnect_after: fixture
+                        .stream
+                        .disconnect_after_ms
+                        .map(crate::stream::duration_ms),
+                },
+            )))
+        } else {
+            Rendered::Whole(A::json(&r))
+        }
+    };
+    match rendered {
+        Rendered::Whole(body) => {
+            let mut resp = crate::http::json_body(body);
+            if A::JSON_TYPE != "application/json" {
+                resp.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(A::JSON_TYPE),
+                );
+            }
+            A::finish(&mut resp, false);
+            ex.reply(resp)
+        }
+        Rendered::Stream(boxed) => {
+            let (s, parts) = *boxed;
+            let plan = StreamPlan {
+                head: s.head,
+                events: s.events,
+                trailer: s.trailer,
+                pacing: parts.pacing,
+                truncate_after: parts.truncate_after,
+                disconnect_after: parts.disconnect_after,
+                on_end: None,
+            };
+            let mut resp = ex.stream(plan, s.content_type);
+            A::finish(&mut resp, true);
+            resp
+        }
+    }
+}
+
+/// A miss: record mode's upstream when it proxies this route, else the miss's error.
+async fn miss(ex: Exchange, m: Miss, call: &Call) -> Response {
+    match call.route.collapse {
+        Some(collapse) if m.proxy => proxy(ex, collapse, call.body.clone()).await,
+        _ => ex.fail(m.error),
+    }
+}
+
+/// Send the request upstream, relay the reply and record it. On a task of its own: a caller
+/// that leaves while the upstream answers must not cut the journal entry or the recording short.
+async fn proxy(ex: Exchange, collapse: &'static crate::record::Collapser, body: Bytes) -> Response {
+    let core = ex.core.clone();
+    let latency = ex.chaos().latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
+    let job = ex.into_proxy_job(collapse);
+    let envelope = job.envelope;
+    match tokio::spawn(crate::record::proxy::run(core, job, body)).await {
+        Ok(r) => r,
+        Err(e) => envelope(
+            &ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "proxy_error",
+                format!("Proxy to upstream failed: {e}"),
+            ),
+            &HeaderMap::new(),
+        ),
+    }
+}
+
+/// The fixture's reply as a model message, or a 500 naming the fixture and saying that `surface`
+/// cannot serve its kind (an embedding fixture matched by a chat request, say).
+pub(crate) fn message_reply<'f>(
+    fixture: &'f Fixture,
+    surface: &str,
+) -> Result<&'f MessageReply, ApiError> {
+    match &fixture.reply {
+        Reply::Message(m) => Ok(m),
+        other => Err(wrong_kind(fixture, other, surface)),
+    }
+}
+
+fn wrong_kind(fixture: &Fixture, reply: &Reply, surface: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        format!(
+            "Fixture {} answers with {}, which {surface} cannot serve",
+            fixture.describe(),
+            reply.kind()
+        ),
+    )
+}
+
+/// An endpoint answering with embedding vectors.
+pub(crate) trait EmbeddingApi: 'static {
+    /// What the request says beside its inputs.
+    type Opts: Send + Sync;
+    /// The endpoint, as errors name it.
+    const SURFACE: &'static str;
+    /// The content type of the reply.
+    const JSON_TYPE: &'static str = "application/json";
+
+    /// The body as an embedding request (its inputs joined, for matching) and the options.
+    fn parse(call: &Call) -> Result<(ChatRequest, Self::Opts), ApiError>;
+
+    /// The reply: a fixture's vector for every input, or (`None`) each input's fallback.
+    fn json(req: &ChatRequest, opts: &Self::Opts, vector: Option<&EmbeddingReply>) -> String;
+}
+
+/// The endpoint of an [`EmbeddingApi`].
+pub(crate) fn embedding<A: EmbeddingApi>(call: Call) -> BoxFuture<'static, Response> {
+    Box::pin(serve_embedding::<A>(call))
+}
+
+async fn serve_embedding<A: EmbeddingApi>(mut call: Call) -> Response {
+    let mut ex = Exchange::new(&mut call);
+    let (req, opts) = match A::parse(&call) {
+        Ok(p) => p,
+        Err(e) => return ex.fail(e),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), call.body.len());
+    // A miss has a fallback: finding the closest fixture would cost a scan for nothing.
+    ex.explain_misses = false;
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => match &f.reply {
+            Reply::Embedding(_) => Some(f),
+            other => {
+                let e = wrong_kind(&f, other, A::SURFACE);
+                return ex.fail(e);
+            }
+        },
+        Answer::Miss(m) if m.proxy || m.strict => return miss(ex, m, &call).await,
+        Answer::Miss(_) => None,
+        Answer::Error(e) => return ex.fail(e),
+    };
+    let vector = fixture.as_deref().and_then(|f| match &f.reply {
+        Reply::Embedding(v) => Some(v),
+        _ => None,
+    });
+    let mut resp = crate::http::json_body(A::json(&req, &opts, vector));
+    if A::JSON_TYPE != "application/json" {
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(A::JSON_TYPE),
+        );
+    }
+    ex.reply(resp)
+}
+
+/// What a service endpoint answers: a body, or an error; and whether a fixture answered.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) result: Result<Value, ApiError>,
+    pub(crate) matched: bool,
+}
+
+impl Outcome {
+    /// A body.
+    pub(crate) fn ok(v: Value, matched: bool) -> Outcome {
+        Outcome {
+            result: Ok(v),
+            matched,
+        }
+    }
+
+    /// An error.
+    pub(crate) fn err(e: ApiError, matched: bool) -> Outcome {
+        Outcome {
+            result: Err(e),
+            matched,
+        }
+    }
+}
+
+/// Search, rerank and moderation: a JSON object in, an answer from the service fixtures out.
+pub(crate) trait ServiceApi: 'static {
+    /// The journal's `service`.
+    const SERVICE: &'static str;
+
+    /// 400 for a body that is not JSON, worded as the provider words it.
+    fn malformed(e: &serde_json::Error) -> ApiError {
+        ApiError::malformed_json(e)
+    }
+
+    /// 400 for a body that is JSON but not what the API takes.
+    fn invalid(message: &str) -> ApiError {
+        ApiError::invalid(message)
+    }
+
+    /// The answer.
+    fn answer(call: &Call, body: &Value, started: std::time::Instant) -> Outcome;
+}
+
+/// The endpoint of a [`ServiceApi`].
+pub(crate) fn service<A: ServiceApi>(call: Call) -> BoxFuture<'static, Response> {
+    Box::pin(serve_service::<A>(call))
+}
+
+async fn serve_service<A: ServiceApi>(mut call: Call) -> Response {
+    let started = std::time::Instant::now();
+    let mut ex = Exchange::new(&mut call);
+    ex.set_service(A::SERVICE);
+    // No fixture of the LLM pool answers here: chaos rolls with the request's and the server's
+    // rates (and a fixture-less journal entry).
+    if let Some(e) = ex.roll_chaos_unmatched() {
+        return ex.fail(e);
+    }
+    let outcome = match serde_json::from_slice::<Value>(&call.body) {
+        Err(e) => Outcome::err(A::malformed(&e), false),
+        Ok(v) => {
+            let v = Arc::new(v);
+            ex.set_body(JournalBody::capped(call.body.len(), || {
+                JournalBody::Json(v.clone())
+            }));
+            if v.is_object() {
+                A::answer(&call, &v, started)
+            } else {
+                Outcome::err(A::invalid("the request body must be a JSON object"), false)
+            }
+        }
+    };
+    ex.set_source(if outcome.matched {
+        "fixture"
+    } else {
+        "internal"
+    });
+    match outcome.result {
+        Ok(v) => ex.reply(crate::http::json_response(StatusCode::OK, &v)),
+        Err(e) => {
+            if e.status == StatusCode::SERVICE_UNAVAILABLE {
+                ex.set_miss_reason(e.message.clone());
+            }
+            ex.fail(e)
+        }
+    }
+}
