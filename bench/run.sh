@@ -6,7 +6,14 @@
 #
 # Needs: wrk (installed with apt-get if missing and we are root), node >= 20.15
 # with npm, python3 (standard library only), and `cargo build --release` done
-# beforehand. This script never builds anything.
+# beforehand (it builds our server and the bare hyper server of bench/bare).
+# This script never builds anything.
+#
+# The bare server (bench/bare) is the floor: a minimal hyper server that reads
+# the request and answers the exact bytes our server answered to the chat
+# request (captured from our server when it starts). It runs the chat
+# scenario right after ours, with the same warm-up, duration and CPU
+# measurement, so the report can say what our own work costs per request.
 #
 # Knobs (environment variables):
 #   DURATION=10s        length of each measured wrk run (OpenAI scenarios)
@@ -20,7 +27,9 @@
 #   AIMOCK_VERSION=1.43.0   npm version of @copilotkit/aimock to compare with
 #   AIMOCK_DIR=/path    reuse an existing `npm install` (dir holding node_modules)
 #   OURS_BIN=/path      our binary (default: <repo>/target/release/aimock)
-#   ONLY=ours|aimock    run one side only
+#   ONLY=ours|aimock    run one side only (the bare server runs with ours)
+#   BARE=1              0 skips the bare hyper server (the floor, chat only)
+#   BARE_BIN=/path      the bare server (default: <repo>/target/release/aimock-bench-bare)
 #   SERVER_CPUS=1 WRK_CPUS=0   optional taskset CPU lists to pin server / wrk
 #   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
 #
@@ -32,6 +41,8 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 
 AIMOCK_VERSION=${AIMOCK_VERSION:-1.43.0}
 OURS_BIN=${OURS_BIN:-$ROOT/target/release/aimock}
+BARE_BIN=${BARE_BIN:-$ROOT/target/release/aimock-bench-bare}
+BARE=${BARE:-1}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 PROVIDER_DURATION=${PROVIDER_DURATION:-8s}
@@ -149,6 +160,19 @@ if [[ $RUN_AIMOCK == 1 ]]; then
 fi
 [[ $RUN_OURS == 1 || $RUN_AIMOCK == 1 ]] || die "nothing to run"
 
+# The bare server answers what our server answered, so it runs only with ours.
+RUN_BARE=0
+if [[ $BARE != 1 ]]; then
+  rec meta note4 "BARE=0: the bare hyper server (the floor) was not measured"
+elif [[ $RUN_OURS == 0 ]]; then
+  rec meta note4 "the bare hyper server was not measured: it answers our server's chat reply, and our server did not run"
+elif [[ ! -x $BARE_BIN ]]; then
+  log "the bare server $BARE_BIN is missing ('cargo build --release' builds it); skipping it"
+  rec meta note4 "the bare server $BARE_BIN was missing; the floor was not measured"
+else
+  RUN_BARE=1
+fi
+
 CLK_TCK=$(getconf CLK_TCK)
 TIMEFORMAT='%U %S'   # for `time` around wrk: user and system CPU seconds
 WRK_PREFIX=()
@@ -170,6 +194,9 @@ else
 fi
 rec meta threads "$THREADS"
 rec meta ours_bin "${OURS_BIN#"$ROOT/"}"
+if [[ $RUN_BARE == 1 ]]; then
+  rec meta bare_cmd "${BARE_BIN#"$ROOT/"} --body-file BODY -p PORT --host 127.0.0.1"
+fi
 if [[ $RUN_OURS == 0 ]]; then
   rec meta ours_info "not measured in this run"
 elif [[ -x $OURS_BIN ]]; then
@@ -202,6 +229,8 @@ server_cmd() { # name fixtures port -> CMD array
   case $1 in
     ours)   CMD=("${SRV_PREFIX[@]}" "$OURS_BIN" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
     aimock) CMD=("${SRV_PREFIX[@]}" node "$AIMOCK_CLI" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
+    # For the bare server the "fixtures" are the body file it answers.
+    bare)   CMD=("${SRV_PREFIX[@]}" "$BARE_BIN" --body-file "$2" -p "$3" --host 127.0.0.1) ;;
   esac
 }
 
@@ -323,6 +352,26 @@ run_scenario() {
   return 0
 }
 
+# The floor: capture our server's exact answer to the chat request (on the
+# server at PORT), start the bare server with it, and run the chat scenario
+# against it like against the others. Our server idles meanwhile.
+bench_bare() {
+  local port=$1 body="$FX/bare-chat-body.json" why
+  if ! why=$("$PY" "$LIB" capture chat "$port" "$body"); then
+    fail bare chat "could not capture our server's chat answer: $why"
+    return 0
+  fi
+  rec bare body_bytes "$(stat -c %s "$body")"
+  log "================ bare (the floor; $(stat -c %s "$body") bytes of our chat answer) ================"
+  if ! start_server bare "$body" chat; then
+    fail bare chat "the bare server did not start: $SRV_ERR"
+    return 0
+  fi
+  rec bare startup_ms "$SRV_MS"
+  run_scenario bare chat "$SRV_PID" "$SRV_PORT" || true
+  stop_pid "$SRV_PID"
+}
+
 bench_server() {
   local name=$1 samples="" i sc
   log "================ $name ================"
@@ -351,6 +400,13 @@ bench_server() {
     local sample=""
     [[ $sc == chat ]] && sample=1
     run_scenario "$name" "$sc" "$SRV_PID" "$SRV_PORT" "$sample" || break
+    # The floor right after our chat run, so both see the same machine.
+    if [[ $sc == chat && $name == ours && $RUN_BARE == 1 ]]; then
+      local keep_pid=$SRV_PID keep_port=$SRV_PORT
+      bench_bare "$SRV_PORT"
+      SRV_PID=$keep_pid SRV_PORT=$keep_port
+      alive "$SRV_PID" || { fail ours "$sc" "server died while the bare server ran"; break; }
+    fi
   done
   # The other providers' native APIs, same server, same two fixtures.
   if [[ $PROVIDERS == 1 ]] && alive "$SRV_PID"; then
