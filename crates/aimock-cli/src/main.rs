@@ -22,7 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use aimock::fixture::load_paths;
-use aimock::server::{serve, AppState};
+use aimock::server::AppState;
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -208,21 +208,7 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
 
     // Services configured with a port of their own get a listener each, bound before the
     // listening line so a client that reads it can connect to all of them.
-    let mut own = Vec::new();
-    for mount in state.mounts.all() {
-        if let Some(p) = mount.port {
-            let l = tokio::net::TcpListener::bind((host.as_str(), p))
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot listen on {host}:{p} for {} at {}",
-                        mount.service.kind(),
-                        mount.path
-                    )
-                })?;
-            own.push((l, mount.clone()));
-        }
-    }
+    let server = aimock::server::Server::bind(state.clone(), listener).await?;
 
     // Installed before the listening line, so a signal sent as soon as it is read is handled.
     let mut signals = signals::Signals::install()?;
@@ -244,8 +230,8 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
                 mount.path
             )?;
         }
-        for (l, mount) in &own {
-            let p = l.local_addr().context("reading a bound address")?.port();
+        for (mount, addr) in server.own_ports() {
+            let p = addr.port();
             writeln!(
                 out,
                 "  {} ({}) on its own port: http://{host}:{p}",
@@ -256,19 +242,9 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
         out.flush()?;
     }
 
-    for (l, mount) in own {
-        let mut rx = stop_rx.clone();
-        tokio::spawn(aimock::server::mounts::serve_mount(
-            l,
-            state.clone(),
-            mount,
-            async move {
-                let _ = rx.changed().await;
-            },
-        ));
-    }
     let mut rx = stop_rx;
-    let mut server = tokio::spawn(serve(listener, state, async move {
+    drop(state);
+    let mut server = tokio::spawn(server.run(async move {
         let _ = rx.changed().await;
     }));
     tokio::select! {

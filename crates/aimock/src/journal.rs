@@ -147,6 +147,17 @@ impl JournalEntry {
             .get("x-test-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        JournalEntry::with_test_id(method, path, headers, body, test_id)
+    }
+
+    /// A new entry stamped now, for a request whose test id is known already.
+    pub(crate) fn with_test_id(
+        method: &str,
+        path: &str,
+        headers: HeaderMap,
+        body: JournalBody,
+        test_id: Option<String>,
+    ) -> JournalEntry {
         JournalEntry {
             id: String::new(),
             timestamp: now_ms(),
@@ -401,18 +412,25 @@ impl Journal {
     }
 }
 
-/// `req-` followed by 16 base64url characters, unique per journal and unpredictable enough to
-/// tell runs apart.
+/// `req-` followed by 16 base64url characters: 8 random bytes drawn once per process, then the
+/// entry's number, so ids are unique per journal and tell runs apart, for a few instructions.
 fn request_id(n: u64) -> String {
-    use base64::Engine;
-    let r: u64 = rand::random();
+    use std::sync::OnceLock;
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static SEED: OnceLock<u64> = OnceLock::new();
+    let seed = *SEED.get_or_init(rand::random);
     let mut bytes = [0u8; 12];
-    bytes[..8].copy_from_slice(&r.to_le_bytes());
+    bytes[..8].copy_from_slice(&(seed ^ n.rotate_left(29)).to_le_bytes());
     bytes[8..].copy_from_slice(&(n as u32).to_be_bytes());
-    format!(
-        "req-{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    let mut out = String::with_capacity(20);
+    out.push_str("req-");
+    for chunk in bytes.chunks_exact(3) {
+        let v = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
+        for shift in [18, 12, 6, 0] {
+            out.push(char::from(B64[((v >> shift) & 63) as usize]));
+        }
+    }
+    out
 }
 
 /// Hook a stream's end into its journal entry: delivered, interrupted on purpose (with the

@@ -28,7 +28,7 @@ use crate::fixture::{
     TextPattern, ToolCallSpec,
 };
 use crate::journal::JournalEntry;
-use crate::server::{serve, AppState, ServerConfig};
+use crate::server::{AppState, ServerConfig};
 
 /// A running mock server.
 #[derive(Debug)]
@@ -182,38 +182,21 @@ impl MockServer {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0: {e}"));
-        let addr = listener
+        let server = crate::server::Server::bind(state.clone(), listener)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = server
             .local_addr()
             .unwrap_or_else(|e| panic!("no local address: {e}"));
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let mut own_ports = Vec::new();
-        for mount in state.mounts.all() {
-            let Some(port) = mount.port else { continue };
-            let l = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port} for {}: {e}", mount.path));
-            let a = l
-                .local_addr()
-                .unwrap_or_else(|e| panic!("no local address: {e}"));
-            own_ports.push((mount.path.clone(), a));
-            let mut rx = rx.clone();
-            tokio::spawn(crate::server::mounts::serve_mount(
-                l,
-                state.clone(),
-                mount.clone(),
-                async move {
-                    let _ = rx.changed().await;
-                },
-            ));
-        }
-        let st = state.clone();
-        let mut rx = rx;
-        tokio::spawn(async move {
-            let _ = serve(listener, st, async move {
-                let _ = rx.changed().await;
-            })
-            .await;
-        });
+        let own_ports = server
+            .own_ports()
+            .into_iter()
+            .map(|(m, a)| (m.path.clone(), a))
+            .collect();
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(server.run(async move {
+            let _ = rx.changed().await;
+        }));
         MockServer {
             state,
             addr,

@@ -224,7 +224,10 @@ fn check(sources: &[(String, String)]) -> (Vec<Violation>, BTreeSet<String>) {
     let mut test_files = BTreeSet::new();
     for (path, text) in sources {
         let dir = Path::new(path).parent().unwrap_or(Path::new(""));
-        let stem = Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let stem = Path::new(path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
         let own_dir = if stem == "mod" || stem == "lib" || stem == "main" {
             dir.to_path_buf()
         } else {
@@ -312,7 +315,11 @@ fn sources(root: &Path) -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, std::fs::read_to_string(&p).unwrap())
         })
         .collect()
@@ -337,8 +344,8 @@ fn no_module_imports_its_own_or_a_higher_layer() {
 
 #[test]
 fn every_module_of_lib_rs_has_a_layer() {
-    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
-        .unwrap();
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
     let mut modules = Vec::new();
     for line in code_only(&lib).lines() {
         let l = line.trim_start();

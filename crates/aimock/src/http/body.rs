@@ -1,6 +1,6 @@
 //! Reading a request body, bounded.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use http::{header, HeaderMap, StatusCode};
 
 use super::ApiError;
@@ -40,12 +40,18 @@ impl BodyError {
 }
 
 /// A body of at most `limit` bytes: a declared `Content-Length` over it is refused before
-/// reading, and a body that runs over it while read is refused too.
-pub(crate) async fn read_limited(
+/// reading, and a body that runs over it while read is refused too. A body that arrives in one
+/// frame (the usual case) is returned as that frame, without a copy.
+pub(crate) async fn read_limited<B>(
     headers: &HeaderMap,
-    body: Body,
+    body: B,
     limit: usize,
-) -> Result<Bytes, BodyError> {
+) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
     let too_large = || BodyError {
         too_large: true,
         message: format!("Request body is larger than the {limit}-byte limit"),
@@ -57,17 +63,39 @@ pub(crate) async fn read_limited(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let is_limit = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if is_limit {
-            too_large()
-        } else {
-            BodyError {
-                too_large: false,
-                message: format!("Could not read the request body: {e}"),
-            }
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError {
+            too_large: false,
+            message: format!("Could not read the request body: {e}"),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = rest.as_ref().map_or_else(
+            || first.as_ref().map_or(0, Bytes::len),
+            bytes::BytesMut::len,
+        );
+        if so_far + data.len() > limit {
+            return Err(too_large());
         }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(f), None) => {
+                let mut buf = bytes::BytesMut::with_capacity(
+                    declared.map_or(f.len() + data.len(), |n| n as usize),
+                );
+                buf.extend_from_slice(f);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match rest {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
     })
 }

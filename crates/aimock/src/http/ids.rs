@@ -36,6 +36,9 @@ pub(crate) fn random_id(prefix: &str, n: usize) -> String {
     s
 }
 
+/// `x-request-id`, the header every answer carries its request's id in.
+pub(crate) const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
 /// `req_` and 32 hex digits: a random per-process prefix and a counter, so minting one costs a
 /// few instructions.
 pub(crate) fn request_id() -> HeaderValue {
@@ -57,7 +60,8 @@ pub(crate) fn request_id() -> HeaderValue {
         buf[4 + i * 2] = HEX[usize::from(byte >> 4)];
         buf[5 + i * 2] = HEX[usize::from(byte & 0xf)];
     }
-    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("req"))
+    HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&buf))
+        .unwrap_or(HeaderValue::from_static("req"))
 }
 
 /// A random UUID (version 4), lower-case hex with dashes: the form of Tavily's, Cohere's and

@@ -18,6 +18,8 @@ pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Respon
 /// A 200 response whose body is JSON text already written.
 pub(crate) fn json_body(text: impl Into<Body>) -> Response {
     let mut r = Response::new(text.into());
+    // Room for what every answer carries (its type, CORS, the request id): no growth later.
+    *r.headers_mut() = http::HeaderMap::with_capacity(8);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -29,7 +31,13 @@ pub(crate) fn json_body(text: impl Into<Body>) -> Response {
 /// again to name the field at fault. Syntax errors are 400 `invalid_json`, wrong shapes 400
 /// `invalid_type` with `param` set to the field's path.
 pub(crate) fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    match serde_json::from_slice::<T>(body) {
+    // The body checked as UTF-8 once, then parsed as text: the string fields need no check of
+    // their own. A body that is not UTF-8 is parsed as bytes, so its error is serde_json's.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str::<T>(text),
+        Err(_) => serde_json::from_slice::<T>(body),
+    };
+    match parsed {
         Ok(v) => Ok(v),
         Err(e) if e.is_syntax() || e.is_eof() => Err(ApiError::malformed_json(&e)),
         Err(e) => {
@@ -52,34 +60,56 @@ pub(crate) fn parse_json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Re
     }
 }
 
-/// Append `s` as a JSON string literal.
+/// How each byte is written inside a JSON string: 0 as itself, `u` as `\\u00XX`, anything else
+/// as a backslash and that character.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t
+};
+
+/// Append `s` as a JSON string literal (as serde_json writes it), copying the runs that need no
+/// escape whole: the hot paths write their replies this way.
 pub(crate) fn push_json_str(buf: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.reserve(s.len() + 2);
     buf.push('"');
-    let mut start = 0;
     let bytes = s.as_bytes();
+    let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
-        };
+        let e = ESCAPE[usize::from(b)];
+        if e == 0 {
+            continue;
+        }
         buf.push_str(&s[start..i]);
-        match esc {
-            Some(e) => buf.push_str(e),
-            None => {
-                buf.push_str(&format!("\\u{b:04x}"));
-            }
+        if e == b'u' {
+            buf.push_str("\\u00");
+            buf.push(char::from(HEX[usize::from(b >> 4)]));
+            buf.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            buf.push('\\');
+            buf.push(char::from(e));
         }
         start = i + 1;
     }
     buf.push_str(&s[start..]);
     buf.push('"');
+}
+
+/// Append an integer.
+pub(crate) fn push_int(buf: &mut String, n: impl itoa::Integer) {
+    buf.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
@@ -91,7 +121,7 @@ mod tests {
         for s in [
             "plain",
             "quote \" back \\ nl \n tab \t",
-            "\u{1} ctl",
+            "\u{1} ctl \u{1f} \u{7f}",
             "ünï ✓",
         ] {
             let mut b = String::new();

@@ -12,7 +12,7 @@ pub(crate) mod time;
 
 pub(crate) use body::{read_limited, BodyError};
 pub(crate) use error::{add_rate_limit_headers, ApiError, Envelope};
-pub(crate) use json::{json_body, json_response, parse_json_body, push_json_str};
+pub(crate) use json::{json_body, json_response, parse_json_body, push_int, push_json_str};
 
 /// The test id of a request that names none (no `X-Test-Id`, no `?testId=`).
 pub const DEFAULT_TEST_ID: &str = "__default__";

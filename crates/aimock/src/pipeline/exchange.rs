@@ -89,10 +89,7 @@ pub(crate) struct Exchange {
 impl Exchange {
     /// The exchange for a call (its headers move into the journal entry).
     pub(crate) fn new(call: &mut Call) -> Exchange {
-        let ctx = RequestCtx {
-            headers: std::mem::take(&mut call.ctx.headers),
-            ..call.ctx.clone()
-        };
+        let ctx = std::mem::take(&mut call.ctx);
         Exchange::start(
             call.core.clone(),
             ctx,
@@ -110,15 +107,15 @@ impl Exchange {
     ) -> Exchange {
         // The headers move into the journal entry: the journal is their only reader from here on.
         let headers = std::mem::take(&mut ctx.headers);
-        let mut entry = JournalEntry::new(
+        // The test id as matching saw it (header, or `?testId=`, or the default).
+        let mut entry = JournalEntry::with_test_id(
             ctx.method.as_str(),
             &ctx.raw_path,
             headers,
             JournalBody::None,
+            Some(ctx.test_id.clone()),
         );
         entry.response.strict_override = ctx.strict_override;
-        // The test id as matching saw it (header, or `?testId=`, or the default).
-        entry.test_id = Some(ctx.test_id.clone());
         Exchange {
             core,
             ctx,

@@ -90,7 +90,7 @@ impl crate::record::proxy::Host for Core {
 }
 
 /// Per-request settings taken from headers and the query.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct RequestCtx {
     pub(crate) test_id: String,
     pub(crate) context: Option<String>,
@@ -110,18 +110,14 @@ impl RequestCtx {
         query: Option<&str>,
         headers: HeaderMap,
     ) -> RequestCtx {
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
-        let test_id = test_id(&headers, query).into_owned();
-        let context = header("x-aimock-context").map(str::to_owned);
-        let strict_header = header("x-aimock-strict").and_then(|v| {
-            if v.eq_ignore_ascii_case("true") || v == "1" {
-                Some(true)
-            } else if v.eq_ignore_ascii_case("false") || v == "0" {
-                Some(false)
-            } else {
-                None
-            }
-        });
+        let meta = Meta::scan(&headers);
+        let test_id = match meta.test_id {
+            Some(id) => id.to_owned(),
+            None => crate::http::percent::query_param(query, "testId")
+                .unwrap_or_else(|| DEFAULT_TEST_ID.to_owned()),
+        };
+        let context = meta.context.map(str::to_owned);
+        let strict_header = meta.strict;
         let strict = strict_header.unwrap_or(settings.strict);
         RequestCtx {
             test_id,
@@ -145,14 +141,61 @@ impl RequestCtx {
     }
 }
 
+/// What aimock's own request headers say (`X-Test-Id`, `X-AIMock-Context`, `X-AIMock-Strict`),
+/// read in one pass over the headers: most requests carry none of them, and a pass over a few
+/// names costs less than a hashed look-up of each.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Meta<'h> {
+    /// `X-Test-Id`, trimmed, when not empty.
+    pub(crate) test_id: Option<&'h str>,
+    /// `X-AIMock-Context`, trimmed.
+    pub(crate) context: Option<&'h str>,
+    /// `X-AIMock-Strict`: `true`/`1` or `false`/`0` (anything else says nothing).
+    pub(crate) strict: Option<bool>,
+}
+
+impl<'h> Meta<'h> {
+    /// Read the headers (the first value of each counts).
+    pub(crate) fn scan(headers: &'h HeaderMap) -> Meta<'h> {
+        let mut m = Meta::default();
+        let (mut seen_test_id, mut seen_context, mut seen_strict) = (false, false, false);
+        for (name, value) in headers {
+            let n = name.as_str();
+            if !n.starts_with("x-") {
+                continue;
+            }
+            let text = || value.to_str().ok().map(str::trim);
+            match n {
+                "x-test-id" if !seen_test_id => {
+                    seen_test_id = true;
+                    m.test_id = text().filter(|s| !s.is_empty());
+                }
+                "x-aimock-context" if !seen_context => {
+                    seen_context = true;
+                    m.context = text();
+                }
+                "x-aimock-strict" if !seen_strict => {
+                    seen_strict = true;
+                    m.strict = text().and_then(|v| {
+                        if v.eq_ignore_ascii_case("true") || v == "1" {
+                            Some(true)
+                        } else if v.eq_ignore_ascii_case("false") || v == "0" {
+                            Some(false)
+                        } else {
+                            None
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
 /// A request's test id: `X-Test-Id`, else `?testId=`, else [`DEFAULT_TEST_ID`].
 pub(crate) fn test_id<'h>(headers: &'h HeaderMap, query: Option<&str>) -> Cow<'h, str> {
-    match headers
-        .get("x-test-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    match Meta::scan(headers).test_id {
         Some(id) => Cow::Borrowed(id),
         None => match crate::http::percent::query_param(query, "testId") {
             Some(id) => Cow::Owned(id),

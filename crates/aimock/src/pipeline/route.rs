@@ -143,6 +143,7 @@ impl Route {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) core: Arc<Core>,
+    /// The request's settings; the exchange takes them (with the headers) when it starts.
     pub(crate) ctx: RequestCtx,
     pub(crate) route: Route,
     /// The query string, as received.

@@ -22,7 +22,7 @@ use crate::conversation::ChatRequest;
 use crate::fixture::{EmbeddingReply, Fixture, MessageReply, Reply};
 use crate::http::ApiError;
 use crate::journal::JournalBody;
-use crate::pipeline::{Answer, Call, Exchange, Miss};
+use crate::pipeline::{Answer, Call, Exchange, Miss, RequestCtx};
 use crate::stream::{Pacing, StreamPlan};
 
 /// What a renderer gets: the request, the options its parser kept, the fixture and its reply,
@@ -359,7 +359,7 @@ pub(crate) trait ServiceApi: 'static {
     }
 
     /// The answer.
-    fn answer(call: &Call, body: &Value, started: std::time::Instant) -> Outcome;
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome;
 }
 
 /// The endpoint of a [`ServiceApi`].
@@ -384,7 +384,7 @@ async fn serve_service<A: ServiceApi>(mut call: Call) -> Response {
                 JournalBody::Json(v.clone())
             }));
             if v.is_object() {
-                A::answer(&call, &v, started)
+                A::answer(&call, &ex.ctx, &v, started)
             } else {
                 Outcome::err(A::invalid("the request body must be a JSON object"), false)
             }

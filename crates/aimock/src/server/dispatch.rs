@@ -23,12 +23,19 @@ pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -
     respond(state, req, None).await
 }
 
-/// A mount served on a port of its own: the same checks and headers, one service.
-pub(super) async fn dispatch_standalone(
-    State((state, mount)): State<(Arc<AppState>, Arc<Mount>)>,
-    req: Request,
-) -> Response {
-    respond(state, req, Some(mount)).await
+/// A request body, whatever carries it (hyper's, or axum's in the socket-free router).
+pub(crate) trait RequestBody:
+    http_body::Body<Data = axum::body::Bytes, Error: std::fmt::Display + Into<axum::BoxError>>
+    + Send
+    + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: http_body::Body<Data = axum::body::Bytes, Error: std::fmt::Display + Into<axum::BoxError>>
+        + Send
+        + 'static
+{
 }
 
 /// Where a request goes.
@@ -122,15 +129,20 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
 
 /// The request id, the target, the API-key check, the answer, chaos, then CORS and
 /// `x-request-id` on whatever answered (a 401 included), and the metrics.
-async fn respond(state: Arc<AppState>, mut req: Request, only: Option<Arc<Mount>>) -> Response {
+pub(crate) async fn respond<B: RequestBody>(
+    state: Arc<AppState>,
+    mut req: http::Request<B>,
+    only: Option<Arc<Mount>>,
+) -> Response {
     let started = state.metrics.is_some().then(std::time::Instant::now);
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
-    let request_id = match req.headers().get("x-request-id") {
+    use crate::http::ids::X_REQUEST_ID;
+    let request_id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) => v.clone(),
         None => {
             let v = crate::http::ids::request_id();
-            req.headers_mut().insert("x-request-id", v.clone());
+            req.headers_mut().insert(X_REQUEST_ID, v.clone());
             v
         }
     };
@@ -176,7 +188,7 @@ async fn respond(state: Arc<AppState>, mut req: Request, only: Option<Arc<Mount>
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("X-Total-Count, X-Request-Id, Mcp-Session-Id"),
     );
-    h.insert("x-request-id", request_id);
+    h.insert(X_REQUEST_ID, request_id);
     // Counted once the response head is built: for a stream, the time to its first byte.
     if let (Some(m), Some(key), Some(started)) = (&state.metrics, key, started) {
         let status = if resp
@@ -225,7 +237,11 @@ async fn apply_chaos(decision: ChaosDecision, resp: Response) -> Response {
     }
 }
 
-async fn serve(state: &Arc<AppState>, req: Request, target: Target) -> Response {
+async fn serve<B: RequestBody>(
+    state: &Arc<AppState>,
+    req: http::Request<B>,
+    target: Target,
+) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let raw_path = parts
@@ -254,7 +270,7 @@ async fn serve(state: &Arc<AppState>, req: Request, target: Target) -> Response 
                 path,
                 parts.uri.query(),
                 parts.headers,
-                body,
+                Body::new(body),
             )
             .await
         }
@@ -267,7 +283,7 @@ async fn serve(state: &Arc<AppState>, req: Request, target: Target) -> Response 
                 raw_path,
                 query: parts.uri.query().map(str::to_owned),
                 headers: parts.headers,
-                body,
+                body: Body::new(body),
             };
             super::mounts::serve(&state.core, &mount, req).await
         }

@@ -195,39 +195,171 @@ impl AppState {
     }
 }
 
-/// The router for a state.
+/// The router for a state: the whole server as an axum router, for tests that call it without a
+/// socket (`tower::ServiceExt::oneshot`). [`serve`] runs the same dispatch straight on hyper.
 pub fn router(state: Arc<AppState>) -> axum::Router {
     axum::Router::new()
         .fallback(dispatch::dispatch)
         .with_state(state)
 }
 
-/// Serve until `shutdown` resolves, then finish the requests under way.
+/// A bound server: the main listener, and a listener for each mounted service that has a port of
+/// its own (bound on the main listener's address, with the service's `port`, 0 for any free one).
+#[derive(Debug)]
+pub struct Server {
+    state: Arc<AppState>,
+    main: TcpListener,
+    own: Vec<(TcpListener, Arc<mounts::Mount>)>,
+}
+
+impl Server {
+    /// Bind the services' own ports beside `main`; an error names the service whose port could
+    /// not be bound.
+    pub async fn bind(state: Arc<AppState>, main: TcpListener) -> std::io::Result<Server> {
+        let ip = main.local_addr()?.ip();
+        let mut own = Vec::new();
+        for mount in state.mounts.all() {
+            let Some(port) = mount.port else { continue };
+            let l = TcpListener::bind((ip, port)).await.map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot listen on {ip}:{port} for {} at {}: {e}",
+                        mount.service.kind(),
+                        mount.path
+                    ),
+                )
+            })?;
+            own.push((l, mount.clone()));
+        }
+        Ok(Server { state, main, own })
+    }
+
+    /// The main address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.main.local_addr()
+    }
+
+    /// Where each service with a port of its own listens, by mount path.
+    pub fn own_ports(&self) -> Vec<(Arc<mounts::Mount>, SocketAddr)> {
+        self.own
+            .iter()
+            .filter_map(|(l, m)| l.local_addr().ok().map(|a| (m.clone(), a)))
+            .collect()
+    }
+
+    /// Serve until `shutdown` resolves, then finish the requests under way: streams that never
+    /// end on their own (MCP's notification streams) are ended, and streams relayed in record
+    /// mode write their recordings before this returns.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        // Every connection task holds a sender: when the last is gone, every connection is.
+        let (open_tx, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
+        let mut loops = Vec::with_capacity(1 + self.own.len());
+        loops.push(tokio::spawn(accept(
+            self.main,
+            self.state.clone(),
+            None,
+            stop.clone(),
+            open_tx.clone(),
+        )));
+        for (l, mount) in self.own {
+            loops.push(tokio::spawn(accept(
+                l,
+                self.state.clone(),
+                Some(mount),
+                stop.clone(),
+                open_tx.clone(),
+            )));
+        }
+        drop(open_tx);
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        self.state.begin_shutdown();
+        for l in loops {
+            let _ = l.await;
+        }
+        // Requests under way finish; idle keep-alive connections close.
+        let _ = all_closed.recv().await;
+        // Streams relayed in record mode finish and write their recordings before the process goes.
+        if let Some(r) = &self.state.core.recorder {
+            r.settle(std::time::Duration::from_secs(10)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves once the server is told to stop.
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Accept connections until told to stop, each served on a task of its own over HTTP/1.1.
+async fn accept(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    only: Option<Arc<mounts::Mount>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    open: tokio::sync::mpsc::Sender<()>,
+) {
+    loop {
+        let tcp = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => return,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    tracing::debug!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        // Streams write each event when it is due: without TCP_NODELAY, Nagle's algorithm holds
+        // a small write back until the previous one is acknowledged (40 ms with a delayed ACK).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set on a connection: {e}");
+        }
+        let st = state.clone();
+        let mount = only.clone();
+        let service = hyper::service::service_fn(
+            move |req: hyper::Request<hyper::body::Incoming>| {
+                let st = st.clone();
+                let mount = mount.clone();
+                async move { Ok::<_, std::convert::Infallible>(dispatch::respond(st, req, mount).await) }
+            },
+        );
+        let conn = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+            .with_upgrades();
+        let (mut stop, open) = (stop.clone(), open.clone());
+        tokio::spawn(async move {
+            let _open = open;
+            let mut conn = std::pin::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                () = stopped(&mut stop) => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!("connection ended with an error: {e}");
+            }
+        });
+    }
+}
+
+/// Serve until `shutdown` resolves, then finish the requests under way; the services with a
+/// port of their own are served on theirs (bound on `listener`'s address).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    // Streams write each event when it is due: without TCP_NODELAY, Nagle's algorithm holds a
-    // small write back until the previous one is acknowledged (40 ms with a delayed ACK).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY not set on a connection: {e}");
-        }
-    });
-    let settle = state.clone();
-    let st = state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            st.begin_shutdown();
-        })
-        .await?;
-    // Streams relayed in record mode finish and write their recordings before the process goes.
-    if let Some(r) = &settle.core.recorder {
-        r.settle(std::time::Duration::from_secs(10)).await;
-    }
-    Ok(())
+    Server::bind(state, listener).await?.run(shutdown).await
 }

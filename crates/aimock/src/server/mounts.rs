@@ -309,26 +309,6 @@ pub(crate) async fn serve(core: &Arc<Core>, mount: &Mount, req: ServiceRequest) 
     resp
 }
 
-/// Serve one mount on a listener of its own, at the root and at its path.
-pub async fn serve_mount(
-    listener: tokio::net::TcpListener,
-    state: Arc<super::AppState>,
-    mount: Arc<Mount>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let app = axum::Router::new()
-        .fallback(super::dispatch::dispatch_standalone)
-        .with_state((state, mount))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

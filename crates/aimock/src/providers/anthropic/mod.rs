@@ -145,13 +145,18 @@ fn error_type(e: &ApiError) -> &str {
 /// carries `retry-after` and rate-limit headers (Anthropic's `anthropic-ratelimit-*` and the
 /// generic ones).
 fn envelope(e: &ApiError, request: &HeaderMap) -> Response {
-    render_error(e, request.get("x-request-id").and_then(|v| v.to_str().ok()))
+    render_error(
+        e,
+        request
+            .get(&crate::http::ids::X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// The request's id (the client's `x-request-id`, or the one the server minted), which the API
 /// sends back as `request-id` (the SDKs expose it as `_request_id`).
 fn decorate(out: &mut HeaderMap, request: &HeaderMap) {
-    if let Some(id) = request.get("x-request-id") {
+    if let Some(id) = request.get(&crate::http::ids::X_REQUEST_ID) {
         out.insert("request-id", id.clone());
     }
 }

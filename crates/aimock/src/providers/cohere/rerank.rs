@@ -31,8 +31,13 @@ impl<const V: u8> ServiceApi for Rerank<V> {
         ApiError::invalid(format!("invalid request: {message}"))
     }
 
-    fn answer(call: &Call, body: &Value, _started: std::time::Instant) -> Outcome {
-        rerank(&call.core.services, &call.ctx, body, V)
+    fn answer(
+        call: &Call,
+        ctx: &RequestCtx,
+        body: &Value,
+        _started: std::time::Instant,
+    ) -> Outcome {
+        rerank(&call.core.services, ctx, body, V)
     }
 }
 

@@ -8,9 +8,9 @@ use serde_json::Value;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::MessageReply;
 use crate::http::ids::random_id;
-use crate::http::push_json_str;
 use crate::http::time::unix_now;
 use crate::http::ApiError;
+use crate::http::{push_int, push_json_str};
 use crate::pipeline::Call;
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens};
@@ -71,11 +71,40 @@ struct Msg {
     tool_call_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A message's `content`: a string, or a list of parts. Read directly (an untagged enum would
+/// buffer the value and read it twice).
 enum Content {
     Text(String),
     Parts(Vec<Part>),
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Content, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of content parts")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Content, E> {
+                Ok(Content::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Content, E> {
+                Ok(Content::Text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Content, A::Error> {
+                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(p) = seq.next_element::<Part>()? {
+                    parts.push(p);
+                }
+                Ok(Content::Parts(parts))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -306,16 +335,17 @@ impl<'a> Rendered<'a> {
 
     /// Append the usage object.
     fn push_usage(&self, b: &mut String) {
-        use std::fmt::Write;
         let o = &self.reply.overrides;
         let total = o
             .usage_number(&["total_tokens"])
             .unwrap_or(self.prompt_tokens + self.completion_tokens);
-        let _ = write!(
-            b,
-            "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{total},\"prompt_tokens_details\":",
-            self.prompt_tokens, self.completion_tokens
-        );
+        b.push_str("{\"prompt_tokens\":");
+        push_int(b, self.prompt_tokens);
+        b.push_str(",\"completion_tokens\":");
+        push_int(b, self.completion_tokens);
+        b.push_str(",\"total_tokens\":");
+        push_int(b, total);
+        b.push_str(",\"prompt_tokens_details\":");
         let detail = |k: &str| {
             o.usage
                 .as_ref()
@@ -356,15 +386,12 @@ impl<'a> Rendered<'a> {
 
     /// The whole `chat.completion` object, written directly (this is the hot path).
     fn json(&self) -> String {
-        use std::fmt::Write;
         let mut b = String::with_capacity(640);
         b.push_str("{\"id\":");
         push_json_str(&mut b, &self.id);
-        let _ = write!(
-            b,
-            ",\"object\":\"chat.completion\",\"created\":{},\"model\":",
-            self.created
-        );
+        b.push_str(",\"object\":\"chat.completion\",\"created\":");
+        push_int(&mut b, self.created);
+        b.push_str(",\"model\":");
         push_json_str(&mut b, self.model);
         b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":");
         push_json_str(
@@ -372,7 +399,7 @@ impl<'a> Rendered<'a> {
             self.reply.overrides.role.as_deref().unwrap_or("assistant"),
         );
         b.push_str(",\"content\":");
-        match self.reply.content() {
+        match self.reply.content_text() {
             Some(c) => push_json_str(&mut b, &c),
             None => b.push_str("null"),
         }
@@ -404,7 +431,7 @@ impl<'a> Rendered<'a> {
         p.push_str("{\"id\":");
         push_json_str(&mut p, &self.id);
         p.push_str(",\"object\":\"chat.completion.chunk\",\"created\":");
-        p.push_str(&self.created.to_string());
+        push_int(&mut p, self.created);
         p.push_str(",\"model\":");
         push_json_str(&mut p, self.model);
         if let Some(fp) = &self.reply.overrides.system_fingerprint {
@@ -443,7 +470,7 @@ impl<'a> Rendered<'a> {
         let role = self.reply.overrides.role.as_deref().unwrap_or("assistant");
         let mut inner = String::from("{\"role\":");
         push_json_str(&mut inner, role);
-        if self.reply.content().is_some() || !self.reply.has_tool_calls() {
+        if self.reply.content_text().is_some() || !self.reply.has_tool_calls() {
             inner.push_str(",\"content\":\"\"");
         } else {
             inner.push_str(",\"content\":null");

@@ -14,8 +14,13 @@ pub(crate) struct Moderation;
 impl ServiceApi for Moderation {
     const SERVICE: &'static str = "moderation";
 
-    fn answer(call: &Call, body: &Value, _started: std::time::Instant) -> Outcome {
-        moderate(&call.core.services, &call.ctx, body)
+    fn answer(
+        call: &Call,
+        ctx: &RequestCtx,
+        body: &Value,
+        _started: std::time::Instant,
+    ) -> Outcome {
+        moderate(&call.core.services, ctx, body)
     }
 }
 

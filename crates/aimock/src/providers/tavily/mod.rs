@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::{Call, Route, Vendor};
+use crate::pipeline::{Call, RequestCtx, Route, Vendor};
 use crate::providers::endpoint::{self, Outcome, ServiceApi};
 use crate::record::Credential;
 
@@ -64,8 +64,8 @@ impl ServiceApi for Search {
     fn malformed(e: &serde_json::Error) -> ApiError {
         malformed(e)
     }
-    fn answer(call: &Call, body: &Value, started: std::time::Instant) -> Outcome {
-        search::search(&call.core.services, &call.ctx, body, started)
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
+        search::search(&call.core.services, ctx, body, started)
     }
 }
 
@@ -78,8 +78,8 @@ impl ServiceApi for Extract {
     fn malformed(e: &serde_json::Error) -> ApiError {
         malformed(e)
     }
-    fn answer(call: &Call, body: &Value, started: std::time::Instant) -> Outcome {
-        search::extract(&call.core.services, &call.ctx, body, started)
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
+        search::extract(&call.core.services, ctx, body, started)
     }
 }
 
@@ -92,7 +92,7 @@ impl<const MAP: bool> ServiceApi for Crawl<MAP> {
     fn malformed(e: &serde_json::Error) -> ApiError {
         malformed(e)
     }
-    fn answer(call: &Call, body: &Value, started: std::time::Instant) -> Outcome {
-        search::crawl(&call.core.services, &call.ctx, body, started, MAP)
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
+        search::crawl(&call.core.services, ctx, body, started, MAP)
     }
 }
