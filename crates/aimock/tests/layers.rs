@@ -9,7 +9,7 @@
 //! ones `src/lib.rs` documents under "Layout".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Bottom to top: a module may import the modules of the layers before its own, and no others.
