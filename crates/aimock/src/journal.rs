@@ -147,13 +147,13 @@ impl JournalEntry {
             .get("x-test-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        JournalEntry::with_test_id(method, path, headers, body, test_id)
+        JournalEntry::with_test_id(method, path.to_owned(), headers, body, test_id)
     }
 
     /// A new entry stamped now, for a request whose test id is known already.
     pub(crate) fn with_test_id(
         method: &str,
-        path: &str,
+        path: String,
         headers: HeaderMap,
         body: JournalBody,
         test_id: Option<String>,
@@ -162,7 +162,7 @@ impl JournalEntry {
             id: String::new(),
             timestamp: now_ms(),
             method: method.to_owned(),
-            path: path.to_owned(),
+            path,
             headers,
             body,
             service: None,

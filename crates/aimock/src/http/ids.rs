@@ -4,7 +4,8 @@
 use http::HeaderValue;
 use rand::Rng;
 
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// The 62 alphanumerics, then two of them again: six random bits pick one without a division.
+const ALNUM: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789AB";
 
 /// `prefix` followed by `n` random alphanumerics (`chatcmpl-`, `call_`, `resp_`...).
 pub(crate) fn random_id(prefix: &str, n: usize) -> String {
@@ -15,22 +16,30 @@ pub(crate) fn random_id(prefix: &str, n: usize) -> String {
     }
     let mut s = String::with_capacity(prefix.len() + n);
     s.push_str(prefix);
+    let mut buf = [0u8; 64];
     STATE.with(|state| {
-        let mut left = 0u32;
-        let mut bits = 0u64;
-        for _ in 0..n {
-            if left == 0 {
-                let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
-                state.set(x);
-                let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
-                bits = (t >> 64) as u64 ^ t as u64;
-                left = 10;
+        let mut rest = n;
+        while rest > 0 {
+            let take = rest.min(buf.len());
+            let mut left = 0u32;
+            let mut bits = 0u64;
+            for b in &mut buf[..take] {
+                if left == 0 {
+                    let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+                    state.set(x);
+                    let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
+                    bits = (t >> 64) as u64 ^ t as u64;
+                    left = 10;
+                }
+                // 6 bits per character.
+                let i = (bits & 63) as usize;
+                bits >>= 6;
+                left -= 1;
+                *b = ALNUM[i];
             }
-            // 6 bits per character; 62 symbols, so fold the two spare values back in.
-            let i = (bits & 63) as usize % ALNUM.len();
-            bits >>= 6;
-            left -= 1;
-            s.push(ALNUM[i] as char);
+            // Every byte is ASCII.
+            s.push_str(std::str::from_utf8(&buf[..take]).unwrap_or_default());
+            rest -= take;
         }
     });
     s

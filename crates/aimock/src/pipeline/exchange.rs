@@ -110,10 +110,11 @@ impl Exchange {
         // The test id as matching saw it (header, or `?testId=`, or the default).
         let mut entry = JournalEntry::with_test_id(
             ctx.method.as_str(),
-            &ctx.raw_path,
+            // The journal is the path's only reader from here on too.
+            std::mem::take(&mut ctx.raw_path),
             headers,
             JournalBody::None,
-            Some(ctx.test_id.clone()),
+            Some(ctx.test_id.to_string()),
         );
         entry.response.strict_override = ctx.strict_override;
         Exchange {
@@ -367,7 +368,7 @@ impl Exchange {
             upstream: self.vendor.key,
             credential: self.vendor.credential,
             collapse,
-            test_id: self.ctx.test_id,
+            test_id: self.ctx.test_id.into_owned(),
             context: self.ctx.context,
             envelope: self.vendor.envelope,
             malformed: self.chaos_proxy_malformed,

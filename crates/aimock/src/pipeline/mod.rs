@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 pub(crate) use exchange::{Answer, ChaosDecision, Exchange, Miss};
-pub(crate) use route::{Call, Endpoint, Route, RouteInfo, Vendor, SURFACE};
+pub(crate) use route::{Answered, Call, Endpoint, Route, RouteInfo, Vendor, SURFACE};
 pub(crate) use service::ServiceRequest;
 
 use crate::fixture::{FixtureStore, MatchContext};
@@ -92,7 +92,8 @@ impl crate::record::proxy::Host for Core {
 /// Per-request settings taken from headers and the query.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequestCtx {
-    pub(crate) test_id: String,
+    /// The test id (borrowed for the default, the usual case).
+    pub(crate) test_id: Cow<'static, str>,
     pub(crate) context: Option<String>,
     pub(crate) strict: bool,
     pub(crate) strict_override: Option<bool>,
@@ -112,9 +113,13 @@ impl RequestCtx {
     ) -> RequestCtx {
         let meta = Meta::scan(&headers);
         let test_id = match meta.test_id {
-            Some(id) => id.to_owned(),
-            None => crate::http::percent::query_param(query, "testId")
-                .unwrap_or_else(|| DEFAULT_TEST_ID.to_owned()),
+            Some(id) => Cow::Owned(id.to_owned()),
+            None => {
+                match query.and_then(|q| crate::http::percent::query_param(Some(q), "testId")) {
+                    Some(id) => Cow::Owned(id),
+                    None => Cow::Borrowed(DEFAULT_TEST_ID),
+                }
+            }
         };
         let context = meta.context.map(str::to_owned);
         let strict_header = meta.strict;

@@ -19,7 +19,32 @@ use crate::http::{ApiError, Envelope};
 use crate::metrics::PathLabel;
 
 /// Serves a call.
-pub(crate) type Endpoint = fn(Call) -> BoxFuture<'static, Response>;
+pub(crate) type Endpoint = fn(Call) -> Answered;
+
+/// What an endpoint answers: at once (the usual case, with nothing to wait for: no future is
+/// boxed), or later (record mode's upstream call).
+pub(crate) enum Answered {
+    /// The answer.
+    Now(Response),
+    /// A future answer.
+    Later(BoxFuture<'static, Response>),
+}
+
+impl Answered {
+    /// The answer, once it is there.
+    pub(crate) async fn get(self) -> Response {
+        match self {
+            Answered::Now(r) => r,
+            Answered::Later(f) => f.await,
+        }
+    }
+}
+
+impl From<Response> for Answered {
+    fn from(r: Response) -> Answered {
+        Answered::Now(r)
+    }
+}
 
 /// A provider API's conventions, shared by its routes.
 #[derive(Debug)]

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
@@ -22,7 +21,7 @@ use crate::conversation::ChatRequest;
 use crate::fixture::{EmbeddingReply, Fixture, MessageReply, Reply};
 use crate::http::ApiError;
 use crate::journal::JournalBody;
-use crate::pipeline::{Answer, Call, Exchange, Miss, RequestCtx};
+use crate::pipeline::{Answer, Answered, Call, Exchange, Miss, RequestCtx};
 use crate::stream::{Pacing, StreamPlan};
 
 /// What a renderer gets: the request, the options its parser kept, the fixture and its reply,
@@ -102,8 +101,8 @@ pub(crate) trait MessageApi: 'static {
 }
 
 /// The endpoint of a [`MessageApi`].
-pub(crate) fn message<A: MessageApi>(call: Call) -> BoxFuture<'static, Response> {
-    Box::pin(serve_message::<A>(call))
+pub(crate) fn message<A: MessageApi>(call: Call) -> Answered {
+    serve_message::<A>(call)
 }
 
 enum Rendered {
@@ -118,17 +117,17 @@ struct StreamPlanParts {
     disconnect_after: Option<std::time::Duration>,
 }
 
-async fn serve_message<A: MessageApi>(mut call: Call) -> Response {
+fn serve_message<A: MessageApi>(mut call: Call) -> Answered {
     let mut ex = Exchange::new(&mut call);
     let (req, mut opts) = match A::parse(&call) {
         Ok(p) => p,
-        Err(e) => return ex.fail(e),
+        Err(e) => return ex.fail(e).into(),
     };
     let req = Arc::new(req);
     ex.set_request(req.clone(), call.body.len());
     if let Some(e) = A::refusal(&req, &opts) {
         if ex.strict() {
-            return ex.fail(e);
+            return ex.fail(e).into();
         }
         tracing::warn!(
             model = req.model.as_str(),
@@ -139,12 +138,12 @@ async fn serve_message<A: MessageApi>(mut call: Call) -> Response {
     }
     let fixture = match A::resolve(&mut ex, &req, &mut opts) {
         Answer::Fixture(f) => f,
-        Answer::Error(e) => return ex.fail(e),
-        Answer::Miss(m) => return miss(ex, m, &call).await,
+        Answer::Error(e) => return ex.fail(e).into(),
+        Answer::Miss(m) => return miss(ex, m, &call),
     };
     let reply = match message_reply(&fixture, A::SURFACE) {
         Ok(m) => m,
-        Err(e) => return ex.fail(e),
+        Err(e) => return ex.fail(e).into(),
     };
     let settings = &call.core.settings;
     let rendered = {
@@ -186,7 +185,7 @@ async fn serve_message<A: MessageApi>(mut call: Call) -> Response {
                 );
             }
             A::finish(&mut resp, false);
-            ex.reply(resp)
+            ex.reply(resp).into()
         }
         Rendered::Stream(boxed) => {
             let (s, parts) = *boxed;
@@ -201,16 +200,18 @@ async fn serve_message<A: MessageApi>(mut call: Call) -> Response {
             };
             let mut resp = ex.stream(plan, s.content_type);
             A::finish(&mut resp, true);
-            resp
+            resp.into()
         }
     }
 }
 
 /// A miss: record mode's upstream when it proxies this route, else the miss's error.
-async fn miss(ex: Exchange, m: Miss, call: &Call) -> Response {
+fn miss(ex: Exchange, m: Miss, call: &Call) -> Answered {
     match call.route.collapse {
-        Some(collapse) if m.proxy => proxy(ex, collapse, call.body.clone()).await,
-        _ => ex.fail(m.error),
+        Some(collapse) if m.proxy => {
+            Answered::Later(Box::pin(proxy(ex, collapse, call.body.clone())))
+        }
+        _ => ex.fail(m.error).into(),
     }
 }
 
@@ -278,15 +279,11 @@ pub(crate) trait EmbeddingApi: 'static {
 }
 
 /// The endpoint of an [`EmbeddingApi`].
-pub(crate) fn embedding<A: EmbeddingApi>(call: Call) -> BoxFuture<'static, Response> {
-    Box::pin(serve_embedding::<A>(call))
-}
-
-async fn serve_embedding<A: EmbeddingApi>(mut call: Call) -> Response {
+pub(crate) fn embedding<A: EmbeddingApi>(mut call: Call) -> Answered {
     let mut ex = Exchange::new(&mut call);
     let (req, opts) = match A::parse(&call) {
         Ok(p) => p,
-        Err(e) => return ex.fail(e),
+        Err(e) => return ex.fail(e).into(),
     };
     let req = Arc::new(req);
     ex.set_request(req.clone(), call.body.len());
@@ -297,12 +294,12 @@ async fn serve_embedding<A: EmbeddingApi>(mut call: Call) -> Response {
             Reply::Embedding(_) => Some(f),
             other => {
                 let e = wrong_kind(&f, other, A::SURFACE);
-                return ex.fail(e);
+                return ex.fail(e).into();
             }
         },
-        Answer::Miss(m) if m.proxy || m.strict => return miss(ex, m, &call).await,
+        Answer::Miss(m) if m.proxy || m.strict => return miss(ex, m, &call),
         Answer::Miss(_) => None,
-        Answer::Error(e) => return ex.fail(e),
+        Answer::Error(e) => return ex.fail(e).into(),
     };
     let vector = fixture.as_deref().and_then(|f| match &f.reply {
         Reply::Embedding(v) => Some(v),
@@ -315,7 +312,7 @@ async fn serve_embedding<A: EmbeddingApi>(mut call: Call) -> Response {
             http::HeaderValue::from_static(A::JSON_TYPE),
         );
     }
-    ex.reply(resp)
+    ex.reply(resp).into()
 }
 
 /// What a service endpoint answers: a body, or an error; and whether a fixture answered.
@@ -363,11 +360,11 @@ pub(crate) trait ServiceApi: 'static {
 }
 
 /// The endpoint of a [`ServiceApi`].
-pub(crate) fn service<A: ServiceApi>(call: Call) -> BoxFuture<'static, Response> {
-    Box::pin(serve_service::<A>(call))
+pub(crate) fn service<A: ServiceApi>(call: Call) -> Answered {
+    serve_service::<A>(call).into()
 }
 
-async fn serve_service<A: ServiceApi>(mut call: Call) -> Response {
+fn serve_service<A: ServiceApi>(mut call: Call) -> Response {
     let started = std::time::Instant::now();
     let mut ex = Exchange::new(&mut call);
     ex.set_service(A::SERVICE);

@@ -318,7 +318,7 @@ async fn serve<B: RequestBody>(
                 query,
                 body,
             };
-            (call.route.endpoint)(call).await
+            (call.route.endpoint)(call).get().await
         }
         Target::NotFound => not_found(&parts.method, path),
     }

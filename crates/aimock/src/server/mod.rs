@@ -256,6 +256,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let connections = Arc::new(Connections::default());
         // Every connection task holds a sender: when the last is gone, every connection is.
         let (open_tx, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
         let mut loops = Vec::with_capacity(1 + self.own.len());
@@ -265,6 +266,7 @@ impl Server {
             None,
             stop.clone(),
             open_tx.clone(),
+            connections.clone(),
         )));
         for (l, mount) in self.own {
             loops.push(tokio::spawn(accept(
@@ -273,11 +275,13 @@ impl Server {
                 Some(mount),
                 stop.clone(),
                 open_tx.clone(),
+                connections.clone(),
             )));
         }
         drop(open_tx);
         shutdown.await;
         let _ = stop_tx.send(true);
+        connections.stop();
         self.state.begin_shutdown();
         for l in loops {
             let _ = l.await;
@@ -289,6 +293,101 @@ impl Server {
             r.settle(std::time::Duration::from_secs(10)).await;
         }
         Ok(())
+    }
+}
+
+/// The open connections, told when the server stops. A connection checks one flag each time
+/// it is polled: cheaper than a shutdown future polled beside every request.
+#[derive(Debug, Default)]
+struct Connections {
+    stopping: std::sync::atomic::AtomicBool,
+    next: std::sync::atomic::AtomicU64,
+    wakers:
+        parking_lot::Mutex<std::collections::HashMap<u64, Arc<futures_util::task::AtomicWaker>>>,
+}
+
+/// A connection's place in [`Connections`].
+#[derive(Debug)]
+struct ConnWaker {
+    id: u64,
+    waker: Arc<futures_util::task::AtomicWaker>,
+}
+
+impl Connections {
+    fn register(&self) -> ConnWaker {
+        use std::sync::atomic::Ordering;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let waker = Arc::new(futures_util::task::AtomicWaker::new());
+        self.wakers.lock().insert(id, waker.clone());
+        ConnWaker { id, waker }
+    }
+
+    /// Flag the stop and wake every connection, so each starts its graceful shutdown.
+    fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Release);
+        for w in self.wakers.lock().values() {
+            w.wake();
+        }
+    }
+}
+
+/// A connection that starts a graceful shutdown (finish the request under way, then close)
+/// when the server stops.
+struct Graceful<C> {
+    conn: std::pin::Pin<Box<C>>,
+    waker: ConnWaker,
+    connections: Arc<Connections>,
+    shutting: bool,
+    /// Held while the connection is open (the server waits for every one to drop).
+    _open: tokio::sync::mpsc::Sender<()>,
+}
+
+impl<C> Drop for Graceful<C> {
+    fn drop(&mut self) {
+        self.connections.wakers.lock().remove(&self.waker.id);
+    }
+}
+
+impl<C> Future for Graceful<C>
+where
+    C: Future<Output = hyper::Result<()>> + GracefulShutdown,
+{
+    type Output = hyper::Result<()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<hyper::Result<()>> {
+        let this = &mut *self;
+        this.waker.waker.register(cx.waker());
+        if !this.shutting
+            && this
+                .connections
+                .stopping
+                .load(std::sync::atomic::Ordering::Acquire)
+        {
+            this.shutting = true;
+            this.conn.as_mut().shutdown_gracefully();
+        }
+        this.conn.as_mut().poll(cx)
+    }
+}
+
+/// A connection that can finish its request under way and then close.
+trait GracefulShutdown {
+    fn shutdown_gracefully(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S> GracefulShutdown for hyper::server::conn::http1::UpgradeableConnection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: http_body::Body + Send + 'static,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    fn shutdown_gracefully(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
     }
 }
 
@@ -304,6 +403,7 @@ async fn accept(
     only: Option<Arc<mounts::Mount>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     open: tokio::sync::mpsc::Sender<()>,
+    connections: Arc<Connections>,
 ) {
     loop {
         let tcp = tokio::select! {
@@ -336,18 +436,15 @@ async fn accept(
         let conn = hyper::server::conn::http1::Builder::new()
             .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
             .with_upgrades();
-        let (mut stop, open) = (stop.clone(), open.clone());
+        let conn = Graceful {
+            conn: Box::pin(conn),
+            waker: connections.register(),
+            connections: connections.clone(),
+            shutting: false,
+            _open: open.clone(),
+        };
         tokio::spawn(async move {
-            let _open = open;
-            let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
-                ended = conn.as_mut() => ended,
-                () = stopped(&mut stop) => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = ended {
+            if let Err(e) = conn.await {
                 tracing::debug!("connection ended with an error: {e}");
             }
         });

@@ -10,13 +10,12 @@ pub(crate) mod request;
 use std::sync::Arc;
 
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::conversation::ChatRequest;
 use crate::http::ApiError;
-use crate::pipeline::{Call, Exchange, Route, RouteInfo, Vendor};
+use crate::pipeline::{Answered, Call, Exchange, Route, RouteInfo, Vendor};
 use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::providers::estimate_tokens;
 use crate::record::Credential;
@@ -260,7 +259,7 @@ impl MessageApi for VertexMessages {
 
 /// `POST /v1/messages/count_tokens` (and Vertex's `count-tokens:rawPredict`): `{"input_tokens": N}`,
 /// estimated from the prompt's text like the usage of a reply.
-fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
+fn count_tokens(mut call: Call) -> Answered {
     let mut ex = Exchange::new(&mut call);
     let resp = match request::parse(&call.body, BodyKind::CountTokens, None) {
         Ok((req, _)) => {
@@ -270,7 +269,7 @@ fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
         }
         Err(e) => ex.fail(e),
     };
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{header, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +10,7 @@ use super::generate::{conversation, Content, GenerateBody};
 use crate::conversation::ChatRequest;
 use crate::fixture::EmbeddingReply;
 use crate::http::ApiError;
-use crate::pipeline::{Call, Exchange};
+use crate::pipeline::{Answered, Call, Exchange};
 use crate::providers::endpoint::EmbeddingApi;
 use crate::providers::{estimate_tokens, push_fallback_embedding_json};
 
@@ -297,7 +295,7 @@ struct CountBody {
 
 /// `countTokens`: `{"totalTokens": n, "promptTokensDetails": [...]}` with aimock's estimate (a
 /// quarter of the characters); no fixture is consulted, the request is journaled.
-pub(super) fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
+pub(super) fn count_tokens(mut call: Call) -> Answered {
     let mut ex = Exchange::new(&mut call);
     let resp = match count(&call) {
         Ok((req, tokens)) => {
@@ -313,7 +311,7 @@ pub(super) fn count_tokens(mut call: Call) -> BoxFuture<'static, Response> {
         }
         Err(e) => ex.fail(e),
     };
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 /// The request a `countTokens` body stands for, and its token estimate.

@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 
 use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,7 +22,7 @@ use crate::fixture::{Block, EmbeddingReply, MessageReply};
 use crate::http::push_json_str;
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::{Call, Exchange, Route, Vendor};
+use crate::pipeline::{Answered, Call, Exchange, Route, Vendor};
 use crate::providers::endpoint::{self, EmbeddingApi, MessageApi, Render, Streamed};
 use crate::providers::{emit_reasoning, estimate_tokens, push_fallback_embedding_json};
 use crate::record::Credential;

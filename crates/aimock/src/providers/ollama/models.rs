@@ -53,7 +53,7 @@ pub(super) fn details(name: &str) -> Value {
 pub(super) const MODIFIED_AT: &str = "2025-01-01T00:00:00.000000000Z";
 
 /// `GET /api/tags`: the models named by fixtures, else a default list.
-pub(super) fn handle_tags(mut call: Call) -> BoxFuture<'static, Response> {
+pub(super) fn handle_tags(mut call: Call) -> Answered {
     let ex = Exchange::new(&mut call);
     let set = call.core.fixtures.snapshot();
     let mut names: BTreeSet<String> = BTreeSet::new();
@@ -84,7 +84,7 @@ pub(super) fn handle_tags(mut call: Call) -> BoxFuture<'static, Response> {
         StatusCode::OK,
         &json!({ "models": models }),
     ));
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 #[derive(Deserialize)]
@@ -96,13 +96,13 @@ pub(super) struct ShowBody {
 }
 
 /// `POST /api/show`: details of any model (a mock knows every model).
-pub(super) fn handle_show(mut call: Call) -> BoxFuture<'static, Response> {
+pub(super) fn handle_show(mut call: Call) -> Answered {
     let ex = Exchange::new(&mut call);
     let resp = match show(&call.body) {
         Ok(out) => ex.reply(crate::http::json_response(StatusCode::OK, &out)),
         Err(e) => ex.fail(e),
     };
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 fn show(body: &[u8]) -> Result<Value, ApiError> {
@@ -130,11 +130,11 @@ fn show(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// `GET /api/version`.
-pub(super) fn handle_version(mut call: Call) -> BoxFuture<'static, Response> {
+pub(super) fn handle_version(mut call: Call) -> Answered {
     let ex = Exchange::new(&mut call);
     let resp = ex.reply(crate::http::json_response(
         StatusCode::OK,
         &json!({ "version": VERSION }),
     ));
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }

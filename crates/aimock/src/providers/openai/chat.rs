@@ -393,14 +393,16 @@ impl<'a> Rendered<'a> {
         push_int(&mut b, self.created);
         b.push_str(",\"model\":");
         push_json_str(&mut b, self.model);
-        b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":");
-        push_json_str(
-            &mut b,
-            self.reply.overrides.role.as_deref().unwrap_or("assistant"),
-        );
+        match self.reply.overrides.role.as_deref() {
+            None => b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\""),
+            Some(role) => {
+                b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":");
+                push_json_str(&mut b, role);
+            }
+        }
         b.push_str(",\"content\":");
-        match self.reply.content_text() {
-            Some(c) => push_json_str(&mut b, &c),
+        match self.reply.content_json() {
+            Some(c) => b.push_str(c),
             None => b.push_str("null"),
         }
         b.push_str(",\"refusal\":null,\"annotations\":[]");
@@ -413,7 +415,11 @@ impl<'a> Rendered<'a> {
             push_json_str(&mut b, r);
         }
         b.push_str("},\"logprobs\":null,\"finish_reason\":");
-        push_json_str(&mut b, self.reply.finish_reason());
+        match self.reply.finish_reason() {
+            "stop" => b.push_str("\"stop\""),
+            "tool_calls" => b.push_str("\"tool_calls\""),
+            other => push_json_str(&mut b, other),
+        }
         b.push_str("}],\"usage\":");
         self.push_usage(&mut b);
         b.push_str(",\"service_tier\":\"default\"");

@@ -11,14 +11,13 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::endpoint;
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::{Call, Route, RouteInfo, Vendor};
+use crate::pipeline::{Answered, Call, Route, RouteInfo, Vendor};
 use crate::record::Credential;
 
 /// OpenAI, and every OpenAI-compatible server.
@@ -178,9 +177,9 @@ const DEFAULT_MODELS: &[&str] = &[
 
 /// `GET /v1/models`: the models named by fixtures, else a default list.
 /// Not journaled, as in aimock.
-fn models(call: Call) -> BoxFuture<'static, Response> {
+fn models(call: Call) -> Answered {
     let resp = models_list(&call.core.fixtures);
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 fn models_list(fixtures: &crate::fixture::FixtureStore) -> Response {

@@ -13,7 +13,6 @@ mod render;
 
 use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,7 +21,7 @@ use crate::conversation::ChatRequest;
 use crate::fixture::{FixtureStore, Reply, TextPattern};
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::{Answer, Call, Exchange, Route, Vendor};
+use crate::pipeline::{Answer, Answered, Call, Exchange, Route, Vendor};
 use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::record::Credential;
 
@@ -293,7 +292,7 @@ fn model_object(id: &str) -> Value {
 
 /// `GET /api/v1/models`: the models named (as plain strings) by chat fixtures, in the order
 /// first seen, else a default catalog.
-fn handle_models(mut call: Call) -> BoxFuture<'static, Response> {
+fn handle_models(mut call: Call) -> Answered {
     let ex = Exchange::new(&mut call);
     let set = call.core.fixtures.snapshot();
     let mut ids: Vec<&str> = Vec::new();
@@ -318,11 +317,11 @@ fn handle_models(mut call: Call) -> BoxFuture<'static, Response> {
         StatusCode::OK,
         &json!({ "data": data }),
     ));
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 /// `GET /api/v1/key`: the key's limits and usage (static: unlimited, nothing used).
-fn handle_key(call: Call) -> BoxFuture<'static, Response> {
+fn handle_key(call: Call) -> Answered {
     fixed(
         call,
         json!({
@@ -356,14 +355,14 @@ fn handle_key(call: Call) -> BoxFuture<'static, Response> {
 }
 
 /// A fixed answer, journaled.
-fn fixed(mut call: Call, body: Value) -> BoxFuture<'static, Response> {
+fn fixed(mut call: Call, body: Value) -> Answered {
     let ex = Exchange::new(&mut call);
     let resp = ex.reply(crate::http::json_response(StatusCode::OK, &body));
-    Box::pin(async move { resp })
+    Answered::Now(resp)
 }
 
 /// `GET /api/v1/credits`: credit totals (static zeros).
-fn handle_credits(call: Call) -> BoxFuture<'static, Response> {
+fn handle_credits(call: Call) -> Answered {
     fixed(
         call,
         json!({ "data": { "total_credits": 0, "total_usage": 0 } }),
