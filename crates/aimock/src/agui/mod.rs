@@ -15,11 +15,9 @@ pub mod config;
 pub mod events;
 pub mod fixture;
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use parking_lot::RwLock;
@@ -34,7 +32,7 @@ use crate::server::AppState;
 pub use config::AguiConfig;
 pub use fixture::{AguiFixture, AguiMatch, Predicate, TextPattern};
 
-use events::{RunIds, Template};
+use events::RunIds;
 
 /// An AG-UI agent.
 #[derive(Debug)]
@@ -294,37 +292,22 @@ impl AguiServer {
             return json_response(status, &json!({ "error": msg }));
         };
         let entry = req.journal(state, "agui", body(), 200);
-        let ids = RunIds::new(&thread_id, &run_id, parent.as_deref());
-        let run = Run {
-            fixture,
-            next: 0,
-            ids,
-            end: crate::stream::EndGuard::new(Some(crate::journal::on_stream_end(entry))),
-        };
-        let stream = futures_util::stream::unfold(run, |mut run| async move {
-            let events: &[Template] = &run.fixture.events;
-            let template = events.get(run.next)?;
-            if run.next > 0 && run.fixture.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(run.fixture.delay_ms)).await;
-            }
-            let ev = template.render(&mut run.ids, crate::journal::now_ms());
-            let bytes = crate::stream::sse_data(&events::encode(&ev));
-            run.next += 1;
-            if run.next == events.len() {
-                run.end.finish(crate::stream::StreamEnd::Complete);
-            }
-            Some((Ok::<Bytes, Infallible>(bytes), run))
-        });
-        crate::stream::sse_response(Body::from_stream(stream))
+        let mut ids = RunIds::new(&thread_id, &run_id, parent.as_deref());
+        // Each event is rendered when it is due: its `timestamp` is the moment it is sent.
+        let count = fixture.events.len();
+        let pacing = crate::stream::Pacing::after_first(fixture.delay_ms as f64);
+        let body = crate::stream::EventStream::rendered(count, pacing, move |i| {
+            let ev = fixture
+                .events
+                .get(i)
+                .map(|t| t.render(&mut ids, crate::journal::now_ms()));
+            ev.map(|ev| crate::stream::sse_data(&events::encode(&ev)))
+                .unwrap_or_default()
+        })
+        .on_end(Some(crate::journal::on_stream_end(entry)))
+        .into_body();
+        crate::stream::sse_response(body)
     }
-}
-
-/// One run being streamed.
-struct Run {
-    fixture: Arc<AguiFixture>,
-    next: usize,
-    ids: RunIds,
-    end: crate::stream::EndGuard,
 }
 
 /// Check a `RunAgentInput`; its `threadId`, `runId` and `parentRunId`.
