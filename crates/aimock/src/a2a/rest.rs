@@ -150,6 +150,19 @@ fn error_response(e: &RpcError) -> Response {
     with_version(crate::http::json_response(status, &body), Gen::V1)
 }
 
+/// A `google.rpc.Status` for an error that is not one of A2A's (chaos's drop and rate limit),
+/// named after its HTTP status.
+pub(crate) fn status_error(status: StatusCode, message: &str) -> Response {
+    let name = if status == StatusCode::TOO_MANY_REQUESTS {
+        "RESOURCE_EXHAUSTED"
+    } else {
+        "INTERNAL"
+    };
+    let body = json!({"error": {"code": status.as_u16(), "status": name, "message": message,
+        "details": []}});
+    with_version(crate::http::json_response(status, &body), Gen::V1)
+}
+
 fn query_params(q: Option<&str>) -> Map<String, Value> {
     percent::query_pairs(q)
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))

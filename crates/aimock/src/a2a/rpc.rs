@@ -67,7 +67,7 @@ fn envelope_err(id: &Value, e: &RpcError, g: Gen) -> Value {
     crate::jsonrpc::error_response(id, error)
 }
 
-fn fail(id: &Value, e: &RpcError, g: Gen) -> Response {
+pub(crate) fn fail(id: &Value, e: &RpcError, g: Gen) -> Response {
     respond(&envelope_err(id, e, g), g)
 }
 

@@ -82,22 +82,22 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
+use futures_util::future::BoxFuture;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::http::{ApiError, ControlRequest};
 use crate::journal::{EntryHandle, JournalBody};
-use crate::pipeline::Core;
-use crate::pipeline::ServiceRequest;
+use crate::jsonrpc::{id_key, is_response};
+use crate::pipeline::{ControlDefault, Core, MountedService, Placement, ServiceRequest, Surface};
 
 pub use config::McpConfig;
 use config::{McpPrompt, McpResource, McpTool};
 pub use modern::MODERN_PROTOCOL_VERSIONS;
 
-use crate::jsonrpc::{id_key, is_response};
 use catalog::Catalog;
-pub(crate) use control::control;
 
 /// Protocol revisions negotiated with `initialize`, oldest first.
 pub const PROTOCOL_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
@@ -422,11 +422,7 @@ impl McpServer {
         }
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        state: &Arc<Core>,
-        req: ServiceRequest,
-    ) -> Response {
+    async fn serve(self: &Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         if !req.rest.is_empty() && req.rest != "/" {
             let r = rpc_http_error(
                 StatusCode::NOT_FOUND,
@@ -965,6 +961,58 @@ fn batch_refused(headers: &HeaderMap, session_version: &str) -> Option<Response>
 /// A JSON-RPC error (id null) with an HTTP status.
 fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
     crate::http::json_response(status, &e.to_response(&Value::Null))
+}
+
+/// MCP as a mounted service.
+pub(crate) static SURFACE: Surface = Surface {
+    kind: "mcp",
+    noun: "MCP server",
+    default_path: "/mcp",
+    control_default: ControlDefault::DefaultPathThenFirst,
+    serves_at_root: |_| false,
+};
+
+impl MountedService for McpServer {
+    fn surface(&self) -> &'static Surface {
+        &SURFACE
+    }
+
+    fn placement(&self) -> Placement<'_> {
+        Placement {
+            path: self.config.path.as_deref(),
+            port: self.config.port,
+        }
+    }
+
+    fn handle<'a>(
+        self: Arc<Self>,
+        core: &'a Arc<Core>,
+        req: ServiceRequest,
+    ) -> BoxFuture<'a, Response> {
+        Box::pin(async move { self.serve(core, req).await })
+    }
+
+    fn control(&self, req: &ControlRequest) -> Response {
+        control::control(self, req)
+    }
+
+    /// A JSON-RPC error (id null) with the error's status.
+    fn error(&self, e: &ApiError, _req: &ServiceRequest) -> Response {
+        let mut r = rpc_http_error(
+            e.status,
+            RpcError::new(code::INTERNAL_ERROR, e.message.clone()),
+        );
+        e.add_headers(r.headers_mut());
+        r
+    }
+
+    fn reset(&self) {
+        McpServer::reset(self);
+    }
+
+    fn shutdown_on(&self, signal: tokio::sync::watch::Receiver<bool>) {
+        self.set_shutdown(signal);
+    }
 }
 
 /// The receiving end of an SSE stream's messages.
