@@ -288,33 +288,31 @@ async fn counted(s: &MockServer, action: &str) {
     );
 }
 
-#[tokio::test]
-async fn a_drop_answers_500_in_each_surfaces_own_envelope() {
+/// Drop and rate limit: every probe answers `status` in its surface's envelope, a 429 with
+/// `retry-after`; each is journaled and counted.
+async fn refused_in_each_envelope(header: &str, action: &str, status: u16) {
     let s = server().await;
     for p in &probes() {
-        let r = send(&s, p, ("x-aimock-chaos-drop", "1")).await.unwrap();
-        assert_eq!(r.status(), 500, "{}", p.path);
+        let r = send(&s, p, (header, "1")).await.unwrap();
+        assert_eq!(r.status(), status, "{}", p.path);
+        if status == 429 {
+            assert!(r.headers().contains_key("retry-after"), "{}", p.path);
+        }
         let v: Value = r.json().await.unwrap();
-        (p.envelope)(&v, 500);
+        (p.envelope)(&v, status);
     }
-    journaled(&s, "drop", 500).await;
-    counted(&s, "drop").await;
+    journaled(&s, action, status).await;
+    counted(&s, action).await;
+}
+
+#[tokio::test]
+async fn a_drop_answers_500_in_each_surfaces_own_envelope() {
+    refused_in_each_envelope("x-aimock-chaos-drop", "drop", 500).await;
 }
 
 #[tokio::test]
 async fn a_rate_limit_answers_429_with_retry_after_in_each_surfaces_own_envelope() {
-    let s = server().await;
-    for p in &probes() {
-        let r = send(&s, p, ("x-aimock-chaos-ratelimit", "1"))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 429, "{}", p.path);
-        assert!(r.headers().contains_key("retry-after"), "{}", p.path);
-        let v: Value = r.json().await.unwrap();
-        (p.envelope)(&v, 429);
-    }
-    journaled(&s, "rateLimit", 429).await;
-    counted(&s, "rateLimit").await;
+    refused_in_each_envelope("x-aimock-chaos-ratelimit", "rateLimit", 429).await;
 }
 
 #[tokio::test]

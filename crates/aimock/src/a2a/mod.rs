@@ -33,7 +33,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, StatusCode};
 use parking_lot::Mutex;
 use serde::Deserialize;
@@ -42,7 +41,7 @@ use tokio::sync::broadcast;
 
 use crate::http::{control_error, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::{ControlDefault, Core, MountedService, Placement, ServiceRequest, Surface};
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::{
     A2aAgent, A2aConfig, A2aMatch, A2aMessageFixture, A2aPattern, A2aStreamingTaskFixture,
@@ -331,7 +330,7 @@ impl A2aServer {
         best.map(|(l, a, default)| (a.clone(), default, rest.get(l..).unwrap_or("").to_owned()))
     }
 
-    async fn serve(self: &Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         let Some((agent, is_default, sub)) = self.route(&req.rest) else {
             req.journal(state, "a2a", JournalBody::None, 404);
             return with_version(
@@ -378,11 +377,11 @@ impl A2aServer {
                     req.journal(state, "a2a", JournalBody::None, 405);
                     return method_not_allowed("POST");
                 }
-                rpc::handle_rpc(self, state, req, agent, is_default, url).await
+                rpc::handle_rpc(&self, state, req, agent, is_default, url).await
             }
             _ => {
                 if let Some((method, params)) = rest::find(&req.method, &sub) {
-                    return rest::handle(self, state, req, agent, is_default, url, method, params)
+                    return rest::handle(&self, state, req, agent, is_default, url, method, params)
                         .await;
                 }
                 req.journal(state, "a2a", JournalBody::None, 404);
@@ -424,23 +423,8 @@ pub(crate) static SURFACE: Surface = Surface {
 };
 
 impl MountedService for A2aServer {
-    fn surface(&self) -> &'static Surface {
-        &SURFACE
-    }
-
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            path: self.config.path.as_deref(),
-            port: self.config.port,
-        }
-    }
-
-    fn handle<'a>(
-        self: Arc<Self>,
-        core: &'a Arc<Core>,
-        req: ServiceRequest,
-    ) -> BoxFuture<'a, Response> {
-        Box::pin(async move { self.serve(core, req).await })
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
     }
 
     fn control(&self, req: &ControlRequest) -> Response {

@@ -18,14 +18,13 @@ pub mod fixture;
 use std::sync::Arc;
 
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, StatusCode};
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 
 use crate::http::{control_error, json_response, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::{ControlDefault, Core, MountedService, Placement, ServiceRequest, Surface};
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::AguiConfig;
 pub use fixture::{AguiFixture, AguiMatch, Predicate, TextPattern};
@@ -182,7 +181,7 @@ impl AguiServer {
             .cloned()
     }
 
-    async fn serve(&self, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
         if let Some(m) = state.metrics.as_ref() {
             // A fixed set of labels: a client's made-up methods count as `OTHER`.
             m.agui_request(crate::metrics::method_label(&req.method));
@@ -367,23 +366,8 @@ pub(crate) static SURFACE: Surface = Surface {
 };
 
 impl MountedService for AguiServer {
-    fn surface(&self) -> &'static Surface {
-        &SURFACE
-    }
-
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            path: self.config.path.as_deref(),
-            port: self.config.port,
-        }
-    }
-
-    fn handle<'a>(
-        self: Arc<Self>,
-        core: &'a Arc<Core>,
-        req: ServiceRequest,
-    ) -> BoxFuture<'a, Response> {
-        Box::pin(async move { self.serve(core, req).await })
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
     }
 
     fn control(&self, req: &ControlRequest) -> Response {

@@ -82,7 +82,6 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -91,7 +90,7 @@ use tokio::sync::mpsc;
 use crate::http::{ApiError, ControlRequest};
 use crate::journal::{EntryHandle, JournalBody};
 use crate::jsonrpc::{id_key, is_response};
-use crate::pipeline::{ControlDefault, Core, MountedService, Placement, ServiceRequest, Surface};
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::McpConfig;
 use config::{McpPrompt, McpResource, McpTool};
@@ -422,7 +421,7 @@ impl McpServer {
         }
     }
 
-    async fn serve(self: &Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         if !req.rest.is_empty() && req.rest != "/" {
             let r = rpc_http_error(
                 StatusCode::NOT_FOUND,
@@ -973,23 +972,8 @@ pub(crate) static SURFACE: Surface = Surface {
 };
 
 impl MountedService for McpServer {
-    fn surface(&self) -> &'static Surface {
-        &SURFACE
-    }
-
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            path: self.config.path.as_deref(),
-            port: self.config.port,
-        }
-    }
-
-    fn handle<'a>(
-        self: Arc<Self>,
-        core: &'a Arc<Core>,
-        req: ServiceRequest,
-    ) -> BoxFuture<'a, Response> {
-        Box::pin(async move { self.serve(core, req).await })
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
     }
 
     fn control(&self, req: &ControlRequest) -> Response {

@@ -18,7 +18,7 @@ use http::HeaderMap;
 pub(crate) use exchange::{Answer, ChaosDecision, Exchange, Miss};
 pub(crate) use route::{Call, Endpoint, Route, RouteInfo, Vendor};
 pub(crate) use service::{
-    clean_mount_path, ControlDefault, MountedService, Placement, ServiceRequest, Surface,
+    clean_mount_path, ControlDefault, Handled, MountedService, ServiceRequest, Surface,
 };
 
 use crate::fixture::{FixtureStore, MatchContext};

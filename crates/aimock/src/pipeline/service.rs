@@ -49,29 +49,15 @@ pub(crate) enum ControlDefault {
     OnlyOrDefaultPath,
 }
 
-/// Where a service's configuration mounts it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Placement<'a> {
-    /// Its path (`None`: the surface's default path).
-    pub(crate) path: Option<&'a str>,
-    /// A port of its own (0: any free port).
-    pub(crate) port: Option<u16>,
-}
+/// What a service's `handle` returns: its answer, later.
+pub(crate) type Handled<'a> = BoxFuture<'a, Response>;
 
 /// A mounted service: MCP servers, A2A agents, AG-UI agents, vector databases.
+/// Its kind ([`Surface`]) and where it is mounted are the server's, known from the table that
+/// built it.
 pub(crate) trait MountedService: Any + Send + Sync + std::fmt::Debug {
-    /// Its kind.
-    fn surface(&self) -> &'static Surface;
-
-    /// Where its configuration mounts it.
-    fn placement(&self) -> Placement<'_>;
-
     /// Answer a request under its path.
-    fn handle<'a>(
-        self: Arc<Self>,
-        core: &'a Arc<Core>,
-        req: ServiceRequest,
-    ) -> BoxFuture<'a, Response>;
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_>;
 
     /// Answer `/__aimock/<kind>/...` (`req.sub` is what follows); the body is already read and
     /// parsed.

@@ -22,8 +22,9 @@ use crate::pipeline::{
 };
 use crate::{a2a, agui, mcp, vector};
 
-/// The services a configuration section names, in order.
-type Built = Result<Vec<Arc<dyn MountedService>>, (usize, String)>;
+/// The services a configuration section names, in order, each with the path (`None`: the
+/// kind's default) and the port of its own its configuration gives.
+type Built = Result<Vec<(Arc<dyn MountedService>, Option<String>, Option<u16>)>, (usize, String)>;
 
 /// A kind of mounted service and how its configuration section becomes services.
 struct Kind {
@@ -41,43 +42,50 @@ impl Kind {
 /// one line here.
 #[rustfmt::skip]
 static KINDS: [Kind; 4] = [
-    Kind::new(&mcp::SURFACE, |c| each(&c.mcp, mcp::McpServer::new)),
-    Kind::new(&a2a::SURFACE, |c| each(&c.a2a, a2a::A2aServer::new)),
-    Kind::new(&agui::SURFACE, |c| each(&c.agui, agui::AguiServer::new)),
-    Kind::new(&vector::SURFACE, |c| each(&c.vector, vector::VectorServer::new)),
+    Kind::new(&mcp::SURFACE, |c| each(&c.mcp, |m| (&m.path, m.port), mcp::McpServer::new)),
+    Kind::new(&a2a::SURFACE, |c| each(&c.a2a, |a| (&a.path, a.port), a2a::A2aServer::new)),
+    Kind::new(&agui::SURFACE, |c| each(&c.agui, |a| (&a.path, a.port), agui::AguiServer::new)),
+    Kind::new(&vector::SURFACE, |c| each(&c.vector, |v| (&v.path, v.port), vector::VectorServer::new)),
 ];
 
 /// Build one service per configuration; an error names the one that failed by its index.
-fn each<C: Clone, S: MountedService>(configs: &[C], new: fn(C) -> Result<Arc<S>, String>) -> Built {
+fn each<C: Clone, S: MountedService>(
+    configs: &[C],
+    at: fn(&C) -> (&Option<String>, Option<u16>),
+    new: fn(C) -> Result<Arc<S>, String>,
+) -> Built {
     configs
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            new(c.clone())
-                .map(|s| s as Arc<dyn MountedService>)
-                .map_err(|e| (i, e))
+            let (path, port) = at(c);
+            let service = new(c.clone()).map_err(|e| (i, e))?;
+            Ok((service as Arc<dyn MountedService>, path.clone(), port))
         })
         .collect()
 }
 
 /// One mounted service.
 #[derive(Debug, Clone)]
-pub struct Service(Arc<dyn MountedService>);
+pub struct Service {
+    surface: &'static Surface,
+    inner: Arc<dyn MountedService>,
+}
 
 impl Service {
     /// `mcp`, `a2a`, `agui` or `vector`: the journal's `service`.
     pub fn kind(&self) -> &'static str {
-        self.0.surface().kind
+        self.surface.kind
     }
 
     /// Back to the configured state: run-time additions, sessions, tasks and counters go.
     pub fn reset(&self) {
-        self.0.reset();
+        self.inner.reset();
     }
 
     /// The service as its own type, when it is a `T`.
     fn downcast<T: MountedService>(&self) -> Option<Arc<T>> {
-        let any: Arc<dyn std::any::Any + Send + Sync> = self.0.clone();
+        let any: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
         any.downcast::<T>().ok()
     }
 }
@@ -114,15 +122,17 @@ impl Mounts {
         for kind in &KINDS {
             let built = (kind.build)(config)
                 .map_err(|(i, e)| format!("{}[{i}]: {e}", kind.surface.kind))?;
-            for (order, service) in built.into_iter().enumerate() {
-                service.shutdown_on(shutdown.clone());
-                let at = service.placement();
+            for (order, (inner, path, port)) in built.into_iter().enumerate() {
+                inner.shutdown_on(shutdown.clone());
                 mounts.push(Mount {
-                    path: clean_mount_path(at.path.unwrap_or(kind.surface.default_path)),
+                    path: clean_mount_path(path.as_deref().unwrap_or(kind.surface.default_path)),
                     label: "",
                     order,
-                    port: at.port,
-                    service: Service(service),
+                    port,
+                    service: Service {
+                        surface: kind.surface,
+                        inner,
+                    },
                 });
             }
         }
@@ -180,7 +190,7 @@ impl Mounts {
         }
         self.mounts
             .iter()
-            .find(|m| (m.service.0.surface().serves_at_root)(path))
+            .find(|m| (m.service.surface.serves_at_root)(path))
             .map(|m| (m, path))
     }
 
@@ -233,7 +243,7 @@ impl Mounts {
         let mut of_kind: Vec<&Mount> = self
             .mounts
             .iter()
-            .filter(|m| std::ptr::eq(m.service.0.surface(), surface))
+            .filter(|m| std::ptr::eq(m.service.surface, surface))
             .map(|m| &**m)
             .collect();
         of_kind.sort_by_key(|m| m.order);
@@ -272,7 +282,7 @@ impl Mounts {
                 })
             }
         };
-        found.map(|m| m.service.0.clone())
+        found.map(|m| m.service.inner.clone())
     }
 
     /// Reset every service.
@@ -294,7 +304,7 @@ pub(crate) async fn serve(core: &Arc<Core>, mount: &Mount, req: ServiceRequest) 
         action: roll.action,
         latency_ms: roll.latency_ms,
     };
-    let service = &mount.service.0;
+    let service = &mount.service.inner;
     let Some(action) = roll.action else {
         let mut resp = service.clone().handle(core, req).await;
         decision.attach(&mut resp);

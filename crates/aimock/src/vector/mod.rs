@@ -22,7 +22,6 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use futures_util::future::BoxFuture;
 use http::{Method, StatusCode};
 use parking_lot::RwLock;
 use serde::Deserialize;
@@ -30,7 +29,7 @@ use serde_json::{json, Map, Value};
 
 use crate::http::{control_error, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::{ControlDefault, Core, MountedService, Placement, ServiceRequest, Surface};
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::{VectorCollection, VectorConfig};
 pub use engine::{Collection, Filter, Metric, Point, PointId, VectorError};
@@ -395,7 +394,7 @@ impl VectorServer {
         json!({"status": "ok", "collections": self.store.read().collections.len()})
     }
 
-    async fn serve(&self, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
         let api = Api::of(&req.rest);
         let bytes = match req.bytes(state).await {
             Ok(b) => b,
@@ -427,10 +426,10 @@ impl VectorServer {
             base_url: req.base_url(),
         };
         let reply = match api {
-            Api::Qdrant => qdrant::handle(self, &call),
-            Api::PineconeControl => pinecone::control_plane(self, &call),
-            Api::Pinecone => pinecone::data_plane(self, &call),
-            Api::Chroma => chroma::handle(self, &call),
+            Api::Qdrant => qdrant::handle(&self, &call),
+            Api::PineconeControl => pinecone::control_plane(&self, &call),
+            Api::Pinecone => pinecone::data_plane(&self, &call),
+            Api::Chroma => chroma::handle(&self, &call),
             Api::Unknown => api.error(
                 StatusCode::NOT_FOUND,
                 &format!("Not found: {} {}", req.method, req.rest),
@@ -533,23 +532,8 @@ pub(crate) static SURFACE: Surface = Surface {
 };
 
 impl MountedService for VectorServer {
-    fn surface(&self) -> &'static Surface {
-        &SURFACE
-    }
-
-    fn placement(&self) -> Placement<'_> {
-        Placement {
-            path: self.config.path.as_deref(),
-            port: self.config.port,
-        }
-    }
-
-    fn handle<'a>(
-        self: Arc<Self>,
-        core: &'a Arc<Core>,
-        req: ServiceRequest,
-    ) -> BoxFuture<'a, Response> {
-        Box::pin(async move { self.serve(core, req).await })
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
     }
 
     fn control(&self, req: &ControlRequest) -> Response {
