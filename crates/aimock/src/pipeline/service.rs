@@ -53,6 +53,7 @@ pub(crate) enum ControlDefault {
 pub(crate) type Handled<'a> = BoxFuture<'a, Response>;
 
 /// A mounted service: MCP servers, A2A agents, AG-UI agents, vector databases.
+///
 /// Its kind ([`Surface`]) and where it is mounted are the server's, known from the table that
 /// built it.
 pub(crate) trait MountedService: Any + Send + Sync + std::fmt::Debug {

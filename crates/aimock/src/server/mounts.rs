@@ -411,6 +411,43 @@ mod tests {
     }
 
     #[test]
+    fn a_control_request_without_a_path_picks_each_kinds_default() {
+        let agui_at = |p: &str| AguiConfig {
+            path: Some(p.into()),
+            ..Default::default()
+        };
+        let config = ServerConfig {
+            mcp: vec![mcp_at("/tools"), mcp_at("/mcp")],
+            agui: vec![agui_at("/a"), agui_at("/b")],
+            a2a: vec![A2aConfig::default()],
+            ..Default::default()
+        };
+        let m = Mounts::build(&config, &tokio::sync::watch::channel(false).1).expect("builds");
+        let pick = |kind: &str, path: Option<&str>| {
+            let surface = Mounts::surface(kind).expect("a kind");
+            m.for_control(surface, path)
+                .map_err(|r| r.status().as_u16())
+        };
+        let is = |got: Arc<dyn MountedService>, want: Arc<crate::mcp::McpServer>| {
+            let got: Arc<dyn std::any::Any + Send + Sync> = got;
+            Arc::ptr_eq(&got.downcast().expect("an MCP server"), &want)
+        };
+        // MCP: the one at `/mcp`, though it is configured second.
+        let at_mcp = m.mcp(Some("/mcp")).expect("at /mcp");
+        assert!(is(pick("mcp", None).expect("picked"), at_mcp));
+        let at_tools = m.mcp(Some("/tools")).expect("at /tools");
+        assert!(is(pick("mcp", Some("/tools/")).expect("picked"), at_tools));
+        assert_eq!(pick("mcp", Some("/nope")).err(), Some(404));
+        // AG-UI: of several, none at `/agui`, the request must name one.
+        assert_eq!(pick("agui", None).err(), Some(400));
+        assert!(pick("agui", Some("/b")).is_ok());
+        // A2A: the first; vector: none configured.
+        assert!(pick("a2a", None).is_ok());
+        assert_eq!(pick("vector", None).err(), Some(404));
+        assert!(Mounts::surface("nope").is_none());
+    }
+
+    #[test]
     fn two_services_at_one_path_or_one_at_the_root_are_refused() {
         let config = ServerConfig {
             mcp: vec![mcp_at("/x")],
