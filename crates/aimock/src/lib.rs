@@ -4,6 +4,8 @@
 //! - [`config`]: the `aimock.json` configuration file: schema and loader.
 //! - `http`: the leaf layer: provider-neutral errors, JSON responses, bounded bodies,
 //!   percent-decoding, ids and times.
+//! - `jsonrpc`: JSON-RPC 2.0 as data (error object, standard codes, envelopes, ids), for MCP
+//!   and A2A.
 //! - [`conversation`]: the provider-neutral request every provider parses into.
 //! - [`fixture`]: the fixture file format, validation, loading and matching.
 //! - [`providers`]: one module per provider API (parse, render, stream, errors).
@@ -25,6 +27,7 @@ pub mod conversation;
 pub mod fixture;
 pub(crate) mod http;
 pub mod journal;
+pub(crate) mod jsonrpc;
 pub mod mcp;
 pub mod metrics;
 pub mod mock;

@@ -32,17 +32,16 @@ mod wire;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use parking_lot::Mutex;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
+use crate::http::{control_error, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::Core;
-use crate::pipeline::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::{
     A2aAgent, A2aConfig, A2aMatch, A2aMessageFixture, A2aPattern, A2aStreamingTaskFixture,
@@ -331,11 +330,7 @@ impl A2aServer {
         best.map(|(l, a, default)| (a.clone(), default, rest.get(l..).unwrap_or("").to_owned()))
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        state: &Arc<Core>,
-        req: ServiceRequest,
-    ) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         let Some((agent, is_default, sub)) = self.route(&req.rest) else {
             req.journal(state, "a2a", JournalBody::None, 404);
             return with_version(
@@ -347,7 +342,7 @@ impl A2aServer {
             );
         };
         let mount = if req.mount.is_empty() {
-            crate::server::mounts::clean_mount_path(self.config.path.as_deref().unwrap_or("/a2a"))
+            crate::pipeline::clean_mount_path(self.config.path.as_deref().unwrap_or("/a2a"))
         } else {
             req.mount.clone()
         };
@@ -382,11 +377,11 @@ impl A2aServer {
                     req.journal(state, "a2a", JournalBody::None, 405);
                     return method_not_allowed("POST");
                 }
-                rpc::handle_rpc(self, state, req, agent, is_default, url).await
+                rpc::handle_rpc(&self, state, req, agent, is_default, url).await
             }
             _ => {
                 if let Some((method, params)) = rest::find(&req.method, &sub) {
-                    return rest::handle(self, state, req, agent, is_default, url, method, params)
+                    return rest::handle(&self, state, req, agent, is_default, url, method, params)
                         .await;
                 }
                 req.journal(state, "a2a", JournalBody::None, 404);
@@ -418,11 +413,50 @@ pub(crate) fn with_version(mut r: Response, g: Gen) -> Response {
     r
 }
 
-fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
-    crate::http::json_response(status, &json!({ "error": message.into() }))
+/// A2A as a mounted service.
+pub(crate) static SURFACE: Surface = Surface {
+    kind: "a2a",
+    noun: "A2A service",
+    default_path: "/a2a",
+    control_default: ControlDefault::First,
+    serves_at_root: |path| path.starts_with("/.well-known/agent"),
+};
+
+impl MountedService for A2aServer {
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
+    }
+
+    fn control(&self, req: &ControlRequest) -> Response {
+        control(self, req)
+    }
+
+    /// A JSON-RPC error (id null), or on a REST route a `google.rpc.Status`, with the error's
+    /// status.
+    fn error(&self, e: &ApiError, req: &ServiceRequest) -> Response {
+        let rest = self
+            .route(&req.rest)
+            .is_some_and(|(_, _, sub)| rest::find(&req.method, &sub).is_some());
+        let mut r = if rest {
+            rest::status_error(e.status, &e.message)
+        } else {
+            rpc::fail(
+                &Value::Null,
+                &rpc::RpcError::new(rpc::code::INTERNAL_ERROR, e.message.clone()),
+                Gen::V1,
+            )
+        };
+        *r.status_mut() = e.status;
+        e.add_headers(r.headers_mut());
+        r
+    }
+
+    fn reset(&self) {
+        A2aServer::reset(self);
+    }
 }
 
-/// `/__aimock/a2a/...`: run-time changes. `sub` is the path after `/__aimock/a2a`.
+/// `/__aimock/a2a/...`: run-time changes. `req.sub` is the path after `/__aimock/a2a`.
 ///
 /// - `GET /__aimock/a2a` → `{status, agents, tasks}`;
 /// - `POST /__aimock/a2a/agents` with an agent (as in the config) adds it;
@@ -431,37 +465,10 @@ fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
 /// - `GET /__aimock/a2a/tasks` → every task (v1.0 JSON);
 /// - `POST /__aimock/a2a/reset` → back to the configured state.
 ///
-/// `?path=/a2a` picks the service when several are mounted (the first by default).
-pub(crate) async fn control(
-    state: &Arc<AppState>,
-    method: &Method,
-    sub: &str,
-    query: Option<&str>,
-    _headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let path = query.and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "path")
-            .map(|(_, v)| v.replace("%2F", "/").replace("%2f", "/"))
-    });
-    let Some(server) = state.mounts.a2a(path.as_deref()) else {
-        return control_error(StatusCode::NOT_FOUND, "No A2A service is mounted there");
-    };
-    let sub = sub.trim_end_matches('/');
-    let read = |body: Body| async move {
-        let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
-            .await
-            .map_err(|e| {
-                control_error(
-                    StatusCode::BAD_REQUEST,
-                    format!("Could not read the body: {e}"),
-                )
-            })?;
-        serde_json::from_slice::<Value>(&bytes)
-            .map_err(|e| control_error(StatusCode::BAD_REQUEST, format!("Malformed JSON: {e}")))
-    };
+/// The server picks the service (`?path=/a2a`; the first by default).
+fn control(server: &A2aServer, req: &ControlRequest) -> Response {
+    let method = &req.method;
+    let sub = req.sub.trim_end_matches('/');
     let ok = |v: Value| crate::http::json_response(StatusCode::OK, &v);
     match (method, sub) {
         (&Method::GET, "") => ok(server.health()),
@@ -471,11 +478,7 @@ pub(crate) async fn control(
             ok(json!({ "reset": true }))
         }
         (&Method::POST, "/agents") => {
-            let v = match read(body).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
-            let agent: A2aAgent = match serde_json::from_value(v) {
+            let agent: A2aAgent = match A2aAgent::deserialize(req.json()) {
                 Ok(a) => a,
                 Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("agent: {e}")),
             };
@@ -487,19 +490,12 @@ pub(crate) async fn control(
         (&Method::POST, s) if s.starts_with("/agents/") => {
             let rest = s.trim_start_matches("/agents/");
             let Some((name, kind)) = rest.rsplit_once('/') else {
-                return control_error(
-                    StatusCode::NOT_FOUND,
-                    format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
-                );
+                return req.unknown("/a2a");
             };
             let name = crate::http::percent::path(name).into_owned();
-            let v = match read(body).await {
-                Ok(v) => v,
-                Err(r) => return r,
-            };
-            let list = match v {
-                Value::Array(a) => a,
-                other => vec![other],
+            let list = match req.json() {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
             };
             let mut n = 0;
             for (i, f) in list.into_iter().enumerate() {
@@ -513,12 +509,7 @@ pub(crate) async fn control(
                     "streamingTasks" => serde_json::from_value(f)
                         .map_err(|e| e.to_string())
                         .and_then(|f| server.on_streaming_task(&name, f)),
-                    _ => {
-                        return control_error(
-                            StatusCode::NOT_FOUND,
-                            format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
-                        )
-                    }
+                    _ => return req.unknown("/a2a"),
                 };
                 if let Err(e) = r {
                     let status = if e.starts_with("no agent") {
@@ -532,9 +523,6 @@ pub(crate) async fn control(
             }
             ok(json!({ "added": n }))
         }
-        _ => control_error(
-            StatusCode::NOT_FOUND,
-            format!("Unknown control endpoint: {method} /__aimock/a2a{sub}"),
-        ),
+        _ => req.unknown("/a2a"),
     }
 }

@@ -11,7 +11,7 @@ use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::agents::Agent;
-use super::rpc::{self, RpcError, Sent};
+use super::rpc::{self, code, RpcError, Sent};
 use super::wire::Gen;
 use super::{with_version, A2aServer};
 use crate::http::percent;
@@ -82,40 +82,40 @@ pub(crate) fn find(method: &Method, sub: &str) -> Option<(&'static str, Map<Stri
     })
 }
 
-fn status_of(code: i64) -> (StatusCode, &'static str, &'static str) {
-    match code {
-        -32001 => (StatusCode::NOT_FOUND, "NOT_FOUND", "TASK_NOT_FOUND"),
-        -32002 => (
+fn status_of(c: i64) -> (StatusCode, &'static str, &'static str) {
+    match c {
+        code::TASK_NOT_FOUND => (StatusCode::NOT_FOUND, "NOT_FOUND", "TASK_NOT_FOUND"),
+        code::TASK_NOT_CANCELABLE => (
             StatusCode::BAD_REQUEST,
             "FAILED_PRECONDITION",
             "TASK_NOT_CANCELABLE",
         ),
-        -32003 => (
+        code::PUSH_NOTIFICATION_NOT_SUPPORTED => (
             StatusCode::BAD_REQUEST,
             "FAILED_PRECONDITION",
             "PUSH_NOTIFICATION_NOT_SUPPORTED",
         ),
-        -32004 => (
+        code::UNSUPPORTED_OPERATION => (
             StatusCode::BAD_REQUEST,
             "FAILED_PRECONDITION",
             "UNSUPPORTED_OPERATION",
         ),
-        -32009 => (
+        code::VERSION_NOT_SUPPORTED => (
             StatusCode::BAD_REQUEST,
             "FAILED_PRECONDITION",
             "VERSION_NOT_SUPPORTED",
         ),
-        -32602 => (
+        code::INVALID_PARAMS => (
             StatusCode::BAD_REQUEST,
             "INVALID_ARGUMENT",
             "INVALID_PARAMS",
         ),
-        -32600 | -32700 => (
+        code::INVALID_REQUEST | code::PARSE_ERROR => (
             StatusCode::BAD_REQUEST,
             "INVALID_ARGUMENT",
             "INVALID_REQUEST",
         ),
-        -32601 => (StatusCode::NOT_FOUND, "NOT_FOUND", "METHOD_NOT_FOUND"),
+        code::METHOD_NOT_FOUND => (StatusCode::NOT_FOUND, "NOT_FOUND", "METHOD_NOT_FOUND"),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
@@ -125,8 +125,10 @@ fn status_of(code: i64) -> (StatusCode, &'static str, &'static str) {
 }
 
 /// The A2A reason of a JSON-RPC code, when it is one of A2A's.
-pub(crate) fn reason_of(code: i64) -> Option<&'static str> {
-    matches!(code, -32009..=-32001 | -32603..=-32600 | -32700).then(|| status_of(code).2)
+pub(crate) fn reason_of(c: i64) -> Option<&'static str> {
+    let a2a = code::VERSION_NOT_SUPPORTED..=code::TASK_NOT_FOUND;
+    let standard = code::INTERNAL_ERROR..=code::INVALID_REQUEST;
+    (a2a.contains(&c) || standard.contains(&c) || c == code::PARSE_ERROR).then(|| status_of(c).2)
 }
 
 fn error_response(e: &RpcError) -> Response {
@@ -145,6 +147,19 @@ fn error_response(e: &RpcError) -> Response {
     }
     let body = json!({"error": {"code": status.as_u16(), "status": name, "message": e.message,
         "details": [info]}});
+    with_version(crate::http::json_response(status, &body), Gen::V1)
+}
+
+/// A `google.rpc.Status` for an error that is not one of A2A's (chaos's drop and rate limit),
+/// named after its HTTP status.
+pub(crate) fn status_error(status: StatusCode, message: &str) -> Response {
+    let name = if status == StatusCode::TOO_MANY_REQUESTS {
+        "RESOURCE_EXHAUSTED"
+    } else {
+        "INTERNAL"
+    };
+    let body = json!({"error": {"code": status.as_u16(), "status": name, "message": message,
+        "details": []}});
     with_version(crate::http::json_response(status, &body), Gen::V1)
 }
 
@@ -174,7 +189,7 @@ pub(crate) async fn handle(
         Err(e) => {
             let status = e.status();
             req.journal(state, "a2a", JournalBody::None, status.as_u16());
-            let mut r = error_response(&rpc::error(-32600, e.message));
+            let mut r = error_response(&RpcError::new(code::INVALID_REQUEST, e.message));
             *r.status_mut() = status;
             return r;
         }
@@ -195,11 +210,17 @@ pub(crate) async fn handle(
             }
             Ok(_) => {
                 req.journal(state, "a2a", JournalBody::None, 400);
-                return error_response(&rpc::error(-32600, "The body must be a JSON object"));
+                return error_response(&RpcError::new(
+                    code::INVALID_REQUEST,
+                    "The body must be a JSON object",
+                ));
             }
             Err(e) => {
                 req.journal(state, "a2a", JournalBody::None, 400);
-                return error_response(&rpc::error(-32700, format!("Invalid JSON payload: {e}")));
+                return error_response(&RpcError::new(
+                    code::PARSE_ERROR,
+                    format!("Invalid JSON payload: {e}"),
+                ));
             }
         }
     };

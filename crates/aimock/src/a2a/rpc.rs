@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::StatusCode;
@@ -20,55 +19,55 @@ use crate::journal::{EntryHandle, JournalBody};
 use crate::pipeline::Core;
 use crate::pipeline::ServiceRequest;
 
-/// A JSON-RPC error.
-#[derive(Debug)]
-pub(crate) struct RpcError {
-    pub(crate) code: i64,
-    pub(crate) message: String,
-    pub(crate) data: Option<Value>,
-}
+pub(crate) use crate::jsonrpc::RpcError;
 
-/// An error with a code and message.
-pub(crate) fn error(code: i64, message: impl Into<String>) -> RpcError {
-    err(code, message)
+/// JSON-RPC error codes: the specification's, then A2A's own (and aimock's one).
+pub(crate) mod code {
+    pub(crate) use crate::jsonrpc::code::*;
+    /// No fixture of the agent matches the message (aimock's).
+    pub(crate) const NO_MATCH: i64 = -32000;
+    /// No such task.
+    pub(crate) const TASK_NOT_FOUND: i64 = -32001;
+    /// The task is in a state that cannot be canceled.
+    pub(crate) const TASK_NOT_CANCELABLE: i64 = -32002;
+    /// The agent does not take push notification configs.
+    pub(crate) const PUSH_NOTIFICATION_NOT_SUPPORTED: i64 = -32003;
+    /// The agent or the task cannot do that.
+    pub(crate) const UNSUPPORTED_OPERATION: i64 = -32004;
+    /// The `A2A-Version` header names another generation.
+    pub(crate) const VERSION_NOT_SUPPORTED: i64 = -32009;
 }
 
 fn err(code: i64, message: impl Into<String>) -> RpcError {
-    RpcError {
-        code,
-        message: message.into(),
-        data: None,
-    }
+    RpcError::new(code, message)
 }
 
 fn invalid_params(message: impl Into<String>) -> RpcError {
-    err(-32602, message)
+    RpcError::params(message)
 }
 
 fn task_not_found(id: &str) -> RpcError {
-    err(-32001, format!("Task not found: {id}"))
+    err(code::TASK_NOT_FOUND, format!("Task not found: {id}"))
 }
 
 fn envelope_ok(id: &Value, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
+    crate::jsonrpc::result(id, result)
 }
 
 /// An error response. v1.0 errors carry a `google.rpc.ErrorInfo` naming the A2A reason in
 /// `data`, as the SDK's server writes them.
 fn envelope_err(id: &Value, e: &RpcError, g: Gen) -> Value {
-    let mut error = json!({"code": e.code, "message": e.message});
-    if let Some(d) = &e.data {
-        error["data"] = d.clone();
-    } else if g == Gen::V1 {
+    let mut error = e.object();
+    if e.data.is_none() && g == Gen::V1 {
         if let Some(reason) = super::rest::reason_of(e.code) {
             error["data"] = json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                 "reason": reason, "domain": "a2a-protocol.org", "metadata": {}}]);
         }
     }
-    json!({"jsonrpc": "2.0", "id": id, "error": error})
+    crate::jsonrpc::error_response(id, error)
 }
 
-fn fail(id: &Value, e: &RpcError, g: Gen) -> Response {
+pub(crate) fn fail(id: &Value, e: &RpcError, g: Gen) -> Response {
     respond(&envelope_err(id, e, g), g)
 }
 
@@ -127,7 +126,7 @@ pub(crate) fn check_version(req: &ServiceRequest, g: Gen) -> Result<(), RpcError
     } else {
         let expected = g.header();
         Err(err(
-            -32009,
+            code::VERSION_NOT_SUPPORTED,
             format!("A2A version '{v}' is not supported by this handler. Expected version '{expected}'."),
         ))
     }
@@ -152,7 +151,11 @@ pub(crate) async fn handle_rpc(
             req.journal(state, "a2a", JournalBody::None, e.status().as_u16());
             metric("unknown");
             let status = e.status();
-            let mut r = fail(&Value::Null, &err(-32600, e.message), Gen::V1);
+            let mut r = fail(
+                &Value::Null,
+                &err(code::INVALID_REQUEST, e.message),
+                Gen::V1,
+            );
             if status == StatusCode::PAYLOAD_TOO_LARGE {
                 *r.status_mut() = status;
             }
@@ -166,7 +169,7 @@ pub(crate) async fn handle_rpc(
             metric("unknown");
             return fail(
                 &Value::Null,
-                &err(-32700, format!("Parse error: {e}")),
+                &err(code::PARSE_ERROR, format!("Parse error: {e}")),
                 Gen::V1,
             );
         }
@@ -181,22 +184,28 @@ pub(crate) async fn handle_rpc(
         } else {
             "Invalid Request: the body must be a JSON-RPC request object"
         };
-        return fail(&Value::Null, &err(-32600, msg), Gen::V1);
+        return fail(&Value::Null, &err(code::INVALID_REQUEST, msg), Gen::V1);
     };
     let id = o.get("id").cloned().unwrap_or(Value::Null);
-    if !(id.is_string() || id.is_number() || id.is_null()) {
+    if !(crate::jsonrpc::is_request_id(&id) || id.is_null()) {
         metric("unknown");
         return fail(
             &Value::Null,
-            &err(-32600, "Invalid Request: `id` must be a string or a number"),
+            &err(
+                code::INVALID_REQUEST,
+                "Invalid Request: `id` must be a string or a number",
+            ),
             Gen::V1,
         );
     }
-    if o.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    if !crate::jsonrpc::names_version(o) {
         metric("unknown");
         return fail(
             &id,
-            &err(-32600, "Invalid Request: `jsonrpc` must be \"2.0\""),
+            &err(
+                code::INVALID_REQUEST,
+                "Invalid Request: `jsonrpc` must be \"2.0\"",
+            ),
             Gen::V1,
         );
     }
@@ -204,7 +213,10 @@ pub(crate) async fn handle_rpc(
         metric("unknown");
         return fail(
             &id,
-            &err(-32600, "Invalid Request: `method` must be a string"),
+            &err(
+                code::INVALID_REQUEST,
+                "Invalid Request: `method` must be a string",
+            ),
             Gen::V1,
         );
     };
@@ -212,7 +224,10 @@ pub(crate) async fn handle_rpc(
         metric("unknown");
         return fail(
             &id,
-            &err(-32601, format!("Method not found: {method}")),
+            &err(
+                code::METHOD_NOT_FOUND,
+                format!("Method not found: {method}"),
+            ),
             Gen::V1,
         );
     };
@@ -248,7 +263,10 @@ pub(crate) async fn dispatch(
         "SendStreamingMessage" | "message/stream" | "SubscribeToTask" | "tasks/resubscribe"
     );
     if streaming && !agent.streaming() {
-        return Err(err(-32004, "Streaming is not supported by the agent"));
+        return Err(err(
+            code::UNSUPPORTED_OPERATION,
+            "Streaming is not supported by the agent",
+        ));
     }
     match method {
         "SendMessage" | "message/send" => send(server, agent, is_default, params, g, false).await,
@@ -293,45 +311,46 @@ pub(crate) fn sse(
     g: Gen,
     entry: Option<EntryHandle>,
 ) -> Response {
-    let first = frame(&id, frames.first);
-    let mark = crate::stream::EndGuard::new(entry.map(crate::journal::on_stream_end));
-    let st = futures_util::stream::unfold(
-        (Some(first), frames.follow, false, mark),
-        move |(first, follow, done, mut mark)| {
-            let id = id.clone();
-            async move {
-                if let Some(f) = first {
-                    return Some((
-                        Ok::<Bytes, std::convert::Infallible>(f),
-                        (None, follow, done, mark),
-                    ));
-                }
-                if done {
-                    mark.finish(crate::stream::StreamEnd::Complete);
-                    return None;
-                }
-                let Some((task_id, ctx_id, mut rx)) = follow else {
-                    mark.finish(crate::stream::StreamEnd::Complete);
-                    return None;
-                };
-                loop {
-                    match rx.recv().await {
-                        Ok(ev) => {
-                            let fin = matches!(&ev, Ev::Status { state, .. } if state.is_final());
-                            let out = frame(&id, render_event(&ev, &task_id, &ctx_id, g));
-                            return Some((Ok(out), (None, Some((task_id, ctx_id, rx)), fin, mark)));
+    let head = frame(&id, frames.first);
+    let events = TaskEvents {
+        follow: frames.follow,
+        id,
+        g,
+    };
+    let body = crate::stream::EventStream::live(events)
+        .head(head)
+        .on_end(entry.map(crate::journal::on_stream_end))
+        .into_body();
+    with_version(crate::stream::sse_response(body), g)
+}
+
+/// A task's events, framed, until a final status (or none, when the stream has only its first
+/// result).
+struct TaskEvents {
+    follow: Option<(String, String, broadcast::Receiver<Ev>)>,
+    id: Option<Value>,
+    g: Gen,
+}
+
+impl crate::stream::Feed for TaskEvents {
+    fn next(&mut self) -> futures_util::future::BoxFuture<'_, Option<Bytes>> {
+        Box::pin(async move {
+            let (task_id, ctx_id, rx) = self.follow.as_mut()?;
+            loop {
+                match rx.recv().await {
+                    Ok(ev) => {
+                        let out = frame(&self.id, render_event(&ev, task_id, ctx_id, self.g));
+                        if matches!(&ev, Ev::Status { state, .. } if state.is_final()) {
+                            self.follow = None;
                         }
-                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => {
-                            mark.finish(crate::stream::StreamEnd::Complete);
-                            return None;
-                        }
+                        return Some(out);
                     }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        },
-    );
-    with_version(crate::stream::sse_response(Body::from_stream(st)), g)
+        })
+    }
 }
 
 /// A task event as a stream result.
@@ -743,12 +762,15 @@ async fn send(
             }
             if t.state.is_terminal() {
                 return Err(err(
-                    -32004,
+                    code::UNSUPPORTED_OPERATION,
                     format!("Task {tid} is in terminal state: {}", t.state.v1()),
                 ));
             }
             if !t.state.is_interrupted() {
-                return Err(err(-32004, format!("Task {tid} is still running")));
+                return Err(err(
+                    code::UNSUPPORTED_OPERATION,
+                    format!("Task {tid} is still running"),
+                ));
             }
             cont = Some(tid.clone());
         } else if let Some(c) = &msg_ctx {
@@ -792,7 +814,7 @@ async fn send(
                     streaming,
                 );
             }
-            found.ok_or_else(|| err(-32000, "No matching pattern for message"))?
+            found.ok_or_else(|| err(code::NO_MATCH, "No matching pattern for message"))?
         };
         if let Reply::Error {
             code,
@@ -819,7 +841,7 @@ async fn send(
         gi.seq += 1;
         let seq = gi.seq;
         match reply {
-            Reply::Error { .. } => return Err(err(-32603, "Internal error")),
+            Reply::Error { .. } => return Err(err(code::INTERNAL_ERROR, "Internal error")),
             Reply::Message(parts) => {
                 let reply = agent_message(parts, &ctx_id, cont.as_deref());
                 let rtext = reply
@@ -960,7 +982,7 @@ fn subscribe(
         .ok_or_else(|| task_not_found(id))?;
     if t.state.is_terminal() {
         return Err(err(
-            -32004,
+            code::UNSUPPORTED_OPERATION,
             format!("Task {id} is in terminal state: {}", t.state.v1()),
         ));
     }
@@ -1009,7 +1031,7 @@ fn cancel_task(
             .ok_or_else(|| task_not_found(id))?;
         if t.state.is_terminal() {
             return Err(err(
-                -32002,
+                code::TASK_NOT_CANCELABLE,
                 format!("Task cannot be canceled: it is in state {}", t.state.v1()),
             ));
         }
@@ -1117,7 +1139,7 @@ fn push_method(
 ) -> Result<Value, RpcError> {
     if !agent.push() {
         return Err(err(
-            -32003,
+            code::PUSH_NOTIFICATION_NOT_SUPPORTED,
             "Push notifications are not supported by the agent",
         ));
     }
@@ -1166,7 +1188,7 @@ fn push_method(
                 .map(|(c, _)| wire::push_config_out(c, g))
                 .ok_or_else(|| {
                     err(
-                        -32001,
+                        code::TASK_NOT_FOUND,
                         format!("Push notification config {want} not found for task {task_id}"),
                     )
                 })
@@ -1198,6 +1220,9 @@ fn push_method(
                 Gen::V03 => Value::Null,
             })
         }
-        _ => Err(err(-32601, format!("Method not found: {method}"))),
+        _ => Err(err(
+            code::METHOD_NOT_FOUND,
+            format!("Method not found: {method}"),
+        )),
     }
 }

@@ -15,26 +15,21 @@ pub mod config;
 pub mod events;
 pub mod fixture;
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 
-use crate::http::json_response;
+use crate::http::{control_error, json_response, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::Core;
-use crate::pipeline::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::AguiConfig;
 pub use fixture::{AguiFixture, AguiMatch, Predicate, TextPattern};
 
-use events::{RunIds, Template};
+use events::RunIds;
 
 /// An AG-UI agent.
 #[derive(Debug)]
@@ -186,11 +181,7 @@ impl AguiServer {
             .cloned()
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        state: &Arc<Core>,
-        mut req: ServiceRequest,
-    ) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
         if let Some(m) = state.metrics.as_ref() {
             // A fixed set of labels: a client's made-up methods count as `OTHER`.
             m.agui_request(crate::metrics::method_label(&req.method));
@@ -294,37 +285,22 @@ impl AguiServer {
             return json_response(status, &json!({ "error": msg }));
         };
         let entry = req.journal(state, "agui", body(), 200);
-        let ids = RunIds::new(&thread_id, &run_id, parent.as_deref());
-        let run = Run {
-            fixture,
-            next: 0,
-            ids,
-            end: crate::stream::EndGuard::new(Some(crate::journal::on_stream_end(entry))),
-        };
-        let stream = futures_util::stream::unfold(run, |mut run| async move {
-            let events: &[Template] = &run.fixture.events;
-            let template = events.get(run.next)?;
-            if run.next > 0 && run.fixture.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(run.fixture.delay_ms)).await;
-            }
-            let ev = template.render(&mut run.ids, crate::journal::now_ms());
-            let bytes = crate::stream::sse_data(&events::encode(&ev));
-            run.next += 1;
-            if run.next == events.len() {
-                run.end.finish(crate::stream::StreamEnd::Complete);
-            }
-            Some((Ok::<Bytes, Infallible>(bytes), run))
-        });
-        crate::stream::sse_response(Body::from_stream(stream))
+        let mut ids = RunIds::new(&thread_id, &run_id, parent.as_deref());
+        // Each event is rendered when it is due: its `timestamp` is the moment it is sent.
+        let count = fixture.events.len();
+        let pacing = crate::stream::Pacing::after_first(fixture.delay_ms as f64);
+        let body = crate::stream::EventStream::rendered(count, pacing, move |i| {
+            let ev = fixture
+                .events
+                .get(i)
+                .map(|t| t.render(&mut ids, crate::journal::now_ms()));
+            ev.map(|ev| crate::stream::sse_data(&events::encode(&ev)))
+                .unwrap_or_default()
+        })
+        .on_end(Some(crate::journal::on_stream_end(entry)))
+        .into_body();
+        crate::stream::sse_response(body)
     }
-}
-
-/// One run being streamed.
-struct Run {
-    fixture: Arc<AguiFixture>,
-    next: usize,
-    ids: RunIds,
-    end: crate::stream::EndGuard,
 }
 
 /// Check a `RunAgentInput`; its `threadId`, `runId` and `parentRunId`.
@@ -380,44 +356,37 @@ fn check_run_input(v: &Value) -> Result<(String, String, Option<String>), String
     Ok((thread_id, run_id, parent))
 }
 
-/// The agent a control request is about: the one at `?path=`, else the only one, else the one at
-/// `/agui`.
-#[allow(clippy::result_large_err)]
-fn pick_agent(state: &AppState, path: Option<&str>) -> Result<Arc<AguiServer>, Response> {
-    let agents: Vec<(&str, &Arc<AguiServer>)> = state
-        .mounts
-        .all()
-        .iter()
-        .filter_map(|m| match &m.service {
-            crate::server::mounts::Service::Agui(a) => Some((m.path.as_str(), a)),
-            _ => None,
-        })
-        .collect();
-    let not_found = |msg: String| json_response(StatusCode::NOT_FOUND, &json!({ "error": msg }));
-    if let Some(p) = path {
-        return state
-            .mounts
-            .agui(Some(p))
-            .ok_or_else(|| not_found(format!("No AG-UI agent is mounted at {p}")));
+/// AG-UI as a mounted service.
+pub(crate) static SURFACE: Surface = Surface {
+    kind: "agui",
+    noun: "AG-UI agent",
+    default_path: "/agui",
+    control_default: ControlDefault::OnlyOrDefaultPath,
+    serves_at_root: |_| false,
+};
+
+impl MountedService for AguiServer {
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
     }
-    match agents.as_slice() {
-        [] => Err(not_found("No AG-UI agent is mounted".to_owned())),
-        [(_, a)] => Ok(Arc::clone(a)),
-        many => many
-            .iter()
-            .find(|(p, _)| *p == "/agui")
-            .map(|(_, a)| Arc::clone(a))
-            .ok_or_else(|| {
-                let paths: Vec<&str> = many.iter().map(|(p, _)| *p).collect();
-                json_response(
-                    StatusCode::BAD_REQUEST,
-                    &json!({ "error": format!("Several AG-UI agents are mounted ({}): name one with ?path=", paths.join(", ")) }),
-                )
-            }),
+
+    fn control(&self, req: &ControlRequest) -> Response {
+        control(self, req)
+    }
+
+    /// `{"error": message}`, as every AG-UI error, with the error's status.
+    fn error(&self, e: &ApiError, _req: &ServiceRequest) -> Response {
+        let mut r = control_error(e.status, e.message.clone());
+        e.add_headers(r.headers_mut());
+        r
+    }
+
+    fn reset(&self) {
+        AguiServer::reset(self);
     }
 }
 
-/// `/__aimock/agui/...`: run-time changes. `sub` is the path after `/__aimock/agui`.
+/// `/__aimock/agui/...`: run-time changes. `req.sub` is the path after `/__aimock/agui`.
 ///
 /// - `GET /fixtures`: `{count, fixtures}`
 /// - `POST /fixtures`: `{"fixtures": [...]}`, `[...]` or one fixture; `{added}`, or 400
@@ -425,20 +394,9 @@ fn pick_agent(state: &AppState, path: Option<&str>) -> Result<Arc<AguiServer>, R
 /// - `DELETE /fixtures`: every fixture goes; `{cleared: true}`
 /// - `POST /reset`: back to the configured fixtures; `{reset: true}`
 ///
-/// `?path=/agui2` picks an agent when several are mounted (`/agui` otherwise).
-pub(crate) async fn control(
-    state: &Arc<AppState>,
-    method: &Method,
-    sub: &str,
-    query: Option<&str>,
-    _headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let path = crate::http::percent::query_param(query, "path");
-    let agent = match pick_agent(state, path.as_deref()) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+/// The server picks the agent (`?path=/agui2`; the only one, else the one at `/agui`).
+fn control(agent: &AguiServer, req: &ControlRequest) -> Response {
+    let (method, sub) = (&req.method, req.sub.as_str());
     match (method, sub) {
         (&Method::GET, "/fixtures") => {
             let list = agent.fixtures();
@@ -456,25 +414,7 @@ pub(crate) async fn control(
             json_response(StatusCode::OK, &json!({ "reset": true }))
         }
         (&Method::POST, "/fixtures") => {
-            let bytes = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
-                Ok(b) => b,
-                Err(e) => {
-                    return json_response(
-                        StatusCode::BAD_REQUEST,
-                        &json!({ "error": format!("Could not read the request body: {e}") }),
-                    )
-                }
-            };
-            let v: Value = match serde_json::from_slice(&bytes) {
-                Ok(v) => v,
-                Err(e) => {
-                    return json_response(
-                        StatusCode::BAD_REQUEST,
-                        &json!({ "error": format!("Malformed JSON: {e}") }),
-                    )
-                }
-            };
-            let list = match v {
+            let list = match req.json().clone() {
                 Value::Object(mut o) if o.contains_key("fixtures") => {
                     o.remove("fixtures").unwrap_or(Value::Null)
                 }
@@ -510,9 +450,6 @@ pub(crate) async fn control(
             }
             json_response(StatusCode::OK, &json!({ "added": added }))
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({ "error": format!("Unknown control endpoint: {method} /__aimock/agui{sub}") }),
-        ),
+        _ => req.unknown("/agui"),
     }
 }

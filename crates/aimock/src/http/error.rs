@@ -68,6 +68,14 @@ impl ApiError {
         .with_code("invalid_json")
     }
 
+    /// Add the headers this error travels with: a 429's rate-limit headers (`retry-after` and
+    /// friends), so SDKs back off.
+    pub(crate) fn add_headers(&self, headers: &mut HeaderMap) {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            add_rate_limit_headers(headers, self.retry_after.unwrap_or(1.0));
+        }
+    }
+
     /// 400 for a body that is JSON but not what the API takes.
     pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)

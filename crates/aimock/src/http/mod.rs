@@ -1,9 +1,11 @@
 //! The leaf layer every surface builds on, importing nothing else of the crate: errors that a
 //! provider puts in its envelope ([`ApiError`]), JSON responses and JSON writing ([`json`]),
-//! bounded body reading ([`body`]), percent-decoding with explicit path and query semantics
-//! ([`percent`]), ids ([`ids`]) and times ([`time`]).
+//! bounded body reading ([`body`]), a control API request read once ([`control`]),
+//! percent-decoding with explicit path and query semantics ([`percent`]), ids ([`ids`]) and
+//! times ([`time`]).
 
 pub(crate) mod body;
+pub(crate) mod control;
 pub(crate) mod error;
 pub(crate) mod ids;
 pub(crate) mod json;
@@ -11,6 +13,7 @@ pub(crate) mod percent;
 pub(crate) mod time;
 
 pub(crate) use body::{read_limited, BodyError};
+pub(crate) use control::{control_error, ControlRequest};
 pub(crate) use error::{add_rate_limit_headers, ApiError, Envelope};
 pub(crate) use json::{json_body, json_response, parse_json_body, push_int, push_json_str};
 

@@ -1,32 +1,17 @@
 //! `/__aimock/mcp/...`: run-time changes to an MCP server.
 
-use std::sync::Arc;
-
-use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::config::{McpPrompt, McpResource, McpTool};
 use super::McpServer;
-use crate::http::json_response;
-use crate::server::AppState;
+use crate::http::{control_error as error, json_response, ControlRequest};
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    json_response(status, &json!({ "error": message.into() }))
-}
-
-async fn read_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, Response> {
-    let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
-        .await
-        .map_err(|e| {
-            error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("Could not read the body: {e}"),
-            )
-        })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+/// The body as a `T`; an error names where in it the problem is.
+#[expect(clippy::result_large_err, reason = "the error is the answer")]
+fn body<T: serde::de::DeserializeOwned>(req: &ControlRequest) -> Result<T, Response> {
+    serde_path_to_error::deserialize(req.json()).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
             format!("Invalid body at `{}`: {}", e.path(), e.inner()),
@@ -49,65 +34,43 @@ fn removed(ok: bool, what: &str) -> Response {
     }
 }
 
-/// `/__aimock/mcp/...`: run-time changes. `sub` is the path after `/__aimock/mcp`.
+/// `/__aimock/mcp/...`: run-time changes. `req.sub` is the path after `/__aimock/mcp`.
 ///
 /// `GET /` (summary), `POST /tools` (a tool), `DELETE /tools/{name}`, `POST /resources` (a
 /// resource), `DELETE /resources/{uri}` or `/resources?uri=`, `POST /resources/update {uri,
 /// text|blob}`, `POST /prompts`, `DELETE /prompts/{name}`, `POST /notify {method, params?}`.
-/// `?path=/mcp2` picks the server mounted there (default: the first).
-pub(crate) async fn control(
-    state: &Arc<AppState>,
-    method: &Method,
-    sub: &str,
-    query: Option<&str>,
-    _headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let path = crate::http::percent::query_param(query, "path");
-    // Without `?path=`, the server at the default `/mcp` if there is one, else any.
-    let found = match &path {
-        Some(p) => state.mounts.mcp(Some(p)),
-        None => state
-            .mounts
-            .mcp(Some("/mcp"))
-            .or_else(|| state.mounts.mcp(None)),
-    };
-    let Some(server) = found else {
-        return error(
-            StatusCode::NOT_FOUND,
-            match path {
-                Some(p) => format!("No MCP server is mounted at `{p}`"),
-                None => "No MCP server is configured".to_owned(),
-            },
-        );
-    };
-    let sub = sub.trim_end_matches('/');
+/// The server picks the MCP server (`?path=/mcp2`; by default the one at `/mcp`, else the
+/// first).
+pub(super) fn control(server: &McpServer, req: &ControlRequest) -> Response {
+    let method = &req.method;
+    let sub = req.sub.trim_end_matches('/');
     match (method, sub) {
         (&Method::GET, "") => json_response(StatusCode::OK, &server.summary()),
-        (&Method::POST, "/tools") => match read_body::<McpTool>(body).await {
+        (&Method::POST, "/tools") => match body::<McpTool>(req) {
             Ok(t) => {
                 let name = Value::String(t.name.clone());
                 done(server.add_tool(t), name)
             }
             Err(r) => r,
         },
-        (&Method::POST, "/resources") => match read_body::<McpResource>(body).await {
+        (&Method::POST, "/resources") => match body::<McpResource>(req) {
             Ok(r) => {
                 let uri = Value::String(r.uri.clone());
                 done(server.add_resource(r), uri)
             }
             Err(r) => r,
         },
-        (&Method::POST, "/resources/update") => update(&server, body).await,
-        (&Method::POST, "/prompts") => match read_body::<McpPrompt>(body).await {
+        (&Method::POST, "/resources/update") => update(server, req.json()),
+        (&Method::POST, "/prompts") => match body::<McpPrompt>(req) {
             Ok(p) => {
                 let name = Value::String(p.name.clone());
                 done(server.add_prompt(p), name)
             }
             Err(r) => r,
         },
-        (&Method::POST, "/notify") => match read_body::<Value>(body).await {
-            Ok(v) => match v.get("method").and_then(Value::as_str) {
+        (&Method::POST, "/notify") => {
+            let v = req.json();
+            match v.get("method").and_then(Value::as_str) {
                 Some(m) => {
                     let n = server.notify(m, v.get("params").cloned());
                     json_response(StatusCode::OK, &json!({ "ok": true, "sessions": n }))
@@ -116,10 +79,9 @@ pub(crate) async fn control(
                     StatusCode::BAD_REQUEST,
                     "expected {\"method\": ..., \"params\"?: ...}",
                 ),
-            },
-            Err(r) => r,
-        },
-        (&Method::DELETE, "/resources") => match crate::http::percent::query_param(query, "uri") {
+            }
+        }
+        (&Method::DELETE, "/resources") => match req.param("uri") {
             Some(uri) => removed(server.remove_resource(&uri), &uri),
             None => error(
                 StatusCode::BAD_REQUEST,
@@ -137,18 +99,14 @@ pub(crate) async fn control(
                 let name = crate::http::percent::path(name).into_owned();
                 removed(server.remove_prompt(&name), &name)
             } else {
-                unknown(method, sub)
+                req.unknown("/mcp")
             }
         }
-        _ => unknown(method, sub),
+        _ => req.unknown("/mcp"),
     }
 }
 
-async fn update(server: &McpServer, body: Body) -> Response {
-    let v = match read_body::<Value>(body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+fn update(server: &McpServer, v: &Value) -> Response {
     let Some(uri) = v.get("uri").and_then(Value::as_str) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -168,11 +126,4 @@ async fn update(server: &McpServer, body: Body) -> Response {
     } else {
         error(StatusCode::NOT_FOUND, format!("No such resource: {uri}"))
     }
-}
-
-fn unknown(method: &Method, sub: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("Unknown control endpoint: {method} /__aimock/mcp{sub}"),
-    )
 }

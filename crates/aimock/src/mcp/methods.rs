@@ -253,16 +253,13 @@ impl McpServer {
         let n = self
             .next_request
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("aimock-{n}");
+        let id = Value::String(format!("aimock-{n}"));
         let (tx, rx) = tokio::sync::oneshot::channel();
-        // Keyed as answers are looked up: the id's JSON text.
-        let key = (session.to_owned(), Value::String(id.clone()).to_string());
+        // Keyed as answers are looked up.
+        let key = (session.to_owned(), crate::jsonrpc::id_key(&id));
         self.inner.lock().pending.insert(key.clone(), tx);
         let params = q.params.clone().unwrap_or_else(|| json!({}));
-        sink.send(
-            self,
-            json!({"jsonrpc": "2.0", "id": id, "method": q.method, "params": params}),
-        );
+        sink.send(self, crate::jsonrpc::request(&id, &q.method, params));
         let wait = Duration::from_millis(reply.request_timeout_ms.unwrap_or(30_000));
         match tokio::time::timeout(wait, rx).await {
             Ok(Ok(answer)) => Ok(match answer.get("error") {
@@ -561,7 +558,7 @@ impl McpServer {
                 put(&mut p, "logger", l.logger.clone().map(Value::String));
                 sink.send(
                     self,
-                    json!({"jsonrpc": "2.0", "method": "notifications/message", "params": p}),
+                    crate::jsonrpc::notification("notifications/message", Some(p)),
                 );
             }
         }
@@ -575,7 +572,7 @@ impl McpServer {
                 put(&mut n, "message", p.message.clone().map(Value::String));
                 sink.send(
                     self,
-                    json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": n}),
+                    crate::jsonrpc::notification("notifications/progress", Some(n)),
                 );
             }
         }

@@ -77,7 +77,6 @@ mod methods;
 mod modern;
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -88,16 +87,16 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::journal::JournalBody;
-use crate::pipeline::Core;
-use crate::pipeline::ServiceRequest;
+use crate::http::{ApiError, ControlRequest};
+use crate::journal::{EntryHandle, JournalBody};
+use crate::jsonrpc::{id_key, is_response};
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::McpConfig;
 use config::{McpPrompt, McpResource, McpTool};
 pub use modern::MODERN_PROTOCOL_VERSIONS;
 
 use catalog::Catalog;
-pub(crate) use control::control;
 
 /// Protocol revisions negotiated with `initialize`, oldest first.
 pub const PROTOCOL_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
@@ -117,18 +116,9 @@ const MAX_SESSIONS: usize = 10_000;
 const STREAM_QUEUE: usize = 1_024;
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
-/// JSON-RPC error codes.
+/// JSON-RPC error codes: the specification's, then MCP's own.
 pub(crate) mod code {
-    /// The body is not JSON.
-    pub(crate) const PARSE_ERROR: i64 = -32700;
-    /// Not a JSON-RPC request.
-    pub(crate) const INVALID_REQUEST: i64 = -32600;
-    /// No such method.
-    pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
-    /// Bad parameters.
-    pub(crate) const INVALID_PARAMS: i64 = -32602;
-    /// Server error.
-    pub(crate) const INTERNAL_ERROR: i64 = -32603;
+    pub(crate) use crate::jsonrpc::code::*;
     /// Transport-level problem (missing session id).
     pub(crate) const BAD_REQUEST: i64 = -32000;
     /// Unknown session.
@@ -139,35 +129,7 @@ pub(crate) mod code {
     pub(crate) const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 }
 
-/// A JSON-RPC error.
-#[derive(Debug, Clone)]
-pub(crate) struct RpcError {
-    pub(crate) code: i64,
-    pub(crate) message: String,
-    pub(crate) data: Option<Value>,
-}
-
-impl RpcError {
-    pub(crate) fn new(code: i64, message: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    pub(crate) fn params(message: impl Into<String>) -> RpcError {
-        RpcError::new(code::INVALID_PARAMS, message)
-    }
-
-    fn to_json(&self, id: &Value) -> Value {
-        let mut e = json!({"code": self.code, "message": self.message});
-        if let Some(d) = &self.data {
-            e["data"] = d.clone();
-        }
-        json!({"jsonrpc": "2.0", "id": id, "error": e})
-    }
-}
+pub(crate) use crate::jsonrpc::RpcError;
 
 /// One client session.
 #[derive(Debug)]
@@ -395,10 +357,7 @@ impl McpServer {
 
     /// Send a notification to every open session's GET stream; how many sessions got it.
     pub fn notify(&self, method: &str, params: Option<Value>) -> usize {
-        let mut msg = json!({"jsonrpc": "2.0", "method": method});
-        if let Some(p) = params {
-            msg["params"] = p;
-        }
+        let msg = crate::jsonrpc::notification(method, params);
         let mut inner = self.inner.lock();
         let mut n = 0;
         for s in inner.sessions.values_mut() {
@@ -442,8 +401,10 @@ impl McpServer {
     }
 
     fn resource_updated(&self, uri: &str) {
-        let msg = json!({"jsonrpc": "2.0", "method": "notifications/resources/updated",
-            "params": {"uri": uri}});
+        let msg = crate::jsonrpc::notification(
+            "notifications/resources/updated",
+            Some(json!({"uri": uri})),
+        );
         let mut inner = self.inner.lock();
         for s in inner.sessions.values_mut() {
             if s.subscriptions.contains(uri) {
@@ -460,11 +421,7 @@ impl McpServer {
         }
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        state: &Arc<Core>,
-        req: ServiceRequest,
-    ) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, req: ServiceRequest) -> Response {
         if !req.rest.is_empty() && req.rest != "/" {
             let r = rpc_http_error(
                 StatusCode::NOT_FOUND,
@@ -545,8 +502,8 @@ impl McpServer {
             }
         };
         let rx = self.open_stream(&id);
-        journal(200);
-        sse_response(rx, Some(&id), self.shutdown_signal())
+        let entry = req.journal(state, "mcp", JournalBody::None, 200);
+        sse_response(rx, Some(&id), self.shutdown_signal(), Some(&entry))
     }
 
     /// A new GET stream of a session: where its server messages go from now on.
@@ -619,7 +576,7 @@ impl McpServer {
             );
         }
         if is_modern(&req.headers) {
-            return finish(self.post_modern(&req.headers, &body).await);
+            return finish(self.post_modern(&req.headers, &body, &entry).await);
         }
         if batch && messages.is_empty() {
             return finish(rpc_http_error(
@@ -674,7 +631,7 @@ impl McpServer {
                 return finish(crate::http::json_response(
                     StatusCode::BAD_REQUEST,
                     &RpcError::params("Invalid params: `protocolVersion` must be a string")
-                        .to_json(&id),
+                        .to_response(&id),
                 ));
             }
             self.new_session()
@@ -738,7 +695,7 @@ impl McpServer {
                     }
                 }
             });
-            sse_response(rx, None, None)
+            sse_response(rx, None, None, Some(&entry))
         } else {
             let sink = Sink::Session(session_id.clone());
             let mut answers = Vec::new();
@@ -802,18 +759,18 @@ impl McpServer {
         let Some(obj) = m.as_object() else {
             return Some(
                 RpcError::new(code::INVALID_REQUEST, "Invalid Request: not an object")
-                    .to_json(&Value::Null),
+                    .to_response(&Value::Null),
             );
         };
         let id = obj.get("id").cloned();
-        let valid_id = id.as_ref().is_none_or(|i| i.is_string() || i.is_number());
-        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || !valid_id {
+        let valid_id = id.as_ref().is_none_or(crate::jsonrpc::is_request_id);
+        if !crate::jsonrpc::names_version(obj) || !valid_id {
             return Some(
                 RpcError::new(
                     code::INVALID_REQUEST,
                     "Invalid Request: expected jsonrpc \"2.0\" and a string or number id",
                 )
-                .to_json(if valid_id {
+                .to_response(if valid_id {
                     id.as_ref().unwrap_or(&Value::Null)
                 } else {
                     &Value::Null
@@ -830,12 +787,13 @@ impl McpServer {
         let Some(method) = obj.get("method").and_then(Value::as_str) else {
             return Some(
                 RpcError::new(code::INVALID_REQUEST, "Invalid Request: no method")
-                    .to_json(id.as_ref().unwrap_or(&Value::Null)),
+                    .to_response(id.as_ref().unwrap_or(&Value::Null)),
             );
         };
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
         if !params.is_null() && !params.is_object() {
-            return id.map(|id| RpcError::params("Invalid params: must be an object").to_json(&id));
+            return id
+                .map(|id| RpcError::params("Invalid params: must be an object").to_response(&id));
         }
         let Some(id) = id else {
             self.on_notification(session, method, &params);
@@ -863,8 +821,8 @@ impl McpServer {
             }
         }
         match outcome? {
-            Ok(result) => Some(json!({"jsonrpc": "2.0", "id": id, "result": result})),
-            Err(e) => Some(e.to_json(&id)),
+            Ok(result) => Some(crate::jsonrpc::result(&id, result)),
+            Err(e) => Some(e.to_response(&id)),
         }
     }
 
@@ -896,17 +854,6 @@ impl ServiceRequest {
             self.mount.clone()
         }
     }
-}
-
-/// A request id as a map key (`"1"` and `1` stay apart).
-fn id_key(id: &Value) -> String {
-    id.to_string()
-}
-
-fn is_response(m: &Value) -> bool {
-    m.get("method").is_none()
-        && (m.get("result").is_some() || m.get("error").is_some())
-        && m.get("id").is_some()
 }
 
 /// Put a message on the session's first open GET stream; whether one took it.
@@ -1012,7 +959,44 @@ fn batch_refused(headers: &HeaderMap, session_version: &str) -> Option<Response>
 
 /// A JSON-RPC error (id null) with an HTTP status.
 fn rpc_http_error(status: StatusCode, e: RpcError) -> Response {
-    crate::http::json_response(status, &e.to_json(&Value::Null))
+    crate::http::json_response(status, &e.to_response(&Value::Null))
+}
+
+/// MCP as a mounted service.
+pub(crate) static SURFACE: Surface = Surface {
+    kind: "mcp",
+    noun: "MCP server",
+    default_path: "/mcp",
+    control_default: ControlDefault::DefaultPathThenFirst,
+    serves_at_root: |_| false,
+};
+
+impl MountedService for McpServer {
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
+    }
+
+    fn control(&self, req: &ControlRequest) -> Response {
+        control::control(self, req)
+    }
+
+    /// A JSON-RPC error (id null) with the error's status.
+    fn error(&self, e: &ApiError, _req: &ServiceRequest) -> Response {
+        let mut r = rpc_http_error(
+            e.status,
+            RpcError::new(code::INTERNAL_ERROR, e.message.clone()),
+        );
+        e.add_headers(r.headers_mut());
+        r
+    }
+
+    fn reset(&self) {
+        McpServer::reset(self);
+    }
+
+    fn shutdown_on(&self, signal: tokio::sync::watch::Receiver<bool>) {
+        self.set_shutdown(signal);
+    }
 }
 
 /// The receiving end of an SSE stream's messages.
@@ -1032,6 +1016,15 @@ impl Rx {
     }
 }
 
+impl crate::stream::Feed for Rx {
+    fn next(&mut self) -> futures_util::future::BoxFuture<'_, Option<Bytes>> {
+        Box::pin(async move {
+            let v = self.recv().await?;
+            Some(crate::stream::sse_event("message", &v.to_string()))
+        })
+    }
+}
+
 impl From<mpsc::UnboundedReceiver<Value>> for Rx {
     fn from(r: mpsc::UnboundedReceiver<Value>) -> Rx {
         Rx::Unbounded(r)
@@ -1044,33 +1037,20 @@ const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// An SSE response writing each message as it comes; it ends when every sender is gone, or,
 /// given a shutdown signal, when the server begins to shut down (so an idle notification
-/// stream does not hold a graceful shutdown open).
+/// stream does not hold a graceful shutdown open). Its journal entry, when given, learns how
+/// it ended.
 pub(crate) fn sse_response(
     rx: impl Into<Rx>,
     session: Option<&str>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    entry: Option<&EntryHandle>,
 ) -> Response {
-    let rx: Rx = rx.into();
-    let stream = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        let stopping = async {
-            match stop.as_mut() {
-                Some(s) => {
-                    let _ = s.wait_for(|down| *down).await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        let frame = tokio::select! {
-            got = tokio::time::timeout(KEEPALIVE, rx.recv()) => match got {
-                Ok(Some(v)) => Bytes::from(format!("event: message\ndata: {v}\n\n")),
-                Ok(None) => return None,
-                Err(_) => Bytes::from_static(b": keepalive\n\n"),
-            },
-            () = stopping => return None,
-        };
-        Some((Ok::<Bytes, Infallible>(frame), (rx, stop)))
-    });
-    let mut r = crate::stream::sse_response(Body::from_stream(stream));
+    let body = crate::stream::EventStream::live(rx.into())
+        .keepalive(KEEPALIVE, Bytes::from_static(b": keepalive\n\n"))
+        .until(stop)
+        .on_end(entry.cloned().map(crate::journal::on_stream_end))
+        .into_body();
+    let mut r = crate::stream::sse_response(body);
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         r.headers_mut().insert(SESSION_HEADER, id);
     }

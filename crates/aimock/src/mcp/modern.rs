@@ -13,6 +13,8 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
+use crate::journal::EntryHandle;
+
 use super::{
     accepts, code, rpc_http_error, sse_response, McpServer, RpcError, Sink, PROTOCOL_VERSIONS,
     VERSION_HEADER,
@@ -65,7 +67,10 @@ impl Listener {
     fn send(&self, method: &str, mut params: Map<String, Value>) -> bool {
         params.insert("_meta".into(), json!({ SUBSCRIPTION_ID_META_KEY: self.id }));
         self.tx
-            .send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            .send(crate::jsonrpc::notification(
+                method,
+                Some(Value::Object(params)),
+            ))
             .is_ok()
     }
 
@@ -92,10 +97,10 @@ impl Listener {
 
     /// End the stream gracefully: the listen request's result.
     pub(crate) fn close(&self) {
-        let _ = self
-            .tx
-            .send(json!({"jsonrpc": "2.0", "id": self.id, "result": {
-            "resultType": "complete", "_meta": { SUBSCRIPTION_ID_META_KEY: self.id }}}));
+        let _ = self.tx.send(crate::jsonrpc::result(
+            &self.id,
+            json!({"resultType": "complete", "_meta": { SUBSCRIPTION_ID_META_KEY: self.id }}),
+        ));
     }
 }
 
@@ -110,7 +115,7 @@ fn status_for(code: i64) -> StatusCode {
 }
 
 fn error_response(id: &Value, e: RpcError) -> Response {
-    crate::http::json_response(status_for(e.code), &e.to_json(id))
+    crate::http::json_response(status_for(e.code), &e.to_response(id))
 }
 
 /// `Mcp-Name` as sent: verbatim, or `=?base64?...?=` for values a header cannot carry.
@@ -214,6 +219,7 @@ impl McpServer {
         self: &Arc<Self>,
         headers: &HeaderMap,
         body: &Value,
+        entry: &EntryHandle,
     ) -> Response {
         let requested = headers
             .get(VERSION_HEADER)
@@ -232,7 +238,7 @@ impl McpServer {
         if !obj.contains_key("id") {
             // A notification: acknowledged and dropped at a served version.
             if obj.get("method").and_then(Value::as_str).is_none()
-                || obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0")
+                || !crate::jsonrpc::names_version(obj)
             {
                 return error_response(
                     &Value::Null,
@@ -251,8 +257,8 @@ impl McpServer {
         }
         let id = obj.get("id").cloned().unwrap_or(Value::Null);
         let method = obj.get("method").and_then(Value::as_str);
-        let valid = obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0")
-            && (id.is_string() || id.is_number())
+        let valid = crate::jsonrpc::names_version(obj)
+            && crate::jsonrpc::is_request_id(&id)
             && method.is_some();
         let Some(method) = method.filter(|_| valid) else {
             return error_response(
@@ -298,7 +304,7 @@ impl McpServer {
                 let r = self.discover();
                 json_result(&id, self.finish_result(method, r))
             }
-            "subscriptions/listen" => self.listen(id, &params),
+            "subscriptions/listen" => self.listen(id, &params, entry),
             _ if wants_sse && self.will_notify("", body, true) => {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let this = self.clone();
@@ -306,14 +312,12 @@ impl McpServer {
                 tokio::spawn(async move {
                     let sink = Sink::Post(tx.clone());
                     let answer = match this.call("", &method, &params, &sink, true).await {
-                        Ok(r) => {
-                            json!({"jsonrpc": "2.0", "id": id, "result": this.finish_result(&method, r)})
-                        }
-                        Err(e) => retire_codes(e).to_json(&id),
+                        Ok(r) => crate::jsonrpc::result(&id, this.finish_result(&method, r)),
+                        Err(e) => retire_codes(e).to_response(&id),
                     };
                     let _ = tx.send(answer);
                 });
-                sse_response(rx, None, None)
+                sse_response(rx, None, None, Some(entry))
             }
             _ => {
                 // Notifications raised here have nowhere to go (no SSE accepted, or none due).
@@ -375,7 +379,7 @@ impl McpServer {
     }
 
     /// `subscriptions/listen`: an SSE stream, acknowledged first, then the changes asked for.
-    fn listen(&self, id: Value, params: &Value) -> Response {
+    fn listen(&self, id: Value, params: &Value, entry: &EntryHandle) -> Response {
         let Some(filter) = params.get("notifications").and_then(Value::as_object) else {
             return error_response(
                 &id,
@@ -435,7 +439,7 @@ impl McpServer {
         inner.listeners.retain(|l| !l.tx.is_closed());
         inner.listeners.push(listener);
         drop(inner);
-        let mut r = sse_response(rx, None, self.shutdown_signal());
+        let mut r = sse_response(rx, None, self.shutdown_signal(), Some(entry));
         r.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
         r
@@ -451,10 +455,7 @@ fn retire_codes(mut e: RpcError) -> RpcError {
 }
 
 fn json_result(id: &Value, result: Value) -> Response {
-    crate::http::json_response(
-        StatusCode::OK,
-        &json!({"jsonrpc": "2.0", "id": id, "result": result}),
-    )
+    crate::http::json_response(StatusCode::OK, &crate::jsonrpc::result(id, result))
 }
 
 /// GET and DELETE naming a revision past the handshake era: 405 at 2026-07-28 (no such

@@ -16,8 +16,10 @@ use std::borrow::Cow;
 use http::HeaderMap;
 
 pub(crate) use exchange::{Answer, ChaosDecision, Exchange, Miss};
-pub(crate) use route::{Answered, Call, Endpoint, Route, RouteInfo, Vendor, SURFACE};
-pub(crate) use service::ServiceRequest;
+pub(crate) use route::{Answered, Call, Endpoint, Route, RouteInfo, Vendor};
+pub(crate) use service::{
+    clean_mount_path, ControlDefault, Handled, MountedService, ServiceRequest, Surface,
+};
 
 use crate::fixture::{FixtureStore, MatchContext};
 use crate::http::DEFAULT_TEST_ID;

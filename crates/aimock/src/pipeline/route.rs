@@ -77,27 +77,6 @@ impl Vendor {
     }
 }
 
-/// The vendor of the surfaces that are not a provider API (mounted services, the control
-/// API): aimock's own JSON error envelope, `{"error": {"message", "type", "code"}}`, with the
-/// rate-limit headers on a 429.
-pub(crate) static SURFACE: Vendor = Vendor {
-    key: "aimock",
-    credential: crate::record::Credential::bearer(),
-    envelope: surface_envelope,
-    decorate: None,
-};
-
-fn surface_envelope(e: &ApiError, _request: &HeaderMap) -> Response {
-    let mut r = crate::http::json_response(
-        e.status,
-        &serde_json::json!({ "error": { "message": e.message, "type": e.kind, "code": e.code } }),
-    );
-    if e.status == http::StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
-}
-
 /// What the path says, beside the route: the deployment, model and action it names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RouteInfo {

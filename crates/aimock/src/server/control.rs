@@ -8,35 +8,19 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
+use super::mounts::Mounts;
 use super::AppState;
 use crate::fixture::{parse_value, ErrorReply, Severity};
-use crate::http::json_response;
 use crate::http::percent::query_param;
+use crate::http::{control_error, json_response, ControlRequest};
 use crate::journal::JournalFilter;
 
-const CONTROL_BODY_LIMIT: usize = 64 * 1024 * 1024;
-
 fn bad_request(message: impl Into<String>) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({ "error": message.into() }))
+    control_error(StatusCode::BAD_REQUEST, message)
 }
 
-async fn read_json(body: Body) -> Result<Option<Value>, Response> {
-    let bytes = axum::body::to_bytes(body, CONTROL_BODY_LIMIT)
-        .await
-        .map_err(|e| {
-            json_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &json!({ "error": format!("Could not read the body: {e}") }),
-            )
-        })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| bad_request(format!("Malformed JSON: {e}")))
-}
-
+/// Answer a control request: its body is read and parsed once, here, for every endpoint
+/// (the server's own and each service's).
 pub(super) async fn handle(
     state: &Arc<AppState>,
     method: &Method,
@@ -46,40 +30,50 @@ pub(super) async fn handle(
     body: Body,
 ) -> Response {
     let sub = path.trim_start_matches("/__aimock");
-    for (prefix, service) in [
-        ("/mcp", "mcp"),
-        ("/a2a", "a2a"),
-        ("/agui", "agui"),
-        ("/vector", "vector"),
-        ("/services", "services"),
-    ] {
-        if let Some(rest) = sub.strip_prefix(prefix) {
-            if rest.is_empty() || rest.starts_with('/') {
-                return match service {
-                    "mcp" => crate::mcp::control(state, method, rest, query, headers, body).await,
-                    "a2a" => crate::a2a::control(state, method, rest, query, headers, body).await,
-                    "vector" => {
-                        crate::vector::control(state, method, rest, query, headers, body).await
-                    }
-                    "services" => {
-                        crate::services::control(&state.services, method, rest, body).await
-                    }
-                    _ => crate::agui::control(state, method, rest, query, headers, body).await,
-                };
-            }
-        }
+    let req = match ControlRequest::read(method.clone(), sub, query, headers, body).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    // `/__aimock/<kind>/...`: the service fixtures, or the mounted service it picks.
+    let (first, rest) = match sub.trim_start_matches('/').split_once('/') {
+        Some((first, rest)) => (first, &sub[sub.len() - rest.len() - 1..]),
+        None => (sub.trim_start_matches('/'), ""),
+    };
+    if first == "services" {
+        return crate::services::control(&state.services, &req.below(rest));
     }
-    match (method, sub) {
+    if let Some(surface) = Mounts::surface(first) {
+        return match state
+            .mounts
+            .for_control(surface, req.param("path").as_deref())
+        {
+            Ok(service) => service.control(&req.below(rest)),
+            Err(r) => r,
+        };
+    }
+    own(state, req, path)
+}
+
+/// The server's own endpoints.
+fn own(state: &AppState, req: ControlRequest, path: &str) -> Response {
+    let ControlRequest {
+        method,
+        sub,
+        query,
+        headers,
+        body,
+    } = req;
+    let query = query.as_deref();
+    match (&method, sub.as_str()) {
         (&Method::GET | &Method::POST | &Method::DELETE, "/chaos") => {
-            chaos(state, method, query, &headers, body).await
+            chaos(state, &method, query, &headers, body)
         }
         (&Method::GET, "/health") => json_response(StatusCode::OK, &json!({ "status": "ok" })),
         (&Method::GET, "/journal") => journal(state, query),
         (&Method::GET, "/fixtures") => list_fixtures(state, query),
-        (&Method::POST, "/fixtures") => match read_json(body).await {
-            Ok(Some(v)) => add_fixtures(state, v),
-            Ok(None) => bad_request("expected a body {\"fixtures\": [...]}"),
-            Err(r) => r,
+        (&Method::POST, "/fixtures") => match body {
+            Some(v) => add_fixtures(state, v),
+            None => bad_request("expected a body {\"fixtures\": [...]}"),
         },
         (&Method::DELETE, "/fixtures") => {
             state.fixtures.clear();
@@ -107,13 +101,10 @@ pub(super) async fn handle(
             state.journal.clear();
             json_response(StatusCode::OK, &json!({ "reset": true }))
         }
-        (&Method::POST, "/error") => match read_json(body).await {
-            Ok(v) => queue_error(state, v.unwrap_or(Value::Null)),
-            Err(r) => r,
-        },
-        _ => json_response(
+        (&Method::POST, "/error") => queue_error(state, body.unwrap_or(Value::Null)),
+        _ => control_error(
             StatusCode::NOT_FOUND,
-            &json!({ "error": format!("Unknown control endpoint: {method} {path}") }),
+            format!("Unknown control endpoint: {method} {path}"),
         ),
     }
 }
@@ -131,12 +122,12 @@ fn full_reset(state: &AppState) {
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id
 /// (`X-Test-Id`, else `?testId=`, else the server-wide scope). Each answers
 /// `{"chaos": <the rates now in effect for that scope>}`.
-async fn chaos(
+fn chaos(
     state: &AppState,
     method: &Method,
     query: Option<&str>,
     headers: &HeaderMap,
-    body: Body,
+    body: Option<Value>,
 ) -> Response {
     // The scope, resolved as a request's test id is.
     let scope = match headers.get("x-test-id").map(|v| v.to_str().map(str::trim)) {
@@ -149,10 +140,8 @@ async fn chaos(
         Method::GET => state.chaos.effective(&scope),
         Method::DELETE => state.chaos.remove_override(&scope),
         _ => {
-            let v = match read_json(body).await {
-                Ok(Some(v)) => v,
-                Ok(None) => return bad_request("Invalid body: expected a JSON object"),
-                Err(r) => return r,
+            let Some(v) = body else {
+                return bad_request("Invalid body: expected a JSON object");
             };
             match crate::chaos::ChaosRates::from_json(&v) {
                 Ok(r) => state.chaos.set_override(&scope, r),

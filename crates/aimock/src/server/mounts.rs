@@ -1,62 +1,92 @@
-//! Mounted services: MCP servers, A2A agents and AG-UI agents, each under a path of the main port
-//! (`/mcp`, `/a2a`, `/agui` by default) and, when its section names a `port`, on a port of its own
-//! as well, where it answers at the root and at its path.
+//! Mounted services: MCP servers, A2A agents, AG-UI agents and vector databases, each under a
+//! path of the main port (`/mcp`, `/a2a`, `/agui`, `/vector` by default) and, when its section
+//! names a `port`, on a port of its own as well, where it answers at the root and at its path.
 //!
-//! The route table hands a request whose path is a mount path, or below one, to that service with
-//! a [`ServiceRequest`]. A service reads its own body, writes its own journal entry (with
-//! `service` set) and builds its own response; CORS, `x-request-id`, the API-key check and the
-//! request metrics are the dispatcher's, as for every route.
+//! A service is a `dyn MountedService` (the contract is in `crate::pipeline::service`): nothing
+//! here names a surface but `KINDS`, the one table of how the configuration's sections become
+//! services. The route table hands a request whose path is a mount path, or below one, to that
+//! service with a `ServiceRequest`; chaos rolls first (`serve`). The control API finds the
+//! service a request is about here too (`Mounts::for_control`).
 
 use std::sync::Arc;
 
 use axum::response::Response;
+use http::StatusCode;
 
 use super::ServerConfig;
-use crate::http::ApiError;
+use crate::http::{control_error, ApiError};
 use crate::journal::{JournalBody, JournalEntry};
-use crate::pipeline::{ChaosDecision, Core, ServiceRequest};
+pub(crate) use crate::pipeline::clean_mount_path;
+use crate::pipeline::{
+    ChaosDecision, ControlDefault, Core, MountedService, ServiceRequest, Surface,
+};
+use crate::{a2a, agui, mcp, vector};
+
+/// The services a configuration section names, in order, each with the path (`None`: the
+/// kind's default) and the port of its own its configuration gives.
+type Built = Result<Vec<(Arc<dyn MountedService>, Option<String>, Option<u16>)>, (usize, String)>;
+
+/// A kind of mounted service and how its configuration section becomes services.
+struct Kind {
+    surface: &'static Surface,
+    build: fn(&ServerConfig) -> Built,
+}
+
+impl Kind {
+    const fn new(surface: &'static Surface, build: fn(&ServerConfig) -> Built) -> Kind {
+        Kind { surface, build }
+    }
+}
+
+/// Every kind of mounted service, in the order the configuration lists them: a new surface is
+/// one line here.
+#[rustfmt::skip]
+static KINDS: [Kind; 4] = [
+    Kind::new(&mcp::SURFACE, |c| each(&c.mcp, |m| (&m.path, m.port), mcp::McpServer::new)),
+    Kind::new(&a2a::SURFACE, |c| each(&c.a2a, |a| (&a.path, a.port), a2a::A2aServer::new)),
+    Kind::new(&agui::SURFACE, |c| each(&c.agui, |a| (&a.path, a.port), agui::AguiServer::new)),
+    Kind::new(&vector::SURFACE, |c| each(&c.vector, |v| (&v.path, v.port), vector::VectorServer::new)),
+];
+
+/// Build one service per configuration; an error names the one that failed by its index.
+fn each<C: Clone, S: MountedService>(
+    configs: &[C],
+    at: fn(&C) -> (&Option<String>, Option<u16>),
+    new: fn(C) -> Result<Arc<S>, String>,
+) -> Built {
+    configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (path, port) = at(c);
+            let service = new(c.clone()).map_err(|e| (i, e))?;
+            Ok((service as Arc<dyn MountedService>, path.clone(), port))
+        })
+        .collect()
+}
 
 /// One mounted service.
 #[derive(Debug, Clone)]
-pub enum Service {
-    /// An MCP server.
-    Mcp(Arc<crate::mcp::McpServer>),
-    /// A set of A2A agents.
-    A2a(Arc<crate::a2a::A2aServer>),
-    /// An AG-UI agent.
-    Agui(Arc<crate::agui::AguiServer>),
-    /// Vector databases (Qdrant, Pinecone, Chroma APIs over one store).
-    Vector(Arc<crate::vector::VectorServer>),
+pub struct Service {
+    surface: &'static Surface,
+    inner: Arc<dyn MountedService>,
 }
 
 impl Service {
-    /// `mcp`, `a2a` or `agui`: the journal's `service`.
+    /// `mcp`, `a2a`, `agui` or `vector`: the journal's `service`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Service::Mcp(_) => "mcp",
-            Service::A2a(_) => "a2a",
-            Service::Agui(_) => "agui",
-            Service::Vector(_) => "vector",
-        }
-    }
-
-    pub(crate) async fn handle(&self, state: &Arc<Core>, req: ServiceRequest) -> Response {
-        match self {
-            Service::Mcp(s) => s.handle(state, req).await,
-            Service::A2a(s) => s.handle(state, req).await,
-            Service::Agui(s) => s.handle(state, req).await,
-            Service::Vector(s) => s.handle(state, req).await,
-        }
+        self.surface.kind
     }
 
     /// Back to the configured state: run-time additions, sessions, tasks and counters go.
     pub fn reset(&self) {
-        match self {
-            Service::Mcp(s) => s.reset(),
-            Service::A2a(s) => s.reset(),
-            Service::Agui(s) => s.reset(),
-            Service::Vector(s) => s.reset(),
-        }
+        self.inner.reset();
+    }
+
+    /// The service as its own type, when it is a `T`.
+    fn downcast<T: MountedService>(&self) -> Option<Arc<T>> {
+        let any: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
+        any.downcast::<T>().ok()
     }
 }
 
@@ -81,18 +111,6 @@ pub struct Mounts {
     mounts: Vec<Arc<Mount>>,
 }
 
-/// `/x/` and `x` become `/x`; `/` becomes `` (the root).
-pub(crate) fn clean_mount_path(p: &str) -> String {
-    let t = p.trim().trim_end_matches('/');
-    if t.is_empty() {
-        String::new()
-    } else if t.starts_with('/') {
-        t.to_owned()
-    } else {
-        format!("/{t}")
-    }
-}
-
 impl Mounts {
     /// The services a configuration names. Two services at one path, or a service whose own
     /// configuration is invalid, is an error naming it.
@@ -101,48 +119,22 @@ impl Mounts {
         shutdown: &tokio::sync::watch::Receiver<bool>,
     ) -> Result<Mounts, String> {
         let mut mounts = Vec::new();
-        for (i, c) in config.mcp.iter().enumerate() {
-            let s = crate::mcp::McpServer::new(c.clone()).map_err(|e| format!("mcp[{i}]: {e}"))?;
-            s.set_shutdown(shutdown.clone());
-            mounts.push(Mount {
-                path: clean_mount_path(c.path.as_deref().unwrap_or("/mcp")),
-                label: "",
-                order: i,
-                port: c.port,
-                service: Service::Mcp(s),
-            });
-        }
-        for (i, c) in config.a2a.iter().enumerate() {
-            let s = crate::a2a::A2aServer::new(c.clone()).map_err(|e| format!("a2a[{i}]: {e}"))?;
-            mounts.push(Mount {
-                path: clean_mount_path(c.path.as_deref().unwrap_or("/a2a")),
-                label: "",
-                order: i,
-                port: c.port,
-                service: Service::A2a(s),
-            });
-        }
-        for (i, c) in config.agui.iter().enumerate() {
-            let s =
-                crate::agui::AguiServer::new(c.clone()).map_err(|e| format!("agui[{i}]: {e}"))?;
-            mounts.push(Mount {
-                path: clean_mount_path(c.path.as_deref().unwrap_or("/agui")),
-                label: "",
-                order: i,
-                port: c.port,
-                service: Service::Agui(s),
-            });
-        }
-        for (i, c) in config.vector.iter().enumerate() {
-            let s = crate::vector::VectorServer::new(c.clone())
-                .map_err(|e| format!("vector[{i}]: {e}"))?;
-            mounts.push(Mount {
-                path: clean_mount_path(c.path.as_deref().unwrap_or("/vector")),
-                label: "",
-                order: i,
-                port: c.port,
-                service: Service::Vector(s),
-            });
+        for kind in &KINDS {
+            let built = (kind.build)(config)
+                .map_err(|(i, e)| format!("{}[{i}]: {e}", kind.surface.kind))?;
+            for (order, (inner, path, port)) in built.into_iter().enumerate() {
+                inner.shutdown_on(shutdown.clone());
+                mounts.push(Mount {
+                    path: clean_mount_path(path.as_deref().unwrap_or(kind.surface.default_path)),
+                    label: "",
+                    order,
+                    port,
+                    service: Service {
+                        surface: kind.surface,
+                        inner,
+                    },
+                });
+            }
         }
         for (i, m) in mounts.iter().enumerate() {
             if m.path.is_empty() || m.path == "/__aimock" || m.path.starts_with("/__aimock/") {
@@ -181,8 +173,9 @@ impl Mounts {
         &self.mounts
     }
 
-    /// The service serving `path`, with the mount path and the rest of the path. The A2A
-    /// well-known card paths at the root go to the first A2A service.
+    /// The service serving `path`, with the mount path and the rest of the path. Paths a kind
+    /// serves at the root (A2A's well-known card, the vector databases' own paths) go to the
+    /// first service of that kind, path intact.
     pub fn find<'p>(&self, path: &'p str) -> Option<(&Arc<Mount>, &'p str)> {
         // Nothing mounted (most LLM-only servers): one branch on the hot path.
         if self.mounts.is_empty() {
@@ -195,69 +188,101 @@ impl Mounts {
                 }
             }
         }
-        if path.starts_with("/.well-known/agent") {
-            let first = self
-                .mounts
-                .iter()
-                .find(|m| matches!(m.service, Service::A2a(_)));
-            return first.map(|m| (m, path));
-        }
-        if crate::vector::serves_at_root(path) {
-            let first = self
-                .mounts
-                .iter()
-                .find(|m| matches!(m.service, Service::Vector(_)));
-            return first.map(|m| (m, path));
-        }
-        None
+        self.mounts
+            .iter()
+            .find(|m| (m.service.surface.serves_at_root)(path))
+            .map(|m| (m, path))
     }
 
     /// The first MCP server at `path` (any when `None`).
     pub fn mcp(&self, path: Option<&str>) -> Option<Arc<crate::mcp::McpServer>> {
-        self.first(path, |s| match s {
-            Service::Mcp(s) => Some(s),
-            _ => None,
-        })
+        self.first(path)
     }
 
     /// The first A2A service at `path` (any when `None`).
     pub fn a2a(&self, path: Option<&str>) -> Option<Arc<crate::a2a::A2aServer>> {
-        self.first(path, |s| match s {
-            Service::A2a(s) => Some(s),
-            _ => None,
-        })
+        self.first(path)
     }
 
     /// The first AG-UI agent at `path` (any when `None`).
     pub fn agui(&self, path: Option<&str>) -> Option<Arc<crate::agui::AguiServer>> {
-        self.first(path, |s| match s {
-            Service::Agui(s) => Some(s),
-            _ => None,
-        })
+        self.first(path)
     }
 
     /// The first vector service at `path` (any when `None`).
     pub fn vector(&self, path: Option<&str>) -> Option<Arc<crate::vector::VectorServer>> {
-        self.first(path, |s| match s {
-            Service::Vector(s) => Some(s),
-            _ => None,
-        })
+        self.first(path)
     }
 
-    /// The first service, in configuration order, that `pick` accepts and that is mounted at
-    /// `path` (any path when `None`).
-    fn first<T>(
-        &self,
-        path: Option<&str>,
-        pick: impl Fn(&Service) -> Option<&Arc<T>>,
-    ) -> Option<Arc<T>> {
+    /// The first service of type `T`, in configuration order, mounted at `path` (any path when
+    /// `None`).
+    fn first<T: MountedService>(&self, path: Option<&str>) -> Option<Arc<T>> {
         let want = path.map(clean_mount_path);
         self.mounts
             .iter()
             .filter(|m| want.as_ref().is_none_or(|w| *w == m.path))
-            .filter_map(|m| pick(&m.service).map(|s| (m.order, s)))
+            .filter_map(|m| m.service.downcast::<T>().map(|s| (m.order, s)))
             .min_by_key(|(order, _)| *order)
-            .map(|(_, s)| Arc::clone(s))
+            .map(|(_, s)| s)
+    }
+
+    /// The kind `/__aimock/<kind>` names, mounted or not.
+    pub(crate) fn surface(kind: &str) -> Option<&'static Surface> {
+        KINDS.iter().map(|k| k.surface).find(|s| s.kind == kind)
+    }
+
+    /// The service of a kind a control request is about: the one at `?path=`, else the kind's
+    /// default ([`ControlDefault`]). `Err` is the answer when there is none, or when several
+    /// are mounted and the request must name one.
+    #[expect(clippy::result_large_err, reason = "the error is the answer")]
+    pub(crate) fn for_control(
+        &self,
+        surface: &'static Surface,
+        path: Option<&str>,
+    ) -> Result<Arc<dyn MountedService>, Response> {
+        let mut of_kind: Vec<&Mount> = self
+            .mounts
+            .iter()
+            .filter(|m| std::ptr::eq(m.service.surface, surface))
+            .map(|m| &**m)
+            .collect();
+        of_kind.sort_by_key(|m| m.order);
+        let at = |p: &str| of_kind.iter().find(|m| m.path == p).copied();
+        let noun = surface.noun;
+        let found = match path {
+            Some(p) => at(&clean_mount_path(p)).ok_or_else(|| {
+                control_error(
+                    StatusCode::NOT_FOUND,
+                    format!("No {noun} is mounted at `{p}`"),
+                )
+            }),
+            None => {
+                let first = of_kind.first().copied();
+                let picked = match (surface.control_default, of_kind.len()) {
+                    (_, 0) | (ControlDefault::First, _) => first,
+                    (ControlDefault::DefaultPathThenFirst, _) => at(surface.default_path).or(first),
+                    (ControlDefault::OnlyOrDefaultPath, 1) => first,
+                    (ControlDefault::OnlyOrDefaultPath, _) => match at(surface.default_path) {
+                        Some(m) => Some(m),
+                        None => {
+                            let paths: Vec<&str> =
+                                of_kind.iter().map(|m| m.path.as_str()).collect();
+                            return Err(control_error(
+                                StatusCode::BAD_REQUEST,
+                                format!(
+                                    "Several {noun}s are mounted ({}): name one with ?path=",
+                                    paths.join(", ")
+                                ),
+                            ));
+                        }
+                    },
+                };
+                picked.ok_or_else(|| {
+                    control_error(StatusCode::NOT_FOUND, format!("No {noun} is configured"))
+                })
+            }
+        };
+        found.map(|m| m.service.inner.clone())
     }
 
     /// Reset every service.
@@ -279,13 +304,16 @@ pub(crate) async fn serve(core: &Arc<Core>, mount: &Mount, req: ServiceRequest) 
         action: roll.action,
         latency_ms: roll.latency_ms,
     };
+    let service = &mount.service.inner;
     let Some(action) = roll.action else {
-        let mut resp = mount.service.handle(core, req).await;
+        let mut resp = service.clone().handle(core, req).await;
         decision.attach(&mut resp);
         return resp;
     };
     let err: ApiError = crate::pipeline::exchange::chaos_error(action);
-    let mut resp = crate::pipeline::SURFACE.error(&err, &req.headers);
+    // Drop and rate limit answer in the service's own envelope; a malformed body and a cut
+    // connection replace whatever this is.
+    let mut resp = service.error(&err, &req);
     let mut e = JournalEntry::new(
         req.method.as_str(),
         &req.raw_path,
@@ -360,6 +388,43 @@ mod tests {
         let first = m.mcp(None).expect("an MCP server");
         assert!(Arc::ptr_eq(&first, &m.mcp(Some("/mcp")).expect("at /mcp")));
         assert!(m.mcp(Some("/nope")).is_none());
+    }
+
+    #[test]
+    fn a_control_request_without_a_path_picks_each_kinds_default() {
+        let agui_at = |p: &str| AguiConfig {
+            path: Some(p.into()),
+            ..Default::default()
+        };
+        let config = ServerConfig {
+            mcp: vec![mcp_at("/tools"), mcp_at("/mcp")],
+            agui: vec![agui_at("/a"), agui_at("/b")],
+            a2a: vec![A2aConfig::default()],
+            ..Default::default()
+        };
+        let m = Mounts::build(&config, &tokio::sync::watch::channel(false).1).expect("builds");
+        let pick = |kind: &str, path: Option<&str>| {
+            let surface = Mounts::surface(kind).expect("a kind");
+            m.for_control(surface, path)
+                .map_err(|r| r.status().as_u16())
+        };
+        let is = |got: Arc<dyn MountedService>, want: Arc<crate::mcp::McpServer>| {
+            let got: Arc<dyn std::any::Any + Send + Sync> = got;
+            Arc::ptr_eq(&got.downcast().expect("an MCP server"), &want)
+        };
+        // MCP: the one at `/mcp`, though it is configured second.
+        let at_mcp = m.mcp(Some("/mcp")).expect("at /mcp");
+        assert!(is(pick("mcp", None).expect("picked"), at_mcp));
+        let at_tools = m.mcp(Some("/tools")).expect("at /tools");
+        assert!(is(pick("mcp", Some("/tools/")).expect("picked"), at_tools));
+        assert_eq!(pick("mcp", Some("/nope")).err(), Some(404));
+        // AG-UI: of several, none at `/agui`, the request must name one.
+        assert_eq!(pick("agui", None).err(), Some(400));
+        assert!(pick("agui", Some("/b")).is_ok());
+        // A2A: the first; vector: none configured.
+        assert!(pick("a2a", None).is_ok());
+        assert_eq!(pick("vector", None).err(), Some(404));
+        assert!(Mounts::surface("nope").is_none());
     }
 
     #[test]

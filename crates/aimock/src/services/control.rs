@@ -1,7 +1,6 @@
 //! `/__aimock/services/...`: the service fixtures at run time (the table is in the module docs
 //! of [`crate::services`]).
 
-use axum::body::Body;
 use axum::response::Response;
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -9,30 +8,22 @@ use serde_json::{json, Value};
 
 use super::config::{FixtureSection, SearchSection, ServiceSetting};
 use super::{ModerationFixture, Pattern, RerankFixture, SearchFixture, ServiceMatch, Services};
-use crate::http::json_response;
-
-const BODY_LIMIT: usize = 64 * 1024 * 1024;
+use crate::http::{control_error, json_response, ControlRequest};
 
 fn bad_request(message: impl Into<String>) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({ "error": message.into() }))
+    control_error(StatusCode::BAD_REQUEST, message)
 }
 
-/// `/__aimock/services` + `rest`.
-pub(crate) async fn control(s: &Services, method: &Method, rest: &str, body: Body) -> Response {
-    match (method, rest.trim_end_matches('/')) {
+/// `/__aimock/services` + `req.sub`.
+pub(crate) fn control(s: &Services, req: &ControlRequest) -> Response {
+    match (&req.method, req.sub.trim_end_matches('/')) {
         (&Method::GET, "") => json_response(StatusCode::OK, &summary(s)),
         (&Method::DELETE, "") => {
             s.reset();
             json_response(StatusCode::OK, &json!({ "reset": true }))
         }
         (&Method::POST, which @ ("/search" | "/rerank" | "/moderate")) => {
-            let value = match axum::body::to_bytes(body, BODY_LIMIT).await {
-                Ok(b) => match serde_json::from_slice::<Value>(&b) {
-                    Ok(v) => v,
-                    Err(e) => return bad_request(format!("Malformed JSON: {e}")),
-                },
-                Err(e) => return bad_request(format!("Could not read the body: {e}")),
-            };
+            let value = req.json().clone();
             let added = match which {
                 "/search" => add_search(s, value),
                 "/rerank" => add(
@@ -55,10 +46,7 @@ pub(crate) async fn control(s: &Services, method: &Method, rest: &str, body: Bod
                 Err(e) => bad_request(e),
             }
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({ "error": format!("Unknown control endpoint: {method} /__aimock/services{rest}") }),
-        ),
+        _ => req.unknown("/services"),
     }
 }
 

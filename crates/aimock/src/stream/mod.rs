@@ -1,10 +1,8 @@
-//! Streams on the wire: framing (SSE and NDJSON here, AWS EventStream in [`eventstream`]) and pacing.
-//!
-//! A provider renders its reply into a list of already-framed events; [`paced_body`] sends each
-//! when it is due. Events due at the same moment are written together; nothing waits for the rest
-//! of the stream. A stream can be cut on purpose (`truncateAfterChunks`, `disconnectAfterMs`):
-//! the body then fails, and hyper drops the connection without the final chunk, exactly what a
-//! client sees when a real connection dies.
+//! Streams on the wire: framing (SSE and NDJSON here, AWS EventStream in [`eventstream`]),
+//! pacing ([`Pacing`]: when each event is due), and the one engine that sends every stream over
+//! time (`engine`): a provider's reply rendered in advance ([`paced_body`]), events rendered when
+//! due (AG-UI), or messages produced while the stream is open (MCP, A2A), each written when due
+//! and its end reported (delivered, interrupted, client gone).
 //!
 //! This module knows nothing about providers, fixtures or chaos: what to cut and when comes in the
 //! plan.
@@ -13,11 +11,14 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
-use futures_util::stream;
 
 use std::sync::Arc;
 
+mod engine;
 pub mod eventstream;
+
+pub use engine::{paced_body, StreamEnd, StreamPlan};
+pub(crate) use engine::{EventStream, Feed};
 
 /// A `text/event-stream` response around a body.
 pub(crate) fn sse_response(body: Body) -> axum::response::Response {
@@ -119,6 +120,19 @@ pub struct Pacing {
 }
 
 impl Pacing {
+    /// No delay before the first event, `ms` before each later one.
+    pub(crate) fn after_first(ms: f64) -> Pacing {
+        Pacing {
+            recorded: Some(Recorded {
+                ttft_ms: 0.0,
+                // Past the recorded gaps, every gap is their average: `ms`.
+                gaps_ms: Arc::from([ms]),
+            }),
+            replay_speed: 1.0,
+            ..Pacing::default()
+        }
+    }
+
     /// Delay in ms before event `i`.
     pub fn delay_ms(&self, i: usize) -> f64 {
         let mut d = if let Some(p) = &self.profile {
@@ -161,164 +175,6 @@ impl Pacing {
     }
 }
 
-/// How a stream ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEnd {
-    /// Every event was written.
-    Complete,
-    /// Cut on purpose.
-    Interrupted(&'static str),
-    /// The client went away before the end.
-    ClientGone,
-}
-
-/// A stream to send.
-pub struct StreamPlan {
-    /// Written at once, before the first event is due (not an event: never paced or counted).
-    pub head: Option<Bytes>,
-    /// Paced events (each counts as a chunk for truncation).
-    pub events: Vec<Bytes>,
-    /// Written right after the last event, unpaced (`data: [DONE]`, a usage chunk).
-    pub trailer: Vec<Bytes>,
-    /// When events are due.
-    pub pacing: Pacing,
-    /// Cut after this many events.
-    pub truncate_after: Option<usize>,
-    /// Cut this long after the start.
-    pub disconnect_after: Option<Duration>,
-    /// Told how the stream ended, once.
-    pub on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>,
-}
-
-impl std::fmt::Debug for StreamPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamPlan")
-            .field("events", &self.events.len())
-            .field("pacing", &self.pacing)
-            .finish()
-    }
-}
-
-/// Reports how a stream ended, once: [`EndGuard::finish`] says how, and a guard dropped
-/// before that (the body was dropped: the client left) reports [`StreamEnd::ClientGone`].
-pub(crate) struct EndGuard(Option<Box<dyn FnOnce(StreamEnd) + Send>>);
-
-impl EndGuard {
-    /// A guard calling `on_end`, if any.
-    pub(crate) fn new(on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>) -> EndGuard {
-        EndGuard(on_end)
-    }
-
-    /// Report how the stream ended (only the first call counts).
-    pub(crate) fn finish(&mut self, end: StreamEnd) {
-        if let Some(f) = self.0.take() {
-            f(end);
-        }
-    }
-}
-
-impl Drop for EndGuard {
-    fn drop(&mut self) {
-        self.finish(StreamEnd::ClientGone);
-    }
-}
-
-struct Sender {
-    head: Option<Bytes>,
-    events: std::vec::IntoIter<Bytes>,
-    trailer: Vec<Bytes>,
-    pacing: Pacing,
-    index: usize,
-    truncate_after: Option<usize>,
-    deadline: Option<tokio::time::Instant>,
-    end: EndGuard,
-    done: bool,
-}
-
-impl Sender {
-    fn finish(&mut self, end: StreamEnd) {
-        self.done = true;
-        self.end.finish(end);
-    }
-}
-
-fn cut(reason: &'static str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, reason)
-}
-
-/// The response body for a plan.
-pub fn paced_body(plan: StreamPlan) -> Body {
-    let deadline = plan
-        .disconnect_after
-        .map(|d| tokio::time::Instant::now() + d);
-    let sender = Sender {
-        head: plan.head,
-        events: plan.events.into_iter(),
-        trailer: plan.trailer,
-        pacing: plan.pacing,
-        index: 0,
-        truncate_after: plan.truncate_after,
-        deadline,
-        end: EndGuard::new(plan.on_end),
-        done: false,
-    };
-    let s = stream::unfold(sender, |mut st| async move {
-        if st.done {
-            return None;
-        }
-        if let Some(head) = st.head.take() {
-            return Some((Ok(head), st));
-        }
-        let mut buf = BytesMut::new();
-        loop {
-            if st.truncate_after.is_some_and(|n| st.index >= n) {
-                if buf.is_empty() {
-                    // Let hyper flush what was written before the cut, so the client sees the
-                    // first events and then a dead connection.
-                    tokio::task::yield_now().await;
-                    st.finish(StreamEnd::Interrupted("truncateAfterChunks"));
-                    return Some((Err(cut("truncateAfterChunks")), st));
-                }
-                // Send what is due first; the cut comes on the next poll.
-                return Some((Ok(buf.freeze()), st));
-            }
-            if st.events.as_slice().is_empty() {
-                // The trailer is due with the last event.
-                for t in std::mem::take(&mut st.trailer) {
-                    buf.extend_from_slice(&t);
-                }
-                st.finish(StreamEnd::Complete);
-                return Some((Ok(buf.freeze()), st));
-            }
-            let delay = st.pacing.delay_ms(st.index);
-            if delay > 0.0 && !buf.is_empty() {
-                // Flush what is due now before waiting for the next event.
-                return Some((Ok(buf.freeze()), st));
-            }
-            let Some(event) = st.events.next() else {
-                continue;
-            };
-            if delay > 0.0 {
-                let due = tokio::time::Instant::now() + duration_ms(delay);
-                if let Some(dl) = st.deadline.filter(|dl| *dl <= due) {
-                    tokio::time::sleep_until(dl).await;
-                    st.finish(StreamEnd::Interrupted("disconnectAfterMs"));
-                    return Some((Err(cut("disconnectAfterMs")), st));
-                }
-                tokio::time::sleep_until(due).await;
-            } else if let Some(dl) = st.deadline {
-                if tokio::time::Instant::now() >= dl {
-                    st.finish(StreamEnd::Interrupted("disconnectAfterMs"));
-                    return Some((Err(cut("disconnectAfterMs")), st));
-                }
-            }
-            buf.extend_from_slice(&event);
-            st.index += 1;
-        }
-    });
-    Body::from_stream(s)
-}
-
 /// Cut text into pieces of at most `size` characters (never inside a character).
 pub fn chunk_text(text: &str, size: usize) -> Vec<&str> {
     let size = size.max(1);
@@ -343,7 +199,6 @@ pub fn chunk_text(text: &str, size: usize) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
     #[test]
     fn chunk_text_cuts_by_characters_not_bytes() {
@@ -380,72 +235,5 @@ mod tests {
         assert_eq!(p.delay_ms(0), 30.0);
         assert_eq!(p.delay_ms(2), 20.0);
         assert_eq!(p.delay_ms(5), 15.0);
-    }
-
-    fn plan(events: &[&str], latency: f64) -> StreamPlan {
-        StreamPlan {
-            head: None,
-            events: events.iter().map(|e| Bytes::from(e.to_string())).collect(),
-            trailer: vec![Bytes::from_static(b"END")],
-            pacing: Pacing {
-                latency,
-                replay_speed: 1.0,
-                ..Default::default()
-            },
-            truncate_after: None,
-            disconnect_after: None,
-            on_end: None,
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn events_due_later_are_written_separately_when_due() {
-        let mut body = paced_body(plan(&["a", "b", "c"], 100.0));
-        let start = tokio::time::Instant::now();
-        let mut frames = Vec::new();
-        while let Some(f) = body.frame().await {
-            let f = f.unwrap().into_data().unwrap();
-            frames.push((f, start.elapsed().as_millis()));
-        }
-        assert_eq!(frames[0].0, "a");
-        assert_eq!(frames[0].1, 100);
-        assert_eq!(frames[1].0, "b");
-        assert_eq!(frames[1].1, 200);
-        assert_eq!(frames.last().unwrap().0, "cEND");
-        assert_eq!(frames.last().unwrap().1, 300);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn truncation_fails_the_body_after_n_events() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut p = plan(&["a", "b", "c"], 0.0);
-        p.truncate_after = Some(2);
-        p.on_end = Some(Box::new(move |e| tx.send(e).unwrap()));
-        let mut body = paced_body(p);
-        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(first, "ab");
-        assert!(body.frame().await.unwrap().is_err());
-        assert_eq!(
-            rx.recv().unwrap(),
-            StreamEnd::Interrupted("truncateAfterChunks")
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn disconnect_after_ms_cuts_the_stream_when_the_timer_fires() {
-        let mut p = plan(&["a", "b", "c", "d"], 100.0);
-        p.disconnect_after = Some(Duration::from_millis(250));
-        let mut body = paced_body(p);
-        let start = tokio::time::Instant::now();
-        assert_eq!(
-            body.frame().await.unwrap().unwrap().into_data().unwrap(),
-            "a"
-        );
-        assert_eq!(
-            body.frame().await.unwrap().unwrap().into_data().unwrap(),
-            "b"
-        );
-        assert!(body.frame().await.unwrap().is_err());
-        assert_eq!(start.elapsed().as_millis(), 250);
     }
 }

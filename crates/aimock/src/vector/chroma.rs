@@ -25,6 +25,7 @@ pub(super) fn error_name(status: StatusCode) -> &'static str {
         409 => "UniqueConstraintError",
         413 => "InvalidArgumentError",
         400 | 422 => "InvalidArgumentError",
+        429 => "RateLimitError",
         _ => "InternalError",
     }
 }

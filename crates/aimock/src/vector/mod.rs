@@ -22,14 +22,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use parking_lot::RwLock;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::http::{control_error, ApiError, ControlRequest};
 use crate::journal::JournalBody;
-use crate::pipeline::Core;
-use crate::pipeline::ServiceRequest;
-use crate::server::AppState;
+use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
 pub use config::{VectorCollection, VectorConfig};
 pub use engine::{Collection, Filter, Metric, Point, PointId, VectorError};
@@ -394,11 +394,7 @@ impl VectorServer {
         json!({"status": "ok", "collections": self.store.read().collections.len()})
     }
 
-    pub(crate) async fn handle(
-        self: &Arc<Self>,
-        state: &Arc<Core>,
-        mut req: ServiceRequest,
-    ) -> Response {
+    async fn serve(self: Arc<Self>, state: &Arc<Core>, mut req: ServiceRequest) -> Response {
         let api = Api::of(&req.rest);
         let bytes = match req.bytes(state).await {
             Ok(b) => b,
@@ -430,10 +426,10 @@ impl VectorServer {
             base_url: req.base_url(),
         };
         let reply = match api {
-            Api::Qdrant => qdrant::handle(self, &call),
-            Api::PineconeControl => pinecone::control_plane(self, &call),
-            Api::Pinecone => pinecone::data_plane(self, &call),
-            Api::Chroma => chroma::handle(self, &call),
+            Api::Qdrant => qdrant::handle(&self, &call),
+            Api::PineconeControl => pinecone::control_plane(&self, &call),
+            Api::Pinecone => pinecone::data_plane(&self, &call),
+            Api::Chroma => chroma::handle(&self, &call),
             Api::Unknown => api.error(
                 StatusCode::NOT_FOUND,
                 &format!("Not found: {} {}", req.method, req.rest),
@@ -526,7 +522,39 @@ pub(crate) fn canned_parts(v: &Value) -> (Value, f64, Value, Value) {
     )
 }
 
-/// `/__aimock/vector/...`: run-time changes. `sub` is the path after `/__aimock/vector`.
+/// The vector databases as a mounted service.
+pub(crate) static SURFACE: Surface = Surface {
+    kind: "vector",
+    noun: "vector service",
+    default_path: "/vector",
+    control_default: ControlDefault::First,
+    serves_at_root,
+};
+
+impl MountedService for VectorServer {
+    fn handle(self: Arc<Self>, core: &Arc<Core>, req: ServiceRequest) -> Handled<'_> {
+        Box::pin(self.serve(core, req))
+    }
+
+    fn control(&self, req: &ControlRequest) -> Response {
+        control(self, req)
+    }
+
+    /// In the shape of the API the path belongs to (Qdrant, Pinecone, Chroma), with the
+    /// error's status.
+    fn error(&self, e: &ApiError, req: &ServiceRequest) -> Response {
+        let reply = Api::of(&req.rest).error(e.status, &e.message);
+        let mut r = crate::http::json_response(reply.status, &reply.body);
+        e.add_headers(r.headers_mut());
+        r
+    }
+
+    fn reset(&self) {
+        VectorServer::reset(self);
+    }
+}
+
+/// `/__aimock/vector/...`: run-time changes. `req.sub` is the path after `/__aimock/vector`.
 ///
 /// - `GET /__aimock/vector`: the collections with their sizes.
 /// - `POST /__aimock/vector/collections` `{name, dimension?, metric?, vectors?, queryResults?}`:
@@ -536,37 +564,11 @@ pub(crate) fn canned_parts(v: &Value) -> (Value, f64, Value, Value) {
 /// - `POST|DELETE /__aimock/vector/collections/{name}/query-results` `{results}`: canned results.
 /// - `POST /__aimock/vector/reset`.
 ///
-/// `?path=/vector` picks the service when several are mounted.
-pub(crate) async fn control(
-    state: &Arc<AppState>,
-    method: &Method,
-    sub: &str,
-    query: Option<&str>,
-    _headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let bad = |status: StatusCode, msg: String| {
-        crate::http::json_response(status, &json!({ "error": msg }))
-    };
-    let path = crate::http::percent::query_param(query, "path");
-    let Some(server) = state.mounts.vector(path.as_deref()) else {
-        return bad(
-            StatusCode::NOT_FOUND,
-            "No vector service is configured".into(),
-        );
-    };
-    let bytes = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
-        Ok(b) => b,
-        Err(e) => return bad(StatusCode::BAD_REQUEST, format!("Could not read body: {e}")),
-    };
-    let v: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(e) => return bad(StatusCode::BAD_REQUEST, format!("Malformed JSON body: {e}")),
-        }
-    };
+/// The server picks the service (`?path=/vector`; the first by default).
+fn control(server: &VectorServer, req: &ControlRequest) -> Response {
+    let bad = |status: StatusCode, msg: String| control_error(status, msg);
+    let (method, v) = (&req.method, req.json());
+    let sub = req.sub.as_str();
     let parts: Vec<String> = sub
         .trim_matches('/')
         .split('/')
@@ -599,7 +601,7 @@ pub(crate) async fn control(
             ok(json!({"reset": true}))
         }
         (&Method::POST, ["collections"]) => {
-            let c: VectorCollection = match serde_json::from_value(v) {
+            let c = match VectorCollection::deserialize(v) {
                 Ok(c) => c,
                 Err(e) => return bad(StatusCode::BAD_REQUEST, format!("Bad collection: {e}")),
             };
@@ -667,10 +669,7 @@ pub(crate) async fn control(
             server.on_query(name, Vec::new());
             ok(json!({"collection": name, "results": 0}))
         }
-        _ => bad(
-            StatusCode::NOT_FOUND,
-            format!("Unknown control endpoint: {method} /__aimock/vector{sub}"),
-        ),
+        _ => req.unknown("/vector"),
     }
 }
 

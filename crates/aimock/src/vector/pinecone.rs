@@ -19,7 +19,7 @@ pub(super) fn grpc_code(status: StatusCode) -> u16 {
         409 => 6,
         401 => 16,
         403 => 7,
-        413 => 8,
+        413 | 429 => 8,
         _ => 13,
     }
 }
@@ -32,6 +32,7 @@ pub(super) fn control_code(status: StatusCode) -> &'static str {
         409 => "ALREADY_EXISTS",
         401 => "UNAUTHENTICATED",
         403 => "FORBIDDEN",
+        429 => "RESOURCE_EXHAUSTED",
         _ => "INTERNAL",
     }
 }
