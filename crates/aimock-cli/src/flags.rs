@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// A mock server for LLM APIs, driven by JSON or YAML fixture files.
+/// One mock server for everything an AI application talks to, driven by JSON or YAML fixture
+/// files: LLM APIs, embeddings, MCP, A2A, AG-UI, vector databases, search, rerank and moderation.
 #[derive(Debug, Parser)]
 #[command(
     name = "aimock",
@@ -194,7 +195,7 @@ impl RecordArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Chaos")]
 pub(crate) struct ChaosArgs {
-    /// Probability (0..1) of answering with a 500.
+    /// Probability (0..1) of answering with a 500 (on every surface, in its own error envelope).
     #[arg(long, value_name = "RATE", value_parser = rate)]
     pub(crate) chaos_drop: Option<f64>,
     /// Probability (0..1) of answering 200 with a body that is not JSON.
