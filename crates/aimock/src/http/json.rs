@@ -18,12 +18,18 @@ pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Respon
 /// A 200 response whose body is JSON text already written.
 pub(crate) fn json_body(text: impl Into<Body>) -> Response {
     let mut r = Response::new(text.into());
-    // Room for what every answer carries (its type, CORS, the request id): no growth later.
-    *r.headers_mut() = http::HeaderMap::with_capacity(8);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    // What every JSON answer carries, copied whole (no hashing per header), with room for the
+    // request id.
+    static HEADERS: std::sync::LazyLock<http::HeaderMap> = std::sync::LazyLock::new(|| {
+        let mut h = http::HeaderMap::with_capacity(8);
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        super::cors::add(&mut h);
+        h
+    });
+    *r.headers_mut() = HEADERS.clone();
     r
 }
 

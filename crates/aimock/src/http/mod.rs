@@ -6,6 +6,7 @@
 
 pub(crate) mod body;
 pub(crate) mod control;
+pub(crate) mod cors;
 pub(crate) mod error;
 pub(crate) mod ids;
 pub(crate) mod json;

@@ -171,23 +171,9 @@ pub(crate) async fn respond<B: RequestBody>(
         resp = apply_chaos(decision, resp).await;
     }
     let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-    );
-    // `*` does not cover `Authorization` in a browser's preflight check: name it.
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("*, Authorization"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("X-Total-Count, X-Request-Id, Mcp-Session-Id"),
-    );
+    if !crate::http::cors::present(h) {
+        crate::http::cors::add(h);
+    }
     h.insert(X_REQUEST_ID, request_id);
     // Counted once the response head is built: for a stream, the time to its first byte.
     if let (Some(m), Some(key), Some(started)) = (&state.metrics, key, started) {
