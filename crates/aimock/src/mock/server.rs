@@ -1,31 +1,11 @@
-//! The Rust API for tests, in the spirit of wiremock: start a server on a free port, give it
-//! fixtures (built in code with the same types a fixture file deserialises into, or loaded from
-//! files), point a client at [`MockServer::uri`], then read the journal.
-//!
-//! ```no_run
-//! # async fn demo() {
-//! use aimock::{MatchSpec, MockServer, ResponseSpec};
-//!
-//! let server = MockServer::start().await;
-//! server
-//!     .mock(MatchSpec::user_message("hello"), ResponseSpec::text("Hi there!"))
-//!     .expect("a valid fixture");
-//! let base_url = format!("{}/v1", server.uri()); // give this to your OpenAI client
-//! # let _ = base_url;
-//! assert_eq!(server.journal().len(), 0);
-//! # }
-//! ```
-//!
-//! Every server is its own world: fixtures, match counts and journal belong to the instance.
-//! Dropping the server stops it.
+//! [`MockServer`] and its builder.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::fixture::{
-    load_paths, ErrorSpec, Fixture, FixtureEntry, MatchSpec, Problem, ResponseSpec, Severity,
-    TextPattern, ToolCallSpec,
+    load_paths, Fixture, FixtureEntry, MatchSpec, Problem, ResponseSpec, Severity,
 };
 use crate::journal::JournalEntry;
 use crate::server::{AppState, ServerConfig};
@@ -327,138 +307,5 @@ impl Drop for MockServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);
         }
-    }
-}
-
-impl FixtureEntry {
-    /// A fixture from a match and a response.
-    pub fn new(matcher: MatchSpec, response: ResponseSpec) -> FixtureEntry {
-        FixtureEntry {
-            matcher,
-            response,
-            ..Default::default()
-        }
-    }
-
-    /// Characters per streamed chunk.
-    #[must_use]
-    pub fn chunk_size(mut self, n: u64) -> Self {
-        self.chunk_size = Some(n);
-        self
-    }
-
-    /// Delay before each streamed event (ms).
-    #[must_use]
-    pub fn latency(mut self, ms: f64) -> Self {
-        self.latency = Some(ms);
-        self
-    }
-}
-
-impl MatchSpec {
-    /// Matches requests whose last user message contains `text`.
-    pub fn user_message(text: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            user_message: Some(TextPattern::Text(text.into())),
-            ..Default::default()
-        }
-    }
-
-    /// Matches requests whose last user message matches a regular expression.
-    pub fn user_message_regex(regex: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            user_message: Some(TextPattern::Regex {
-                regex: regex.into(),
-                flags: None,
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// Matches embedding requests whose input contains `text`.
-    pub fn input_text(text: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            input_text: Some(TextPattern::Text(text.into())),
-            ..Default::default()
-        }
-    }
-
-    /// Matches requests whose last message is the result of this tool call.
-    pub fn tool_call_id(id: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            tool_call_id: Some(id.into()),
-            ..Default::default()
-        }
-    }
-
-    /// Also require the model (exact, or this prefix followed by `-<digit>`).
-    #[must_use]
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(TextPattern::Text(model.into()));
-        self
-    }
-
-    /// Also require the n-th occurrence (per test id).
-    #[must_use]
-    pub fn sequence_index(mut self, n: u32) -> Self {
-        self.sequence_index = Some(n);
-        self
-    }
-
-    /// Also require a declared tool with this name.
-    #[must_use]
-    pub fn tool_name(mut self, name: impl Into<String>) -> Self {
-        self.tool_name = Some(name.into());
-        self
-    }
-}
-
-impl ResponseSpec {
-    /// A text reply.
-    pub fn text(content: impl Into<String>) -> ResponseSpec {
-        ResponseSpec {
-            content: Some(serde_json::Value::String(content.into())),
-            ..Default::default()
-        }
-    }
-
-    /// A reply calling one tool with these arguments (a JSON value).
-    pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> ResponseSpec {
-        ResponseSpec {
-            tool_calls: Some(vec![ToolCallSpec {
-                name: name.into(),
-                arguments,
-                id: None,
-                extra: Default::default(),
-            }]),
-            ..Default::default()
-        }
-    }
-
-    /// An error reply with this HTTP status.
-    pub fn error(status: u16, message: impl Into<String>) -> ResponseSpec {
-        ResponseSpec {
-            error: Some(ErrorSpec {
-                message: message.into(),
-                ..Default::default()
-            }),
-            status: Some(status),
-            ..Default::default()
-        }
-    }
-
-    /// An embedding vector.
-    pub fn embedding(vector: Vec<f64>) -> ResponseSpec {
-        ResponseSpec {
-            embedding: Some(vector),
-            ..Default::default()
-        }
-    }
-
-    /// Add reasoning, streamed before the content by models that reason.
-    #[must_use]
-    pub fn with_reasoning(mut self, reasoning: impl Into<String>) -> Self {
-        self.reasoning = Some(reasoning.into());
-        self
     }
 }
