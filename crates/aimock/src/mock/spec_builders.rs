@@ -1,5 +1,7 @@
-//! Short constructors for the fixture format's types, for [`MockServer::add`](super::MockServer::add)
-//! and [`MockServer::mock`](super::MockServer::mock).
+//! Short constructors for the fixture format's types, for [`MockServer::add`] and
+//! [`MockServer::mock`](super::MockServer::mock), and for the responders built on them.
+//!
+//! [`MockServer::add`]: super::MockServer::add
 
 use crate::fixture::{ErrorSpec, FixtureEntry, MatchSpec, ResponseSpec, TextPattern, ToolCallSpec};
 
@@ -98,12 +100,7 @@ impl ResponseSpec {
     /// A reply calling one tool with these arguments (a JSON value).
     pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> ResponseSpec {
         ResponseSpec {
-            tool_calls: Some(vec![ToolCallSpec {
-                name: name.into(),
-                arguments,
-                id: None,
-                extra: Default::default(),
-            }]),
+            tool_calls: Some(vec![ToolCallSpec::new(name, arguments)]),
             ..Default::default()
         }
     }
@@ -133,5 +130,32 @@ impl ResponseSpec {
     pub fn with_reasoning(mut self, reasoning: impl Into<String>) -> Self {
         self.reasoning = Some(reasoning.into());
         self
+    }
+}
+
+impl ToolCallSpec {
+    /// A call of `name` with these arguments (a JSON object, or a string holding JSON); its id
+    /// is generated per request.
+    pub fn new(name: impl Into<String>, arguments: serde_json::Value) -> ToolCallSpec {
+        ToolCallSpec {
+            name: name.into(),
+            arguments,
+            id: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// A fixed call id, for a later request's `toolCallId` to match.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+}
+
+/// `(name, arguments)`.
+impl<N: Into<String>> From<(N, serde_json::Value)> for ToolCallSpec {
+    fn from((name, arguments): (N, serde_json::Value)) -> Self {
+        ToolCallSpec::new(name, arguments)
     }
 }
