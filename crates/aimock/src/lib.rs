@@ -1,4 +1,56 @@
-//! aimock: one fast mock server for everything an AI application talks to.
+//! aimock: one fast mock server for everything an AI application talks to: OpenAI, Anthropic,
+//! Gemini, Bedrock, Ollama, Cohere, OpenRouter and more, plus MCP, A2A, AG-UI and vector
+//! databases, driven by fixtures.
+//!
+//! This crate is the server and, for Rust tests, a wiremock-style API: start a [`MockServer`],
+//! mount [`Mock`]s on it, point the SDK under test at [`MockServer::base_url`], and the server
+//! checks each mock's expectation when it is dropped.
+//!
+//! ```
+//! use aimock::matchers::{tool_name, user_message};
+//! use aimock::responders::{text, tool_call};
+//! use aimock::{Mock, MockServer, Provider};
+//! use serde_json::{json, Value};
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let server = MockServer::start().await;
+//!     Mock::given(user_message("weather"))
+//!         .and(tool_name("get_weather"))
+//!         .respond_with(tool_call("get_weather", json!({"city": "Paris"})))
+//!         .expect(1)
+//!         .mount(&server)
+//!         .await;
+//!     Mock::given(user_message("hello"))
+//!         .respond_with(text("Hi!"))
+//!         .mount(&server)
+//!         .await;
+//!
+//!     // Any client: here the Anthropic Messages API, at the root.
+//!     let reply: Value = reqwest::Client::new()
+//!         .post(format!("{}/v1/messages", server.base_url(Provider::Anthropic)))
+//!         .json(&json!({
+//!             "model": "claude-sonnet-4-5",
+//!             "max_tokens": 100,
+//!             "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
+//!             "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+//!         }))
+//!         .send()
+//!         .await
+//!         .unwrap()
+//!         .json()
+//!         .await
+//!         .unwrap();
+//!     assert_eq!(reply["content"][0]["type"], "tool_use");
+//!     assert_eq!(reply["content"][0]["input"], json!({"city": "Paris"}));
+//! } // the server is dropped here: the first mock's `expect(1)` is checked
+//! ```
+//!
+//! A mock lowers onto one fixture of aimock's fixture format (`{"fixtures": [{"match": {...},
+//! "response": {...}}]}`), the same a fixture file holds, so the Rust API and the files cannot
+//! drift apart: [`Mock::fixture_entry`] gives the entry a mock stands for. The [`mock`] module is
+//! the guide: expectations and their reports, closures as matchers and responders, limits,
+//! priorities, scoped mocks and the official SDKs.
 //!
 //! # Layout
 //! - [`config`]: the `aimock.json` configuration file: schema and loader.
@@ -12,7 +64,7 @@
 //! - [`stream`]: SSE framing and pacing (streaming physics, interruptions).
 //! - [`journal`]: every request answered, bounded, credentials redacted.
 //! - [`server`]: configuration, route table, control API, `serve`.
-//! - [`mock`]: [`MockServer`], the API for Rust tests.
+//! - [`mock`]: the API for Rust tests: [`MockServer`], [`Mock`], [`matchers`], [`responders`].
 //! - [`record`]: record and replay through the real providers.
 //! - [`chaos`]: injected failures (drop, malformed, disconnect, rate limit, latency).
 //! - [`metrics`]: Prometheus metrics.
@@ -40,4 +92,7 @@ pub mod stream;
 pub mod vector;
 
 pub use fixture::{FixtureEntry, MatchSpec, ResponseSpec};
-pub use mock::{MockServer, MockServerBuilder};
+pub use mock::{
+    matchers, responders, Mock, MockBuilder, MockError, MockGuard, MockServer, MockServerBuilder,
+    Provider, Response, Times,
+};

@@ -199,9 +199,24 @@ impl Exchange {
             MatchOutcome::Matched { slot, .. } => {
                 self.entry.response.fixture = Some(slot.fixture.clone());
                 self.entry.response.source = Some("fixture");
-                match &slot.fixture.reply {
+                // A Rust mock may compute its reply per request; a reply that does not compile
+                // is an error in the provider's envelope, never a panic.
+                let fixture = match slot.fixture.answer_for(req) {
+                    Ok(f) => f,
+                    Err(message) => {
+                        return Answer::Error(
+                            ApiError::new(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "server_error",
+                                message,
+                            )
+                            .with_code("invalid_mock_reply"),
+                        )
+                    }
+                };
+                match &fixture.reply {
                     crate::fixture::Reply::Error(e) => Answer::Error(e.to_api_error()),
-                    _ => Answer::Fixture(slot.fixture),
+                    _ => Answer::Fixture(fixture),
                 }
             }
             MatchOutcome::OneShot(e) => {

@@ -1,42 +1,35 @@
-//! The Rust API for tests, in the spirit of wiremock: start a server on a free port, give it
-//! fixtures (built in code with the same types a fixture file deserialises into, or loaded from
-//! files), point a client at [`MockServer::uri`], then read the journal.
-//!
-//! ```no_run
-//! # async fn demo() {
-//! use aimock::{MatchSpec, MockServer, ResponseSpec};
-//!
-//! let server = MockServer::start().await;
-//! server
-//!     .mock(MatchSpec::user_message("hello"), ResponseSpec::text("Hi there!"))
-//!     .expect("a valid fixture");
-//! let base_url = format!("{}/v1", server.uri()); // give this to your OpenAI client
-//! # let _ = base_url;
-//! assert_eq!(server.journal().len(), 0);
-//! # }
-//! ```
-//!
-//! Every server is its own world: fixtures, match counts and journal belong to the instance.
-//! Dropping the server stops it.
+//! [`MockServer`]: a server on a free loopback port, its fixtures and mocks, its journal, and
+//! the verification of its mocks' expectations.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::expectations::{report, Mounted, Registry, Times};
+use super::guard::MockGuard;
+use super::provider::Provider;
 use crate::fixture::{
-    load_paths, ErrorSpec, Fixture, FixtureEntry, MatchSpec, Problem, ResponseSpec, Severity,
-    TextPattern, ToolCallSpec,
+    load_paths, parse_text, Fixture, FixtureEntry, Format, LoadReport, MatchSpec, Problem,
+    ResponseSpec, Severity,
 };
 use crate::journal::JournalEntry;
 use crate::server::{AppState, ServerConfig};
 
-/// A running mock server.
+/// A running mock server: start one per test ([`MockServer::start`]), mount
+/// [`Mock`](super::Mock)s on it or load fixtures, point a client at
+/// [`MockServer::base_url`], then check what it received.
+///
+/// Dropping it stops it, after checking the expectations of its mocks: a dropped server one of
+/// whose mocks matched too few or too many requests panics with the report of
+/// [`MockServer::verify`] (unless the thread is panicking already).
 #[derive(Debug)]
 pub struct MockServer {
     state: Arc<AppState>,
     addr: SocketAddr,
     own_ports: Vec<(String, SocketAddr)>,
     shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    /// The mounted mocks, for verification.
+    mocks: Registry,
 }
 
 /// Settings for [`MockServer::builder`].
@@ -45,6 +38,7 @@ pub struct MockServer {
 pub struct MockServerBuilder {
     config: ServerConfig,
     entries: Vec<FixtureEntry>,
+    texts: Vec<String>,
 }
 
 impl MockServerBuilder {
@@ -109,6 +103,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// Fixtures to load at start, as the text of a fixture file (JSON or YAML, as
+    /// [`MockServer::load_str`] reads it).
+    pub fn fixtures_str(mut self, text: impl Into<String>) -> Self {
+        self.texts.push(text.into());
+        self
+    }
+
     /// Mount an MCP server (at its `path`, `/mcp` by default; call again for more).
     pub fn mcp(mut self, config: crate::config::McpConfig) -> Self {
         self.config.mcp.push(config);
@@ -151,6 +152,14 @@ impl MockServerBuilder {
             if let Err(problems) = server.add(e) {
                 panic!(
                     "invalid fixture given to MockServer::builder: {}",
+                    describe(&problems)
+                );
+            }
+        }
+        for text in self.texts {
+            if let Err(problems) = server.load_str(&text) {
+                panic!(
+                    "invalid fixtures given to MockServer::builder().fixtures_str: {}",
                     describe(&problems)
                 );
             }
@@ -202,12 +211,19 @@ impl MockServer {
             addr,
             own_ports,
             shutdown: Some(tx),
+            mocks: Registry::default(),
         }
     }
 
-    /// `http://127.0.0.1:PORT` (add `/v1` for OpenAI clients).
+    /// `http://127.0.0.1:PORT`, the root. [`MockServer::base_url`] gives what each SDK wants.
     pub fn uri(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The base URL to give `provider`'s official SDK: `http://127.0.0.1:PORT/v1` for OpenAI,
+    /// `/api/v1` for OpenRouter, the root for the others.
+    pub fn base_url(&self, provider: Provider) -> String {
+        format!("http://{}{}", self.addr, provider.base_path())
     }
 
     /// The bound address.
@@ -252,6 +268,42 @@ impl MockServer {
         &self.state
     }
 
+    /// Add a mounted mock's fixture, checked by [`MockServer::verify`].
+    pub(crate) fn mount_fixture(&self, fixture: Arc<Fixture>, times: Times) -> Arc<Mounted> {
+        let mounted = Arc::new(Mounted {
+            fixture: fixture.clone(),
+            times,
+        });
+        self.mocks.lock().push(mounted.clone());
+        self.state.fixtures.append([fixture]);
+        mounted
+    }
+
+    /// Add a mock's fixture until the returned guard is dropped.
+    pub(crate) fn mount_scoped(&self, fixture: Arc<Fixture>, times: Times) -> MockGuard {
+        let mounted = self.mount_fixture(fixture, times);
+        MockGuard::new(mounted, self.state.clone(), self.mocks.clone())
+    }
+
+    /// Check every mounted mock's expectation ([`Mock::expect`](super::Mock::expect)).
+    ///
+    /// # Panics
+    /// When one failed, listing each such mock: its name and match, the expected count and the
+    /// count it matched, and for a mock that matched too few the closest miss among the
+    /// requests received (the request, and the first field that failed on it).
+    pub fn verify(&self) {
+        let mocks = self.mocks.lock().clone();
+        if let Some(report) = report("mock expectations failed", &mocks, &self.state) {
+            panic!("{report}");
+        }
+    }
+
+    /// Every request received so far, oldest first (the journal: bounded by
+    /// [`MockServerBuilder::journal_max`]).
+    pub fn received_requests(&self) -> Vec<JournalEntry> {
+        self.state.journal.all()
+    }
+
     /// Add one fixture after the others. Errors list every problem found.
     pub fn add(&self, entry: FixtureEntry) -> Result<(), Vec<Problem>> {
         let (fixture, _warnings) = Fixture::compile(entry, None)?;
@@ -259,7 +311,8 @@ impl MockServer {
         Ok(())
     }
 
-    /// Add a fixture matching `matcher` and answering `response`.
+    /// Add a fixture matching `matcher` and answering `response`: the fixture file's types, with
+    /// no expectation. [`Mock`](super::Mock) is the fuller API.
     pub fn mock(&self, matcher: MatchSpec, response: ResponseSpec) -> Result<(), Vec<Problem>> {
         self.add(FixtureEntry::new(matcher, response))
     }
@@ -267,7 +320,34 @@ impl MockServer {
     /// Load fixture files or directories (JSON or YAML); returns how many fixtures were added.
     /// Nothing is added when any fixture has an error.
     pub fn load(&self, path: impl AsRef<Path>) -> Result<usize, Vec<Problem>> {
-        let report = load_paths(&[path.as_ref()]);
+        self.add_loaded(load_paths(&[path.as_ref()]))
+    }
+
+    /// Load fixtures from the text of a fixture file: JSON when it starts with `{`, else YAML.
+    /// Returns how many were added; nothing is added when any fixture has an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let server = aimock::MockServer::start().await;
+    /// let n = server
+    ///     .load_str(r#"{"fixtures": [{"match": {"userMessage": "hi"}, "response": {"content": "Hello"}}]}"#)
+    ///     .unwrap();
+    /// assert_eq!(n, 1);
+    /// let yaml = "fixtures:\n  - match: {userMessage: bye}\n    response: {content: Bye}\n";
+    /// assert_eq!(server.load_str(yaml).unwrap(), 1);
+    /// # }
+    /// ```
+    pub fn load_str(&self, text: &str) -> Result<usize, Vec<Problem>> {
+        let format = if text.trim_start().starts_with('{') {
+            Format::Json
+        } else {
+            Format::Yaml
+        };
+        self.add_loaded(parse_text(text, "<string>", format))
+    }
+
+    fn add_loaded(&self, report: LoadReport) -> Result<usize, Vec<Problem>> {
         if report.has_errors() {
             return Err(report
                 .problems
@@ -290,8 +370,10 @@ impl MockServer {
         self.state.journal.last()
     }
 
-    /// Forget every fixture, request, match count and queued error.
+    /// Forget every fixture and mock (with their expectations), request, match count and queued
+    /// error.
     pub fn reset(&self) {
+        self.mocks.lock().clear();
         self.state.mounts.reset();
         self.state.services.reset();
         self.state.fixtures.clear();
@@ -327,138 +409,10 @@ impl Drop for MockServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);
         }
-    }
-}
-
-impl FixtureEntry {
-    /// A fixture from a match and a response.
-    pub fn new(matcher: MatchSpec, response: ResponseSpec) -> FixtureEntry {
-        FixtureEntry {
-            matcher,
-            response,
-            ..Default::default()
+        // Like wiremock: a test that ends with a failed expectation fails, and one that is
+        // failing already is not made to panic twice.
+        if !std::thread::panicking() {
+            self.verify();
         }
-    }
-
-    /// Characters per streamed chunk.
-    #[must_use]
-    pub fn chunk_size(mut self, n: u64) -> Self {
-        self.chunk_size = Some(n);
-        self
-    }
-
-    /// Delay before each streamed event (ms).
-    #[must_use]
-    pub fn latency(mut self, ms: f64) -> Self {
-        self.latency = Some(ms);
-        self
-    }
-}
-
-impl MatchSpec {
-    /// Matches requests whose last user message contains `text`.
-    pub fn user_message(text: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            user_message: Some(TextPattern::Text(text.into())),
-            ..Default::default()
-        }
-    }
-
-    /// Matches requests whose last user message matches a regular expression.
-    pub fn user_message_regex(regex: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            user_message: Some(TextPattern::Regex {
-                regex: regex.into(),
-                flags: None,
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// Matches embedding requests whose input contains `text`.
-    pub fn input_text(text: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            input_text: Some(TextPattern::Text(text.into())),
-            ..Default::default()
-        }
-    }
-
-    /// Matches requests whose last message is the result of this tool call.
-    pub fn tool_call_id(id: impl Into<String>) -> MatchSpec {
-        MatchSpec {
-            tool_call_id: Some(id.into()),
-            ..Default::default()
-        }
-    }
-
-    /// Also require the model (exact, or this prefix followed by `-<digit>`).
-    #[must_use]
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(TextPattern::Text(model.into()));
-        self
-    }
-
-    /// Also require the n-th occurrence (per test id).
-    #[must_use]
-    pub fn sequence_index(mut self, n: u32) -> Self {
-        self.sequence_index = Some(n);
-        self
-    }
-
-    /// Also require a declared tool with this name.
-    #[must_use]
-    pub fn tool_name(mut self, name: impl Into<String>) -> Self {
-        self.tool_name = Some(name.into());
-        self
-    }
-}
-
-impl ResponseSpec {
-    /// A text reply.
-    pub fn text(content: impl Into<String>) -> ResponseSpec {
-        ResponseSpec {
-            content: Some(serde_json::Value::String(content.into())),
-            ..Default::default()
-        }
-    }
-
-    /// A reply calling one tool with these arguments (a JSON value).
-    pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> ResponseSpec {
-        ResponseSpec {
-            tool_calls: Some(vec![ToolCallSpec {
-                name: name.into(),
-                arguments,
-                id: None,
-                extra: Default::default(),
-            }]),
-            ..Default::default()
-        }
-    }
-
-    /// An error reply with this HTTP status.
-    pub fn error(status: u16, message: impl Into<String>) -> ResponseSpec {
-        ResponseSpec {
-            error: Some(ErrorSpec {
-                message: message.into(),
-                ..Default::default()
-            }),
-            status: Some(status),
-            ..Default::default()
-        }
-    }
-
-    /// An embedding vector.
-    pub fn embedding(vector: Vec<f64>) -> ResponseSpec {
-        ResponseSpec {
-            embedding: Some(vector),
-            ..Default::default()
-        }
-    }
-
-    /// Add reasoning, streamed before the content by models that reason.
-    #[must_use]
-    pub fn with_reasoning(mut self, reasoning: impl Into<String>) -> Self {
-        self.reasoning = Some(reasoning.into());
-        self
     }
 }
