@@ -247,16 +247,16 @@ const TEXT_INSTEAD_OF_CONTENT: &str = r#"{
 }
 "#;
 
-/// aimock's own examples: `../shared/reference/aimock-examples` beside the workspace.
+/// aimock's own examples: vendored in the repository at `vendor/aimock-examples` (MIT).
 fn examples_root() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)
         .expect("the crate sits two levels under the workspace root");
-    let root = workspace.join("../shared/reference/aimock-examples");
+    let root = workspace.join("vendor/aimock-examples");
     assert!(
         root.is_dir(),
-        "aimock's examples are expected at {} (shared/ beside the clone)",
+        "aimock's examples are expected at {} (vendored in the repository)",
         root.display()
     );
     root

@@ -1,6 +1,7 @@
-//! Compatibility corpus: every fixture file that ships with aimock (kept in
-//! `shared/reference/aimock-examples`) and every one of ours (`examples/fixtures`) loads unchanged,
-//! and each of its fixtures answers a request built from its `match`, plain and streamed.
+//! Compatibility corpus: every fixture file that ships with aimock (vendored in
+//! `vendor/aimock-examples` at the repository root, MIT) and every one of ours
+//! (`examples/fixtures`) loads unchanged, and each of its fixtures answers a request built from
+//! its `match`, plain and streamed.
 //!
 //! Nothing is skipped silently: a `.json` file that does not parse fails the test, files that are
 //! not fixture files (configs) are listed, and a match field or response kind this test cannot
@@ -21,8 +22,9 @@ const REGEX_SAMPLES: &[(&str, &str)] = &[("^(bye|goodbye)\\b", "Goodbye for now"
 /// A neutral user message for fixtures that do not constrain it.
 const NEUTRAL: &str = "neutral request";
 
-fn shared_dir() -> PathBuf {
-    Path::new(MANIFEST).join("../../../shared/reference/aimock-examples")
+/// aimock's own examples, vendored in the repository.
+fn vendored_dir() -> PathBuf {
+    Path::new(MANIFEST).join("../../vendor/aimock-examples")
 }
 
 fn our_dir() -> PathBuf {
@@ -434,7 +436,7 @@ async fn check_corpus(dir: &Path, yaml: bool, stream: bool) -> usize {
 #[tokio::test]
 async fn every_aimock_example_fixture_loads_unchanged_and_answers_its_match() {
     // The walk reaches nested folders (aimock keeps most examples in `examples/<framework>/`).
-    let dir = shared_dir();
+    let dir = vendored_dir();
     let nested = fixture_files(&dir, false)
         .iter()
         .filter(|(p, _)| p.strip_prefix(&dir).unwrap().components().count() > 2)
@@ -450,7 +452,7 @@ async fn every_aimock_example_fixture_loads_unchanged_and_answers_its_match() {
 
 #[tokio::test]
 async fn every_aimock_example_fixture_answers_its_match_when_streamed() {
-    check_corpus(&shared_dir(), false, true).await;
+    check_corpus(&vendored_dir(), false, true).await;
 }
 
 #[tokio::test]
