@@ -3,7 +3,6 @@
 //! streaming with `delayMs`, errors (bad JSON, bad input, no match, strict mode, wrong method),
 //! load-time checks of configured events, the Rust API, the control API, reset, the journal and
 //! the metric.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

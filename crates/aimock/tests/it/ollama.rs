@@ -1,7 +1,6 @@
 //! Ollama over a real socket: `/api/chat` and `/api/generate` as NDJSON (the default) and JSON,
 //! tool calls and a multi-turn loop without call ids, thinking, embeddings, the model list and
 //! errors in Ollama's `{"error": ...}` envelope. Golden files for the wire formats.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;

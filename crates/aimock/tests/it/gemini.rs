@@ -1,7 +1,6 @@
 //! Google Gemini and Vertex AI (Gemini models) over a real socket: generateContent JSON, the SSE
 //! and JSON-array streams, function-call ids across turns, thought parts, embeddings, countTokens,
 //! Google's error envelope and the Vertex paths (golden files).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;

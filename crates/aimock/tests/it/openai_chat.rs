@@ -1,6 +1,5 @@
 //! OpenAI Chat Completions and Embeddings over a real socket: wire formats (golden files), errors,
 //! path compatibility, streaming that really streams, and the async-openai client.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

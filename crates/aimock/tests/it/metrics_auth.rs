@@ -1,6 +1,5 @@
 //! `/metrics` (Prometheus text, aimock's names and labels) and inbound API-key checks, over a real
 //! socket on 127.0.0.1.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,6 @@
 //! `aimock.json`'s `services` section and from the Rust API, the defaults with no fixture (empty
 //! results, a lexical ranking, an unflagged result with every category), strict mode, errors in
 //! each provider's envelope, the journal and reset.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::config::{Config, ServicesConfig};
 use aimock::services::{Pattern, RerankResult};

@@ -1,7 +1,6 @@
 //! Record and replay through a real upstream: a second instance of our own server. A miss goes
 //! upstream, comes back to the caller as it arrives, is saved as a fixture file, answers the same
 //! request from then on, and loads back into a fresh server with nothing else.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

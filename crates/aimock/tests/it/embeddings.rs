@@ -1,7 +1,6 @@
 //! Embeddings, the model list and chat error envelopes over a real socket: golden files for the
 //! deterministic replies, OpenAI's 400 envelope for every bad input, and the body-size limit for a
 //! chunked body.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::server::ServerConfig;
 use aimock::{MatchSpec, MockServer, ResponseSpec};

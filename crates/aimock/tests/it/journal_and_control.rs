@@ -2,7 +2,6 @@
 //! test ids (header and `?testId=`), request ids, `X-AIMock-Context`, the fixture listing, the
 //! strict-mode explanation, `POST /__aimock/error` validation, the legacy `/v1/_requests`, large
 //! bodies and credentials in the query string.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::{FixtureEntry, MatchSpec, MockServer, ResponseSpec};
 use serde_json::{json, Value};

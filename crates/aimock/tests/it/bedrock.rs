@@ -1,7 +1,6 @@
 //! AWS Bedrock over a real socket: Converse and InvokeModel as JSON, ConverseStream and
 //! InvokeModelWithResponseStream as AWS EventStream (decoded with `aws-smithy-eventstream`, which
 //! checks both CRCs), golden files, AWS-shaped errors and percent-decoded model ids.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

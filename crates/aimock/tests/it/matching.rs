@@ -1,6 +1,5 @@
 //! The matcher: every match field, aimock's selection rules (first match wins, the turnIndex
 //! tie-break, sequences per test id), and that the index gives the same answer as a plain scan.
-#![allow(clippy::unwrap_used)]
 
 use aimock::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use aimock::fixture::{

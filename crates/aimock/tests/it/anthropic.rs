@@ -1,7 +1,6 @@
 //! Anthropic Messages over a real socket: the message object and the typed SSE stream (golden
 //! files), tool round trips, thinking, the extended-thinking check, errors in Anthropic's
 //! envelope, count_tokens, and Anthropic models on Vertex AI.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;

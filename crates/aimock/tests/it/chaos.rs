@@ -2,7 +2,6 @@
 //! each action (drop, malformed, rate limit, disconnect, latency) in the providers' own envelopes,
 //! the order of the rolls, measured rates, seeded reproducibility, the control API and the
 //! journal, and chaos on misses that record mode sends upstream.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

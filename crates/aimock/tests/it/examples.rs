@@ -6,7 +6,6 @@
 //! Nothing is skipped silently: a `.json` file that does not parse fails the test, files that are
 //! not fixture files (configs) are listed, and a match field or response kind this test cannot
 //! build a request for or check fails it with the file and fixture named.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -9,7 +9,6 @@
 //!
 //! 2026-07-28 (`server/discover`, stateless requests): rmcp's `Auto` and `Discover` lifecycles,
 //! every method, `subscriptions/listen`, progress and the per-request log level.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // `resources/subscribe` and `logging/setLevel` are marked deprecated in rmcp (legacy-only in
 // the 2026 revision) but are what a 2025-11-25 session uses.
 #![allow(deprecated)]

@@ -3,7 +3,6 @@
 //! errors in each database's own shape, canned results, the root paths of the main port, a port of
 //! its own, the Rust and control APIs, reset, the journal, the metric, and embeddings from the mock
 //! that find their own text again.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::config::VectorConfig;
 use aimock::server::ServerConfig;

@@ -1,6 +1,5 @@
 //! The Rust API for tests ([`MockServer`]): starting, adding fixtures in code and from files, the
 //! journal, the resets, the builder's settings, isolation between servers, and stopping on drop.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

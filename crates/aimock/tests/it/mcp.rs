@@ -3,7 +3,6 @@
 //! notifications after control-API changes, subscriptions, progress, logging, pagination,
 //! argument matching, reply sequences, errors, two mounts, a port of its own, the journal and
 //! reset.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

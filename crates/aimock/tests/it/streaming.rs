@@ -3,7 +3,6 @@
 //!
 //! Timing assertions only bound in the direction a slow machine cannot break: a paced stream can
 //! be late, never early, so lower bounds are tight and upper bounds are generous.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,6 @@
 //! their shapes, the task state machine, streaming timing, input-required continuation,
 //! context-dependent matching, ListTasks, CancelTask, push notification configs, errors, the
 //! journal, run-time additions (Rust and control API) and reset.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
 //! Cohere v2 over a real socket: `/v2/chat` as JSON and typed SSE (text, thinking, tool plan and
 //! tool calls), a multi-turn tool loop, `/v2/embed` and errors in Cohere's envelope. Golden
 //! files for the wire formats.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;

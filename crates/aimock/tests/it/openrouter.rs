@@ -1,7 +1,6 @@
 //! OpenRouter over a real socket: `/api/v1/chat/completions` in OpenRouter's shape (golden files),
 //! its error envelope, `models[]` fail-over, the processing comment, reasoning by model, and the
 //! discovery routes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;

@@ -1,10 +1,5 @@
 //! `POST /v1/responses`: JSON and typed SSE, through the router and through async-openai.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on data it did not expect"
-)]
-
 use std::sync::Arc;
 
 use aimock::fixture::{parse_text, Format};
