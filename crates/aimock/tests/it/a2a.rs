@@ -3,12 +3,19 @@
 //! context-dependent matching, ListTasks, CancelTask, push notification configs, errors, the
 //! journal, run-time additions (Rust and control API) and reset.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aimock::config::A2aConfig;
 use aimock::journal::JournalBody;
+use aimock::server::{AppState, ServerConfig};
 use aimock::MockServer;
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::{self, router};
 
 fn config() -> A2aConfig {
     serde_json::from_value(json!({
@@ -58,31 +65,49 @@ async fn server() -> MockServer {
     MockServer::builder().a2a(config()).start().await
 }
 
-struct Rpc {
-    http: reqwest::Client,
-    url: String,
+/// A JSON-RPC client of an agent path: over HTTP, or in-process through the router (for tests on
+/// tokio's paused clock, see `support::router`).
+enum Rpc {
+    Http { http: reqwest::Client, url: String },
+    InProcess { state: Arc<AppState>, path: String },
 }
 
 impl Rpc {
     fn new(s: &MockServer, path: &str) -> Rpc {
-        Rpc {
+        Rpc::Http {
             http: reqwest::Client::new(),
             url: format!("{}{path}", s.uri()),
         }
     }
 
+    fn in_process(state: &Arc<AppState>, path: &str) -> Rpc {
+        Rpc::InProcess {
+            state: state.clone(),
+            path: path.to_owned(),
+        }
+    }
+
     async fn raw(&self, body: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
-        let r = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        (status, headers, r.json().await.unwrap())
+        match self {
+            Rpc::Http { http, url } => {
+                let r = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body.to_owned())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let headers = r.headers().clone();
+                (status, headers, r.json().await.unwrap())
+            }
+            Rpc::InProcess { state, path } => {
+                let r = router::post_raw(state, path, body.to_owned(), &[]).await;
+                let headers = r.headers().clone();
+                let (status, _, bytes) = router::collect(r).await;
+                (status, headers, serde_json::from_slice(&bytes).unwrap())
+            }
+        }
     }
 
     async fn call(&self, method: &str, params: Value) -> Value {
@@ -109,38 +134,45 @@ impl Rpc {
         )
     }
 
-    /// The SSE frames of a streaming call with the instant each arrived.
+    /// The SSE frames of a streaming call with the instant each arrived (on tokio's clock).
     async fn stream(&self, method: &str, params: Value) -> Vec<(Duration, Value)> {
         let t0 = Instant::now();
         let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
-        let mut r = self
-            .http
-            .post(&self.url)
-            .header("accept", "text/event-stream")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(r.headers()["content-type"]
+        type Body = BoxStream<'static, Result<Bytes, String>>;
+        let (status, headers, body): (_, _, Body) = match self {
+            Rpc::Http { http, url } => {
+                let r = http
+                    .post(url)
+                    .header("accept", "text/event-stream")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, headers) = (r.status(), r.headers().clone());
+                (
+                    status,
+                    headers,
+                    r.bytes_stream().map_err(|e| e.to_string()).boxed(),
+                )
+            }
+            Rpc::InProcess { state, path } => {
+                let r = router::post(state, path, &body, &[("accept", "text/event-stream")]).await;
+                let (status, headers) = (r.status(), r.headers().clone());
+                let body = r.into_body().into_data_stream();
+                (status, headers, body.map_err(|e| e.to_string()).boxed())
+            }
+        };
+        assert_eq!(status, 200);
+        assert!(headers["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/event-stream"));
-        let mut buf = String::new();
+        let mut events = support::sse::Reader::new(body);
         let mut out = Vec::new();
-        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), r.chunk())
-            .await
-            .unwrap()
-            .unwrap()
-        {
-            buf.push_str(std::str::from_utf8(&chunk).unwrap());
-            while let Some(i) = buf.find("\n\n") {
-                let frame: String = buf.drain(..i + 2).collect();
-                let data = frame.trim().strip_prefix("data: ").unwrap();
-                let v: Value = serde_json::from_str(data).unwrap();
-                assert_eq!(v["id"], 7);
-                out.push((t0.elapsed(), v["result"].clone()));
-            }
+        while let Some(event) = events.next().await {
+            let v = event.json();
+            assert_eq!(v["id"], 7);
+            out.push((t0.elapsed(), v["result"].clone()));
         }
         out
     }
@@ -344,10 +376,16 @@ async fn v03_methods_answer_in_v03_shapes() {
     );
 }
 
-#[tokio::test]
+/// In-process on tokio's paused clock (see `support::router`): the frame times are the
+/// configured delays, whatever the load on the machine.
+#[tokio::test(start_paused = true)]
 async fn streaming_is_paced_and_walks_the_state_machine() {
-    let s = server().await;
-    let rpc = Rpc::new(&s, "/a2a");
+    let config = ServerConfig {
+        a2a: vec![config()],
+        ..ServerConfig::default()
+    };
+    let s = router::app(config, None);
+    let rpc = Rpc::in_process(&s, "/a2a");
     let frames = rpc
         .stream("SendStreamingMessage", user("slow please"))
         .await;
@@ -421,7 +459,7 @@ async fn a_delayed_task_can_be_polled() {
     let t = rpc.ok("SendMessage", p).await["task"].clone();
     assert_eq!(t["status"]["state"], "TASK_STATE_SUBMITTED");
     let mut states = Vec::new();
-    for _ in 0..300 {
+    support::eventually(async || {
         let g = rpc.ok("GetTask", json!({"id": t["id"]})).await;
         let st = g["status"]["state"].as_str().unwrap().to_owned();
         if states.last() != Some(&st) {
@@ -429,10 +467,12 @@ async fn a_delayed_task_can_be_polled() {
         }
         if st == "TASK_STATE_COMPLETED" {
             assert_eq!(g["artifacts"][0]["parts"][0]["text"], "late");
-            break;
+            Ok(())
+        } else {
+            Err(format!("not completed: {states:?}"))
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     assert_eq!(states.last().unwrap(), "TASK_STATE_COMPLETED");
     assert!(
         states.contains(&"TASK_STATE_WORKING".to_owned()),
@@ -620,22 +660,28 @@ async fn list_cancel_and_subscribe() {
     // Subscribe to a running task (started with returnImmediately), then cancel it.
     let mut p = user("slow job");
     p["configuration"] = json!({"returnImmediately": true});
-    let t0 = Instant::now();
     let running = rpc.ok("SendMessage", p).await["task"].clone();
-    assert!(t0.elapsed() < Duration::from_millis(1000));
+    // Answered before the task ran (its first artifact is 500 ms away): nothing of the run is
+    // in the answer. A reply that waited for any of it would carry an artifact or a later state.
+    assert!(
+        running["artifacts"].as_array().is_none_or(Vec::is_empty),
+        "{running}"
+    );
     assert_eq!(running["status"]["state"], "TASK_STATE_SUBMITTED");
     let id = running["id"].clone();
     let sub_rpc = Rpc::new(&s, "/a2a");
     let sub =
         tokio::spawn(async move { sub_rpc.stream("SubscribeToTask", json!({"id": id})).await });
     // Cancel once the first artifact is in (the next is 500 ms away).
-    for _ in 0..500 {
+    support::eventually(async || {
         let t = rpc.ok("GetTask", json!({"id": running["id"]})).await;
         if t["artifacts"].is_array() {
-            break;
+            Ok(())
+        } else {
+            Err(format!("no artifact yet: {t}"))
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
     let c = rpc.ok("CancelTask", json!({"id": running["id"]})).await;
     assert_eq!(c["status"]["state"], "TASK_STATE_CANCELED");
     let frames = sub.await.unwrap();
@@ -1066,14 +1112,7 @@ async fn rest_binding_and_metrics() {
         .send()
         .await
         .unwrap();
-    let m = http
-        .get(format!("{}/metrics", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = support::get_text(&s, "/metrics").await;
     for line in [
         r#"aimock_a2a_requests_total{method="SendMessage"} 1"#,
         r#"aimock_a2a_requests_total{method="message/send"} 1"#,
@@ -1308,10 +1347,15 @@ async fn push_notifications_of_a_task_arrive_in_order() {
     p["configuration"] = json!({"taskPushNotificationConfig": {"url": hook}});
     let t = rpc.ok("SendMessage", p).await;
     assert_eq!(t["task"]["status"]["state"], "TASK_STATE_COMPLETED");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while got.lock().unwrap().len() < 3 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::eventually(async || {
+        let got = got.lock().unwrap();
+        if got.len() >= 3 {
+            Ok(())
+        } else {
+            Err(format!("notifications so far: {got:?}"))
+        }
+    })
+    .await;
     assert_eq!(
         *got.lock().unwrap(),
         ["TASK_STATE_WORKING", "artifact", "TASK_STATE_COMPLETED"]
@@ -1372,24 +1416,13 @@ async fn a_stream_is_journaled_as_delivered_or_as_interrupted_when_the_client_le
     let first = r.chunk().await.unwrap().unwrap();
     assert!(!first.is_empty());
     drop(r);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let e = entry_for(&s, "SendStreamingMessage").expect("journaled");
-        if e.response.interrupted {
-            assert_eq!(e.response.delivered, Some(false));
-            assert_eq!(
-                e.response.interrupt_reason.as_deref(),
-                Some("clientDisconnected")
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not marked interrupted: {:?}",
-            e.response
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let e =
+        support::interrupted(|| entry_for(&s, "SendStreamingMessage").expect("journaled")).await;
+    assert_eq!(e.response.delivered, Some(false));
+    assert_eq!(
+        e.response.interrupt_reason.as_deref(),
+        Some("clientDisconnected")
+    );
 }
 
 #[tokio::test]

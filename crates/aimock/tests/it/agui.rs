@@ -4,7 +4,7 @@
 //! load-time checks of configured events, the Rust API, the control API, reset, the journal and
 //! the metric.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aimock::config::AguiConfig;
 use aimock::journal::JournalBody;
@@ -12,6 +12,9 @@ use aimock::server::{AppState, ServerConfig};
 use aimock::MockServer;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::{self, router, types};
 
 fn agui(fixtures: Value) -> AguiConfig {
     AguiConfig {
@@ -37,35 +40,14 @@ fn input(text: &str) -> Value {
 }
 
 async fn post(s: &MockServer, body: &Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/agui", s.uri()))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The events of an SSE body (each `data: <json>\n\n`).
-fn parse_sse(text: &str) -> Vec<Value> {
-    assert!(text.ends_with("\n\n"), "{text:?}");
-    text.split("\n\n")
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let data = c.strip_prefix("data: ").unwrap_or_else(|| panic!("{c:?}"));
-            serde_json::from_str(data).unwrap()
-        })
-        .collect()
+    support::post(s, "/agui", body, &[]).await
 }
 
 async fn run(s: &MockServer, body: &Value) -> Vec<Value> {
     let r = post(s, body).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
-    parse_sse(&r.text().await.unwrap())
-}
-
-fn types(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+    support::sse::json(&r.text().await.unwrap())
 }
 
 #[tokio::test]
@@ -286,12 +268,18 @@ async fn raw_events_keep_their_order_and_get_ids_and_timestamps_filled() {
     assert_eq!(ev[7]["runId"], "run-1");
 }
 
-#[tokio::test]
+/// In-process on tokio's paused clock (see `support::router`): the times are the configured
+/// delays, whatever the load on the machine.
+#[tokio::test(start_paused = true)]
 async fn events_are_written_when_due_not_buffered() {
-    let s = server(json!([{"text": "slow", "delayMs": 400}])).await;
+    let config = ServerConfig {
+        agui: vec![agui(json!([{"text": "slow", "delayMs": 400}]))],
+        ..ServerConfig::default()
+    };
+    let s = router::app(config, None);
     let started = Instant::now();
-    let r = post(&s, &input("x")).await;
-    let mut body = r.bytes_stream();
+    let r = router::post(&s, "/agui", &input("x"), &[]).await;
+    let mut body = r.into_body().into_data_stream();
     let first = body.next().await.unwrap().unwrap();
     let first_at = started.elapsed();
     assert!(String::from_utf8_lossy(&first).contains("RUN_STARTED"));
@@ -304,8 +292,8 @@ async fn events_are_written_when_due_not_buffered() {
     assert!(first_at < Duration::from_millis(1200), "{first_at:?}");
     assert!(total >= Duration::from_millis(1600), "{total:?}");
     let text = String::from_utf8_lossy(&first).to_string() + &String::from_utf8_lossy(&rest);
-    assert_eq!(parse_sse(&text).len(), 5);
-    let last = s.journal().pop().unwrap();
+    assert_eq!(support::sse::json(&text).len(), 5);
+    let last = s.journal.all().pop().unwrap();
     assert_eq!(last.response.delivered, Some(true));
 }
 
@@ -615,12 +603,7 @@ async fn every_request_is_journaled_and_counted() {
         assert_eq!(r.status(), 405);
     }
 
-    let m = reqwest::get(format!("{}/metrics", s.uri()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = support::get_text(&s, "/metrics").await;
     assert!(
         m.contains(r#"aimock_agui_requests_total{method="POST"} 3"#),
         "{m}"
@@ -640,21 +623,9 @@ async fn a_client_that_goes_away_is_journaled_as_interrupted() {
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("RUN_STARTED"));
     drop(body);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let e = s.journal().pop().unwrap();
-        if e.response.interrupted {
-            assert_eq!(e.response.delivered, Some(false));
-            assert_eq!(e.response.status, 200);
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not marked interrupted: {:?}",
-            e.response
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let e = support::interrupted(|| s.journal().pop().unwrap()).await;
+    assert_eq!(e.response.delivered, Some(false));
+    assert_eq!(e.response.status, 200);
 }
 
 #[tokio::test]
@@ -679,7 +650,7 @@ async fn an_agent_on_a_port_of_its_own_answers_at_the_root_and_at_its_path() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{url}");
-        let ev = parse_sse(&r.text().await.unwrap());
+        let ev = support::sse::json(&r.text().await.unwrap());
         assert_eq!(ev[2]["delta"], "own port");
     }
     // The control API picks the only agent without `?path=`, or the one named.

@@ -2,9 +2,10 @@
 //! files), tool round trips, thinking, the extended-thinking check, errors in Anthropic's
 //! envelope, count_tokens, and Anthropic models on Vertex AI.
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use serde_json::{json, Value};
+
+use crate::support;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello! How can I help you today?"}},
@@ -28,11 +29,7 @@ const FIXTURES: &str = r#"{"fixtures": [
 ]}"#;
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "anthropic.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "anthropic.json").await
 }
 
 async fn post_with(
@@ -41,14 +38,12 @@ async fn post_with(
     body: &Value,
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("x-api-key", "sk-ant-test")
-        .header("anthropic-version", "2023-06-01");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.json(body).send().await.unwrap()
+    let mut all = vec![
+        ("x-api-key", "sk-ant-test"),
+        ("anthropic-version", "2023-06-01"),
+    ];
+    all.extend_from_slice(headers);
+    support::post(s, path, body, &all).await
 }
 
 async fn post(s: &MockServer, body: &Value) -> reqwest::Response {
@@ -66,35 +61,11 @@ fn stream_msg(text: &str) -> Value {
     v
 }
 
-/// `(event, data)` of each SSE event; checks that every `event:` names its data's `type`.
-fn sse_events(body: &str) -> Vec<(String, Value)> {
-    body.split("\n\n")
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            let mut lines = e.lines();
-            let event = lines
-                .next()
-                .and_then(|l| l.strip_prefix("event: "))
-                .expect("an event line")
-                .to_owned();
-            let data: Value = serde_json::from_str(
-                lines
-                    .next()
-                    .and_then(|l| l.strip_prefix("data: "))
-                    .expect("a data line"),
-            )
-            .unwrap();
-            assert_eq!(data["type"], event.as_str(), "{e}");
-            (event, data)
-        })
-        .collect()
-}
-
 async fn stream_events(s: &MockServer, path: &str, body: &Value) -> Vec<(String, Value)> {
     let r = post_with(s, path, body, &[]).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
-    sse_events(&r.text().await.unwrap())
+    support::sse::typed(&r.text().await.unwrap())
 }
 
 fn data_of(events: &[(String, Value)]) -> Vec<Value> {

@@ -2,15 +2,17 @@
 //! InvokeModelWithResponseStream as AWS EventStream (decoded with `aws-smithy-eventstream`, which
 //! checks both CRCs), golden files, AWS-shaped errors and percent-decoded model ids.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
+use tokio::time::Instant;
+
+use crate::support;
 
 const MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const MODEL_IN_PATH: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1%3A0";
@@ -35,28 +37,21 @@ const FIXTURES: &str = r#"{"fixtures": [
 ]}"#;
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "bedrock.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "bedrock.json").await
 }
 
 /// A POST as boto3 sends it: SigV4 headers that are accepted and never checked.
 async fn post(s: &MockServer, path: &str, body: &Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header(
+    const SIGV4: &[(&str, &str)] = &[
+        (
             "authorization",
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/us-east-1/bedrock/aws4_request, \
              SignedHeaders=content-type;host;x-amz-date, Signature=0123456789abcdef",
-        )
-        .header("x-amz-date", "20261125T150000Z")
-        .header("amz-sdk-request", "attempt=1; max=3")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+        ),
+        ("x-amz-date", "20261125T150000Z"),
+        ("amz-sdk-request", "attempt=1; max=3"),
+    ];
+    support::post(s, path, body, SIGV4).await
 }
 
 fn converse_path(action: &str) -> String {
@@ -497,19 +492,8 @@ async fn truncate_after_chunks_cuts_the_event_stream_after_whole_frames() {
     let s = server().await;
     let r = post(&s, &converse_path("converse-stream"), &converse_body("cut")).await;
     assert_eq!(r.status(), 200);
-    let mut body = r.bytes_stream();
-    let mut got = Vec::new();
-    let mut failed = false;
-    use futures_util::StreamExt;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(b) => got.extend_from_slice(&b),
-            Err(_) => {
-                failed = true;
-                break;
-            }
-        }
-    }
+    let body = support::read_body(r.bytes_stream(), Instant::now()).await;
+    let (got, failed) = (body.bytes(), body.error.is_some());
     assert!(failed, "the stream ended cleanly");
     let frames = decode(Bytes::from(got));
     let types: Vec<&str> = frames.iter().map(Frame::event_type).collect();
@@ -535,13 +519,9 @@ async fn frames_are_paced_by_the_fixture_latency() {
         &converse_body("slow"),
     )
     .await;
-    let mut body = r.bytes_stream();
-    let mut reads = 0;
-    use futures_util::StreamExt;
-    while let Some(chunk) = body.next().await {
-        chunk.unwrap();
-        reads += 1;
-    }
+    let body = support::read_body(r.bytes_stream(), started).await;
+    assert_eq!(body.error, None);
+    let reads = body.reads.len();
     // messageStart, 4 text deltas, stop, messageStop: 7 frames, 100 ms apart.
     assert!(
         reads >= 5,

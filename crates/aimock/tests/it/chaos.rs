@@ -3,13 +3,17 @@
 //! the order of the rolls, measured rates, seeded reproducibility, the control API and the
 //! journal, and chaos on misses that record mode sends upstream.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aimock::chaos::ChaosRates;
-use aimock::record::RecordConfig;
+use aimock::server::{AppState, ServerConfig};
 use aimock::{FixtureEntry, MockServer};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::{self, chat, journal, recorder, router};
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hi there!"}},
@@ -33,10 +37,7 @@ async fn server_with(rates: ChaosRates, seed: Option<u64>) -> MockServer {
     if let Some(s) = seed {
         b = b.chaos_seed(s);
     }
-    for e in entries() {
-        b = b.fixture(e);
-    }
-    b.start().await
+    support::start_with_fixtures(b, FIXTURES, "chaos.json").await
 }
 
 async fn server() -> MockServer {
@@ -47,10 +48,6 @@ fn rates(f: impl FnOnce(&mut ChaosRates)) -> ChaosRates {
     let mut r = ChaosRates::default();
     f(&mut r);
     r
-}
-
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
 }
 
 fn client() -> reqwest::Client {
@@ -82,10 +79,24 @@ async fn outcome(s: &MockServer, text: &str, headers: &[(&str, &str)]) -> String
         Err(_) => return "disconnect".into(),
     };
     let status = r.status().as_u16();
-    let body = match r.text().await {
-        Ok(b) => b,
-        Err(_) => return "disconnect".into(),
-    };
+    match r.text().await {
+        Ok(body) => classify(status, &body),
+        Err(_) => "disconnect".into(),
+    }
+}
+
+/// [`outcome`] of a request answered in-process by the router (for tests on the paused clock).
+async fn outcome_in_process(s: &Arc<AppState>, text: &str, headers: &[(&str, &str)]) -> String {
+    let r = router::post(s, "/v1/chat/completions", &chat(text), headers).await;
+    let status = r.status().as_u16();
+    let body = router::read(r, Instant::now()).await;
+    match body.error {
+        None => classify(status, &body.text()),
+        Some(_) => "disconnect".into(),
+    }
+}
+
+fn classify(status: u16, body: &str) -> String {
     match status {
         200 if body == "{malformed json: <<<chaos>>>" => "malformed".into(),
         200 => "ok".into(),
@@ -93,18 +104,6 @@ async fn outcome(s: &MockServer, text: &str, headers: &[(&str, &str)]) -> String
         429 if body.contains("chaos_ratelimit") => "rateLimit".into(),
         n => format!("status {n}"),
     }
-}
-
-async fn journal(s: &MockServer) -> Vec<Value> {
-    let v: Value = client()
-        .get(format!("{}/__aimock/journal", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v.as_array().unwrap().clone()
 }
 
 async fn control(
@@ -122,9 +121,7 @@ async fn control(
             .header("content-type", "application/json")
             .body(b.to_owned());
     }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
+    support::status_json(req.send().await.unwrap()).await
 }
 
 // --- actions ------------------------------------------------------------------------------------
@@ -230,12 +227,14 @@ async fn a_drop_on_a_streamed_request_answers_a_json_500_before_any_event() {
         .starts_with("application/json"));
 }
 
-#[tokio::test]
+/// In-process on tokio's paused clock (see `support::router`): a delay takes exactly its
+/// milliseconds there and no delay takes none, however loaded the machine is.
+#[tokio::test(start_paused = true)]
 async fn latency_delays_the_answer_by_the_requested_milliseconds() {
-    let s = server().await;
+    let s = router::app(ServerConfig::default(), Some((FIXTURES, "chaos.json")));
     let t = Instant::now();
     assert_eq!(
-        outcome(&s, "hello", &[("x-aimock-chaos-latency", "300")]).await,
+        outcome_in_process(&s, "hello", &[("x-aimock-chaos-latency", "300")]).await,
         "ok"
     );
     assert!(
@@ -245,7 +244,7 @@ async fn latency_delays_the_answer_by_the_requested_milliseconds() {
     );
     // From the fixture's chaos block.
     let t = Instant::now();
-    assert_eq!(outcome(&s, "slow", &[]).await, "ok");
+    assert_eq!(outcome_in_process(&s, "slow", &[]).await, "ok");
     assert!(
         t.elapsed() >= Duration::from_millis(300),
         "{:?}",
@@ -253,7 +252,7 @@ async fn latency_delays_the_answer_by_the_requested_milliseconds() {
     );
     // And none without.
     let t = Instant::now();
-    assert_eq!(outcome(&s, "hello", &[]).await, "ok");
+    assert_eq!(outcome_in_process(&s, "hello", &[]).await, "ok");
     assert!(
         t.elapsed() < Duration::from_millis(250),
         "{:?}",
@@ -611,13 +610,6 @@ async fn chaos_on_a_miss_is_journaled_as_internal() {
     assert!(j[0]["response"]["fixture"].is_null());
 }
 
-async fn recorder(upstream: &MockServer, dir: &std::path::Path) -> MockServer {
-    let mut rc = RecordConfig::default();
-    rc.providers.insert("openai".into(), upstream.uri());
-    rc.fixture_path = dir.to_path_buf();
-    MockServer::builder().record(rc).start().await
-}
-
 #[tokio::test]
 async fn drop_rate_limit_and_disconnect_on_a_proxied_miss_never_reach_the_upstream() {
     let upstream = server().await;
@@ -687,22 +679,13 @@ async fn each_action_is_counted_in_the_chaos_metric_by_action_and_source() {
         metrics: true,
         ..Default::default()
     };
-    let mut b = MockServer::builder().config(config);
-    for e in entries() {
-        b = b.fixture(e);
-    }
-    let s = b.start().await;
+    let s =
+        support::start_with_fixtures(MockServer::builder().config(config), FIXTURES, "chaos.json")
+            .await;
     outcome(&s, "fragile", &[]).await;
     outcome(&s, "hello", &[("x-aimock-chaos-ratelimit", "1")]).await;
     outcome(&s, "no match here", &[("x-aimock-chaos-malformed", "1")]).await;
-    let text = client()
-        .get(format!("{}/metrics", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = support::get_text(&s, "/metrics").await;
     let line = |action: &str, source: &str| {
         text.lines().any(|l| {
             l.starts_with("aimock_chaos_triggered_total{")

@@ -2,9 +2,10 @@
 //! tool calls), a multi-turn tool loop, `/v2/embed` and errors in Cohere's envelope. Golden
 //! files for the wire formats.
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use serde_json::{json, Value};
+
+use crate::support;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello from Cohere!"}, "chunkSize": 6},
@@ -18,39 +19,16 @@ const FIXTURES: &str = r#"{"fixtures": [
 ]}"#;
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "cohere.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "cohere.json").await
 }
 
 async fn post(s: &MockServer, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("authorization", "Bearer co-test")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    support::post(s, path, &body, &[("authorization", "Bearer co-test")]).await
 }
 
 fn chat(text: &str, stream: bool) -> Value {
     json!({"model": "command-a-03-2025", "stream": stream,
            "messages": [{"role": "user", "content": text}]})
-}
-
-/// `(event, data)` pairs of an SSE body.
-fn events(body: &str) -> Vec<(String, Value)> {
-    body.split("\n\n")
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            let mut lines = e.lines();
-            let ev = lines.next().unwrap().strip_prefix("event: ").unwrap();
-            let data = lines.next().unwrap().strip_prefix("data: ").unwrap();
-            (ev.to_owned(), serde_json::from_str(data).unwrap())
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -69,7 +47,7 @@ async fn chat_stream_sends_typed_events_from_message_start_to_message_end() {
     let s = server().await;
     let r = post(&s, "/v2/chat", chat("hello", true)).await;
     assert_eq!(r.headers()["content-type"], "text/event-stream");
-    let evs = events(&r.text().await.unwrap());
+    let evs = support::sse::named(&r.text().await.unwrap());
     let data: Vec<&Value> = evs.iter().map(|(_, d)| d).collect();
     insta::assert_json_snapshot!("chat_stream", data, {"[].id" => "[id]"});
     for (ev, d) in &evs {
@@ -100,7 +78,7 @@ async fn tool_calls_come_with_a_tool_plan_as_json_and_as_events() {
         v["message"]["tool_calls"][0]["function"]["arguments"],
         r#"{"city":"Paris"}"#
     );
-    let evs = events(
+    let evs = support::sse::named(
         &post(&s, "/v2/chat", chat("weather", true))
             .await
             .text()
@@ -155,7 +133,7 @@ async fn thinking_is_a_content_item_before_the_text() {
         v["message"]["content"],
         json!([{"type": "thinking", "thinking": "Let me think."}, {"type": "text", "text": "42"}])
     );
-    let evs = events(
+    let evs = support::sse::named(
         &post(&s, "/v2/chat", chat("think", true))
             .await
             .text()

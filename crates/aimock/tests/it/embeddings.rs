@@ -7,15 +7,10 @@ use aimock::{MatchSpec, MockServer, ResponseSpec};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::support::{self, chat};
+
 async fn post(s: &MockServer, path: &str, body: &Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
+    support::status_json(support::post(s, path, body, &[]).await).await
 }
 
 async fn embed(s: &MockServer, body: Value) -> (u16, Value) {
@@ -273,10 +268,6 @@ async fn chat_server() -> MockServer {
     limit.retry_after = Some(2.0);
     s.mock(MatchSpec::user_message("busy"), limit).unwrap();
     s
-}
-
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
 }
 
 #[tokio::test]

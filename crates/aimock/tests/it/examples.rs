@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use aimock::MockServer;
 use serde_json::{json, Value};
 
+use crate::support;
+
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Sample user messages for fixtures whose `userMessage` is a regular expression (a test cannot
@@ -30,22 +32,6 @@ fn our_dir() -> PathBuf {
     Path::new(MANIFEST).join("../../examples/fixtures")
 }
 
-/// Every file under `dir`, sorted, recursively.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 /// The fixture files under `dir` (JSON, and YAML when `yaml`), each with its parsed content.
 /// A fixture file is an object with a top-level `fixtures` key.
 fn fixture_files(dir: &Path, yaml: bool) -> Vec<(PathBuf, Value)> {
@@ -54,10 +40,8 @@ fn fixture_files(dir: &Path, yaml: bool) -> Vec<(PathBuf, Value)> {
         "the example directory {} is missing: the compatibility corpus must be present",
         dir.display()
     );
-    let mut files = Vec::new();
-    walk(dir, &mut files);
     let mut out = Vec::new();
-    for path in files {
+    for path in support::files(dir) {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         let text = || std::fs::read_to_string(&path).unwrap();
         let v: Value = match ext {
@@ -238,11 +222,7 @@ fn chat_reply(body: &str, stream: bool, at: &str) -> (Option<String>, Vec<(Strin
     );
     let mut content: Option<String> = None;
     let mut calls: Vec<(String, String)> = Vec::new();
-    for payload in body.split("\n\n").filter_map(|e| e.strip_prefix("data: ")) {
-        if payload == "[DONE]" {
-            continue;
-        }
-        let v: Value = serde_json::from_str(payload).unwrap();
+    for v in support::sse::json(body) {
         let delta = &v["choices"][0]["delta"];
         if let Some(t) = delta["content"].as_str() {
             if !t.is_empty() {
@@ -412,10 +392,7 @@ async fn check_corpus(dir: &Path, yaml: bool, stream: bool) -> usize {
         let fixtures = content["fixtures"]
             .as_array()
             .unwrap_or_else(|| panic!("{rel}: `fixtures` is not a list"));
-        let s = MockServer::start().await;
-        let loaded = s
-            .load(path)
-            .unwrap_or_else(|problems| panic!("{rel} does not load unchanged: {problems:#?}"));
+        let (s, loaded) = support::file_server(path).await;
         assert_eq!(loaded, fixtures.len(), "{rel}: fixtures loaded");
         // One test id per file: sequences in a file advance together, fixture after fixture.
         let test_id = format!("examples/{rel}");

@@ -2,9 +2,10 @@
 //! and JSON-array streams, function-call ids across turns, thought parts, embeddings, countTokens,
 //! Google's error envelope and the Vertex paths (golden files).
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use serde_json::{json, Value};
+
+use crate::support;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello from Gemini!"}},
@@ -31,21 +32,11 @@ const FIXTURES: &str = r#"{"fixtures": [
 const MODEL_PATH: &str = "/v1beta/models/gemini-2.5-flash";
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "gemini.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "gemini.json").await
 }
 
 async fn post(s: &MockServer, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("x-goog-api-key", "test-key")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    support::post(s, path, &body, &[("x-goog-api-key", "test-key")]).await
 }
 
 fn user(text: &str) -> Value {
@@ -58,15 +49,6 @@ fn last_body(s: &MockServer) -> Value {
         aimock::journal::JournalBody::Chat(r) => serde_json::to_value(&*r).unwrap(),
         other => panic!("not a parsed request: {other:?}"),
     }
-}
-
-/// The JSON payloads of an SSE body framed `data: <json>\r\n\r\n`.
-fn sse_payloads(body: &str) -> Vec<Value> {
-    assert!(body.ends_with("\r\n\r\n"), "{body:?}");
-    body.split("\r\n\r\n")
-        .filter(|e| !e.is_empty())
-        .map(|e| serde_json::from_str(e.strip_prefix("data: ").expect("a data line")).unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -187,7 +169,7 @@ async fn the_sse_stream_matches_the_golden_file() {
     .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
-    let chunks = sse_payloads(&r.text().await.unwrap());
+    let chunks = support::sse::json_crlf(&r.text().await.unwrap());
     insta::assert_json_snapshot!("gemini_text_sse", chunks, {"[].responseId" => "[id]"});
     let text: String = chunks
         .iter()
@@ -238,7 +220,7 @@ async fn streamed_function_calls_come_in_fixture_block_order() {
     .text()
     .await
     .unwrap();
-    let chunks = sse_payloads(&body);
+    let chunks = support::sse::json_crlf(&body);
     insta::assert_json_snapshot!("gemini_blocks_sse", chunks, {"[].responseId" => "[id]"});
     let parts: Vec<&Value> = chunks
         .iter()
@@ -249,7 +231,7 @@ async fn streamed_function_calls_come_in_fixture_block_order() {
     assert!(chunks[0]["candidates"][0].get("finishReason").is_none());
     assert_eq!(parts[1]["text"], "between");
     assert_eq!(parts[2]["functionCall"]["args"], json!({"x": 1}));
-    let weather = sse_payloads(
+    let weather = support::sse::json_crlf(
         &post(
             &s,
             &format!("{MODEL_PATH}:streamGenerateContent?alt=sse"),
@@ -291,7 +273,7 @@ async fn thought_parts_lead_the_reply_of_a_reasoning_model() {
     .text()
     .await
     .unwrap();
-    let chunks = sse_payloads(&body);
+    let chunks = support::sse::json_crlf(&body);
     insta::assert_json_snapshot!("gemini_thinking_sse", chunks, {"[].responseId" => "[id]"});
 
     // A model that does not reason shows no thoughts under strict mode.
@@ -375,19 +357,8 @@ async fn a_truncated_stream_stops_after_n_chunks_and_is_journaled() {
         user("cut"),
     )
     .await;
-    let mut got = Vec::new();
-    let mut r = r;
-    let mut failed = false;
-    loop {
-        match r.chunk().await {
-            Ok(Some(c)) => got.extend_from_slice(&c),
-            Ok(None) => break,
-            Err(_) => {
-                failed = true;
-                break;
-            }
-        }
-    }
+    let body = support::read_body(r.bytes_stream(), tokio::time::Instant::now()).await;
+    let (got, failed) = (body.bytes(), body.error.is_some());
     assert!(failed, "the body must end in an error");
     let text = String::from_utf8(got).unwrap();
     assert_eq!(text.matches("data: ").count(), 3);
@@ -591,7 +562,8 @@ async fn vertex_paths_serve_gemini_models_with_a_create_time() {
 
     let express =
         "/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
-    let chunks = sse_payloads(&post(&s, express, user("hello")).await.text().await.unwrap());
+    let chunks =
+        support::sse::json_crlf(&post(&s, express, user("hello")).await.text().await.unwrap());
     assert_eq!(
         chunks.last().unwrap()["candidates"][0]["finishReason"],
         "STOP"

@@ -6,21 +6,14 @@
 use aimock::{FixtureEntry, MatchSpec, MockServer, ResponseSpec};
 use serde_json::{json, Value};
 
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
-}
+use crate::support::{self, chat, sequence};
 
 fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
 async fn post(s: &MockServer, path: &str, body: &Value) -> reqwest::Response {
-    client()
-        .post(format!("{}{path}", s.uri()))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    support::post(s, path, body, &[]).await
 }
 
 /// The assistant text (or the status, for an error) of a chat request.
@@ -63,16 +56,6 @@ fn user_text(entry: &Value) -> &str {
         .and_then(|m| m.last())
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
-}
-
-fn sequence(s: &MockServer, text: &str, replies: &[&str]) {
-    for (i, r) in replies.iter().enumerate() {
-        s.mock(
-            MatchSpec::user_message(text).sequence_index(i as u32),
-            ResponseSpec::text(*r),
-        )
-        .unwrap();
-    }
 }
 
 /// Five requests: three chat hits, a chat miss, an embedding.
@@ -515,14 +498,7 @@ async fn a_request_body_over_64_kb_is_journaled_as_a_truncation_marker() {
         bytes.len()
     );
 
-    let text = client()
-        .get(format!("{}/__aimock/journal", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = support::get_text(&s, "/__aimock/journal").await;
     assert!(text.len() < 16 * 1024, "journal is {} bytes", text.len());
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v[0]["body"]["__aimock_truncated"], true);
@@ -563,22 +539,8 @@ async fn credentials_in_the_query_string_are_redacted_in_the_journal_path() {
     assert!(path.contains("REDACTED"), "{path}");
     assert!(path.contains("api-version=2024-10-21"), "{path}");
 
-    let text = client()
-        .get(format!("{}/__aimock/journal", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = support::get_text(&s, "/__aimock/journal").await;
     assert!(!text.contains("secret"), "{text}");
-    let legacy = client()
-        .get(format!("{}/v1/_requests", s.uri()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let legacy = support::get_text(&s, "/v1/_requests").await;
     assert!(!legacy.contains("secret"), "{legacy}");
 }

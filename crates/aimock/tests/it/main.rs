@@ -4,6 +4,12 @@
 //! test dependencies are linked once instead of once a file. Test names carry their module:
 //! `cargo test -p aimock --test it openai_chat::` runs one surface.
 //!
+//! What the modules share is in [`support`]: servers given fixtures, requests, bodies read as
+//! they arrive, one SSE reader, waiting for what a server does after answering, and in-process
+//! requests for tests on tokio's paused clock. No test bounds real time from above (a loaded
+//! machine only makes things later): "took less than" is checked in-process on the paused clock,
+//! or replaced by a check of cause and effect.
+//!
 //! Golden files live in `snapshots/` beside this file, named by insta after the module path
 //! (`it__openai_chat__chat_text_json.snap`); `crates/aimock/tests/wire/` holds captured wire
 //! bodies read by the crate's unit tests.
@@ -32,4 +38,5 @@ mod record_files;
 mod responses;
 mod services;
 mod streaming;
+mod support;
 mod vector;

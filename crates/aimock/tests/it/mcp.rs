@@ -9,12 +9,16 @@ use std::time::Duration;
 use aimock::config::McpConfig;
 use aimock::mcp::McpServer;
 use aimock::MockServer;
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{json, Value};
+
+use crate::support::{self, mcp_url};
 
 const BOTH: &str = "application/json, text/event-stream";
 
 fn config(v: Value) -> McpConfig {
-    serde_json::from_value(v).unwrap()
+    support::config(v)
 }
 
 fn main_config() -> McpConfig {
@@ -79,21 +83,8 @@ impl Answer {
 
     /// The messages of an SSE body, in order.
     fn events(&self) -> Vec<Value> {
-        sse_messages(&self.text)
+        support::sse::json(&self.text)
     }
-}
-
-fn sse_messages(text: &str) -> Vec<Value> {
-    text.split("\n\n")
-        .filter_map(|ev| {
-            let data: Vec<&str> = ev
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            (!data.is_empty()).then(|| serde_json::from_str(&data.join("\n")).unwrap())
-        })
-        .collect()
 }
 
 struct Client {
@@ -205,35 +196,25 @@ impl Client {
             .to_str()
             .unwrap()
             .starts_with("text/event-stream"));
-        Stream {
-            resp: r,
-            buf: String::new(),
-        }
+        Stream::new(r)
     }
 }
 
-struct Stream {
-    resp: reqwest::Response,
-    buf: String,
-}
+/// The GET stream.
+struct Stream(support::sse::Reader<BoxStream<'static, reqwest::Result<Bytes>>>);
 
 impl Stream {
+    fn new(r: reqwest::Response) -> Stream {
+        Stream(support::sse::Reader::new(r.bytes_stream().boxed()))
+    }
+
     /// The next message on the stream (fails after a generous wait).
     async fn next(&mut self) -> Value {
         loop {
-            if let Some(i) = self.buf.find("\n\n") {
-                let ev: String = self.buf.drain(..i + 2).collect();
-                if let Some(v) = sse_messages(&ev).pop() {
-                    return v;
-                }
-                continue;
+            let event = self.0.next().await.expect("the stream is still open");
+            if event.data.is_some() {
+                return event.json();
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.resp.chunk())
-                .await
-                .expect("a message on the GET stream in time")
-                .unwrap()
-                .expect("the stream is still open");
-            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
 }
@@ -251,10 +232,6 @@ async fn control(
     let r = rb.send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn mcp_url(s: &MockServer) -> String {
-    format!("{}/mcp", s.uri())
 }
 
 #[tokio::test]
@@ -1064,12 +1041,7 @@ async fn journal_metrics_and_reset() {
     let r = c.rpc("made/up/1234", json!({})).await;
     assert_eq!(r["error"]["code"], -32601);
 
-    let metrics = reqwest::get(format!("{}/metrics", s.uri()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::get_text(&s, "/metrics").await;
     for m in ["initialize", "tools/call", "unknown"] {
         assert!(
             metrics.contains(&format!("method=\"{m}\"")),
@@ -1373,10 +1345,7 @@ async fn subscriptions_listen_streams_the_changes_asked_for() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let mut stream = Stream {
-        resp: r,
-        buf: String::new(),
-    };
+    let mut stream = Stream::new(r);
     let ack = stream.next().await;
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
     assert_eq!(
@@ -1497,10 +1466,7 @@ async fn a_tool_can_ask_the_client_before_answering() {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
-    let mut stream = Stream {
-        resp: r,
-        buf: String::new(),
-    };
+    let mut stream = Stream::new(r);
     let q = stream.next().await;
     assert_eq!(q["method"], "elicitation/create");
     assert_eq!(q["params"]["message"], "Your name?");
@@ -1557,9 +1523,10 @@ async fn a_tool_can_ask_the_client_before_answering() {
 
 #[tokio::test]
 async fn a_cancelled_request_stops_unanswered() {
+    const DELAY: Duration = Duration::from_secs(60);
     let s = MockServer::builder()
         .mcp(config(
-            json!({"tools": [{"name": "forever", "delayMs": 60000, "result": "late"}]}),
+            json!({"tools": [{"name": "forever", "delayMs": DELAY.as_millis(), "result": "late"}]}),
         ))
         .start()
         .await;
@@ -1579,12 +1546,18 @@ async fn a_cancelled_request_stops_unanswered() {
             .unwrap()
     });
     // Wait until the call is under way, then cancel it.
-    while !s.journal().iter().any(|e| match &e.body {
-        aimock::journal::JournalBody::Json(v) => v["method"] == "tools/call",
-        _ => false,
-    }) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    support::eventually(async || {
+        let under_way = s.journal().iter().any(|e| match &e.body {
+            aimock::journal::JournalBody::Json(v) => v["method"] == "tools/call",
+            _ => false,
+        });
+        if under_way {
+            Ok(())
+        } else {
+            Err("the call does not reach the server".to_owned())
+        }
+    })
+    .await;
     let a = c
         .post(
             &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
@@ -1598,7 +1571,12 @@ async fn a_cancelled_request_stops_unanswered() {
         .unwrap();
     assert_eq!(r.status(), 202, "no answer for a cancelled request");
     assert!(r.text().await.unwrap().is_empty());
-    assert!(started.elapsed() < Duration::from_secs(30));
+    // Against the tool's own delay, not a guess at the machine's speed: a sleep never ends
+    // early, so a call that waited its delay out cannot pass.
+    assert!(
+        started.elapsed() < DELAY,
+        "the cancelled call waited out its delay"
+    );
     // The session goes on.
     assert_eq!(c.result("ping", json!({})).await, json!({}));
 }
@@ -1661,10 +1639,7 @@ async fn a_post_sse_answer_streams_each_message_when_due() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     // The progress arrives while the result is still a minute away: not held back for it.
-    let mut stream = Stream {
-        resp,
-        buf: String::new(),
-    };
+    let mut stream = Stream::new(resp);
     let first = stream.next().await;
     assert_eq!(first["method"], "notifications/progress");
     assert_eq!(first["params"]["message"], "started");

@@ -30,8 +30,7 @@ use rmcp::{ClientHandler, RoleClient, ServiceError, ServiceExt};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-/// How long to wait for anything the server should send.
-const WAIT: Duration = Duration::from_secs(10);
+use crate::support::{self, mcp_url, WAIT};
 
 // ---------------------------------------------------------------------------------------------
 // The client: an rmcp `ClientHandler` that records every notification it is given.
@@ -159,10 +158,6 @@ fn client_info(version: Option<ProtocolVersion>) -> ClientConfig {
     info
 }
 
-fn mcp_url(server: &MockServer) -> String {
-    format!("{}/mcp", server.uri())
-}
-
 /// Connect rmcp's Streamable HTTP client to `/mcp` (initialize + notifications/initialized).
 async fn connect_version(server: &MockServer, version: Option<ProtocolVersion>) -> Connected {
     let (tx, events) = mpsc::unbounded_channel();
@@ -183,9 +178,10 @@ async fn connect(server: &MockServer) -> Connected {
 }
 
 async fn start(config: Value) -> MockServer {
-    let cfg: aimock::config::McpConfig =
-        serde_json::from_value(config).expect("the MCP config parses");
-    MockServer::builder().mcp(cfg).start().await
+    MockServer::builder()
+        .mcp(support::config(config))
+        .start()
+        .await
 }
 
 /// The next notification satisfying `want`; the ones skipped on the way are returned too.
@@ -223,28 +219,23 @@ fn drain(events: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
 /// Wait until the client's GET stream (server → client messages) is open, as seen by the
 /// server's journal, so a run-time change made next is not sent before anyone listens.
 async fn wait_for_get_stream(server: &MockServer) {
-    let seen = tokio::time::timeout(WAIT, async {
-        loop {
-            if server
-                .journal()
-                .iter()
-                .any(|e| e.service == Some("mcp") && e.method == "GET" && e.path == "/mcp")
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    support::eventually(async || {
+        let journal = server.journal();
+        if journal
+            .iter()
+            .any(|e| e.service == Some("mcp") && e.method == "GET" && e.path == "/mcp")
+        {
+            return Ok(());
         }
-    })
-    .await;
-    assert!(
-        seen.is_ok(),
-        "rmcp never opened the GET stream (no journaled GET /mcp): {:?}",
-        server
-            .journal()
+        let seen: Vec<String> = journal
             .iter()
             .map(|e| format!("{} {}", e.method, e.path))
-            .collect::<Vec<_>>()
-    );
+            .collect();
+        Err(format!(
+            "rmcp never opened the GET stream (no journaled GET /mcp): {seen:?}"
+        ))
+    })
+    .await;
 }
 
 fn args(v: Value) -> Map<String, Value> {
@@ -1483,16 +1474,14 @@ async fn closing_the_client_deletes_the_session() {
 
     // Dropping the client (no explicit cancel) ends the session too.
     drop(c2);
-    let gone = tokio::time::timeout(WAIT, async {
-        loop {
-            if session_ids(&server, "DELETE").contains(&latest) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    support::eventually(async || {
+        if session_ids(&server, "DELETE").contains(&latest) {
+            Ok(())
+        } else {
+            Err("no DELETE after dropping the client".to_owned())
         }
     })
     .await;
-    assert!(gone.is_ok(), "no DELETE after dropping the client");
     assert!(server.mcp(None).unwrap().sessions().is_empty());
 }
 
@@ -1526,35 +1515,28 @@ async fn cancelling_a_slow_call_sends_notifications_cancelled() {
         .unwrap();
     let id = serde_json::to_value(&handle.id).unwrap();
     // Wait until the call reached the server before cancelling it.
-    tokio::time::timeout(WAIT, async {
-        while !journaled_methods(&server).contains(&"tools/call".to_owned()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    support::eventually(async || {
+        if journaled_methods(&server).contains(&"tools/call".to_owned()) {
+            Ok(())
+        } else {
+            Err("the call does not reach the server".to_owned())
         }
     })
-    .await
-    .expect("the call reaches the server");
+    .await;
     handle
         .cancel(Some("changed my mind".to_owned()))
         .await
         .unwrap();
-    let cancelled = tokio::time::timeout(WAIT, async {
-        loop {
-            let found = server.journal().into_iter().find_map(|e| match &e.body {
-                aimock::journal::JournalBody::Json(v)
-                    if v["method"] == "notifications/cancelled" =>
-                {
-                    Some(((**v).clone(), e.response.status))
-                }
-                _ => None,
-            });
-            if let Some(f) = found {
-                return f;
+    let cancelled = support::eventually(async || {
+        let found = server.journal().into_iter().find_map(|e| match &e.body {
+            aimock::journal::JournalBody::Json(v) if v["method"] == "notifications/cancelled" => {
+                Some(((**v).clone(), e.response.status))
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            _ => None,
+        });
+        found.ok_or_else(|| "notifications/cancelled does not reach the server".to_owned())
     })
-    .await
-    .expect("notifications/cancelled reaches the server");
+    .await;
     assert_eq!(cancelled.0["params"]["requestId"], id);
     assert_eq!(cancelled.0["params"]["reason"], "changed my mind");
     assert_eq!(cancelled.1, 202, "a notification is accepted with 202");

@@ -1,34 +1,19 @@
 //! The Rust API for tests ([`MockServer`]): starting, adding fixtures in code and from files, the
 //! journal, the resets, the builder's settings, isolation between servers, and stopping on drop.
 
-use std::time::{Duration, Instant};
-
 use aimock::fixture::Severity;
 use aimock::{FixtureEntry, MatchSpec, MockServer, ResponseSpec};
 use serde_json::{json, Value};
 
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
-}
-
-fn stream_chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": text}]})
-}
+use crate::support::{self, chat, sequence, stream_chat};
 
 async fn post(s: &MockServer, path: &str, body: &Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    support::post(s, path, body, &[]).await
 }
 
 /// Status and body of a chat completion.
 async fn ask(s: &MockServer, text: &str) -> (u16, Value) {
-    let r = post(s, "/v1/chat/completions", &chat(text)).await;
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
+    support::status_json(post(s, "/v1/chat/completions", &chat(text)).await).await
 }
 
 /// The assistant text of a successful chat completion.
@@ -47,17 +32,7 @@ async fn streamed_pieces(s: &MockServer, text: &str) -> Vec<String> {
     assert_eq!(r.status(), 200);
     let body = r.text().await.unwrap();
     assert!(body.contains("data: [DONE]"), "{body}");
-    body.split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .filter(|p| *p != "[DONE]")
-        .filter_map(|p| {
-            let v: Value = serde_json::from_str(p).unwrap();
-            v["choices"][0]["delta"]["content"]
-                .as_str()
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-        })
-        .collect()
+    support::content_deltas(&body)
 }
 
 async fn fixture_count(s: &MockServer) -> u64 {
@@ -68,16 +43,6 @@ async fn fixture_count(s: &MockServer) -> u64 {
         .await
         .unwrap();
     v["count"].as_u64().unwrap()
-}
-
-fn sequence(s: &MockServer, text: &str, replies: &[&str]) {
-    for (i, r) in replies.iter().enumerate() {
-        s.mock(
-            MatchSpec::user_message(text).sequence_index(i as u32),
-            ResponseSpec::text(*r),
-        )
-        .unwrap();
-    }
 }
 
 #[tokio::test]
@@ -426,17 +391,11 @@ async fn dropping_a_server_stops_it_and_its_port_refuses_connections() {
     );
     drop(s);
     // Shutting down is asynchronous: wait (boundedly) for the listener to close.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match client.get(format!("{uri}/health")).send().await {
-            Err(e) if e.is_connect() => break,
-            other => {
-                assert!(
-                    Instant::now() < deadline,
-                    "the dropped server still answers: {other:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
+    support::eventually(
+        async || match client.get(format!("{uri}/health")).send().await {
+            Err(e) if e.is_connect() => Ok(()),
+            other => Err(format!("the dropped server still answers: {other:?}")),
+        },
+    )
+    .await;
 }

@@ -2,9 +2,11 @@
 //! tool calls and a multi-turn loop without call ids, thinking, embeddings, the model list and
 //! errors in Ollama's `{"error": ...}` envelope. Golden files for the wire formats.
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use serde_json::{json, Value};
+
+use crate::support;
+use crate::support::get;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello from Ollama!"}, "chunkSize": 6},
@@ -24,24 +26,11 @@ const FIXTURES: &str = r#"{"fixtures": [
 ]}"#;
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "ollama.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "ollama.json").await
 }
 
 async fn post(s: &MockServer, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(s: &MockServer, path: &str) -> reqwest::Response {
-    reqwest::get(format!("{}{path}", s.uri())).await.unwrap()
+    support::post(s, path, &body, &[]).await
 }
 
 fn chat(text: &str, stream: bool) -> Value {
@@ -334,7 +323,7 @@ async fn truncate_after_chunks_cuts_the_ndjson_stream_and_the_journal_says_so() 
     let r = post(&s, "/api/chat", chat("cut", true)).await;
     let body = r.text().await;
     assert!(body.is_err() || body.unwrap().lines().count() <= 3);
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    support::interrupted(|| s.last_request().unwrap()).await;
     let journal: Value = get(&s, "/__aimock/journal").await.json().await.unwrap();
     let last = journal.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["response"]["interrupted"], true, "{last}");

@@ -1,11 +1,15 @@
 //! OpenAI Chat Completions and Embeddings over a real socket: wire formats (golden files), errors,
 //! path compatibility, streaming that really streams, and the async-openai client.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aimock::fixture::{parse_text, Format};
+use aimock::server::ServerConfig;
 use aimock::MockServer;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::{self, chat, router};
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello! How can I help you today?"}},
@@ -22,39 +26,19 @@ const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"inputText": "vector me"}, "response": {"embedding": [0.5, -0.25, 1.0]}}
 ]}"#;
 
+const AUTH: &[(&str, &str)] = &[("authorization", "Bearer sk-secret-test")];
+
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "chat.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "chat.json").await
 }
 
 async fn post(s: &MockServer, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("authorization", "Bearer sk-secret-test")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
+    support::post(s, path, &body, AUTH).await
 }
 
 fn stream_chat(text: &str) -> Value {
     json!({"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": true},
            "messages": [{"role": "user", "content": text}]})
-}
-
-/// SSE `data:` payloads of a body.
-fn sse_payloads(body: &str) -> Vec<String> {
-    body.split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test]
@@ -75,7 +59,7 @@ async fn chat_stream_sends_role_first_then_content_finish_usage_and_done() {
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     assert!(r.headers().get("content-length").is_none());
     let body = r.text().await.unwrap();
-    let payloads = sse_payloads(&body);
+    let payloads = support::sse::data(&body);
     assert_eq!(payloads.last().unwrap(), "[DONE]");
     let chunks: Vec<Value> = payloads[..payloads.len() - 1]
         .iter()
@@ -103,7 +87,7 @@ async fn tool_calls_stream_as_indexed_deltas_with_ids_first() {
         .text()
         .await
         .unwrap();
-    let payloads = sse_payloads(&body);
+    let payloads = support::sse::data(&body);
     let chunks: Vec<Value> = payloads[..payloads.len() - 1]
         .iter()
         .map(|p| serde_json::from_str(p).unwrap())
@@ -371,24 +355,27 @@ async fn unknown_paths_are_404_and_health_ready_models_answer() {
     assert!(!m["data"].as_array().unwrap().is_empty());
 }
 
-#[tokio::test]
+/// In-process on tokio's paused clock (see `support::router`): the times are the fixture's
+/// delays, whatever the load on the machine.
+#[tokio::test(start_paused = true)]
 async fn the_first_event_arrives_before_the_last_is_produced() {
-    let s = server().await;
+    let s = router::app(ServerConfig::default(), Some((FIXTURES, "chat.json")));
     let started = Instant::now();
-    let mut r = post(&s, "/v1/chat/completions", stream_chat("slow")).await;
-    let first = r.chunk().await.unwrap().expect("a first chunk");
+    let r = router::post(&s, "/v1/chat/completions", &stream_chat("slow"), AUTH).await;
+    let mut r = r.into_body().into_data_stream();
+    let first = r.next().await.expect("a first chunk").unwrap();
     let first_at = started.elapsed();
     assert!(String::from_utf8_lossy(&first).contains("\"role\":\"assistant\""));
     // The stream has 8 paced events 150 ms apart: when the first arrives, the journal must still
     // show the stream as not yet delivered.
-    let entry = s.last_request().unwrap();
+    let entry = s.journal.last().unwrap();
     assert_eq!(
         entry.response.delivered, None,
         "stream finished before the first event was read"
     );
     let mut rest = Vec::new();
-    while let Some(c) = r.chunk().await.unwrap() {
-        rest.push(c);
+    while let Some(c) = r.next().await {
+        rest.push(c.unwrap());
     }
     let total = started.elapsed();
     assert!(
@@ -404,21 +391,15 @@ async fn the_first_event_arrives_before_the_last_is_produced() {
         first_at < total / 2,
         "first {first_at:?} vs total {total:?}"
     );
-    assert_eq!(s.last_request().unwrap().response.delivered, Some(true));
+    assert_eq!(s.journal.last().unwrap().response.delivered, Some(true));
 }
 
 #[tokio::test]
 async fn truncate_after_chunks_really_drops_the_connection() {
     let s = server().await;
-    let mut r = post(&s, "/v1/chat/completions", stream_chat("cut")).await;
-    let mut got = Vec::new();
-    let err = loop {
-        match r.chunk().await {
-            Ok(Some(c)) => got.extend_from_slice(&c),
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
+    let r = post(&s, "/v1/chat/completions", stream_chat("cut")).await;
+    let body = support::read_body(r.bytes_stream(), Instant::now()).await;
+    let (got, err) = (body.bytes(), body.error);
     assert!(err.is_some(), "the stream ended cleanly");
     let text = String::from_utf8_lossy(&got);
     assert_eq!(text.matches("data: ").count(), 3);

@@ -2,9 +2,11 @@
 //! its error envelope, `models[]` fail-over, the processing comment, reasoning by model, and the
 //! discovery routes.
 
-use aimock::fixture::{parse_text, Format};
 use aimock::MockServer;
 use serde_json::{json, Value};
+
+use crate::support;
+use crate::support::get;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hello from the router!"}},
@@ -36,11 +38,7 @@ const FIXTURES: &str = r#"{"fixtures": [
 ]}"#;
 
 async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    let r = parse_text(FIXTURES, "openrouter.json", Format::Json);
-    assert!(!r.has_errors(), "{:?}", r.problems);
-    s.state().fixtures.append(r.fixtures);
-    s
+    support::fixture_server(FIXTURES, "openrouter.json").await
 }
 
 async fn post(s: &MockServer, body: Value) -> reqwest::Response {
@@ -48,19 +46,13 @@ async fn post(s: &MockServer, body: Value) -> reqwest::Response {
 }
 
 async fn post_with(s: &MockServer, body: Value, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut rb = reqwest::Client::new()
-        .post(format!("{}/api/v1/chat/completions", s.uri()))
-        .header("authorization", "Bearer sk-or-v1-test")
-        .header("HTTP-Referer", "https://example.com")
-        .header("X-Title", "aimock tests");
-    for (k, v) in headers {
-        rb = rb.header(*k, *v);
-    }
-    rb.json(&body).send().await.unwrap()
-}
-
-async fn get(s: &MockServer, path: &str) -> reqwest::Response {
-    reqwest::get(format!("{}{path}", s.uri())).await.unwrap()
+    let mut all = vec![
+        ("authorization", "Bearer sk-or-v1-test"),
+        ("HTTP-Referer", "https://example.com"),
+        ("X-Title", "aimock tests"),
+    ];
+    all.extend_from_slice(headers);
+    support::post(s, "/api/v1/chat/completions", &body, &all).await
 }
 
 fn chat(model: &str, text: &str) -> Value {
@@ -74,22 +66,6 @@ fn stream_chat(model: &str, text: &str) -> Value {
 fn failover(text: &str) -> Value {
     json!({"model": "openai/gpt-4o", "models": ["anthropic/claude-sonnet-4", "openai/gpt-4o"],
            "messages": [{"role": "user", "content": text}]})
-}
-
-/// SSE `data:` payloads of a body.
-fn sse_payloads(body: &str) -> Vec<String> {
-    body.split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn chunks(body: &str) -> Vec<Value> {
-    sse_payloads(body)
-        .iter()
-        .filter(|p| *p != "[DONE]")
-        .map(|p| serde_json::from_str(p).unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -111,8 +87,8 @@ async fn a_stream_has_openrouters_chunks_and_always_ends_with_usage() {
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let body = r.text().await.unwrap();
     assert!(!body.contains("OPENROUTER PROCESSING"));
-    assert_eq!(sse_payloads(&body).last().unwrap(), "[DONE]");
-    let chunks = chunks(&body);
+    assert_eq!(support::sse::data(&body).last().unwrap(), "[DONE]");
+    let chunks = support::sse::json(&body);
     let last = chunks.last().unwrap();
     assert_eq!(last["choices"], json!([]));
     assert!(last["usage"]["total_tokens"].as_u64().unwrap() > 0);
@@ -135,7 +111,7 @@ async fn tool_calls_stream_as_indexed_deltas() {
     body["tools"] =
         json!([{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]);
     let r = post(&s, body).await;
-    let chunks = chunks(&r.text().await.unwrap());
+    let chunks = support::sse::json(&r.text().await.unwrap());
     insta::assert_json_snapshot!("chat_tool_calls_stream", chunks, {"[].id" => "[id]", "[].created" => "[created]"});
     let json: Value = post(&s, chat("openai/gpt-4o", "weather"))
         .await
@@ -171,7 +147,7 @@ async fn reasoning_is_mirrored_as_message_reasoning_and_reasoning_deltas() {
         .unwrap();
     assert_eq!(plain["choices"][0]["message"]["reasoning"], Value::Null);
     let r = post(&s, stream_chat("anthropic/claude-sonnet-4", "think")).await;
-    let chunks = chunks(&r.text().await.unwrap());
+    let chunks = support::sse::json(&r.text().await.unwrap());
     let reasoning: String = chunks
         .iter()
         .filter_map(|c| c["choices"][0]["delta"]["reasoning"].as_str())
@@ -274,7 +250,7 @@ async fn fixture_overrides_win_over_generated_values() {
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
     assert_eq!(v["choices"][0]["native_finish_reason"], "end_turn");
     let r = post(&s, stream_chat("openai/gpt-4o", "pinned")).await;
-    let chunks = chunks(&r.text().await.unwrap());
+    let chunks = support::sse::json(&r.text().await.unwrap());
     let finish = chunks
         .iter()
         .find(|c| c["choices"][0]["finish_reason"].is_string())
@@ -399,7 +375,7 @@ async fn a_fail_over_stream_names_the_winning_model_in_every_chunk() {
     let mut body = failover("failover");
     body["stream"] = json!(true);
     let r = post(&s, body).await;
-    let chunks = chunks(&r.text().await.unwrap());
+    let chunks = support::sse::json(&r.text().await.unwrap());
     assert!(chunks
         .iter()
         .all(|c| c["model"] == "anthropic/claude-sonnet-4"));
@@ -415,7 +391,7 @@ async fn the_processing_comment_comes_first_when_the_fixture_opts_in() {
         "{body}"
     );
     assert_eq!(body.matches("OPENROUTER PROCESSING").count(), 1);
-    assert_eq!(sse_payloads(&body).last().unwrap(), "[DONE]");
+    assert_eq!(support::sse::data(&body).last().unwrap(), "[DONE]");
     // Never on JSON responses.
     let v: Value = post(&s, chat("openai/gpt-4o", "processing"))
         .await
@@ -493,8 +469,8 @@ async fn a_truncated_stream_is_cut_and_journaled_as_interrupted() {
     .unwrap();
     let r = post(&s, stream_chat("openai/gpt-4o", "cut")).await;
     assert!(r.text().await.is_err());
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let e = s.last_request().unwrap();
+    // The server marks the stream interrupted once the cut is made: wait for it, boundedly.
+    let e = support::interrupted(|| s.last_request().unwrap()).await;
     assert!(e.response.interrupted);
     assert_eq!(
         e.response.interrupt_reason.as_deref(),

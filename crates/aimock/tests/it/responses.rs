@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use aimock::fixture::{parse_text, Format};
 use aimock::journal::JournalBody;
-use aimock::server::{router, AppState, ServerConfig};
-use axum::body::Body;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use aimock::server::{AppState, ServerConfig};
+use http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+use crate::support::{self, router, types};
 
 const FIXTURES: &str = r#"{"fixtures": [
   { "match": { "userMessage": "[text]" }, "response": { "content": "Hello from the Responses API." } },
@@ -40,28 +38,13 @@ const FIXTURES: &str = r#"{"fixtures": [
     "response": { "content": "{\"ok\":true}" } }
 ]}"#;
 
+/// The server's state, without a socket: these tests call the router in-process.
 fn state() -> Arc<AppState> {
-    let state = AppState::new(ServerConfig::default());
-    let report = parse_text(FIXTURES, "t.json", Format::Json);
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    state.fixtures.append(report.fixtures);
-    state
+    router::app(ServerConfig::default(), Some((FIXTURES, "t.json")))
 }
 
 async fn post_raw(state: &Arc<AppState>, body: String) -> (StatusCode, String, Vec<u8>) {
-    let req = Request::post("/v1/responses")
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = router(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, ctype, bytes.to_vec())
+    router::collect(router::post_raw(state, "/v1/responses", body, &[]).await).await
 }
 
 async fn post(state: &Arc<AppState>, body: Value) -> (StatusCode, Value) {
@@ -74,15 +57,9 @@ async fn post(state: &Arc<AppState>, body: Value) -> (StatusCode, Value) {
 fn events(body: &[u8]) -> Vec<Value> {
     let text = std::str::from_utf8(body).unwrap();
     assert!(!text.contains("[DONE]"));
-    text.split("\n\n")
-        .filter(|e| !e.is_empty())
-        .map(|e| {
-            let (event, data) = e.split_once('\n').unwrap();
-            let name = event.strip_prefix("event: ").unwrap();
-            let v: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
-            assert_eq!(v["type"], name);
-            v
-        })
+    support::sse::typed(text)
+        .into_iter()
+        .map(|(_, v)| v)
         .collect()
 }
 
@@ -92,10 +69,6 @@ async fn stream(state: &Arc<AppState>, mut body: Value) -> Vec<Value> {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ctype, "text/event-stream");
     events(&bytes)
-}
-
-fn types(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
 /// What every Responses stream must satisfy for the SDKs' stream helpers.
@@ -426,26 +399,11 @@ async fn overrides_set_id_created_model_and_usage() {
 #[tokio::test]
 async fn truncate_after_chunks_cuts_the_stream_and_the_journal_says_so() {
     let s = state();
-    let req = Request::post("/v1/responses")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"model": "gpt-4o", "input": "[cut]", "stream": true}).to_string(),
-        ))
-        .unwrap();
-    let resp = router(s.clone()).oneshot(req).await.unwrap();
+    let body = json!({"model": "gpt-4o", "input": "[cut]", "stream": true});
+    let resp = router::post(&s, "/v1/responses", &body, &[]).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let mut body = resp.into_body();
-    let mut got = Vec::new();
-    let mut failed = false;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => got.extend_from_slice(&f.into_data().unwrap()),
-            Err(_) => {
-                failed = true;
-                break;
-            }
-        }
-    }
+    let body = router::read(resp, tokio::time::Instant::now()).await;
+    let (got, failed) = (body.bytes(), body.error.is_some());
     assert!(failed);
     assert_eq!(events(&got).len(), 4);
     let entry = s.journal.last().unwrap();
@@ -520,23 +478,12 @@ mod sdk {
     use async_openai::Client;
     use futures_util::StreamExt;
 
-    async fn server() -> (String, tokio::sync::oneshot::Sender<()>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(aimock::server::serve(
-            listener,
-            super::state(),
-            async move {
-                let _ = rx.await;
-            },
-        ));
-        (format!("http://{addr}/v1"), tx)
-    }
+    use crate::support;
 
     #[tokio::test]
     async fn async_openai_reads_a_response_and_a_stream() {
-        let (base, _stop) = server().await;
+        let s = support::fixture_server(super::FIXTURES, "t.json").await;
+        let base = format!("{}/v1", s.uri());
         let client = Client::with_config(
             OpenAIConfig::new()
                 .with_api_base(base)

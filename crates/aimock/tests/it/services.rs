@@ -8,6 +8,8 @@ use aimock::services::{Pattern, RerankResult};
 use aimock::MockServer;
 use serde_json::{json, Value};
 
+use crate::support;
+
 const CONFIG: &str = r##"{"services": {
   "search": {
     "fixtures": [
@@ -78,20 +80,7 @@ async fn post_raw(
     body: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")),
-    )
+    support::status_json(support::post_raw(s, path, body.to_owned(), headers).await).await
 }
 
 async fn post(s: &MockServer, path: &str, body: Value) -> (u16, Value) {

@@ -2,18 +2,20 @@
 //! `streamingProfile`, a client that goes away mid-stream, and jitter bounds.
 //!
 //! Timing assertions only bound in the direction a slow machine cannot break: a paced stream can
-//! be late, never early, so lower bounds are tight and upper bounds are generous.
+//! be late, never early, so lower bounds on a real socket are tight; an upper bound ("took less
+//! than") is only checked in-process on tokio's paused clock (see `support::router`), where a
+//! delay takes exactly its milliseconds whatever the load.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aimock::fixture::StreamingProfile;
+use aimock::server::{AppState, ServerConfig};
 use aimock::stream::Pacing;
 use aimock::{FixtureEntry, MatchSpec, MockServer, ResponseSpec};
-use serde_json::{json, Value};
+use tokio::time::Instant;
 
-fn stream_chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": text}]})
-}
+use crate::support::{self, journal, router, stream_chat};
 
 /// A fixture answering `text` with `reply`, streamed `chunk` characters at a time.
 fn entry(text: &str, reply: &str, chunk: u64) -> FixtureEntry {
@@ -26,9 +28,23 @@ struct Seen {
     /// Each read, with when it arrived (since the request was sent).
     reads: Vec<(Duration, String)>,
     /// The error that ended the body, if it did not end cleanly.
-    error: Option<reqwest::Error>,
+    error: Option<String>,
     /// When the body ended (cleanly or not).
     total: Duration,
+}
+
+impl From<support::Body> for Seen {
+    fn from(b: support::Body) -> Seen {
+        Seen {
+            reads: b
+                .reads
+                .iter()
+                .map(|(at, c)| (*at, String::from_utf8_lossy(c).into_owned()))
+                .collect(),
+            error: b.error,
+            total: b.total,
+        }
+    }
 }
 
 impl Seen {
@@ -43,56 +59,25 @@ impl Seen {
 
     /// The streamed assistant text.
     fn content(&self) -> String {
-        self.text()
-            .split("\n\n")
-            .filter_map(|e| e.strip_prefix("data: "))
-            .filter(|p| *p != "[DONE]")
-            .filter_map(|p| {
-                let v: Value = serde_json::from_str(p).unwrap();
-                v["choices"][0]["delta"]["content"]
-                    .as_str()
-                    .map(str::to_owned)
-            })
-            .collect()
+        support::content_deltas(&self.text()).concat()
     }
 }
 
+/// A streamed chat completion over the socket, read as it arrives.
 async fn stream(s: &MockServer, text: &str) -> Seen {
     let started = Instant::now();
-    let mut r = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", s.uri()))
-        .json(&stream_chat(text))
-        .send()
-        .await
-        .unwrap();
+    let r = support::post(s, "/v1/chat/completions", &stream_chat(text), &[]).await;
     assert_eq!(r.status(), 200);
-    let mut reads = Vec::new();
-    let error = loop {
-        match r.chunk().await {
-            Ok(Some(c)) => {
-                reads.push((started.elapsed(), String::from_utf8_lossy(&c).into_owned()))
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    Seen {
-        reads,
-        error,
-        total: started.elapsed(),
-    }
+    support::read_body(r.bytes_stream(), started).await.into()
 }
 
-async fn journal(s: &MockServer) -> Vec<Value> {
-    reqwest::get(format!("{}/__aimock/journal", s.uri()))
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+/// [`stream`] answered in-process by the router, timed on tokio's clock (paused in the tests
+/// that use it).
+async fn stream_in_process(s: &Arc<AppState>, text: &str) -> Seen {
+    let started = Instant::now();
+    let r = router::post(s, "/v1/chat/completions", &stream_chat(text), &[]).await;
+    assert_eq!(r.status(), 200);
+    router::read(r, started).await.into()
 }
 
 #[tokio::test]
@@ -138,15 +123,16 @@ async fn disconnect_after_ms_delivers_the_events_due_before_it_then_drops_the_co
     assert_eq!(r["delivered"], false);
 }
 
-#[tokio::test]
+/// In-process on the paused clock: "less than 2 s" cannot race a loaded machine there.
+#[tokio::test(start_paused = true)]
 async fn replay_speed_divides_a_fixtures_latency_but_the_stream_is_still_paced() {
-    let s = MockServer::start().await;
+    let s = router::app(ServerConfig::default(), None);
     // Role + 6 deltas + finish: 8 events of 500 ms, 4 s unscaled; 80 ms at 50x.
     let mut e = entry("fast", "aaabbbcccdddeeefff", 3).latency(500.0);
     e.replay_speed = Some(50.0);
-    s.add(e).unwrap();
+    support::add_entries(&s, [e]);
 
-    let seen = stream(&s, "fast").await;
+    let seen = stream_in_process(&s, "fast").await;
     assert!(seen.error.is_none());
     assert_eq!(seen.events(), 9, "{}", seen.text());
     assert!(seen.text().ends_with("data: [DONE]\n\n"));
@@ -168,16 +154,26 @@ async fn replay_speed_divides_a_fixtures_latency_but_the_stream_is_still_paced()
     );
 }
 
-#[tokio::test]
+/// In-process on the paused clock: "less than 600 ms" cannot race a loaded machine there.
+#[tokio::test(start_paused = true)]
 async fn the_servers_latency_paces_fixtures_without_their_own_and_not_those_with_one() {
-    let s = MockServer::builder().latency_ms(100.0).start().await;
+    let s = router::app(
+        ServerConfig {
+            latency: 100.0,
+            ..ServerConfig::default()
+        },
+        None,
+    );
     // Role + 6 deltas + finish: 8 events.
-    s.add(entry("server paced", "aaabbbcccdddeeefff", 3))
-        .unwrap();
-    s.add(entry("own latency", "aaabbbcccdddeeefff", 3).latency(0.0))
-        .unwrap();
+    support::add_entries(
+        &s,
+        [
+            entry("server paced", "aaabbbcccdddeeefff", 3),
+            entry("own latency", "aaabbbcccdddeeefff", 3).latency(0.0),
+        ],
+    );
 
-    let paced = stream(&s, "server paced").await;
+    let paced = stream_in_process(&s, "server paced").await;
     assert!(paced.error.is_none());
     assert_eq!(paced.content(), "aaabbbcccdddeeefff");
     assert!(
@@ -192,7 +188,7 @@ async fn the_servers_latency_paces_fixtures_without_their_own_and_not_those_with
     );
     assert!(paced.reads.len() > 1);
 
-    let own = stream(&s, "own latency").await;
+    let own = stream_in_process(&s, "own latency").await;
     assert!(own.error.is_none());
     assert_eq!(own.content(), "aaabbbcccdddeeefff");
     assert!(
@@ -260,15 +256,14 @@ async fn a_client_that_goes_away_mid_stream_leaves_delivered_false_in_the_journa
     drop(client);
 
     // The server notices on its next writes; wait for it, boundedly.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let entry = loop {
+    let entry = support::eventually(async || {
         let e = s.last_request().unwrap();
-        if e.response.delivered.is_some() {
-            break e;
+        match e.response.delivered {
+            Some(_) => Ok(e),
+            None => Err(format!("the stream never ended: {e:?}")),
         }
-        assert!(Instant::now() < deadline, "the stream never ended: {e:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
     assert_eq!(entry.response.delivered, Some(false));
     assert!(entry.response.interrupted);
     let j = journal(&s).await;

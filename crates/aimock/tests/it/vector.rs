@@ -4,15 +4,12 @@
 //! its own, the Rust and control APIs, reset, the journal, the metric, and embeddings from the mock
 //! that find their own text again.
 
-use aimock::config::VectorConfig;
 use aimock::server::ServerConfig;
 use aimock::vector::{Metric, Point, PointId};
 use aimock::MockServer;
 use serde_json::{json, Map, Value};
 
-fn config(v: Value) -> VectorConfig {
-    serde_json::from_value(v).unwrap()
-}
+use crate::support;
 
 async fn server() -> MockServer {
     MockServer::builder()
@@ -20,7 +17,7 @@ async fn server() -> MockServer {
             metrics: true,
             ..ServerConfig::default()
         })
-        .vector(config(json!({
+        .vector(support::config(json!({
             "collections": [{
                 "name": "documents", "dimension": 3,
                 "vectors": [
@@ -55,14 +52,7 @@ async fn call(s: &MockServer, method: &str, path: &str, body: Option<Value>) -> 
 }
 
 async fn raw(s: &MockServer, path: &str, body: &'static str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
+    support::status_json(support::post_raw(s, path, body, &[]).await).await
 }
 
 const PTS: [(u64, [f32; 3], &str, i64); 5] = [
@@ -647,7 +637,7 @@ async fn root_paths_of_the_main_port_and_a_port_of_its_own() {
     assert_eq!((st, &v["matches"][0]["id"]), (200, &json!("doc-1")));
 
     let own = MockServer::builder()
-        .vector(config(
+        .vector(support::config(
             json!({"port": 0, "collections": [{"name": "c", "dimension": 2}]}),
         ))
         .start()
@@ -740,12 +730,7 @@ async fn rust_api_control_api_reset_journal_and_metric() {
         .filter(|e| e.service == Some("vector"))
         .collect();
     assert!(j.len() >= 3);
-    let m = reqwest::get(format!("{}/metrics", s.uri()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = support::get_text(&s, "/metrics").await;
     assert!(
         m.contains("aimock_vector_requests_total{operation=\"query\",provider=\"pinecone\"}"),
         "{m}"
