@@ -1048,7 +1048,6 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
         .await
         .expect("GET stream");
     assert_eq!(stream.status(), 200);
-    let started = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
         let status = server.terminate();
         (status, server.stderr())
@@ -1056,10 +1055,10 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
     .await
     .expect("join");
     assert_eq!(status.0.code(), Some(0), "{}", status.1);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    drop(stream);
+    // Promptly, by cause rather than by the clock: the server ended the stream itself as its
+    // shutdown began (the body ends cleanly; a stream still open when the process went would be
+    // cut off mid-body), so the open stream held nothing back. `terminate`'s deadline only
+    // bounds a hang.
+    let rest = stream.text().await;
+    assert!(rest.is_ok(), "the stream was cut, not ended: {rest:?}");
 }
