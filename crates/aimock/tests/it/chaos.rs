@@ -51,7 +51,7 @@ fn rates(f: impl FnOnce(&mut ChaosRates)) -> ChaosRates {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    support::client()
 }
 
 async fn send(s: &MockServer, text: &str, headers: &[(&str, &str)]) -> reqwest::Response {
@@ -538,7 +538,8 @@ async fn ten_thousand_requests_at_a_ten_percent_drop_rate_drop_about_ten_percent
         .fixture(entries().remove(0))
         .start()
         .await;
-    let c = client();
+    // A client of its own that keeps its connections: 10 000 requests, 32 at a time.
+    let c = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", s.uri());
     let body = chat("hello");
     let statuses: Vec<u16> = futures_util::stream::iter(0..10_000)

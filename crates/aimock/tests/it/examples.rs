@@ -297,7 +297,7 @@ async fn check_fixture(s: &MockServer, fixture: &Value, test_id: &str, stream: b
         Probe::Chat(b) => ("/v1/chat/completions", b, true),
         Probe::Embedding(b) => ("/v1/embeddings", b, false),
     };
-    let mut req = reqwest::Client::new()
+    let mut req = support::client()
         .post(format!("{}{path}", s.uri()))
         .header("x-test-id", test_id)
         .json(body);

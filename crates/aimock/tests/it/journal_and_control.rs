@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::support::{self, chat, sequence};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    support::client()
 }
 
 async fn post(s: &MockServer, path: &str, body: &Value) -> reqwest::Response {

@@ -225,7 +225,7 @@ async fn control(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut rb = reqwest::Client::new().request(method, format!("{}/__aimock/mcp{path}", s.uri()));
+    let mut rb = support::client().request(method, format!("{}/__aimock/mcp{path}", s.uri()));
     if let Some(b) = body {
         rb = rb.json(&b);
     }

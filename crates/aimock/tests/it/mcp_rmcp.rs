@@ -294,7 +294,7 @@ fn not_error(r: &CallToolResult) -> bool {
 /// `POST|DELETE /__aimock/mcp/<sub>` with an optional JSON body; the status must be 2xx.
 async fn control(server: &MockServer, method: reqwest::Method, sub: &str, body: Option<Value>) {
     let url = format!("{}/__aimock/mcp{sub}", server.uri());
-    let mut req = reqwest::Client::new().request(method.clone(), &url);
+    let mut req = support::client().request(method.clone(), &url);
     if let Some(b) = body {
         req = req.json(&b);
     }

@@ -36,7 +36,7 @@ async fn server() -> MockServer {
 
 async fn call(s: &MockServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", s.uri()));
+    let mut req = support::client().request(method, format!("{}{path}", s.uri()));
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -901,7 +901,7 @@ async fn bad_input_is_a_4xx_never_a_crash() {
             let (st, v) = call(&s, m, p, Some(b.clone())).await;
             assert!(st < 500, "{m} {p} {b}: {st} {v}");
         }
-        let r = reqwest::Client::new()
+        let r = support::client()
             .request(
                 reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
                 format!("{}{p}", s.uri()),

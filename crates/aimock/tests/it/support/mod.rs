@@ -109,6 +109,20 @@ pub(crate) fn sequence(s: &MockServer, text: &str, replies: &[&str]) {
 
 // --- requests ----------------------------------------------------------------------------------
 
+/// An HTTP client for this test. Building one costs about 20 ms (it loads the system's root
+/// certificates), more than most requests, so each test thread builds one and reuses it; libtest
+/// runs every test on a thread of its own. It keeps no idle connection: every request opens its
+/// own, as it did with a client of its own, and none outlives the server it went to.
+pub(crate) fn client() -> reqwest::Client {
+    thread_local! {
+        static CLIENT: reqwest::Client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+    }
+    CLIENT.with(Clone::clone)
+}
+
 /// An OpenAI chat completion request for `gpt-4o` with one user message.
 pub(crate) fn chat(text: &str) -> Value {
     json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
@@ -128,7 +142,7 @@ pub(crate) async fn send(
     body: Option<&Value>,
 ) -> reqwest::Response {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", s.uri()));
+    let mut req = client().request(method, format!("{}{path}", s.uri()));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -155,7 +169,7 @@ pub(crate) async fn post_raw(
     body: impl Into<reqwest::Body>,
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
+    let mut req = client()
         .post(format!("{}{path}", s.uri()))
         .header("content-type", "application/json")
         .body(body);
@@ -167,7 +181,11 @@ pub(crate) async fn post_raw(
 
 /// `GET path`.
 pub(crate) async fn get(s: &MockServer, path: &str) -> reqwest::Response {
-    reqwest::get(format!("{}{path}", s.uri())).await.unwrap()
+    client()
+        .get(format!("{}{path}", s.uri()))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// `GET path`: the body as text.
