@@ -247,16 +247,16 @@ const TEXT_INSTEAD_OF_CONTENT: &str = r#"{
 }
 "#;
 
-/// aimock's own examples: `../shared/reference/aimock-examples` beside the workspace.
+/// aimock's own examples: vendored in the repository at `vendor/aimock-examples` (MIT).
 fn examples_root() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)
         .expect("the crate sits two levels under the workspace root");
-    let root = workspace.join("../shared/reference/aimock-examples");
+    let root = workspace.join("vendor/aimock-examples");
     assert!(
         root.is_dir(),
-        "aimock's examples are expected at {} (shared/ beside the clone)",
+        "aimock's examples are expected at {} (vendored in the repository)",
         root.display()
     );
     root
@@ -1048,7 +1048,6 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
         .await
         .expect("GET stream");
     assert_eq!(stream.status(), 200);
-    let started = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
         let status = server.terminate();
         (status, server.stderr())
@@ -1056,10 +1055,10 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
     .await
     .expect("join");
     assert_eq!(status.0.code(), Some(0), "{}", status.1);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    drop(stream);
+    // Promptly, by cause rather than by the clock: the server ended the stream itself as its
+    // shutdown began (the body ends cleanly; a stream still open when the process went would be
+    // cut off mid-body), so the open stream held nothing back. `terminate`'s deadline only
+    // bounds a hang.
+    let rest = stream.text().await;
+    assert!(rest.is_ok(), "the stream was cut, not ended: {rest:?}");
 }
