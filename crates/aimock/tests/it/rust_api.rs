@@ -2,7 +2,6 @@
 //! their reports, limits, priorities, scoped mocks, closures as matchers and responders, base
 //! URLs per provider, fixtures from strings, and the round trip that keeps mocks and fixture
 //! files from drifting apart.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,24 +18,7 @@ use aimock::responders::{embedding, error, reasoning, text, tool_call, tool_call
 use aimock::{MatchSpec, Mock, MockServer, Provider, ResponseSpec};
 use serde_json::{json, Value};
 
-fn chat(text: &str) -> Value {
-    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})
-}
-
-async fn post_with(
-    s: &MockServer,
-    path: &str,
-    body: &Value,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut r = reqwest::Client::new()
-        .post(format!("{}{path}", s.uri()))
-        .json(body);
-    for (k, v) in headers {
-        r = r.header(*k, *v);
-    }
-    r.send().await.unwrap()
-}
+use crate::support::{chat, post as post_with};
 
 /// Status and JSON body of an OpenAI chat completion.
 async fn ask(s: &MockServer, body: &Value) -> (u16, Value) {
@@ -316,9 +298,8 @@ async fn a_scoped_mock_answers_until_its_guard_drops_and_lists_what_it_answered(
         assert_eq!(seen[1].path, "/v1/chat/completions");
     }
     assert_eq!(answer(&s, "ping").await, "base");
-    let fixtures: Value = reqwest::get(format!("{}/__aimock/fixtures", s.uri()))
+    let fixtures: Value = crate::support::get(&s, "/__aimock/fixtures")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -529,7 +510,7 @@ async fn base_url_points_each_providers_sdk_where_it_expects_the_api() {
     for (provider, path, call, body, answer_at) in cases {
         let base = s.base_url(provider);
         assert_eq!(base, format!("{root}{path}"), "{provider:?}");
-        let r = reqwest::Client::new()
+        let r = crate::support::client()
             .post(format!("{base}{call}"))
             .json(&body)
             .send()

@@ -4,13 +4,14 @@
 //! is a 500 and a rate limit a 429 (with `retry-after`) in the surface's own error envelope, a
 //! malformed answer is a 200 whose body is not JSON, a disconnect cuts the connection, a latency
 //! delays the answer; each is journaled with the service's name and counted in the metrics.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
 use aimock::config::{A2aConfig, AguiConfig, McpConfig, VectorConfig};
 use aimock::server::ServerConfig;
 use aimock::MockServer;
+
+use crate::support::journal;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -231,7 +232,7 @@ async fn send(
     p: &Probe,
     header: (&str, &str),
 ) -> reqwest::Result<reqwest::Response> {
-    let mut req = reqwest::Client::new()
+    let mut req = crate::support::client()
         .request(p.method.clone(), format!("{}{}", s.uri(), p.path))
         .header("accept", "application/json, text/event-stream")
         .header(header.0, header.1);
@@ -239,16 +240,6 @@ async fn send(
         req = req.json(b);
     }
     req.send().await
-}
-
-async fn journal(s: &MockServer) -> Vec<Value> {
-    let v: Value = reqwest::get(format!("{}/__aimock/journal", s.uri()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v.as_array().unwrap().clone()
 }
 
 /// The journal has one entry per probe with this chaos action, named after the probe's service,
@@ -270,12 +261,7 @@ async fn journaled(s: &MockServer, action: &str, status: u16) {
 
 /// `aimock_chaos_triggered_total{action, source="internal"}` counts one per probe.
 async fn counted(s: &MockServer, action: &str) {
-    let text = reqwest::get(format!("{}/metrics", s.uri()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::support::get_text(s, "/metrics").await;
     let want = format!(" {}", probes().len());
     assert!(
         text.lines().any(|l| {

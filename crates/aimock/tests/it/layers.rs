@@ -7,7 +7,6 @@
 //!
 //! A new top-level module must be given a layer here, or the test fails too. The layers are the
 //! ones `src/lib.rs` documents under "Layout".
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
