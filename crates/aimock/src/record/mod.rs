@@ -10,6 +10,8 @@
 //! - [`writer`]: fixture files, written atomically.
 
 pub(crate) mod collapse;
+#[cfg(test)]
+mod files_tests;
 pub(crate) mod key;
 pub mod normalize;
 pub(crate) mod proxy;

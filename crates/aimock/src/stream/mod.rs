@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 mod engine;
 pub mod eventstream;
+#[cfg(test)]
+mod eventstream_tests;
 
 pub use engine::{paced_body, StreamEnd, StreamPlan};
 pub(crate) use engine::{EventStream, Feed};
@@ -235,5 +237,55 @@ mod tests {
         assert_eq!(p.delay_ms(0), 30.0);
         assert_eq!(p.delay_ms(2), 20.0);
         assert_eq!(p.delay_ms(5), 15.0);
+    }
+
+    #[test]
+    fn jitter_keeps_every_delay_within_base_times_one_plus_or_minus_jitter() {
+        for (jitter, speed) in [(0.25, 1.0), (0.1, 2.0), (1.0, 1.0)] {
+            let p = Pacing {
+                latency: 7.0,
+                profile: Some(StreamingProfile {
+                    ttft: Some(200.0),
+                    tps: Some(40.0),
+                    jitter: Some(jitter),
+                    ..Default::default()
+                }),
+                replay_speed: speed,
+                ..Default::default()
+            };
+            for (index, base) in [(0usize, 200.0), (1, 25.0), (17, 25.0)] {
+                let lo = base * (1.0 - jitter) / speed;
+                let hi = base * (1.0 + jitter) / speed;
+                let draws: Vec<f64> = (0..4000).map(|_| p.delay_ms(index)).collect();
+                for d in &draws {
+                    assert!(
+                        *d >= lo - 1e-9 && *d <= hi + 1e-9,
+                        "jitter {jitter}, speed {speed}, event {index}: {d} outside [{lo}, {hi}]"
+                    );
+                }
+                // The draws really vary across the band (4000 draws: missing either outer quarter
+                // has probability 0.75^4000).
+                let min = draws.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = draws.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let quarter = (hi - lo) / 4.0;
+                assert!(min < lo + quarter, "min {min} for [{lo}, {hi}]");
+                assert!(max > hi - quarter, "max {max} for [{lo}, {hi}]");
+            }
+        }
+
+        // No jitter: exactly the base.
+        let p = Pacing {
+            profile: Some(StreamingProfile {
+                ttft: Some(200.0),
+                tps: Some(40.0),
+                ..Default::default()
+            }),
+            replay_speed: 1.0,
+            ..Default::default()
+        };
+        for _ in 0..100 {
+            assert_eq!(p.delay_ms(0), 200.0);
+            assert_eq!(p.delay_ms(3), 25.0);
+        }
     }
 }

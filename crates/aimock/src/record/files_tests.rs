@@ -2,12 +2,12 @@
 //! (so that recordings of one user message under different system prompts or tool sets do not
 //! collide, aimock #185) and normalisation rules.
 //!
-//! The file writer, slugs and recorded keys are crate-private; their tests are unit tests in
+//! The file writer, slugs and recorded keys have their own unit tests in
 //! `src/record/{writer,key,normalize}.rs`.
 
-use aimock::conversation::{ChatRequest, Message, Role};
-use aimock::fixture::{parse_value, FixtureStore, LoadReport, MatchContext, MatchOutcome};
-use aimock::record::normalize::{NormalizeRule, NormalizeRuleSpec};
+use crate::conversation::{ChatRequest, Message, Role};
+use crate::fixture::{parse_value, FixtureStore, LoadReport, MatchContext, MatchOutcome};
+use crate::record::normalize::{NormalizeRule, NormalizeRuleSpec};
 use serde_json::json;
 
 fn ask(system: Option<&str>, tools: &[&str], user: &str) -> ChatRequest {
