@@ -185,7 +185,7 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
     }
 
     let state = AppState::try_new(server).map_err(|e| anyhow::anyhow!("{e}"))?;
-    state.fixtures.append(report.fixtures);
+    state.append_fixtures(report.fixtures);
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
@@ -222,7 +222,7 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "aimock server listening on http://{host}:{port}")?;
-        for mount in state.mounts.all() {
+        for mount in state.mounts() {
             writeln!(
                 out,
                 "  {} at http://{host}:{port}{}",

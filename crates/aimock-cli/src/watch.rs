@@ -127,7 +127,7 @@ async fn reload(paths: &[PathBuf], state: &AppState) {
         }
     };
     log_problems(&report.problems);
-    let serving = state.fixtures.snapshot().len();
+    let serving = state.fixture_count();
     let errors = report.errors().count();
     if errors > 0 {
         tracing::warn!(
@@ -137,7 +137,7 @@ async fn reload(paths: &[PathBuf], state: &AppState) {
         tracing::warn!("Reload found no fixtures; still serving the previous {serving} fixture(s)");
     } else {
         let n = report.fixtures.len();
-        state.fixtures.replace(report.fixtures);
+        state.replace_fixtures(report.fixtures);
         tracing::info!("Reloaded {n} fixture(s)");
     }
 }

@@ -20,7 +20,7 @@ use http::{header, HeaderMap, HeaderValue, Method};
 use subtle::ConstantTimeEq;
 
 /// The headers a credential may come in.
-pub const CREDENTIAL_HEADERS: &[&str] = &[
+pub(crate) const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",
     "x-api-key",
     "x-goog-api-key",
@@ -29,11 +29,11 @@ pub const CREDENTIAL_HEADERS: &[&str] = &[
 ];
 
 /// The message of every refusal.
-pub const INVALID_KEY_MESSAGE: &str = "Invalid API key";
+pub(crate) const INVALID_KEY_MESSAGE: &str = "Invalid API key";
 
 /// Why a request was refused (for logs and tests; the client always sees the same 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// No credential at all.
     Missing,
     /// A credential that is malformed or not a configured key.
@@ -44,7 +44,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// A short name, safe to log.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Refusal::Missing => "missing",
             Refusal::Invalid => "invalid",
@@ -54,7 +54,7 @@ impl Refusal {
 }
 
 /// The accepted inbound keys.
-pub struct ApiKeys {
+pub(crate) struct ApiKeys {
     keys: Vec<Vec<u8>>,
 }
 
@@ -88,7 +88,7 @@ impl ApiKeys {
     /// Keys to accept; `None` when the list is empty (no check). Keys are trimmed of surrounding
     /// spaces; a list whose every entry is blank still enables the check (and admits nothing),
     /// so a misconfiguration fails closed.
-    pub fn new(keys: &[String]) -> Option<ApiKeys> {
+    pub(crate) fn new(keys: &[String]) -> Option<ApiKeys> {
         (!keys.is_empty()).then(|| ApiKeys {
             keys: keys
                 .iter()
@@ -112,7 +112,7 @@ impl ApiKeys {
 
     /// Check a request's credentials: `Ok` when at least one is supplied and all of them are
     /// the same configured key.
-    pub fn check(&self, headers: &HeaderMap, query: Option<&str>) -> Result<(), Refusal> {
+    pub(crate) fn check(&self, headers: &HeaderMap, query: Option<&str>) -> Result<(), Refusal> {
         let mut resolved: Option<usize> = None;
         let mut admit = |candidate: &[u8]| -> Result<(), Refusal> {
             let index = self.find(candidate).ok_or(Refusal::Invalid)?;
@@ -179,7 +179,7 @@ fn header_credential<'v>(name: &str, value: &'v HeaderValue) -> Result<&'v [u8],
 
 /// Whether a request needs no key: `GET /health`, `GET /ready`, `GET /metrics`, and CORS
 /// preflights (`OPTIONS` with `Access-Control-Request-Method`).
-pub fn is_public(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+pub(crate) fn is_public(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     match *method {
         Method::GET => matches!(path, "/health" | "/ready" | "/metrics"),
         Method::OPTIONS => headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD),

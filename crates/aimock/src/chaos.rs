@@ -26,10 +26,10 @@ use serde_json::{json, Map, Value};
 use crate::http::DEFAULT_TEST_ID;
 
 /// The largest latency any level may ask for, in milliseconds (aimock's bound).
-pub const MAX_LATENCY_MS: f64 = 30_000.0;
+pub(crate) const MAX_LATENCY_MS: f64 = 30_000.0;
 
 /// The body a malformed answer carries.
-pub const MALFORMED_BODY: &str = "{malformed json: <<<chaos>>>";
+pub(crate) const MALFORMED_BODY: &str = "{malformed json: <<<chaos>>>";
 
 /// Chaos settings: each rate is a probability in [0, 1].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -213,7 +213,7 @@ fn parse_decimal(text: &str, max: f64, integer: bool) -> Option<f64> {
 
 /// One injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChaosAction {
+pub(crate) enum ChaosAction {
     /// 500 in the provider's error envelope.
     Drop,
     /// 200 whose body is not JSON.
@@ -226,7 +226,7 @@ pub enum ChaosAction {
 
 impl ChaosAction {
     /// The name the journal and metrics use (aimock's).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChaosAction::Drop => "drop",
             ChaosAction::Malformed => "malformed",
@@ -238,7 +238,7 @@ impl ChaosAction {
 
 /// What one roll decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Roll {
+pub(crate) struct Roll {
     /// The failure to inject, if any.
     pub action: Option<ChaosAction>,
     /// Delay before answering, in milliseconds.
@@ -248,21 +248,23 @@ pub struct Roll {
 }
 
 /// `x-aimock-chaos-drop`.
-pub const HEADER_DROP: HeaderName = HeaderName::from_static("x-aimock-chaos-drop");
+pub(crate) const HEADER_DROP: HeaderName = HeaderName::from_static("x-aimock-chaos-drop");
 /// `x-aimock-chaos-malformed`.
-pub const HEADER_MALFORMED: HeaderName = HeaderName::from_static("x-aimock-chaos-malformed");
+pub(crate) const HEADER_MALFORMED: HeaderName = HeaderName::from_static("x-aimock-chaos-malformed");
 /// `x-aimock-chaos-disconnect`.
-pub const HEADER_DISCONNECT: HeaderName = HeaderName::from_static("x-aimock-chaos-disconnect");
+pub(crate) const HEADER_DISCONNECT: HeaderName =
+    HeaderName::from_static("x-aimock-chaos-disconnect");
 /// `x-aimock-chaos-ratelimit`.
-pub const HEADER_RATE_LIMIT: HeaderName = HeaderName::from_static("x-aimock-chaos-ratelimit");
+pub(crate) const HEADER_RATE_LIMIT: HeaderName =
+    HeaderName::from_static("x-aimock-chaos-ratelimit");
 /// `x-aimock-chaos-latency` (milliseconds).
-pub const HEADER_LATENCY: HeaderName = HeaderName::from_static("x-aimock-chaos-latency");
+pub(crate) const HEADER_LATENCY: HeaderName = HeaderName::from_static("x-aimock-chaos-latency");
 /// `x-aimock-chaos-disconnect-after-chunks` (ours): cut a stream after this many events.
-pub const HEADER_CUT_AFTER_CHUNKS: HeaderName =
+pub(crate) const HEADER_CUT_AFTER_CHUNKS: HeaderName =
     HeaderName::from_static("x-aimock-chaos-disconnect-after-chunks");
 
 /// The rates the request's headers ask for. `None` when no chaos header is present.
-pub fn header_rates(headers: &HeaderMap) -> Option<ChaosRates> {
+pub(crate) fn header_rates(headers: &HeaderMap) -> Option<ChaosRates> {
     let names = [
         &HEADER_DROP,
         &HEADER_MALFORMED,
@@ -293,7 +295,7 @@ pub fn header_rates(headers: &HeaderMap) -> Option<ChaosRates> {
 }
 
 /// `x-aimock-chaos-disconnect-after-chunks`, when valid.
-pub fn header_cut_after_chunks(headers: &HeaderMap) -> Option<usize> {
+pub(crate) fn header_cut_after_chunks(headers: &HeaderMap) -> Option<usize> {
     let v = headers.get(&HEADER_CUT_AFTER_CHUNKS)?;
     let text = v.to_str().ok()?.trim();
     match text.parse::<usize>() {
@@ -331,7 +333,7 @@ impl Scopes {
 
 /// Run-time chaos state: server rates, per-test-id overrides, the seeded roll sequence.
 #[derive(Debug, Default)]
-pub struct ChaosState {
+pub(crate) struct ChaosState {
     /// The construction-time rates, restored by [`ChaosState::reset`].
     initial: ChaosRates,
     scopes: RwLock<Scopes>,
@@ -343,7 +345,7 @@ pub struct ChaosState {
 
 impl ChaosState {
     /// State for the server's rates and seed.
-    pub fn new(base: ChaosRates, seed: Option<u64>) -> ChaosState {
+    pub(crate) fn new(base: ChaosRates, seed: Option<u64>) -> ChaosState {
         let base = base.sanitized("server chaos");
         ChaosState {
             initial: base,
@@ -365,7 +367,7 @@ impl ChaosState {
 
     /// The server-level rates in effect for a test id: its override, else the server-wide
     /// override, else the server's rates (never a merge of them).
-    pub fn effective(&self, test_id: &str) -> ChaosRates {
+    pub(crate) fn effective(&self, test_id: &str) -> ChaosRates {
         if !self.active.load(Ordering::Acquire) {
             return ChaosRates::NONE;
         }
@@ -374,7 +376,7 @@ impl ChaosState {
 
     /// Install the override for a test id (replacing whatever was in effect for it); returns the
     /// rates now in effect.
-    pub fn set_override(&self, test_id: &str, rates: ChaosRates) -> ChaosRates {
+    pub(crate) fn set_override(&self, test_id: &str, rates: ChaosRates) -> ChaosRates {
         let mut out = rates;
         self.update(|s| {
             let before = s.effective(test_id);
@@ -397,7 +399,7 @@ impl ChaosState {
     }
 
     /// Remove the override for a test id; returns the rates now in effect for it.
-    pub fn remove_override(&self, test_id: &str) -> ChaosRates {
+    pub(crate) fn remove_override(&self, test_id: &str) -> ChaosRates {
         let mut out = ChaosRates::NONE;
         self.update(|s| {
             s.by_test.remove(test_id);
@@ -407,7 +409,7 @@ impl ChaosState {
     }
 
     /// Drop every run-time override and go back to the rates the server started with.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let initial = self.initial;
         self.update(|s| {
             s.by_test.clear();
@@ -416,7 +418,7 @@ impl ChaosState {
     }
 
     /// Replace the server's rates (overrides for test ids stay; the server-wide one goes).
-    pub fn set_server_rates(&self, rates: ChaosRates) {
+    pub(crate) fn set_server_rates(&self, rates: ChaosRates) {
         let rates = rates.sanitized("server chaos");
         self.update(|s| {
             s.server = rates;
@@ -425,7 +427,7 @@ impl ChaosState {
     }
 
     /// Turn chaos off at every server level (the server's rates and every override).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.update(|s| {
             s.server = ChaosRates::NONE;
             s.by_test.clear();
@@ -446,7 +448,12 @@ impl ChaosState {
 
     /// Roll for one request: the rates from its headers, the matched fixture's and the server's
     /// for its test id, then one draw per configured rate in aimock's order until one hits.
-    pub fn roll(&self, headers: &HeaderMap, fixture: Option<&ChaosRates>, test_id: &str) -> Roll {
+    pub(crate) fn roll(
+        &self,
+        headers: &HeaderMap,
+        fixture: Option<&ChaosRates>,
+        test_id: &str,
+    ) -> Roll {
         let active = self.active.load(Ordering::Acquire);
         // Nothing configured and no chaos header (the usual request): one pass over the names
         // instead of six hashed look-ups.
@@ -479,7 +486,7 @@ impl ChaosState {
     }
 
     /// Roll for rates already resolved.
-    pub fn roll_rates(&self, rates: &ChaosRates) -> Roll {
+    pub(crate) fn roll_rates(&self, rates: &ChaosRates) -> Roll {
         let latency_ms = rates
             .latency_ms
             .map_or(0, |l| l.clamp(0.0, MAX_LATENCY_MS) as u64);
@@ -526,13 +533,13 @@ pub(crate) fn replacement(action: ChaosAction) -> Option<Response> {
 }
 
 /// 200, `Content-Type: application/json`, a body that is not JSON.
-pub fn malformed_response() -> Response {
+pub(crate) fn malformed_response() -> Response {
     crate::http::json_body(MALFORMED_BODY)
 }
 
 /// A response whose body fails before its first byte: the server drops the connection without
 /// completing an answer, and the client sees a transport error.
-pub fn disconnect_response() -> Response {
+pub(crate) fn disconnect_response() -> Response {
     let s = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,
@@ -547,7 +554,7 @@ pub fn disconnect_response() -> Response {
 /// Marks a response that cuts the connection instead of answering: the metrics count it as
 /// status 0, as the journal does.
 #[derive(Debug, Clone, Copy)]
-pub struct Disconnected;
+pub(crate) struct Disconnected;
 
 #[cfg(test)]
 mod tests {

@@ -72,8 +72,8 @@
 
 pub mod a2a;
 pub mod agui;
-pub mod auth;
-pub mod chaos;
+pub(crate) mod auth;
+pub(crate) mod chaos;
 pub mod config;
 pub mod conversation;
 pub mod fixture;
@@ -81,18 +81,20 @@ pub(crate) mod http;
 pub mod journal;
 pub(crate) mod jsonrpc;
 pub mod mcp;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod mock;
 pub(crate) mod pipeline;
 pub mod providers;
 pub mod record;
 pub mod server;
 pub mod services;
-pub mod stream;
+pub(crate) mod stream;
 pub mod vector;
 
+pub use chaos::ChaosRates;
 pub use fixture::{FixtureEntry, MatchSpec, ResponseSpec};
 pub use mock::{
     matchers, responders, Mock, MockBuilder, MockError, MockGuard, MockServer, MockServerBuilder,
     Provider, Response, Times,
 };
+pub use providers::fallback_embedding;

@@ -32,17 +32,18 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 /// `Content-Type` of the Prometheus text format 0.0.4 (the default answer).
-pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// `Content-Type` of the OpenMetrics text format (answered when the scraper asks for it).
-pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const OPENMETRICS_TEXT: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upper bounds of the request-duration histogram, in seconds (aimock's).
-pub const DURATION_BUCKETS: [f64; 11] = [
+pub(crate) const DURATION_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// The label of a path no route serves.
-pub const UNKNOWN_PATH: &str = "{unknown}";
+pub(crate) const UNKNOWN_PATH: &str = "{unknown}";
 
 /// `Some(the static spelling of s)` when `s` is one of the listed literals.
 macro_rules! pick {
@@ -54,30 +55,30 @@ macro_rules! pick {
 /// A `path` label: up to three static pieces, written one after the other. Two different piece
 /// lists never spell the same label (each rule below has its own fixed head).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PathLabel([&'static str; 3]);
+pub(crate) struct PathLabel([&'static str; 3]);
 
 impl PathLabel {
     /// The label of a path no route serves.
-    pub const UNKNOWN: PathLabel = PathLabel([UNKNOWN_PATH, "", ""]);
+    pub(crate) const UNKNOWN: PathLabel = PathLabel([UNKNOWN_PATH, "", ""]);
 
     /// One piece.
-    pub const fn one(a: &'static str) -> PathLabel {
+    pub(crate) const fn one(a: &'static str) -> PathLabel {
         PathLabel([a, "", ""])
     }
 
     /// Two pieces, one after the other.
-    pub const fn two(a: &'static str, b: &'static str) -> PathLabel {
+    pub(crate) const fn two(a: &'static str, b: &'static str) -> PathLabel {
         PathLabel([a, b, ""])
     }
 
     /// Three pieces, one after the other.
-    pub const fn three(a: &'static str, b: &'static str, c: &'static str) -> PathLabel {
+    pub(crate) const fn three(a: &'static str, b: &'static str, c: &'static str) -> PathLabel {
         PathLabel([a, b, c])
     }
 
     /// The label of a control-API path (`/__aimock/...`): its closed set of sub-paths, anything
     /// else `/__aimock/{other}`.
-    pub fn control(path: &str) -> PathLabel {
+    pub(crate) fn control(path: &str) -> PathLabel {
         let sub = path.strip_prefix("/__aimock").unwrap_or(path);
         let known = pick!(sub;
             "/health", "/journal", "/fixtures", "/chaos", "/reset", "/reset/journal",
@@ -104,7 +105,7 @@ impl EncodeLabelValue for PathLabel {
 
 /// What a request is counted under, known before the request is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestKey {
+pub(crate) struct RequestKey {
     method: &'static str,
     path: PathLabel,
 }
@@ -112,7 +113,7 @@ pub struct RequestKey {
 impl RequestKey {
     /// The key of a request: its method (any method outside the standard ones is `OTHER`) and
     /// the label of its route.
-    pub fn new(method: &Method, path: PathLabel) -> RequestKey {
+    pub(crate) fn new(method: &Method, path: PathLabel) -> RequestKey {
         RequestKey {
             method: method_label(method),
             path,
@@ -182,7 +183,7 @@ fn duration_histogram() -> Histogram {
 
 /// The metric registry.
 #[derive(Debug)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<DurationLabels, Histogram, fn() -> Histogram>,
@@ -203,7 +204,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// A registry with every aimock metric.
-    pub fn new() -> Metrics {
+    pub(crate) fn new() -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let durations =
@@ -278,7 +279,7 @@ impl Metrics {
     }
 
     /// Count an answered request and its time to the response head.
-    pub fn observe_request(&self, key: RequestKey, status: u16, elapsed: Duration) {
+    pub(crate) fn observe_request(&self, key: RequestKey, status: u16, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels {
                 method: key.method,
@@ -295,7 +296,7 @@ impl Metrics {
     }
 
     /// `aimock_chaos_triggered_total{action, source}`.
-    pub fn chaos_triggered(&self, action: &str, source: &str) {
+    pub(crate) fn chaos_triggered(&self, action: &str, source: &str) {
         self.chaos_triggered
             .get_or_create(&ChaosLabels {
                 action: action.to_owned(),
@@ -305,7 +306,7 @@ impl Metrics {
     }
 
     /// `aimock_chaos_bypassed_total{action, source, reason}`.
-    pub fn chaos_bypassed(&self, action: &str, source: &str, reason: &str) {
+    pub(crate) fn chaos_bypassed(&self, action: &str, source: &str, reason: &str) {
         self.chaos_bypassed
             .get_or_create(&BypassLabels {
                 action: action.to_owned(),
@@ -316,7 +317,7 @@ impl Metrics {
     }
 
     /// `aimock_mcp_requests_total{method}`.
-    pub fn mcp_request(&self, method: &str) {
+    pub(crate) fn mcp_request(&self, method: &str) {
         self.mcp
             .get_or_create(&MethodLabels {
                 method: method.to_owned(),
@@ -325,7 +326,7 @@ impl Metrics {
     }
 
     /// `aimock_a2a_requests_total{method}`.
-    pub fn a2a_request(&self, method: &str) {
+    pub(crate) fn a2a_request(&self, method: &str) {
         self.a2a
             .get_or_create(&MethodLabels {
                 method: method.to_owned(),
@@ -334,7 +335,7 @@ impl Metrics {
     }
 
     /// `aimock_vector_requests_total{operation, provider}`.
-    pub fn vector_request(&self, operation: &str, provider: &str) {
+    pub(crate) fn vector_request(&self, operation: &str, provider: &str) {
         self.vector
             .get_or_create(&VectorLabels {
                 operation: operation.to_owned(),
@@ -344,7 +345,7 @@ impl Metrics {
     }
 
     /// `aimock_agui_requests_total{method}`.
-    pub fn agui_request(&self, method: &str) {
+    pub(crate) fn agui_request(&self, method: &str) {
         self.agui
             .get_or_create(&MethodLabels {
                 method: method.to_owned(),
@@ -355,7 +356,7 @@ impl Metrics {
     /// The exposition text and its `Content-Type`: OpenMetrics when `openmetrics`, else the
     /// Prometheus text format 0.0.4. `fixtures` is the current fixture count (read at scrape
     /// time, so the gauge is never stale).
-    pub fn render(&self, fixtures: usize, openmetrics: bool) -> (String, &'static str) {
+    pub(crate) fn render(&self, fixtures: usize, openmetrics: bool) -> (String, &'static str) {
         self.fixtures
             .set(i64::try_from(fixtures).unwrap_or(i64::MAX));
         let mut out = String::with_capacity(4096);
@@ -379,14 +380,14 @@ impl Metrics {
 }
 
 /// Whether an `Accept` header asks for OpenMetrics (Prometheus' scraper does).
-pub fn wants_openmetrics(accept: Option<&http::HeaderValue>) -> bool {
+pub(crate) fn wants_openmetrics(accept: Option<&http::HeaderValue>) -> bool {
     accept
         .and_then(|v| v.to_str().ok())
         .is_some_and(|s| s.contains("application/openmetrics-text"))
 }
 
 /// The `method` label: the standard methods by name, anything else `OTHER`.
-pub fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",

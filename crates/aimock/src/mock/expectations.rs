@@ -152,7 +152,7 @@ impl Mounted {
 
     /// The requests it answered, oldest first.
     pub(crate) fn received(&self, state: &AppState) -> Vec<JournalEntry> {
-        let mut all = state.journal.all();
+        let mut all = state.core.journal.all();
         all.retain(|e| self.answered(e));
         all
     }
@@ -178,7 +178,7 @@ impl Mounted {
 
     /// Among the requests the mock did not answer, the one it came closest to matching.
     fn closest_miss(&self, state: &AppState) -> String {
-        let journal = state.journal.all();
+        let journal = state.core.journal.all();
         if journal.is_empty() {
             return "no request reached the server".to_owned();
         }
@@ -208,7 +208,7 @@ impl Mounted {
             .iter()
             .zip(&contexts)
             .map(|((_, _, req), cx)| (*req, *cx));
-        let Some((k, failed)) = state.fixtures.explain_for(&self.fixture, candidates) else {
+        let Some((k, failed)) = state.core.fixtures.explain_for(&self.fixture, candidates) else {
             return format!(
                 "none of the {total} request(s) received was one it could match (an LLM request it did not answer)"
             );

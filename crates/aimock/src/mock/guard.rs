@@ -50,7 +50,7 @@ impl Drop for MockGuard {
                 &self.state,
             )
         };
-        self.state.fixtures.remove(&self.mounted.fixture);
+        self.state.core.fixtures.remove(&self.mounted.fixture);
         self.registry
             .lock()
             .retain(|m| !Arc::ptr_eq(m, &self.mounted));

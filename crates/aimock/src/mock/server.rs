@@ -254,18 +254,13 @@ impl MockServer {
     /// The search (Tavily), rerank (Cohere) and moderation (OpenAI) fixtures: add some with
     /// `on_search`, `on_rerank`, `on_moderate`.
     pub fn services(&self) -> &crate::services::Services {
-        &self.state.services
+        &self.state.core.services
     }
 
     /// Where services configured with a `port` of their own listen, by mount path (a `port` of
     /// 0 takes any free port).
     pub fn own_ports(&self) -> &[(String, SocketAddr)] {
         &self.own_ports
-    }
-
-    /// The server's state (fixtures, journal, settings).
-    pub fn state(&self) -> &Arc<AppState> {
-        &self.state
     }
 
     /// Add a mounted mock's fixture, checked by [`MockServer::verify`].
@@ -275,7 +270,7 @@ impl MockServer {
             times,
         });
         self.mocks.lock().push(mounted.clone());
-        self.state.fixtures.append([fixture]);
+        self.state.core.fixtures.append([fixture]);
         mounted
     }
 
@@ -301,13 +296,13 @@ impl MockServer {
     /// Every request received so far, oldest first (the journal: bounded by
     /// [`MockServerBuilder::journal_max`]).
     pub fn received_requests(&self) -> Vec<JournalEntry> {
-        self.state.journal.all()
+        self.state.core.journal.all()
     }
 
     /// Add one fixture after the others. Errors list every problem found.
     pub fn add(&self, entry: FixtureEntry) -> Result<(), Vec<Problem>> {
         let (fixture, _warnings) = Fixture::compile(entry, None)?;
-        self.state.fixtures.append([Arc::new(fixture)]);
+        self.state.core.fixtures.append([Arc::new(fixture)]);
         Ok(())
     }
 
@@ -339,12 +334,18 @@ impl MockServer {
     /// # }
     /// ```
     pub fn load_str(&self, text: &str) -> Result<usize, Vec<Problem>> {
+        self.load_str_as(text, "<string>")
+    }
+
+    /// [`MockServer::load_str`], the fixtures named `name` (as a file's would be) in problems,
+    /// in the journal and in a miss's closest fixture.
+    pub fn load_str_as(&self, text: &str, name: &str) -> Result<usize, Vec<Problem>> {
         let format = if text.trim_start().starts_with('{') {
             Format::Json
         } else {
             Format::Yaml
         };
-        self.add_loaded(parse_text(text, "<string>", format))
+        self.add_loaded(parse_text(text, name, format))
     }
 
     fn add_loaded(&self, report: LoadReport) -> Result<usize, Vec<Problem>> {
@@ -356,18 +357,24 @@ impl MockServer {
                 .collect());
         }
         let n = report.fixtures.len();
-        self.state.fixtures.append(report.fixtures);
+        self.state.core.fixtures.append(report.fixtures);
         Ok(n)
     }
 
     /// Every request answered so far, oldest first.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.state.journal.all()
+        self.state.core.journal.all()
     }
 
     /// The newest request.
     pub fn last_request(&self) -> Option<JournalEntry> {
-        self.state.journal.last()
+        self.state.core.journal.last()
+    }
+
+    /// The fixtures served, in the order they are tried (those of files, and those the Rust
+    /// API mounted, compiled).
+    pub fn fixtures(&self) -> Vec<Arc<Fixture>> {
+        self.state.fixtures()
     }
 
     /// Forget every fixture and mock (with their expectations), request, match count and queued
@@ -375,32 +382,32 @@ impl MockServer {
     pub fn reset(&self) {
         self.mocks.lock().clear();
         self.state.mounts.reset();
-        self.state.services.reset();
-        self.state.fixtures.clear();
-        self.state.fixtures.reset_counts(None);
-        self.state.fixtures.clear_errors();
-        self.state.journal.clear();
-        self.state.chaos.reset();
+        self.state.core.services.reset();
+        self.state.core.fixtures.clear();
+        self.state.core.fixtures.reset_counts(None);
+        self.state.core.fixtures.clear_errors();
+        self.state.core.journal.clear();
+        self.state.core.chaos.reset();
     }
 
     /// Forget the journal only.
     pub fn reset_journal(&self) {
-        self.state.journal.clear();
+        self.state.core.journal.clear();
     }
 
     /// Replace the server's chaos rates (run-time overrides for test ids stay).
     pub fn set_chaos(&self, rates: crate::chaos::ChaosRates) {
-        self.state.chaos.set_server_rates(rates);
+        self.state.core.chaos.set_server_rates(rates);
     }
 
     /// Turn chaos off: the server's rates and every run-time override.
     pub fn clear_chaos(&self) {
-        self.state.chaos.clear();
+        self.state.core.chaos.clear();
     }
 
     /// Restart every sequence (`sequenceIndex`) for every test id.
     pub fn reset_sequences(&self) {
-        self.state.fixtures.reset_counts(None);
+        self.state.core.fixtures.reset_counts(None);
     }
 }
 

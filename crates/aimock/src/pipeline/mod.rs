@@ -48,18 +48,18 @@ pub(crate) struct Settings {
 /// record mode, the search/rerank/moderation fixtures, and the settings. Providers and mounted
 /// services get this, never the whole server.
 #[derive(Debug)]
-pub struct Core {
+pub(crate) struct Core {
     pub(crate) settings: Settings,
     /// The fixtures.
-    pub fixtures: FixtureStore,
+    pub(crate) fixtures: FixtureStore,
     /// The journal.
-    pub journal: Journal,
+    pub(crate) journal: Journal,
     /// Chaos rates, overrides and rolls.
-    pub chaos: crate::chaos::ChaosState,
+    pub(crate) chaos: crate::chaos::ChaosState,
     /// Prometheus metrics, when on.
-    pub metrics: Option<crate::metrics::Metrics>,
+    pub(crate) metrics: Option<crate::metrics::Metrics>,
     /// Search, rerank and moderation fixtures.
-    pub services: crate::services::Services,
+    pub(crate) services: crate::services::Services,
     /// Record mode's upstream client and fixture writer.
     pub(crate) recorder: Option<crate::record::proxy::Recorder>,
     /// Whether inbound API keys are checked (record mode then never forwards the caller's key).

@@ -40,7 +40,7 @@ pub(super) async fn handle(
         None => (sub.trim_start_matches('/'), ""),
     };
     if first == "services" {
-        return crate::services::control(&state.services, &req.below(rest));
+        return crate::services::control(&state.core.services, &req.below(rest));
     }
     if let Some(surface) = Mounts::surface(first) {
         return match state
@@ -76,7 +76,7 @@ fn own(state: &AppState, req: ControlRequest, path: &str) -> Response {
             None => bad_request("expected a body {\"fixtures\": [...]}"),
         },
         (&Method::DELETE, "/fixtures") => {
-            state.fixtures.clear();
+            state.core.fixtures.clear();
             json_response(StatusCode::OK, &json!({ "cleared": true }))
         }
         (&Method::POST, "/reset") => {
@@ -98,7 +98,7 @@ fn own(state: &AppState, req: ControlRequest, path: &str) -> Response {
             r
         }
         (&Method::POST, "/reset/journal") => {
-            state.journal.clear();
+            state.core.journal.clear();
             json_response(StatusCode::OK, &json!({ "reset": true }))
         }
         (&Method::POST, "/error") => queue_error(state, body.unwrap_or(Value::Null)),
@@ -111,12 +111,12 @@ fn own(state: &AppState, req: ControlRequest, path: &str) -> Response {
 
 fn full_reset(state: &AppState) {
     state.mounts.reset();
-    state.services.reset();
-    state.chaos.reset();
-    state.fixtures.clear();
-    state.fixtures.reset_counts(None);
-    state.fixtures.clear_errors();
-    state.journal.clear();
+    state.core.services.reset();
+    state.core.chaos.reset();
+    state.core.fixtures.clear();
+    state.core.fixtures.reset_counts(None);
+    state.core.fixtures.clear_errors();
+    state.core.journal.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id
@@ -137,14 +137,14 @@ fn chaos(
             .unwrap_or_else(|| crate::fixture::DEFAULT_TEST_ID.to_owned()),
     };
     let rates = match *method {
-        Method::GET => state.chaos.effective(&scope),
-        Method::DELETE => state.chaos.remove_override(&scope),
+        Method::GET => state.core.chaos.effective(&scope),
+        Method::DELETE => state.core.chaos.remove_override(&scope),
         _ => {
             let Some(v) = body else {
                 return bad_request("Invalid body: expected a JSON object");
             };
             match crate::chaos::ChaosRates::from_json(&v) {
-                Ok(r) => state.chaos.set_override(&scope, r),
+                Ok(r) => state.core.chaos.set_override(&scope, r),
                 Err(m) => return bad_request(m),
             }
         }
@@ -207,7 +207,7 @@ fn journal(state: &AppState, query: Option<&str>) -> Response {
         test_id: query_param(query, "testId"),
         request_id: query_param(query, "requestId"),
     };
-    let (entries, total) = state.journal.query(&filter, offset, limit);
+    let (entries, total) = state.core.journal.query(&filter, offset, limit);
     let mut r = json_response(
         StatusCode::OK,
         &serde_json::to_value(&entries).unwrap_or(Value::Null),
@@ -219,7 +219,7 @@ fn journal(state: &AppState, query: Option<&str>) -> Response {
 }
 
 fn list_fixtures(state: &AppState, query: Option<&str>) -> Response {
-    let set = state.fixtures.snapshot();
+    let set = state.core.fixtures.snapshot();
     let include =
         query_param(query, "include").is_some_and(|v| v.split(',').any(|x| x == "fixtures"));
     if !include {
@@ -267,7 +267,7 @@ fn add_fixtures(state: &AppState, body: Value) -> Response {
     }
     let warnings: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     let added = report.fixtures.len();
-    state.fixtures.append(report.fixtures);
+    state.core.fixtures.append(report.fixtures);
     let mut body = json!({ "added": added });
     if !warnings.is_empty() {
         body["warnings"] = json!(warnings);
@@ -295,7 +295,7 @@ fn queue_error(state: &AppState, body: Value) -> Response {
         return bad_request("`body` must be an object {\"message\", \"type\", \"code\"}");
     }
     let str_field = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
-    state.fixtures.queue_error(ErrorReply {
+    state.core.fixtures.queue_error(ErrorReply {
         status,
         message: str_field("message").unwrap_or_else(|| "Injected error".to_owned()),
         kind: Some(str_field("type").unwrap_or_else(|| "server_error".to_owned())),
@@ -310,7 +310,7 @@ fn queue_error(state: &AppState, body: Value) -> Response {
 
 pub(super) fn legacy_requests(state: &AppState, method: &Method, query: Option<&str>) -> Response {
     if method == Method::DELETE {
-        state.journal.clear();
+        state.core.journal.clear();
         return StatusCode::NO_CONTENT.into_response();
     }
     let limit = match query_param(query, "limit") {
@@ -322,7 +322,7 @@ pub(super) fn legacy_requests(state: &AppState, method: &Method, query: Option<&
             }
         },
     };
-    let all = state.journal.all();
+    let all = state.core.journal.all();
     let skip = limit.map_or(0, |l| all.len().saturating_sub(l));
     let page: Vec<_> = all.into_iter().skip(skip).collect();
     json_response(

@@ -108,7 +108,7 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
     match (method, path) {
         (&Method::GET, "/health") => return Target::Probe("/health", json!({ "status": "ok" })),
         (&Method::GET, "/ready") => return Target::Probe("/ready", json!({ "status": "ready" })),
-        (&Method::GET, "/metrics") if state.metrics.is_some() => return Target::Metrics,
+        (&Method::GET, "/metrics") if state.core.metrics.is_some() => return Target::Metrics,
         (&Method::GET | &Method::DELETE, "/v1/_requests") => return Target::LegacyRequests,
         _ => {}
     }
@@ -134,7 +134,7 @@ pub(crate) async fn respond<B: RequestBody>(
     mut req: http::Request<B>,
     only: Option<Arc<Mount>>,
 ) -> Response {
-    let started = state.metrics.is_some().then(std::time::Instant::now);
+    let started = state.core.metrics.is_some().then(std::time::Instant::now);
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
     use crate::http::ids::X_REQUEST_ID;
@@ -176,7 +176,7 @@ pub(crate) async fn respond<B: RequestBody>(
     }
     h.insert(X_REQUEST_ID, request_id);
     // Counted once the response head is built: for a stream, the time to its first byte.
-    if let (Some(m), Some(key), Some(started)) = (&state.metrics, key, started) {
+    if let (Some(m), Some(key), Some(started)) = (&state.core.metrics, key, started) {
         let status = if resp
             .extensions()
             .get::<crate::chaos::Disconnected>()
@@ -237,11 +237,12 @@ async fn serve<B: RequestBody>(
     match target {
         Target::Preflight => StatusCode::NO_CONTENT.into_response(),
         Target::Probe(_, body) => json_response(StatusCode::OK, &body),
-        Target::Metrics => match &state.metrics {
+        Target::Metrics => match &state.core.metrics {
             Some(m) => {
                 let openmetrics =
                     crate::metrics::wants_openmetrics(parts.headers.get(header::ACCEPT));
-                let (text, content_type) = m.render(state.fixtures.snapshot().len(), openmetrics);
+                let (text, content_type) =
+                    m.render(state.core.fixtures.snapshot().len(), openmetrics);
                 let mut r = Response::new(Body::from(text));
                 r.headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -283,7 +284,9 @@ async fn serve<B: RequestBody>(
                 parts.headers,
             );
             let body =
-                match crate::http::read_limited(&ctx.headers, body, state.max_body_bytes()).await {
+                match crate::http::read_limited(&ctx.headers, body, state.core.max_body_bytes())
+                    .await
+                {
                     Ok(b) => b,
                     Err(e) => {
                         // Journaled with the provider's envelope, as any answer of the route.

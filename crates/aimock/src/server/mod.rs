@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub use crate::pipeline::Core;
-pub use crate::providers::openai::normalize_path;
+use crate::pipeline::Core;
 
 /// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
 /// there are, never the keys.
@@ -117,27 +116,61 @@ impl Default for ServerConfig {
     }
 }
 
-/// The server: its configuration, the [`Core`] every request reaches (fixtures, journal, chaos,
-/// metrics, record mode; reached through `Deref`), the inbound keys and the mounted services.
+/// The server's state: its configuration, what every request reaches (fixtures, journal, chaos,
+/// metrics, record mode), the inbound keys and the mounted services. Opaque: the binary and the
+/// socket-free [`router`] build one; tests use [`crate::MockServer`].
 #[derive(Debug)]
 pub struct AppState {
-    /// Settings.
-    pub config: ServerConfig,
     /// What every request reaches.
     pub(crate) core: Arc<Core>,
     /// Inbound API keys, when checked.
     pub(crate) auth: Option<crate::auth::ApiKeys>,
     /// MCP servers, A2A agents, AG-UI agents and vector databases, by path.
-    pub mounts: mounts::Mounts,
+    pub(crate) mounts: mounts::Mounts,
     /// Turns true when a graceful shutdown begins: streams that never end on their own (MCP's
     /// notification streams) end then; streams under way finish.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
-impl std::ops::Deref for AppState {
-    type Target = Core;
-    fn deref(&self) -> &Core {
-        &self.core
+impl AppState {
+    /// Add fixtures after the others (those of [`crate::fixture::load_paths`], say).
+    pub fn append_fixtures(
+        &self,
+        fixtures: impl IntoIterator<Item = Arc<crate::fixture::Fixture>>,
+    ) {
+        self.core.fixtures.append(fixtures);
+    }
+
+    /// Replace every fixture at once (a reload): requests see the old set or the new one, never
+    /// a mix.
+    pub fn replace_fixtures(&self, fixtures: Vec<Arc<crate::fixture::Fixture>>) {
+        self.core.fixtures.replace(fixtures);
+    }
+
+    /// How many fixtures are served.
+    pub fn fixture_count(&self) -> usize {
+        self.core.fixtures.snapshot().len()
+    }
+
+    /// The fixtures served, in the order they are tried.
+    pub fn fixtures(&self) -> Vec<Arc<crate::fixture::Fixture>> {
+        let set = self.core.fixtures.snapshot();
+        set.slots().iter().map(|s| s.fixture.clone()).collect()
+    }
+
+    /// Every request answered so far, oldest first.
+    pub fn journal(&self) -> Vec<crate::journal::JournalEntry> {
+        self.core.journal.all()
+    }
+
+    /// The newest request.
+    pub fn last_request(&self) -> Option<crate::journal::JournalEntry> {
+        self.core.journal.last()
+    }
+
+    /// The mounted services (MCP, A2A, AG-UI, vector databases), longest path first.
+    pub fn mounts(&self) -> &[Arc<mounts::Mount>] {
+        self.mounts.all()
     }
 }
 
@@ -185,7 +218,6 @@ impl AppState {
             shutdown,
             core: Arc::new(core),
             auth,
-            config,
         }))
     }
 

@@ -20,7 +20,7 @@ use super::{duration_ms, Pacing};
 
 /// How a stream ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEnd {
+pub(crate) enum StreamEnd {
     /// Every event was written.
     Complete,
     /// Cut on purpose.
@@ -30,7 +30,7 @@ pub enum StreamEnd {
 }
 
 /// A stream to send.
-pub struct StreamPlan {
+pub(crate) struct StreamPlan {
     /// Written at once, before the first event is due (not an event: never paced or counted).
     pub head: Option<Bytes>,
     /// Paced events (each counts as a chunk for truncation).
@@ -57,7 +57,7 @@ impl std::fmt::Debug for StreamPlan {
 }
 
 /// The response body for a plan.
-pub fn paced_body(plan: StreamPlan) -> Body {
+pub(crate) fn paced_body(plan: StreamPlan) -> Body {
     let mut s = EventStream::new(Source::Ready(plan.events.into_iter()));
     s.head = plan.head;
     s.trailer = plan.trailer;

@@ -13,7 +13,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// The content type of an EventStream response.
-pub const CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+pub(crate) const CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 /// Header value type 7: a UTF-8 string with a u16 length.
 const STRING: u8 = 7;
@@ -23,7 +23,7 @@ const OVERHEAD: usize = 16;
 
 /// One message with string headers, in the order given. A header name longer than 255 bytes, or
 /// a value longer than 65535 bytes, is cut to fit (names and values here are fixed and short).
-pub fn message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
+pub(crate) fn message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
     let headers_len: usize = headers
         .iter()
         .map(|(n, v)| 1 + n.len().min(255) + 1 + 2 + v.len().min(usize::from(u16::MAX)))
@@ -51,7 +51,7 @@ pub fn message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
 
 /// An event: `:event-type`, `:content-type: application/json`, `:message-type: event`, and the
 /// event's JSON as the payload.
-pub fn event(event_type: &str, json: &str) -> Bytes {
+pub(crate) fn event(event_type: &str, json: &str) -> Bytes {
     message(
         &[
             (":event-type", event_type),
@@ -64,7 +64,8 @@ pub fn event(event_type: &str, json: &str) -> Bytes {
 
 /// An exception sent inside a stream: `:exception-type` names the stream's error member
 /// (`throttlingException`, `internalServerException`...), the payload is `{"message": ...}`.
-pub fn exception(exception_type: &str, json: &str) -> Bytes {
+#[cfg(test)]
+pub(crate) fn exception(exception_type: &str, json: &str) -> Bytes {
     message(
         &[
             (":exception-type", exception_type),

@@ -15,11 +15,11 @@ use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 
 mod engine;
-pub mod eventstream;
+pub(crate) mod eventstream;
 #[cfg(test)]
 mod eventstream_tests;
 
-pub use engine::{paced_body, StreamEnd, StreamPlan};
+pub(crate) use engine::{paced_body, StreamEnd, StreamPlan};
 pub(crate) use engine::{EventStream, Feed};
 
 /// A `text/event-stream` response around a body.
@@ -39,7 +39,7 @@ pub(crate) fn stream_response(body: Body, content_type: &'static str) -> axum::r
 }
 
 /// One NDJSON line.
-pub fn ndjson_line(json: &str) -> Bytes {
+pub(crate) fn ndjson_line(json: &str) -> Bytes {
     let mut b = BytesMut::with_capacity(json.len() + 1);
     b.extend_from_slice(json.as_bytes());
     b.extend_from_slice(b"\n");
@@ -47,7 +47,7 @@ pub fn ndjson_line(json: &str) -> Bytes {
 }
 
 /// An SSE event with only a `data:` line.
-pub fn sse_data(json: &str) -> Bytes {
+pub(crate) fn sse_data(json: &str) -> Bytes {
     let mut b = BytesMut::with_capacity(json.len() + 8);
     b.extend_from_slice(b"data: ");
     b.extend_from_slice(json.as_bytes());
@@ -56,7 +56,7 @@ pub fn sse_data(json: &str) -> Bytes {
 }
 
 /// An SSE event with an `event:` line and a `data:` line.
-pub fn sse_event(event: &str, json: &str) -> Bytes {
+pub(crate) fn sse_event(event: &str, json: &str) -> Bytes {
     let mut b = BytesMut::with_capacity(json.len() + event.len() + 16);
     b.extend_from_slice(b"event: ");
     b.extend_from_slice(event.as_bytes());
@@ -68,10 +68,10 @@ pub fn sse_event(event: &str, json: &str) -> Bytes {
 
 /// The longest any single delay can be (one day): fixture values beyond it are clamped, so no
 /// value overflows a timer.
-pub const MAX_DELAY_MS: f64 = 86_400_000.0;
+pub(crate) const MAX_DELAY_MS: f64 = 86_400_000.0;
 
 /// A delay in milliseconds as a `Duration`, clamped to [0, [`MAX_DELAY_MS`]]; NaN counts as 0.
-pub fn duration_ms(ms: f64) -> Duration {
+pub(crate) fn duration_ms(ms: f64) -> Duration {
     let ms = if ms.is_nan() {
         0.0
     } else {
@@ -178,7 +178,7 @@ impl Pacing {
 }
 
 /// Cut text into pieces of at most `size` characters (never inside a character).
-pub fn chunk_text(text: &str, size: usize) -> Vec<&str> {
+pub(crate) fn chunk_text(text: &str, size: usize) -> Vec<&str> {
     let size = size.max(1);
     if text.is_empty() {
         return Vec::new();

@@ -293,7 +293,7 @@ async fn events_are_written_when_due_not_buffered() {
     assert!(total >= Duration::from_millis(1600), "{total:?}");
     let text = String::from_utf8_lossy(&first).to_string() + &String::from_utf8_lossy(&rest);
     assert_eq!(support::sse::json(&text).len(), 5);
-    let last = s.journal.all().pop().unwrap();
+    let last = s.journal().pop().unwrap();
     assert_eq!(last.response.delivered, Some(true));
 }
 

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aimock::chaos::ChaosRates;
 use aimock::server::{AppState, ServerConfig};
+use aimock::ChaosRates;
 use aimock::{FixtureEntry, MockServer};
 use futures_util::StreamExt;
 use serde_json::{json, Value};

@@ -368,7 +368,7 @@ async fn the_first_event_arrives_before_the_last_is_produced() {
     assert!(String::from_utf8_lossy(&first).contains("\"role\":\"assistant\""));
     // The stream has 8 paced events 150 ms apart: when the first arrives, the journal must still
     // show the stream as not yet delivered.
-    let entry = s.journal.last().unwrap();
+    let entry = s.last_request().unwrap();
     assert_eq!(
         entry.response.delivered, None,
         "stream finished before the first event was read"
@@ -391,7 +391,7 @@ async fn the_first_event_arrives_before_the_last_is_produced() {
         first_at < total / 2,
         "first {first_at:?} vs total {total:?}"
     );
-    assert_eq!(s.journal.last().unwrap().response.delivered, Some(true));
+    assert_eq!(s.last_request().unwrap().response.delivered, Some(true));
 }
 
 #[tokio::test]

@@ -330,7 +330,7 @@ async fn a_function_call_output_is_matched_by_tool_call_id() {
         body["output"][0]["content"][0]["text"],
         "It is 3 degrees in Oslo."
     );
-    let entry = s.journal.last().unwrap();
+    let entry = s.last_request().unwrap();
     let JournalBody::Chat(req) = &entry.body else {
         panic!("not a chat body");
     };
@@ -406,7 +406,7 @@ async fn truncate_after_chunks_cuts_the_stream_and_the_journal_says_so() {
     let (got, failed) = (body.bytes(), body.error.is_some());
     assert!(failed);
     assert_eq!(events(&got).len(), 4);
-    let entry = s.journal.last().unwrap();
+    let entry = s.last_request().unwrap();
     assert!(entry.response.interrupted);
     assert_eq!(
         entry.response.interrupt_reason.as_deref(),

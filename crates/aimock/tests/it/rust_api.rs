@@ -458,7 +458,7 @@ async fn two_matchers_on_one_field_are_refused_at_mount_naming_both() {
     );
     let bad_regex = Mock::given(user_message_regex("(")).respond_with(text("x"));
     assert!(bad_regex.try_mount(&s).await.is_err());
-    assert!(s.state().fixtures.snapshot().is_empty());
+    assert!(s.fixtures().is_empty());
 }
 
 #[tokio::test]
@@ -551,7 +551,7 @@ async fn load_str_and_the_builders_fixtures_str_read_json_and_yaml() {
         problems[0].message.contains("did you mean `userMessage`"),
         "{problems:?}"
     );
-    assert_eq!(s.state().fixtures.snapshot().len(), 3);
+    assert_eq!(s.fixtures().len(), 3);
 }
 
 #[tokio::test]
@@ -902,13 +902,13 @@ mod round_trip {
         assert_eq!(from_file.load(&path).unwrap(), 20);
 
         // The compiled fixtures are the same: match, reply and streaming settings.
-        let code = from_code.state().fixtures.snapshot();
-        let loaded = from_file.state().fixtures.snapshot();
+        let code = from_code.fixtures();
+        let loaded = from_file.fixtures();
         assert_eq!(code.len(), loaded.len());
-        for (a, b) in code.slots().iter().zip(loaded.slots()) {
-            assert_eq!(a.fixture.entry, b.fixture.entry);
-            assert_eq!(a.fixture.reply, b.fixture.reply);
-            assert_eq!(a.fixture.stream, b.fixture.stream);
+        for (a, b) in code.iter().zip(&loaded) {
+            assert_eq!(a.entry, b.entry);
+            assert_eq!(a.reply, b.reply);
+            assert_eq!(a.stream, b.stream);
         }
         // And the file reads back through the control API's loader too.
         let report = aimock::fixture::parse_value(serde_json::from_str(&file).unwrap(), "body");

@@ -27,7 +27,7 @@ pub(crate) const WAIT: Duration = Duration::from_secs(10);
 /// The one place the tests put fixtures into a server's state directly (as `aimock -f FILE`
 /// does at start-up), rather than through [`MockServer`]'s methods.
 fn append(state: &AppState, fixtures: impl IntoIterator<Item = Arc<Fixture>>) {
-    state.fixtures.append(fixtures);
+    state.append_fixtures(fixtures);
 }
 
 /// Add the fixtures of a fixture file's JSON text (`label` names it in problems) to a server's
@@ -55,7 +55,12 @@ pub(crate) async fn start_with_fixtures(
     label: &str,
 ) -> MockServer {
     let s = builder.start().await;
-    add_fixtures(s.state(), json, label);
+    let report = parse_text(json, label, Format::Json);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let n = s
+        .load_str_as(json, label)
+        .unwrap_or_else(|problems| panic!("{problems:?}"));
+    assert_eq!(n, report.fixtures.len());
     s
 }
 
