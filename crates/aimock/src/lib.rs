@@ -53,22 +53,37 @@
 //! priorities, scoped mocks and the official SDKs.
 //!
 //! # Layout
-//! - [`config`]: the `aimock.json` configuration file: schema and loader.
-//! - `http`: the leaf layer: provider-neutral errors, JSON responses, bounded bodies,
-//!   percent-decoding, ids and times.
-//! - `jsonrpc`: JSON-RPC 2.0 as data (error object, standard codes, envelopes, ids), for MCP
-//!   and A2A.
-//! - [`conversation`]: the provider-neutral request every provider parses into.
-//! - [`fixture`]: the fixture file format, validation, loading and matching.
-//! - [`providers`]: one module per provider API (parse, render, stream, errors).
-//! - [`stream`]: SSE framing and pacing (streaming physics, interruptions).
-//! - [`journal`]: every request answered, bounded, credentials redacted.
-//! - [`server`]: configuration, route table, control API, `serve`.
-//! - [`mock`]: the API for Rust tests: [`MockServer`], [`Mock`], [`matchers`], [`responders`].
-//! - [`record`]: record and replay through the real providers.
-//! - [`chaos`]: injected failures (drop, malformed, disconnect, rate limit, latency).
-//! - [`metrics`]: Prometheus metrics.
-//! - [`auth`]: inbound API-key checks.
+//!
+//! The modules form layers; a module imports only the layers below its own, so the module graph
+//! has no cycle (`tests/it/layers.rs` fails the build on an import that breaks this). Bottom to
+//! top:
+//!
+//! 1. `http` (errors a provider puts in its envelope, JSON responses and writing, bounded bodies,
+//!    percent-decoding, ids, times, CORS, control requests) and [`conversation`] (the
+//!    provider-neutral request every provider parses into).
+//! 2. `chaos` (rates, the roll), `stream` (framing: SSE, NDJSON, AWS EventStream; pacing; one
+//!    engine for every stream), `jsonrpc` (JSON-RPC 2.0 as data, for MCP and A2A).
+//! 3. [`fixture`]: the fixture file format, checking, loading, matching.
+//! 4. [`journal`], `metrics`, `auth` (inbound keys), [`services`] (the search, rerank and
+//!    moderation fixtures).
+//! 5. [`record`]: record and replay (the upstream call, the relay, the collapse engine, files).
+//! 6. `pipeline`: what a request goes through below every surface: the shared core, the
+//!    request's settings, routes and vendors (envelope, headers, upstream credential), the
+//!    exchange (matching, a real miss, chaos as a value carried on the answer, the journal
+//!    entry), and the contract of mounted services.
+//! 7. The surfaces: [`providers`] (one folder per API, each with its routes, parser, renderer,
+//!    envelope and collapser, over one generic endpoint), [`mcp`], [`a2a`], [`agui`],
+//!    [`vector`].
+//! 8. [`server`]: dispatch (one target per request, the key check, chaos applied, CORS,
+//!    metrics), the control API, the mounts, and [`server::Server`], which binds the main port
+//!    and every service's own.
+//! 9. [`config`]: `aimock.json`, applied onto a [`server::ServerConfig`].
+//! 10. [`mock`]: the API for Rust tests: [`MockServer`], [`Mock`], [`matchers`],
+//!     [`responders`].
+//!
+//! Adding a provider means its folder under `providers/` and one line in
+//! `providers::ROUTES`; adding a mounted service, its module, its `MountedService` impl and one
+//! line in the server's table of kinds.
 
 pub mod a2a;
 pub mod agui;

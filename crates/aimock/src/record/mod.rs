@@ -2,12 +2,12 @@
 //! relayed to the caller as it arrives and saved as a fixture that answers the same request from
 //! then on.
 //!
-//! - [`proxy`]: the upstream call, the relay, frame timings, and turning the result into a fixture.
-//! - [`collapse`]: a provider's reply (streamed or not) as a fixture `response`.
-//! - [`key`]: the `match` a recording gets.
+//! - `proxy`: the upstream call, the relay, frame timings, and turning the result into a fixture.
+//! - `collapse`: a provider's reply (streamed or not) as a fixture `response`.
+//! - `key`: the `match` a recording gets.
 //! - [`normalize`]: rewrite rules applied to matching and recorded keys alike.
-//! - [`upstream`]: the upstream URL and headers, credentials included.
-//! - [`writer`]: fixture files, written atomically.
+//! - `upstream`: the upstream URL and headers, credentials included.
+//! - `writer`: fixture files, written atomically.
 
 pub(crate) mod collapse;
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! (`queryResults` in the config, [`VectorServer::on_query`]), which then answer every query.
 //!
 //! Where it is served: under the mount (`/vector` by default) every API; at the root of the main
-//! port the paths no LLM route uses ([`serves_at_root`]); on a port of its own, everything at the
+//! port the paths no LLM route uses (`serves_at_root`); on a port of its own, everything at the
 //! root.
 
 mod chroma;
