@@ -6,8 +6,10 @@
 //! [`endpoint`] runs the skeleton they share.
 //!
 //! Adding a provider means adding its folder and one line to [`ROUTES`]; nothing else knows it.
-//! What the providers share besides the skeleton lives here: token estimates, which models
-//! reason, tool arguments as objects, the deterministic fallback embedding.
+//! What the providers share besides the skeleton lives here: vendors and error envelopes, token
+//! estimates, which models reason, tool arguments as objects, the deterministic fallback
+//! embedding; [`reply`] holds what every reply renderer computes, and [`wire`] the OpenAI-style
+//! chat request that several providers take.
 
 pub mod anthropic;
 pub mod bedrock;
@@ -17,15 +19,21 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai;
 pub mod openrouter;
+pub(crate) mod reply;
 pub(crate) mod tavily;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod collapse_tests;
 
-use http::Method;
+use axum::response::Response;
+use http::{Method, StatusCode};
 
+use crate::conversation::ChatRequest;
+use crate::http::{ApiError, Envelope};
 use crate::metrics::PathLabel;
 use crate::pipeline::{Route, Vendor};
+use crate::record::Credential;
 
 /// The route table: each provider's `route`, tried in order on the path as sent. Providers with
 /// paths of their own come first; OpenAI comes last, because it takes any path that ends in an
@@ -54,6 +62,31 @@ pub(crate) fn fallback_vendor(path: &str) -> &'static Vendor {
     } else {
         &openai::VENDOR
     }
+}
+
+/// A vendor: its record-mode key, its credential and its error envelope (with no headers of its
+/// own on every answer).
+pub(crate) const fn vendor(
+    key: &'static str,
+    credential: Credential,
+    envelope: Envelope,
+) -> Vendor {
+    Vendor {
+        key,
+        credential,
+        envelope,
+        decorate: None,
+    }
+}
+
+/// An error envelope `body` with the error's status; a 429 also carries `Retry-After` and the
+/// `x-ratelimit-*` headers (the fixture's `retry_after`, else one second).
+pub(crate) fn error_json(e: &ApiError, body: &serde_json::Value) -> Response {
+    let mut r = crate::http::json_response(e.status, body);
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
+    }
+    r
 }
 
 /// The metrics label of a Vertex AI model path: the version, whether it names a project and
@@ -113,9 +146,33 @@ pub(crate) fn tool_input(arguments: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Tool call arguments sent as a JSON value (Anthropic's and Bedrock's `input`, Gemini's `args`)
+/// as the conversation holds them: the value's JSON, `{}` for none.
+pub(crate) fn object_arguments(input: Option<serde_json::Value>) -> String {
+    match input {
+        None | Some(serde_json::Value::Null) => "{}".to_owned(),
+        Some(v) => v.to_string(),
+    }
+}
+
 /// aimock's token estimate: a quarter of the characters, rounded up, at least 1.
 pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     (chars.div_ceil(4)).max(1) as u64
+}
+
+/// The characters of a conversation that the prompt estimates of Anthropic, Bedrock and Gemini
+/// count: each message's text, and each tool call's name and arguments.
+pub(crate) fn message_chars(req: &ChatRequest) -> usize {
+    req.messages
+        .iter()
+        .map(|m| {
+            m.text.as_deref().map_or(0, str::len)
+                + m.tool_calls
+                    .iter()
+                    .map(|c| c.name.len() + c.arguments.len())
+                    .sum::<usize>()
+        })
+        .sum()
 }
 
 /// Model families that do not reason (aimock's list); everything else is assumed to.

@@ -20,23 +20,19 @@ use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::providers::estimate_tokens;
 use crate::record::Credential;
 use crate::stream::sse_event;
-use render::Rendered;
+use render::AnthropicReply;
 use request::{BodyKind, MessagesOptions};
 
 /// Anthropic: an `x-api-key`; every answer carries the request id as `request-id`.
 pub(crate) static VENDOR: Vendor = Vendor {
-    key: "anthropic",
-    credential: Credential::header("x-api-key", ""),
-    envelope,
     decorate: Some(decorate),
+    ..super::vendor("anthropic", Credential::header("x-api-key", ""), envelope)
 };
 
 /// Anthropic models on Vertex AI: Anthropic's shapes, Google's credential (an access token).
 pub(crate) static VERTEX: Vendor = Vendor {
-    key: "vertexai",
-    credential: Credential::bearer().or_query_key(),
-    envelope,
     decorate: Some(decorate),
+    ..super::vendor("vertexai", Credential::bearer().or_query_key(), envelope)
 };
 
 /// This provider's routes; `None` for any other path.
@@ -199,44 +195,25 @@ fn rfc3339_utc(secs: i64) -> String {
     crate::http::time::rfc3339(secs, 0, 0)
 }
 
+/// `POST /v1/messages` ([`Messages`]), and `:rawPredict` and `:streamRawPredict` on Vertex AI
+/// ([`VertexMessages`]: a Messages body with the model in the path).
+#[derive(Debug)]
+struct MessagesApi<const VERTEX: bool>;
+
 /// `POST /v1/messages`.
-#[derive(Debug)]
-struct Messages;
+type Messages = MessagesApi<false>;
 
-impl MessageApi for Messages {
+/// `:rawPredict` and `:streamRawPredict` on Vertex AI.
+type VertexMessages = MessagesApi<true>;
+
+impl<const VERTEX: bool> MessageApi for MessagesApi<VERTEX> {
     type Opts = MessagesOptions;
     const SURFACE: &'static str = "the Messages API";
 
     fn parse(call: &Call) -> Result<(ChatRequest, MessagesOptions), ApiError> {
-        request::parse(&call.body, BodyKind::Messages, None)
-    }
-
-    fn refusal(_req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
-        opts.thinking_violation.as_deref().map(ApiError::invalid)
-    }
-
-    fn json(r: &Render<'_, MessagesOptions>) -> String {
-        Rendered::new(r.req, r.reply, r.strict).json()
-    }
-
-    fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
-        let mut events = Vec::with_capacity(16);
-        Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size, |event, data| {
-            events.push(sse_event(event, data))
-        });
-        Streamed::sse(events, Vec::new())
-    }
-}
-
-/// `:rawPredict` and `:streamRawPredict` on Vertex AI: a Messages body with the model in the path.
-#[derive(Debug)]
-struct VertexMessages;
-
-impl MessageApi for VertexMessages {
-    type Opts = MessagesOptions;
-    const SURFACE: &'static str = "the Messages API";
-
-    fn parse(call: &Call) -> Result<(ChatRequest, MessagesOptions), ApiError> {
+        if !VERTEX {
+            return request::parse(&call.body, BodyKind::Messages, None);
+        }
         let info = &call.route.info;
         let (mut req, opts) =
             request::parse(&call.body, BodyKind::ModelInPath, info.model.as_deref())?;
@@ -244,16 +221,20 @@ impl MessageApi for VertexMessages {
         Ok((req, opts))
     }
 
-    fn refusal(req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
-        Messages::refusal(req, opts)
+    fn refusal(_req: &ChatRequest, opts: &MessagesOptions) -> Option<ApiError> {
+        opts.thinking_violation.as_deref().map(ApiError::invalid)
     }
 
     fn json(r: &Render<'_, MessagesOptions>) -> String {
-        Messages::json(r)
+        AnthropicReply::new(r.req, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
-        Messages::stream(r)
+        let mut events = Vec::with_capacity(16);
+        AnthropicReply::new(r.req, r.reply, r.strict).events(r.chunk_size, |event, data| {
+            events.push(sse_event(event, data))
+        });
+        Streamed::sse(events, Vec::new())
     }
 }
 

@@ -12,7 +12,7 @@ struct Body {
     #[serde(default)]
     model: Option<String>,
     #[serde(default)]
-    messages: Option<Vec<Msg>>,
+    messages: Option<Vec<Msg<Content>>>,
     #[serde(default)]
     system: Option<System>,
     #[serde(default)]
@@ -60,12 +60,15 @@ enum System {
     Blocks(Vec<Block>),
 }
 
+/// One message of a conversation: Anthropic's (its content a string or blocks), and Bedrock
+/// Converse's (its content blocks).
 #[derive(Deserialize)]
-struct Msg {
+#[serde(bound = "C: Deserialize<'de>")]
+pub(crate) struct Msg<C> {
     #[serde(default)]
-    role: String,
+    pub(crate) role: String,
     #[serde(default)]
-    content: Option<Content>,
+    pub(crate) content: Option<C>,
 }
 
 #[derive(Deserialize)]
@@ -244,14 +247,10 @@ pub(crate) fn parse(
                     }
                 }
                 "tool_use" | "server_tool_use" => {
-                    let arguments = match b.input {
-                        None | Some(Value::Null) => "{}".to_owned(),
-                        Some(v) => v.to_string(),
-                    };
                     tool_calls.push(ToolCallRef {
                         id: b.id.unwrap_or_default(),
                         name: b.name.unwrap_or_default(),
-                        arguments,
+                        arguments: crate::providers::object_arguments(b.input),
                     });
                 }
                 "tool_result" => {
@@ -273,21 +272,7 @@ pub(crate) fn parse(
                 _ => {}
             }
         }
-        if role == Role::User && !results.is_empty() {
-            // aimock's order: the user's text first, then the tool results, so a `toolCallId`
-            // fixture (which looks at the last message) and `hasToolResult` still see them.
-            if let Some(t) = text {
-                messages.push(Message::text(Role::User, t));
-            }
-            messages.extend(results);
-        } else {
-            messages.push(Message {
-                role,
-                text,
-                tool_calls,
-                tool_call_id: None,
-            });
-        }
+        push_turn(&mut messages, role, text, tool_calls, results);
     }
 
     let tools = v
@@ -315,21 +300,35 @@ pub(crate) fn parse(
     ))
 }
 
+/// A turn of blocks as the conversation's messages: a user turn with tool results is its text
+/// (if any), then the tool results (aimock's order, so a `toolCallId` fixture, which looks at the
+/// last message, and `hasToolResult` still see them); any other turn is one message.
+pub(crate) fn push_turn(
+    messages: &mut Vec<Message>,
+    role: Role,
+    text: Option<String>,
+    tool_calls: Vec<ToolCallRef>,
+    results: Vec<Message>,
+) {
+    if role == Role::User && !results.is_empty() {
+        if let Some(t) = text {
+            messages.push(Message::text(Role::User, t));
+        }
+        messages.extend(results);
+    } else {
+        messages.push(Message {
+            role,
+            text,
+            tool_calls,
+            tool_call_id: None,
+        });
+    }
+}
+
 /// Characters of the prompt, for the token estimate: every text, tool call, tool result and
 /// declared tool name.
 pub(crate) fn prompt_chars(req: &ChatRequest) -> usize {
-    let messages: usize = req
-        .messages
-        .iter()
-        .map(|m| {
-            m.text.as_deref().map_or(0, str::len)
-                + m.tool_calls
-                    .iter()
-                    .map(|c| c.name.len() + c.arguments.len())
-                    .sum::<usize>()
-        })
-        .sum();
-    messages + req.tools.iter().map(String::len).sum::<usize>()
+    crate::providers::message_chars(req) + req.tools.iter().map(String::len).sum::<usize>()
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! `POST /model/{modelId}/converse` (JSON) and `/converse-stream` (EventStream).
 
-use std::borrow::Cow;
 use std::fmt::Write;
 
 use axum::body::Bytes;
@@ -10,18 +9,17 @@ use serde_json::Value;
 
 use super::stop_reason;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, MessageReply};
-use crate::http::ids::random_id;
+use crate::fixture::MessageReply;
 use crate::http::push_json_str;
 use crate::http::ApiError;
 use crate::pipeline::Call;
+use crate::providers::anthropic::render::{BlockReply, Part};
+use crate::providers::anthropic::request::push_turn;
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens};
+use crate::providers::message_chars;
+use crate::providers::reply::{Commas, Counting, ReasoningCount};
 use crate::stream::chunk_text;
 use crate::stream::eventstream;
-
-/// The signature sent with reasoning when the fixture has none.
-const PLACEHOLDER_SIGNATURE: &str = "aimock-placeholder-signature";
 
 #[derive(Deserialize)]
 struct ConverseBody {
@@ -41,13 +39,8 @@ struct InferenceConfig {
     max_tokens: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct Msg {
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    content: Option<Vec<ContentBlock>>,
-}
+/// A message: Anthropic's shape, with Converse's content blocks.
+type Msg = crate::providers::anthropic::request::Msg<Vec<ContentBlock>>;
 
 /// One content block: a union, so exactly one field is set; kinds this mock does not read
 /// (images, documents, reasoning, cache points...) leave all three `None`.
@@ -170,14 +163,10 @@ pub(crate) fn parse(body: &[u8], model: &str, stream: bool) -> Result<ChatReques
             if let Some(t) = b.text {
                 text.get_or_insert_with(String::new).push_str(&t);
             } else if let Some(u) = b.tool_use {
-                let arguments = match u.input {
-                    Value::Null => "{}".to_owned(),
-                    v => v.to_string(),
-                };
                 tool_calls.push(ToolCallRef {
                     id: u.tool_use_id,
                     name: u.name,
-                    arguments,
+                    arguments: crate::providers::object_arguments(Some(u.input)),
                 });
             } else if let Some(r) = b.tool_result {
                 let mut out = String::new();
@@ -191,21 +180,7 @@ pub(crate) fn parse(body: &[u8], model: &str, stream: bool) -> Result<ChatReques
                 results.push(Message::tool_result(r.tool_use_id, out));
             }
         }
-        if role == Role::User && !results.is_empty() {
-            // As for Anthropic: the user's text first, then the tool results, so `toolCallId`
-            // (the last message) and `hasToolResult` fixtures see them.
-            if let Some(t) = text {
-                messages.push(Message::text(Role::User, t));
-            }
-            messages.extend(results);
-        } else {
-            messages.push(Message {
-                role,
-                text,
-                tool_calls,
-                tool_call_id: None,
-            });
-        }
+        push_turn(&mut messages, role, text, tool_calls, results);
     }
     let tools = v
         .tool_config
@@ -247,11 +222,11 @@ impl MessageApi for Converse {
     }
 
     fn json(r: &Render<'_, ()>) -> String {
-        Rendered::new(r.req, r.reply, r.strict).json()
+        ConverseReply::new(r.req, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, ()>) -> Streamed {
-        let (events, trailer) = Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size);
+        let (events, trailer) = ConverseReply::new(r.req, r.reply, r.strict).events(r.chunk_size);
         Streamed {
             events,
             trailer,
@@ -261,82 +236,29 @@ impl MessageApi for Converse {
     }
 }
 
-/// Characters of the prompt, for the token estimate.
-fn prompt_chars(req: &ChatRequest) -> usize {
-    req.messages
-        .iter()
-        .map(|m| {
-            m.text.as_deref().map_or(0, str::len)
-                + m.tool_calls
-                    .iter()
-                    .map(|c| c.name.len() + c.arguments.len())
-                    .sum::<usize>()
-        })
-        .sum()
-}
+/// How Converse counts tokens: thinking toward the completion.
+const COUNTING: Counting = Counting {
+    prompt: &["inputTokens", "input_tokens", "prompt_tokens"],
+    completion: &["outputTokens", "output_tokens", "completion_tokens"],
+    prompt_chars: message_chars,
+    reasoning: ReasoningCount::Chars,
+};
 
-/// Everything needed to render one reply, computed once.
-struct Rendered<'a> {
-    reply: &'a MessageReply,
-    reasoning: Option<&'a str>,
-    signature: &'a str,
-    redacted: &'a [String],
-    tool_ids: Vec<String>,
-    tool_inputs: Vec<Cow<'a, str>>,
-    input_tokens: u64,
-    output_tokens: u64,
+/// A reply as a Converse response and its ConverseStream frames: Anthropic's blocks in AWS's
+/// shapes.
+struct ConverseReply<'a> {
+    blocks: BlockReply<'a>,
     total_tokens: u64,
 }
 
-impl<'a> Rendered<'a> {
+impl<'a> ConverseReply<'a> {
     fn new(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
-        let o = &reply.overrides;
-        let has_reasoning = reply.reasoning.is_some() || !reply.redacted_thinking.is_empty();
-        let reasoning_ok = has_reasoning && emit_reasoning(&req.model, strict);
-        let reasoning = reply.reasoning.as_deref().filter(|_| reasoning_ok);
-        let redacted: &[String] = if reasoning_ok {
-            &reply.redacted_thinking
-        } else {
-            &[]
-        };
-        let completion_chars: usize = reply
-            .blocks
-            .iter()
-            .map(|b| match b {
-                Block::Text(t) => t.len(),
-                Block::ToolCall(c) => c.name.len() + c.arguments.len(),
-            })
-            .sum::<usize>()
-            + reasoning.map_or(0, str::len);
-        let input_tokens = o
-            .usage_number(&["inputTokens", "input_tokens", "prompt_tokens"])
-            .unwrap_or_else(|| estimate_tokens(prompt_chars(req)));
-        let output_tokens = o
-            .usage_number(&["outputTokens", "output_tokens", "completion_tokens"])
-            .unwrap_or_else(|| estimate_tokens(completion_chars));
-        let total_tokens = o
-            .usage_number(&["totalTokens", "total_tokens"])
-            .unwrap_or(input_tokens + output_tokens);
-        Rendered {
-            reply,
-            reasoning,
-            signature: reply
-                .reasoning_signature
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(PLACEHOLDER_SIGNATURE),
-            redacted,
-            tool_ids: reply
-                .tool_calls()
-                .map(|c| c.id.clone().unwrap_or_else(|| random_id("tooluse_", 22)))
-                .collect(),
-            tool_inputs: reply
-                .tool_calls()
-                .map(|c| crate::providers::tool_input(&c.arguments))
-                .collect(),
-            input_tokens,
-            output_tokens,
-            total_tokens,
+        let blocks = BlockReply::new(req, reply, strict, &COUNTING, "tooluse_");
+        ConverseReply {
+            total_tokens: blocks
+                .core
+                .total_tokens(&["totalTokens", "total_tokens"], 0),
+            blocks,
         }
     }
 
@@ -344,58 +266,52 @@ impl<'a> Rendered<'a> {
         let _ = write!(
             b,
             "{{\"inputTokens\":{},\"outputTokens\":{},\"totalTokens\":{}}}",
-            self.input_tokens, self.output_tokens, self.total_tokens
+            self.blocks.core.prompt_tokens, self.blocks.core.completion_tokens, self.total_tokens
         );
+    }
+
+    fn reply(&self) -> &'a MessageReply {
+        self.blocks.core.reply
     }
 
     /// The whole Converse response.
     fn json(&self) -> String {
         let mut b = String::with_capacity(512);
         b.push_str("{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[");
-        let mut first = true;
-        let mut sep = |b: &mut String| {
-            if !first {
-                b.push(',');
-            }
-            first = false;
-        };
-        if let Some(r) = self.reasoning {
-            sep(&mut b);
-            b.push_str("{\"reasoningContent\":{\"reasoningText\":{\"text\":");
-            push_json_str(&mut b, r);
-            b.push_str(",\"signature\":");
-            push_json_str(&mut b, self.signature);
-            b.push_str("}}}");
-        }
-        for d in self.redacted {
-            sep(&mut b);
-            b.push_str("{\"reasoningContent\":{\"redactedContent\":");
-            push_json_str(&mut b, &redacted_blob(d));
-            b.push_str("}}");
-        }
-        let mut call = 0usize;
-        for block in &self.reply.blocks {
-            sep(&mut b);
-            match block {
-                Block::Text(t) => {
+        let mut commas = Commas::default();
+        for part in self.blocks.parts() {
+            commas.next(&mut b);
+            match part {
+                Part::Thinking(r) => {
+                    b.push_str("{\"reasoningContent\":{\"reasoningText\":{\"text\":");
+                    push_json_str(&mut b, r);
+                    b.push_str(",\"signature\":");
+                    push_json_str(&mut b, self.blocks.signature);
+                    b.push_str("}}}");
+                }
+                Part::Redacted(d) => {
+                    b.push_str("{\"reasoningContent\":{\"redactedContent\":");
+                    push_json_str(&mut b, &redacted_blob(d));
+                    b.push_str("}}");
+                }
+                Part::Text(t) => {
                     b.push_str("{\"text\":");
                     push_json_str(&mut b, t);
                     b.push('}');
                 }
-                Block::ToolCall(c) => {
+                Part::ToolUse { id, name, input } => {
                     b.push_str("{\"toolUse\":{\"toolUseId\":");
-                    push_json_str(&mut b, &self.tool_ids[call]);
+                    push_json_str(&mut b, id);
                     b.push_str(",\"name\":");
-                    push_json_str(&mut b, &c.name);
+                    push_json_str(&mut b, name);
                     b.push_str(",\"input\":");
-                    b.push_str(&self.tool_inputs[call]);
+                    b.push_str(input);
                     b.push_str("}}");
-                    call += 1;
                 }
             }
         }
         b.push_str("]}},\"stopReason\":");
-        push_json_str(&mut b, stop_reason(self.reply));
+        push_json_str(&mut b, stop_reason(self.reply()));
         b.push_str(",\"usage\":");
         self.push_usage(&mut b);
         b.push_str(",\"metrics\":{\"latencyMs\":0}}");
@@ -410,87 +326,72 @@ impl<'a> Rendered<'a> {
             "messageStart",
             "{\"role\":\"assistant\"}",
         ));
-        let delta = |index: usize, inner: &str| -> Bytes {
-            let mut s = String::with_capacity(inner.len() + 48);
-            let _ = write!(s, "{{\"contentBlockIndex\":{index},\"delta\":{inner}}}");
+        let delta = |index: usize, prefix: &str, value: &str, suffix: &str| -> Bytes {
+            let mut s = String::with_capacity(value.len() + prefix.len() + suffix.len() + 52);
+            let _ = write!(s, "{{\"contentBlockIndex\":{index},\"delta\":{prefix}");
+            push_json_str(&mut s, value);
+            s.push_str(suffix);
+            s.push('}');
             eventstream::event("contentBlockDelta", &s)
         };
-        let stop = |index: usize| -> Bytes {
-            eventstream::event(
-                "contentBlockStop",
-                &format!("{{\"contentBlockIndex\":{index}}}"),
-            )
-        };
-        let string_delta = |index: usize, prefix: &str, value: &str, suffix: &str| -> Bytes {
-            let mut inner = String::with_capacity(value.len() + prefix.len() + suffix.len() + 4);
-            inner.push_str(prefix);
-            push_json_str(&mut inner, value);
-            inner.push_str(suffix);
-            delta(index, &inner)
-        };
-        let mut index = 0usize;
-        if let Some(r) = self.reasoning {
-            for piece in chunk_text(r, chunk_size) {
-                events.push(string_delta(
-                    index,
-                    "{\"reasoningContent\":{\"text\":",
-                    piece,
-                    "}}",
-                ));
-            }
-            events.push(string_delta(
-                index,
-                "{\"reasoningContent\":{\"signature\":",
-                self.signature,
-                "}}",
-            ));
-            events.push(stop(index));
-            index += 1;
-        }
-        for d in self.redacted {
-            events.push(string_delta(
-                index,
-                "{\"reasoningContent\":{\"redactedContent\":",
-                &redacted_blob(d),
-                "}}",
-            ));
-            events.push(stop(index));
-            index += 1;
-        }
-        let mut call = 0usize;
-        for block in &self.reply.blocks {
-            match block {
-                Block::Text(t) => {
+        for (index, part) in self.blocks.parts().enumerate() {
+            match part {
+                Part::Thinking(r) => {
+                    for piece in chunk_text(r, chunk_size) {
+                        events.push(delta(
+                            index,
+                            "{\"reasoningContent\":{\"text\":",
+                            piece,
+                            "}}",
+                        ));
+                    }
+                    events.push(delta(
+                        index,
+                        "{\"reasoningContent\":{\"signature\":",
+                        self.blocks.signature,
+                        "}}",
+                    ));
+                }
+                Part::Redacted(d) => {
+                    events.push(delta(
+                        index,
+                        "{\"reasoningContent\":{\"redactedContent\":",
+                        &redacted_blob(d),
+                        "}}",
+                    ));
+                }
+                Part::Text(t) => {
                     let pieces = chunk_text(t, chunk_size);
                     if pieces.is_empty() {
-                        events.push(string_delta(index, "{\"text\":", "", "}"));
+                        events.push(delta(index, "{\"text\":", "", "}"));
                     }
                     for piece in pieces {
-                        events.push(string_delta(index, "{\"text\":", piece, "}"));
+                        events.push(delta(index, "{\"text\":", piece, "}"));
                     }
                 }
-                Block::ToolCall(c) => {
+                Part::ToolUse { id, name, input } => {
                     let mut s = String::with_capacity(96);
                     let _ = write!(
                         s,
                         "{{\"contentBlockIndex\":{index},\"start\":{{\"toolUse\":{{\"toolUseId\":"
                     );
-                    push_json_str(&mut s, &self.tool_ids[call]);
+                    push_json_str(&mut s, id);
                     s.push_str(",\"name\":");
-                    push_json_str(&mut s, &c.name);
+                    push_json_str(&mut s, name);
                     s.push_str("}}}");
                     events.push(eventstream::event("contentBlockStart", &s));
-                    for piece in chunk_text(&self.tool_inputs[call], chunk_size) {
-                        events.push(string_delta(index, "{\"toolUse\":{\"input\":", piece, "}}"));
+                    for piece in chunk_text(input, chunk_size) {
+                        events.push(delta(index, "{\"toolUse\":{\"input\":", piece, "}}"));
                     }
-                    call += 1;
                 }
             }
-            events.push(stop(index));
-            index += 1;
+            events.push(eventstream::event(
+                "contentBlockStop",
+                &format!("{{\"contentBlockIndex\":{index}}}"),
+            ));
         }
         let mut s = String::from("{\"stopReason\":");
-        push_json_str(&mut s, stop_reason(self.reply));
+        push_json_str(&mut s, stop_reason(self.reply()));
         s.push('}');
         events.push(eventstream::event("messageStop", &s));
         let mut m = String::with_capacity(128);

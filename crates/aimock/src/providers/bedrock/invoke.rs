@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::conversation::ChatRequest;
 use crate::http::ApiError;
 use crate::pipeline::Call;
-use crate::providers::anthropic::render::Rendered;
+use crate::providers::anthropic::render::AnthropicReply;
 use crate::providers::anthropic::request::{self, BodyKind, MessagesOptions};
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::stream::eventstream;
@@ -46,12 +46,12 @@ impl MessageApi for Invoke {
     }
 
     fn json(r: &Render<'_, MessagesOptions>) -> String {
-        Rendered::new(r.req, r.reply, r.strict).json()
+        AnthropicReply::new(r.req, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, MessagesOptions>) -> Streamed {
         Streamed {
-            events: chunks(&Rendered::new(r.req, r.reply, r.strict), r.chunk_size),
+            events: chunks(&AnthropicReply::new(r.req, r.reply, r.strict), r.chunk_size),
             trailer: Vec::new(),
             head: None,
             content_type: eventstream::CONTENT_TYPE,
@@ -76,7 +76,7 @@ fn as_validation(mut e: ApiError) -> ApiError {
 }
 
 /// The Anthropic stream events, each wrapped as a `chunk` frame.
-fn chunks(r: &Rendered<'_>, chunk_size: usize) -> Vec<Bytes> {
+fn chunks(r: &AnthropicReply<'_>, chunk_size: usize) -> Vec<Bytes> {
     let mut events = Vec::with_capacity(16);
     let mut tokens = (0u64, 0u64);
     r.events(chunk_size, |event, data| match event {

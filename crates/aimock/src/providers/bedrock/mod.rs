@@ -23,10 +23,8 @@ use crate::record::Credential;
 /// Amazon Bedrock: a Bedrock API key as a bearer token, or a SigV4 signature; every answer
 /// carries `x-amzn-RequestId`.
 pub(crate) static VENDOR: Vendor = Vendor {
-    key: "bedrock",
-    credential: Credential::bearer().or_sigv4(),
-    envelope,
     decorate: Some(decorate),
+    ..super::vendor("bedrock", Credential::bearer().or_sigv4(), envelope)
 };
 
 /// This provider's routes; `None` for any other path.

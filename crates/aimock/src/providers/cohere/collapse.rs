@@ -168,18 +168,7 @@ pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     if let Some(p) = str_of(m.get("tool_plan")) {
         b.text(p);
     }
-    if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
-        for tc in calls {
-            let f = tc.get("function");
-            let slot = b.tool(
-                f.and_then(|f| str_of(f.get("name"))).unwrap_or(""),
-                str_of(tc.get("id")),
-            );
-            if let Some(a) = f.and_then(|f| f.get("arguments")) {
-                b.tool_whole_args(slot, a);
-            }
-        }
-    }
+    crate::providers::openai::collapse::whole_tool_calls(b, m.get("tool_calls"));
     if let Some(r) = str_of(v.get("finish_reason")) {
         b.finish = Some(finish_reason(r));
     }

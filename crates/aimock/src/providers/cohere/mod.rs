@@ -8,11 +8,11 @@
 use axum::body::Bytes;
 use axum::response::Response;
 use base64::Engine;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, Method};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::conversation::{ChatRequest, Endpoint, Role};
 use crate::fixture::{EmbeddingReply, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::push_json_str;
@@ -20,7 +20,11 @@ use crate::http::ApiError;
 use crate::metrics::PathLabel;
 use crate::pipeline::{Call, Route, Vendor};
 use crate::providers::endpoint::{self, EmbeddingApi, MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens, fallback_embedding};
+use crate::providers::reply::{
+    push_function_call, shown_reasoning, CallIndex, Counting, ReasoningCount, RenderedReply,
+};
+use crate::providers::wire::{self, Dialect, Msg, Skip, Tool, ToolFunction};
+use crate::providers::{estimate_tokens, fallback_embedding};
 use crate::record::Credential;
 use crate::stream::{chunk_text, sse_event};
 
@@ -33,12 +37,7 @@ pub const DEFAULT_DIMENSIONS: usize = 1024;
 const MAX_TEXTS: usize = 96;
 
 /// Cohere: a bearer token.
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "cohere",
-    credential: Credential::bearer(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VENDOR: Vendor = super::vendor("cohere", Credential::bearer(), envelope);
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -62,29 +61,21 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 /// Cohere's error envelope: `{"id": ..., "message": ...}` with the status (the SDK maps the
 /// status to its typed errors: 400 BadRequestError, 429 TooManyRequestsError, ...).
 fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
-    let mut r = crate::http::json_response(
-        e.status,
+    super::error_json(
+        e,
         &json!({ "id": crate::http::ids::uuid(), "message": e.message }),
-    );
-    if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
+    )
 }
 
 // ---------------------------------------------------------------------------------------- chat request
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ChatBody {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
-    messages: Option<Vec<Msg>>,
-    #[serde(default)]
-    tools: Option<Vec<Tool>>,
-    #[serde(default)]
+    messages: Option<Vec<Msg<Cohere>>>,
+    tools: Option<Vec<Tool<Cohere>>>,
     stream: Option<bool>,
-    #[serde(default)]
     response_format: Option<ResponseFormat>,
 }
 
@@ -94,29 +85,22 @@ struct ResponseFormat {
     kind: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Tool {
-    #[serde(default)]
-    function: Option<ToolFunction>,
+/// Cohere's chat body, in the OpenAI-style wire the providers share: a call's id and name may be
+/// null, and tools are named only by their function.
+struct Cohere;
+
+impl Dialect for Cohere {
+    type Content = Content;
+    type CallId = Option<String>;
+    type FunctionName = Option<String>;
+    type Images = Skip;
+    type ToolName = Skip;
+    type Function = ToolFunction;
+    type ToolOwnName = Skip;
 }
 
-#[derive(Deserialize)]
-struct ToolFunction {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Msg {
-    role: String,
-    #[serde(default)]
-    content: Option<Content>,
-    #[serde(default)]
-    tool_calls: Option<Vec<MsgToolCall>>,
-    #[serde(default)]
-    tool_call_id: Option<String>,
-}
-
+/// A message's `content`: a string or parts, read as an untagged enum (a content that fits
+/// neither is refused as a whole).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Content {
@@ -124,56 +108,39 @@ enum Content {
     Parts(Vec<Part>),
 }
 
-#[derive(Deserialize)]
-struct Part {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    text: Option<String>,
-    /// A tool result's document: `{"data": ...}`.
-    #[serde(default)]
-    document: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct MsgToolCall {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    function: Option<MsgFunction>,
-}
-
-#[derive(Deserialize)]
-struct MsgFunction {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    arguments: Value,
-}
+/// A content part; a tool result's `document` is `{"data": ...}`.
+type Part = wire::Part<Value>;
 
 /// Text of a content field: a string, or its text (and document) parts joined.
 fn content_text(c: Option<Content>) -> Option<String> {
-    match c? {
-        Content::Text(t) => Some(t),
-        Content::Parts(parts) => {
-            let mut out: Option<String> = None;
-            for p in parts {
-                let piece = match p.kind.as_str() {
-                    "text" => p.text,
-                    "document" => p.document.map(|d| match d.get("data") {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(other) => other.to_string(),
-                        None => d.to_string(),
-                    }),
-                    _ => None,
-                };
-                if let Some(t) = piece {
-                    out.get_or_insert_with(String::new).push_str(&t);
-                }
-            }
-            out
+    let c = match c? {
+        Content::Text(t) => wire::Content::Text(t),
+        Content::Parts(p) => wire::Content::Parts(p),
+    };
+    c.text(|p| match p.kind.as_str() {
+        "text" => p.text,
+        "document" => p.document.map(|d| match d.get("data") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => d.to_string(),
+        }),
+        _ => None,
+    })
+}
+
+/// A message's role: Cohere's four.
+fn role(i: usize, role: &str) -> Result<Role, ApiError> {
+    Ok(match role {
+        "system" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "tool" => Role::Tool,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "invalid request: messages[{i}].role '{other}' must be one of system, user, assistant, tool"
+            )))
         }
-    }
+    })
 }
 
 fn parse_chat(body: &[u8]) -> Result<ChatRequest, ApiError> {
@@ -188,55 +155,11 @@ fn parse_chat(body: &[u8]) -> Result<ChatRequest, ApiError> {
             "invalid request: messages must be specified",
         ));
     };
-    let mut messages = Vec::with_capacity(msgs.len());
-    for (i, m) in msgs.into_iter().enumerate() {
-        let role = match m.role.as_str() {
-            "system" => Role::System,
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            "tool" => Role::Tool,
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "invalid request: messages[{i}].role '{other}' must be one of system, user, assistant, tool"
-                )))
-            }
-        };
-        let tool_calls = m
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                let f = c.function.unwrap_or(MsgFunction {
-                    name: None,
-                    arguments: Value::Null,
-                });
-                ToolCallRef {
-                    id: c.id.unwrap_or_default(),
-                    name: f.name.unwrap_or_default(),
-                    arguments: match f.arguments {
-                        Value::String(s) => s,
-                        Value::Null => String::new(),
-                        other => other.to_string(),
-                    },
-                }
-            })
-            .collect();
-        messages.push(Message {
-            role,
-            text: content_text(m.content),
-            tool_calls,
-            tool_call_id: m.tool_call_id,
-        });
-    }
+    let messages = wire::messages(msgs, role, content_text)?;
     Ok(ChatRequest {
         model,
         messages,
-        tools: v
-            .tools
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|t| t.function.and_then(|f| f.name))
-            .collect(),
+        tools: wire::tool_names(v.tools),
         response_format: v.response_format.and_then(|r| r.kind),
         endpoint: Endpoint::Chat,
         embedding_input: None,
@@ -259,99 +182,76 @@ impl MessageApi for Chat {
     }
 
     fn json(r: &Render<'_, ()>) -> String {
-        Rendered::new(r.req, r.reply, r.strict).whole()
+        ChatReply::new(r.req, r.reply, r.strict).whole()
     }
 
     fn stream(r: &Render<'_, ()>) -> Streamed {
         Streamed::sse(
-            Rendered::new(r.req, r.reply, r.strict).events(r.chunk_size),
+            ChatReply::new(r.req, r.reply, r.strict).events(r.chunk_size),
             Vec::new(),
         )
     }
 }
 
-struct Rendered<'a> {
+/// How Cohere counts tokens.
+const COUNTING: Counting = Counting {
+    prompt: &["input_tokens", "prompt_tokens"],
+    completion: &["output_tokens", "completion_tokens"],
+    prompt_chars: ChatRequest::text_chars,
+    reasoning: ReasoningCount::Apart,
+};
+
+/// A reply as a `V2ChatResponse` and its typed stream.
+struct ChatReply<'a> {
+    core: RenderedReply<'a>,
     id: String,
-    reply: &'a MessageReply,
-    reasoning: Option<&'a str>,
     /// Text of the reply: content, or the tool plan when the reply calls tools.
     text: Option<String>,
-    call_ids: Vec<String>,
-    input_tokens: u64,
-    output_tokens: u64,
 }
 
-impl<'a> Rendered<'a> {
+impl<'a> ChatReply<'a> {
     fn new(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
-        let o = &reply.overrides;
-        let reasoning = reply
-            .reasoning
-            .as_deref()
-            .filter(|_| emit_reasoning(&req.model, strict));
-        let call_ids = reply
-            .tool_calls()
-            .map(|c| {
-                c.id.clone().unwrap_or_else(|| {
-                    format!("{}_{}", c.name, random_id("", 12).to_ascii_lowercase())
-                })
-            })
-            .collect();
-        let prompt_chars = req.text_chars();
-        let completion_chars = reply.text_chars();
-        Rendered {
-            id: o.id.clone().unwrap_or_else(crate::http::ids::uuid),
-            reply,
-            reasoning,
+        let reasoning = shown_reasoning(reply.reasoning.as_deref(), &req.model, strict);
+        let core = RenderedReply::new(req, reply, reasoning, &COUNTING, |_, c| {
+            format!("{}_{}", c.name, random_id("", 12).to_ascii_lowercase())
+        });
+        ChatReply {
+            id: core.id(crate::http::ids::uuid),
             text: reply.content(),
-            call_ids,
-            input_tokens: o
-                .usage_number(&["input_tokens", "prompt_tokens"])
-                .unwrap_or_else(|| estimate_tokens(prompt_chars)),
-            output_tokens: o
-                .usage_number(&["output_tokens", "completion_tokens"])
-                .unwrap_or_else(|| estimate_tokens(completion_chars)),
+            core,
         }
     }
 
     fn finish_reason(&self) -> &'static str {
-        match self.reply.overrides.finish_reason.as_deref() {
+        match self.core.reply.overrides.finish_reason.as_deref() {
             Some("length" | "max_tokens" | "MAX_TOKENS") => "MAX_TOKENS",
             Some("stop_sequence" | "STOP_SEQUENCE") => "STOP_SEQUENCE",
             Some("error" | "ERROR" | "content_filter") => "ERROR",
             Some("timeout" | "TIMEOUT") => "TIMEOUT",
             Some("tool_calls" | "TOOL_CALL") => "TOOL_CALL",
             Some(_) => "COMPLETE",
-            None if self.reply.has_tool_calls() => "TOOL_CALL",
+            None if self.core.reply.has_tool_calls() => "TOOL_CALL",
             None => "COMPLETE",
         }
     }
 
     fn usage(&self) -> String {
-        let (i, o) = (self.input_tokens, self.output_tokens);
+        let (i, o) = (self.core.prompt_tokens, self.core.completion_tokens);
         format!(
             "{{\"billed_units\":{{\"input_tokens\":{i},\"output_tokens\":{o}}},\"tokens\":{{\"input_tokens\":{i},\"output_tokens\":{o}}}}}"
         )
     }
 
     fn tool_plan(&self) -> Option<&str> {
-        self.text.as_deref().filter(|_| self.reply.has_tool_calls())
+        self.text
+            .as_deref()
+            .filter(|_| self.core.reply.has_tool_calls())
     }
 
     fn content_text(&self) -> Option<&str> {
         self.text
             .as_deref()
-            .filter(|_| !self.reply.has_tool_calls())
-    }
-
-    fn push_call(&self, b: &mut String, i: usize, args: &str) {
-        let c = self.reply.tool_calls().nth(i);
-        b.push_str("{\"id\":");
-        push_json_str(b, &self.call_ids[i]);
-        b.push_str(",\"type\":\"function\",\"function\":{\"name\":");
-        push_json_str(b, c.map_or("", |c| c.name.as_str()));
-        b.push_str(",\"arguments\":");
-        push_json_str(b, args);
-        b.push_str("}}");
+            .filter(|_| !self.core.reply.has_tool_calls())
     }
 
     /// The whole `V2ChatResponse`.
@@ -363,7 +263,7 @@ impl<'a> Rendered<'a> {
         b.push_str(self.finish_reason());
         b.push_str("\",\"message\":{\"role\":\"assistant\"");
         let mut items: Vec<String> = Vec::new();
-        if let Some(r) = self.reasoning {
+        if let Some(r) = self.core.reasoning {
             let mut s = String::from("{\"type\":\"thinking\",\"thinking\":");
             push_json_str(&mut s, r);
             s.push('}');
@@ -384,15 +284,11 @@ impl<'a> Rendered<'a> {
             b.push_str(",\"tool_plan\":");
             push_json_str(&mut b, p);
         }
-        if self.reply.has_tool_calls() {
-            b.push_str(",\"tool_calls\":[");
-            for (i, c) in self.reply.tool_calls().enumerate() {
-                if i > 0 {
-                    b.push(',');
-                }
-                self.push_call(&mut b, i, &c.arguments);
-            }
-            b.push(']');
+        if self.core.reply.has_tool_calls() {
+            b.push_str(",\"tool_calls\":");
+            self.core.push_calls(&mut b, |b, _, c, id| {
+                push_function_call(b, CallIndex::None, id, &c.name, &c.arguments);
+            });
         }
         b.push_str("},\"usage\":");
         b.push_str(&self.usage());
@@ -431,7 +327,7 @@ impl<'a> Rendered<'a> {
             ));
             index += 1;
         };
-        if let Some(r) = self.reasoning {
+        if let Some(r) = self.core.reasoning {
             content(&mut out, "thinking", r);
         }
         if let Some(t) = self.content_text() {
@@ -447,11 +343,12 @@ impl<'a> Rendered<'a> {
                 out.push(sse_event("tool-plan-delta", &s));
             }
         }
-        for (i, c) in self.reply.tool_calls().enumerate() {
+        let calls = self.core.reply.tool_calls().zip(&self.core.call_ids);
+        for (i, (c, id)) in calls.enumerate() {
             let mut s = format!(
                 "{{\"type\":\"tool-call-start\",\"index\":{i},\"delta\":{{\"message\":{{\"tool_calls\":"
             );
-            self.push_call(&mut s, i, "");
+            push_function_call(&mut s, CallIndex::None, id, &c.name, "");
             s.push_str("}}}");
             out.push(sse_event("tool-call-start", &s));
             for piece in chunk_text(&c.arguments, chunk_size) {

@@ -2,6 +2,7 @@
 //! objects, `rank_fields`, `return_documents`).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -31,12 +32,7 @@ impl<const V: u8> ServiceApi for Rerank<V> {
         ApiError::invalid(format!("invalid request: {message}"))
     }
 
-    fn answer(
-        call: &Call,
-        ctx: &RequestCtx,
-        body: &Value,
-        _started: std::time::Instant,
-    ) -> Outcome {
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, _started: Instant) -> Outcome {
         rerank(&call.core.services, ctx, body, V)
     }
 }

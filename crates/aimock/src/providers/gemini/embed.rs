@@ -326,17 +326,7 @@ fn count(call: &Call) -> Result<(ChatRequest, u64), ApiError> {
     };
     let model = call.route.info.model.clone().unwrap_or_default();
     let (req, _) = conversation(generate, &model, false)?;
-    let chars: usize = req
-        .messages
-        .iter()
-        .map(|m| {
-            m.text.as_deref().map_or(0, str::len)
-                + m.tool_calls
-                    .iter()
-                    .map(|c| c.name.len() + c.arguments.len())
-                    .sum::<usize>()
-        })
-        .sum();
+    let chars = crate::providers::message_chars(&req);
     let tokens = if chars == 0 {
         0
     } else {

@@ -13,7 +13,9 @@ use crate::http::push_json_str;
 use crate::http::ApiError;
 use crate::pipeline::Call;
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens};
+use crate::providers::estimate_tokens;
+use crate::providers::reply::{shown_reasoning, Commas, Counting, ReasoningCount, RenderedReply};
+use crate::providers::wire::FunctionDecl;
 use crate::stream::chunk_text;
 
 /// A `GenerateContentRequest` (camelCase as the SDKs send it; proto JSON also takes snake_case).
@@ -117,12 +119,6 @@ pub(super) struct Tool {
 }
 
 #[derive(Deserialize)]
-struct FunctionDecl {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct GenerationConfig {
     #[serde(default, alias = "response_mime_type")]
@@ -203,87 +199,76 @@ pub(super) fn conversation(
     for (ci, c) in contents.into_iter().enumerate() {
         let role = c.role.as_deref().unwrap_or("user");
         let parts = c.parts.unwrap_or_default();
-        match role {
-            "user" | "function" | "" => {
-                let mut text: Option<String> = None;
-                let mut results = Vec::new();
-                for p in parts {
-                    if p.thought == Some(true) {
-                        continue;
-                    }
-                    if let Some(t) = p.text {
-                        text.get_or_insert_with(String::new).push_str(&t);
-                    }
-                    if let Some(fr) = p.function_response {
-                        let name = fr.name.unwrap_or_default();
-                        let id = match fr.id.filter(|s| !s.is_empty()) {
-                            Some(id) => {
-                                if let Some(i) = pending.iter().position(|(_, pid)| *pid == id) {
-                                    pending.remove(i);
-                                }
-                                id
-                            }
-                            None => match pending.iter().position(|(n, _)| *n == name) {
-                                Some(i) => pending.remove(i).1,
-                                None => generated_call_id(&name, results.len()),
-                            },
-                        };
-                        results.push(Message::tool_result(id, response_text(fr.response)));
-                    }
-                }
-                // Tool results first, then any text the user added in the same turn.
-                let had_results = !results.is_empty();
-                messages.extend(results);
-                if text.is_some() || !had_results {
-                    messages.push(Message {
-                        role: Role::User,
-                        text,
-                        tool_calls: Vec::new(),
-                        tool_call_id: None,
-                    });
-                }
-            }
-            "model" => {
-                let mut text: Option<String> = None;
-                let mut tool_calls = Vec::new();
-                for p in parts {
-                    if p.thought == Some(true) {
-                        continue;
-                    }
-                    if let Some(t) = p.text {
-                        text.get_or_insert_with(String::new).push_str(&t);
-                    }
-                    if let Some(fc) = p.function_call {
-                        let name = fc.name.unwrap_or_default();
-                        let id = fc
-                            .id
-                            .filter(|s| !s.is_empty())
-                            .unwrap_or_else(|| generated_call_id(&name, tool_calls.len()));
-                        let arguments = match fc.args {
-                            None | Some(Value::Null) => "{}".to_owned(),
-                            Some(a) => a.to_string(),
-                        };
-                        pending.push((name.clone(), id.clone()));
-                        tool_calls.push(ToolCallRef {
-                            id,
-                            name,
-                            arguments,
-                        });
-                    }
-                }
-                messages.push(Message {
-                    role: Role::Assistant,
-                    text,
-                    tool_calls,
-                    tool_call_id: None,
-                });
-            }
+        let model = match role {
+            "user" | "function" | "" => false,
+            "model" => true,
             other => {
                 return Err(invalid_at(
                     format!("Please use a valid role: user, model. Got '{other}'."),
                     format!("contents[{ci}].role"),
                 ));
             }
+        };
+        // A model turn's text and function calls; a user turn's text and function responses.
+        let mut text: Option<String> = None;
+        let mut tool_calls = Vec::new();
+        let mut results = Vec::new();
+        for p in parts {
+            if p.thought == Some(true) {
+                continue;
+            }
+            if let Some(t) = p.text {
+                text.get_or_insert_with(String::new).push_str(&t);
+            }
+            if let (true, Some(fc)) = (model, p.function_call) {
+                let name = fc.name.unwrap_or_default();
+                let id = fc
+                    .id
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| generated_call_id(&name, tool_calls.len()));
+                pending.push((name.clone(), id.clone()));
+                tool_calls.push(ToolCallRef {
+                    id,
+                    name,
+                    arguments: crate::providers::object_arguments(fc.args),
+                });
+            }
+            if let (false, Some(fr)) = (model, p.function_response) {
+                let name = fr.name.unwrap_or_default();
+                let id = match fr.id.filter(|s| !s.is_empty()) {
+                    Some(id) => {
+                        if let Some(i) = pending.iter().position(|(_, pid)| *pid == id) {
+                            pending.remove(i);
+                        }
+                        id
+                    }
+                    None => match pending.iter().position(|(n, _)| *n == name) {
+                        Some(i) => pending.remove(i).1,
+                        None => generated_call_id(&name, results.len()),
+                    },
+                };
+                results.push(Message::tool_result(id, response_text(fr.response)));
+            }
+        }
+        if model {
+            messages.push(Message {
+                role: Role::Assistant,
+                text,
+                tool_calls,
+                tool_call_id: None,
+            });
+            continue;
+        }
+        // Tool results first, then any text the user added in the same turn.
+        let had_results = !results.is_empty();
+        messages.extend(results);
+        if text.is_some() || !had_results {
+            messages.push(Message {
+                role: Role::User,
+                text,
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            });
         }
     }
     let tools = v
@@ -342,8 +327,8 @@ pub(crate) fn parse(
 pub(super) struct Generate;
 
 impl Generate {
-    fn rendered<'a>(r: &Render<'a, GenOptions>) -> Rendered<'a> {
-        let mut out = Rendered::new(r.req, r.reply, *r.opts, r.strict);
+    fn rendered<'a>(r: &Render<'a, GenOptions>) -> GenerateResponse<'a> {
+        let mut out = GenerateResponse::new(r.req, r.reply, *r.opts, r.strict);
         if r.call.route.info.variant == Some("vertex") {
             out.create_time = Some(super::rfc3339_now());
         }
@@ -440,77 +425,61 @@ fn args_object(arguments: &str) -> String {
     }
 }
 
-/// Everything needed to render one reply, computed once.
-struct Rendered<'a> {
-    reply: &'a MessageReply,
+/// How Gemini counts tokens; thoughts are counted apart.
+const COUNTING: Counting = Counting {
+    prompt: &["promptTokenCount", "prompt_tokens", "input_tokens"],
+    completion: &["candidatesTokenCount", "completion_tokens", "output_tokens"],
+    prompt_chars: ChatRequest::text_chars,
+    reasoning: ReasoningCount::Apart,
+};
+
+/// A reply as `GenerateContentResponse`s.
+struct GenerateResponse<'a> {
+    core: RenderedReply<'a>,
     model_version: &'a str,
     response_id: String,
-    /// Reasoning the model may show (it reasons, thinking is not off).
-    reasoning: Option<&'a str>,
     /// Whether thought parts are sent (not when the request set `includeThoughts: false`).
     show_thoughts: bool,
-    call_ids: Vec<String>,
     call_args: Vec<String>,
     finish: String,
-    prompt_tokens: u64,
-    candidates_tokens: u64,
     thoughts_tokens: Option<u64>,
     total_tokens: u64,
     /// Vertex's `createTime`.
     create_time: Option<String>,
 }
 
-impl<'a> Rendered<'a> {
+impl<'a> GenerateResponse<'a> {
     fn new(req: &'a ChatRequest, reply: &'a MessageReply, opts: GenOptions, strict: bool) -> Self {
         let o = &reply.overrides;
-        let model_version = o.model.as_deref().unwrap_or(&req.model);
-        let reasoning = reply
+        // Reasoning the model may show: it reasons, and thinking is not off.
+        let asked = reply
             .reasoning
             .as_deref()
-            .filter(|r| !r.is_empty() && !opts.thinking_off)
-            .filter(|_| emit_reasoning(&req.model, strict));
-        let show_thoughts = reasoning.is_some() && opts.include_thoughts != Some(false);
-        let call_ids = reply
-            .tool_calls()
-            .enumerate()
-            .map(|(i, c)| {
-                c.id.clone()
-                    .unwrap_or_else(|| generated_call_id(&c.name, i))
-            })
-            .collect();
-        let call_args = reply
-            .tool_calls()
-            .map(|c| args_object(&c.arguments))
-            .collect();
-        let prompt_chars = req.text_chars();
-        let completion_chars = reply.text_chars();
-        let prompt_tokens = o
-            .usage_number(&["promptTokenCount", "prompt_tokens", "input_tokens"])
-            .unwrap_or_else(|| estimate_tokens(prompt_chars));
-        let candidates_tokens = o
-            .usage_number(&["candidatesTokenCount", "completion_tokens", "output_tokens"])
-            .unwrap_or_else(|| estimate_tokens(completion_chars));
+            .filter(|r| !r.is_empty() && !opts.thinking_off);
+        let reasoning = shown_reasoning(asked, &req.model, strict);
+        let core = RenderedReply::new(req, reply, reasoning, &COUNTING, |i, c| {
+            generated_call_id(&c.name, i)
+        });
         let thoughts_tokens = reasoning.map(|r| {
             o.usage_number(&["thoughtsTokenCount", "reasoning_tokens"])
                 .unwrap_or_else(|| estimate_tokens(r.len()))
         });
-        let total_tokens = o
-            .usage_number(&["totalTokenCount", "total_tokens"])
-            .unwrap_or(prompt_tokens + candidates_tokens + thoughts_tokens.unwrap_or(0));
-        Rendered {
-            reply,
-            model_version,
-            response_id: o.id.clone().unwrap_or_else(|| random_id("", 22)),
-            reasoning,
-            show_thoughts,
-            call_ids,
-            call_args,
+        GenerateResponse {
+            model_version: core.model(&req.model, ""),
+            response_id: core.id(|| random_id("", 22)),
+            show_thoughts: reasoning.is_some() && opts.include_thoughts != Some(false),
+            call_args: reply
+                .tool_calls()
+                .map(|c| args_object(&c.arguments))
+                .collect(),
             finish: finish_reason(reply),
-            prompt_tokens,
-            candidates_tokens,
             thoughts_tokens,
-            total_tokens,
+            total_tokens: core.total_tokens(
+                &["totalTokenCount", "total_tokens"],
+                thoughts_tokens.unwrap_or(0),
+            ),
             create_time: None,
+            core,
         }
     }
 
@@ -526,7 +495,7 @@ impl<'a> Rendered<'a> {
     /// The `functionCall` part of tool call `i`.
     fn push_call_part(&self, b: &mut String, i: usize, name: &str) {
         b.push_str("{\"functionCall\":{\"id\":");
-        push_json_str(b, &self.call_ids[i]);
+        push_json_str(b, &self.core.call_ids[i]);
         b.push_str(",\"name\":");
         push_json_str(b, name);
         b.push_str(",\"args\":");
@@ -539,12 +508,12 @@ impl<'a> Rendered<'a> {
         let _ = write!(
             b,
             "{{\"promptTokenCount\":{},\"candidatesTokenCount\":{},\"totalTokenCount\":{}",
-            self.prompt_tokens, self.candidates_tokens, self.total_tokens
+            self.core.prompt_tokens, self.core.completion_tokens, self.total_tokens
         );
         let _ = write!(
             b,
             ",\"promptTokensDetails\":[{{\"modality\":\"TEXT\",\"tokenCount\":{}}}]",
-            self.prompt_tokens
+            self.core.prompt_tokens
         );
         if let Some(t) = self.thoughts_tokens {
             let _ = write!(b, ",\"thoughtsTokenCount\":{t}");
@@ -584,28 +553,19 @@ impl<'a> Rendered<'a> {
     /// The whole response: thought part, then text and function calls in the fixture's order.
     fn json(&self) -> String {
         let mut parts = String::with_capacity(256);
-        let mut first = true;
-        let mut sep = |p: &mut String| {
-            if !first {
-                p.push(',');
-            }
-            first = false;
-        };
+        let mut commas = Commas::default();
         if self.show_thoughts {
-            if let Some(r) = self.reasoning {
-                sep(&mut parts);
+            if let Some(r) = self.core.reasoning {
+                commas.next(&mut parts);
                 Self::push_text_part(&mut parts, r, true);
             }
         }
         let mut call = 0;
-        for block in &self.reply.blocks {
+        for block in &self.core.reply.blocks {
+            commas.next(&mut parts);
             match block {
-                Block::Text(t) => {
-                    sep(&mut parts);
-                    Self::push_text_part(&mut parts, t, false);
-                }
+                Block::Text(t) => Self::push_text_part(&mut parts, t, false),
                 Block::ToolCall(c) => {
-                    sep(&mut parts);
                     self.push_call_part(&mut parts, call, &c.name);
                     call += 1;
                 }
@@ -624,7 +584,7 @@ impl<'a> Rendered<'a> {
     fn chunks(&self, chunk_size: usize) -> Vec<String> {
         let mut groups: Vec<String> = Vec::new();
         if self.show_thoughts {
-            if let Some(r) = self.reasoning {
+            if let Some(r) = self.core.reasoning {
                 for piece in chunk_text(r, chunk_size) {
                     let mut p = String::with_capacity(piece.len() + 32);
                     Self::push_text_part(&mut p, piece, true);
@@ -634,7 +594,7 @@ impl<'a> Rendered<'a> {
         }
         let mut call = 0;
         let mut in_calls = false;
-        for block in &self.reply.blocks {
+        for block in &self.core.reply.blocks {
             match block {
                 Block::Text(t) => {
                     in_calls = false;

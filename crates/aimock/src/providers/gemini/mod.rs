@@ -23,20 +23,15 @@ use crate::providers::endpoint;
 use crate::record::Credential;
 
 /// The Gemini Developer API: an `x-goog-api-key` (or `?key=`).
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "gemini",
-    credential: Credential::header("x-goog-api-key", "").or_query_key(),
+pub(crate) static VENDOR: Vendor = super::vendor(
+    "gemini",
+    Credential::header("x-goog-api-key", "").or_query_key(),
     envelope,
-    decorate: None,
-};
+);
 
 /// Vertex AI (Gemini models): an access token as a bearer token (or `?key=`, express mode).
-pub(crate) static VERTEX: Vendor = Vendor {
-    key: "vertexai",
-    credential: Credential::bearer().or_query_key(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VERTEX: Vendor =
+    super::vendor("vertexai", Credential::bearer().or_query_key(), envelope);
 
 /// API versions served.
 const VERSIONS: &[&str] = &["v1", "v1beta", "v1beta1", "v1alpha"];

@@ -32,18 +32,7 @@ fn line(b: &mut Builder, v: &Value) {
         if let Some(t) = str_of(m.get("content")) {
             b.text(t);
         }
-        if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
-            for tc in calls {
-                let f = tc.get("function");
-                let slot = b.tool(
-                    f.and_then(|f| str_of(f.get("name"))).unwrap_or(""),
-                    str_of(tc.get("id")),
-                );
-                if let Some(a) = f.and_then(|f| f.get("arguments")) {
-                    b.tool_whole_args(slot, a);
-                }
-            }
-        }
+        crate::providers::openai::collapse::whole_tool_calls(b, m.get("tool_calls"));
     }
     if let Some(t) = str_of(v.get("thinking")) {
         b.reasoning(t);

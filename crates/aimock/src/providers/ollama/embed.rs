@@ -42,9 +42,16 @@ pub(super) fn dims_of(d: Option<u64>) -> Result<usize, ApiError> {
     }
 }
 
-/// `POST /api/embed`: one vector per input.
+/// `POST /api/embed` ([`Embed`]: one vector per input) and the legacy `POST /api/embeddings`
+/// ([`LegacyEmbeddings`]: `{prompt}` -> `{embedding}`).
 #[derive(Debug)]
-pub(super) struct Embed;
+pub(super) struct EmbedApi<const LEGACY: bool>;
+
+/// `POST /api/embed`.
+pub(super) type Embed = EmbedApi<false>;
+
+/// `POST /api/embeddings`.
+pub(super) type LegacyEmbeddings = EmbedApi<true>;
 
 /// The inputs and their dimensions.
 #[derive(Debug)]
@@ -54,7 +61,7 @@ pub(super) struct EmbedOptions {
     dims: usize,
 }
 
-impl EmbeddingApi for Embed {
+impl<const LEGACY: bool> EmbeddingApi for EmbedApi<LEGACY> {
     type Opts = EmbedOptions;
     const SURFACE: &'static str = "Ollama's embed endpoint";
     const JSON_TYPE: &'static str = JSON_TYPE;
@@ -62,9 +69,17 @@ impl EmbeddingApi for Embed {
     fn parse(call: &Call) -> Result<(ChatRequest, EmbedOptions), ApiError> {
         let v: EmbedBody = crate::http::parse_json_body(&call.body)?;
         let model = model_of(v.model)?;
-        let texts = embed_inputs(v.input)?;
+        let texts = if LEGACY {
+            vec![match (v.prompt, v.input) {
+                (Some(p), _) => p,
+                (None, Some(Value::String(s))) => s,
+                _ => String::new(),
+            }]
+        } else {
+            embed_inputs(v.input)?
+        };
         let dims = dims_of(v.dimensions)?;
-        if texts.len().saturating_mul(dims) > MAX_VALUES {
+        if !LEGACY && texts.len().saturating_mul(dims) > MAX_VALUES {
             return Err(ApiError::invalid(format!(
                 "{} inputs of {dims} dimensions is more than the {MAX_VALUES} numbers one reply may hold",
                 texts.len()
@@ -76,6 +91,15 @@ impl EmbeddingApi for Embed {
 
     fn json(_req: &ChatRequest, o: &EmbedOptions, vector: Option<&EmbeddingReply>) -> String {
         let (texts, dims) = (&o.texts, o.dims);
+        if LEGACY {
+            let mut out = String::from("{\"embedding\":");
+            match vector {
+                Some(v) => out.push_str(&v.json),
+                None => push_fallback_embedding_json(&mut out, &texts[0], dims),
+            }
+            out.push('}');
+            return out;
+        }
         let mut out = String::with_capacity(128 + texts.len().min(64) * (dims.min(4096) * 8 + 4));
         out.push_str("{\"model\":");
         push_json_str(&mut out, &o.model);
@@ -97,46 +121,6 @@ impl EmbeddingApi for Embed {
         out.push_str(&format!(
             "],\"total_duration\":0,\"load_duration\":0,\"prompt_eval_count\":{tokens}}}"
         ));
-        out
-    }
-}
-
-/// `POST /api/embeddings` (legacy): `{prompt}` -> `{embedding}`.
-#[derive(Debug)]
-pub(super) struct LegacyEmbeddings;
-
-impl EmbeddingApi for LegacyEmbeddings {
-    type Opts = EmbedOptions;
-    const SURFACE: &'static str = "Ollama's embed endpoint";
-    const JSON_TYPE: &'static str = JSON_TYPE;
-
-    fn parse(call: &Call) -> Result<(ChatRequest, EmbedOptions), ApiError> {
-        let v: EmbedBody = crate::http::parse_json_body(&call.body)?;
-        let model = model_of(v.model)?;
-        let text = match (v.prompt, v.input) {
-            (Some(p), _) => p,
-            (None, Some(Value::String(s))) => s,
-            _ => String::new(),
-        };
-        let dims = dims_of(v.dimensions)?;
-        let req = ChatRequest::embedding(model.clone(), text.clone());
-        Ok((
-            req,
-            EmbedOptions {
-                model,
-                texts: vec![text],
-                dims,
-            },
-        ))
-    }
-
-    fn json(_req: &ChatRequest, o: &EmbedOptions, vector: Option<&EmbeddingReply>) -> String {
-        let mut out = String::from("{\"embedding\":");
-        match vector {
-            Some(v) => out.push_str(&v.json),
-            None => push_fallback_embedding_json(&mut out, &o.texts[0], o.dims),
-        }
-        out.push('}');
         out
     }
 }

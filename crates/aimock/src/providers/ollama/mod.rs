@@ -19,12 +19,14 @@ use serde_json::{json, Value};
 
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, EmbeddingReply, MessageReply};
-use crate::http::push_json_str;
 use crate::http::ApiError;
+use crate::http::{push_int, push_json_str};
 use crate::metrics::PathLabel;
 use crate::pipeline::{Answered, Call, Exchange, Route, Vendor};
 use crate::providers::endpoint::{self, EmbeddingApi, MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens, push_fallback_embedding_json};
+use crate::providers::reply::{shown_reasoning, Counting, ReasoningCount, RenderedReply};
+use crate::providers::wire::{self, Dialect, Msg, Skip, Tool, ToolFunction};
+use crate::providers::{estimate_tokens, push_fallback_embedding_json};
 use crate::record::Credential;
 use crate::stream::{chunk_text, ndjson_line};
 
@@ -42,12 +44,7 @@ const MAX_VALUES: usize = 8 * 1024 * 1024;
 const VERSION: &str = "0.12.6";
 
 /// Ollama (no credential of its own; a bearer token for hosted Ollama).
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "ollama",
-    credential: Credential::bearer(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VENDOR: Vendor = super::vendor("ollama", Credential::bearer(), envelope);
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -79,11 +76,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 /// Ollama's error envelope: `{"error": "message"}` with the status; a 429 carries the
 /// rate-limit headers.
 fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
-    let mut r = crate::http::json_response(e.status, &json!({ "error": e.message }));
-    if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
+    super::error_json(e, &json!({ "error": e.message }))
 }
 
 // ---------------------------------------------------------------------------------------- time
@@ -100,82 +93,42 @@ pub(crate) fn rfc3339(secs: i64, nanos: u32) -> String {
 
 // ---------------------------------------------------------------------------------------- requests
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ChatBody {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
-    messages: Option<Vec<Msg>>,
-    #[serde(default)]
-    tools: Option<Vec<Tool>>,
-    #[serde(default)]
+    messages: Option<Vec<Msg<Ollama>>>,
+    tools: Option<Vec<Tool<Ollama>>>,
     stream: Option<bool>,
-    #[serde(default)]
     format: Option<Value>,
-    #[serde(default)]
     think: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct GenerateBody {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     prompt: Option<String>,
-    #[serde(default)]
     system: Option<String>,
-    #[serde(default)]
     stream: Option<bool>,
-    #[serde(default)]
     format: Option<Value>,
-    #[serde(default)]
     think: Option<Value>,
-    #[serde(default)]
-    images: Option<Vec<Value>>,
+    images: Option<Vec<Skip>>,
 }
 
-#[derive(Deserialize)]
-struct Tool {
-    #[serde(default)]
-    function: Option<ToolFunction>,
-}
+/// Ollama's chat body, in the OpenAI-style wire the providers share: content is a string (with
+/// `images` beside it), a call's id may be null, and a tool message may name its tool
+/// (`tool_name`) instead of the call it answers.
+struct Ollama;
 
-#[derive(Deserialize)]
-struct ToolFunction {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Msg {
-    role: String,
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    images: Option<Vec<Value>>,
-    #[serde(default)]
-    tool_calls: Option<Vec<MsgToolCall>>,
-    #[serde(default)]
-    tool_name: Option<String>,
-    #[serde(default)]
-    tool_call_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MsgToolCall {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    function: Option<MsgFunction>,
-}
-
-#[derive(Deserialize)]
-struct MsgFunction {
-    #[serde(default)]
-    name: String,
-    /// An object in Ollama; a JSON string is accepted too.
-    #[serde(default)]
-    arguments: Value,
+impl Dialect for Ollama {
+    type Content = String;
+    type CallId = Option<String>;
+    type FunctionName = String;
+    type Images = Vec<Skip>;
+    type ToolName = Option<String>;
+    type Function = ToolFunction;
+    type ToolOwnName = Skip;
 }
 
 /// The id of an Ollama tool call that has none.
@@ -236,22 +189,14 @@ fn parse_chat(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
                 open_calls.clear();
                 tool_position = 0;
                 for (k, c) in m.tool_calls.unwrap_or_default().into_iter().enumerate() {
-                    let f = c.function.unwrap_or(MsgFunction {
-                        name: String::new(),
-                        arguments: Value::Null,
-                    });
-                    let id =
-                        c.id.filter(|s| !s.is_empty())
-                            .unwrap_or_else(|| stable_call_id(&f.name, k));
-                    let arguments = match f.arguments {
-                        Value::String(s) => s,
-                        Value::Null => "{}".to_owned(),
-                        other => other.to_string(),
-                    };
-                    open_calls.push((id.clone(), f.name.clone(), false));
+                    let (id, name, arguments) = c.into_parts("{}");
+                    let id = id
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| stable_call_id(&name, k));
+                    open_calls.push((id.clone(), name.clone(), false));
                     msg.tool_calls.push(ToolCallRef {
                         id,
-                        name: f.name,
+                        name,
                         arguments,
                     });
                 }
@@ -288,12 +233,7 @@ fn parse_chat(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
         }
         messages.push(msg);
     }
-    let tools = v
-        .tools
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| t.function.and_then(|f| f.name))
-        .collect();
+    let tools = wire::tool_names(v.tools);
     let think_off = matches!(v.think, Some(Value::Bool(false)));
     Ok((
         ChatRequest {
@@ -351,78 +291,79 @@ enum Surface {
     Generate,
 }
 
-/// `POST /api/chat`.
+/// `POST /api/chat` ([`Chat`]) and `POST /api/generate` ([`Generate`]).
 #[derive(Debug)]
-struct Chat;
+struct Api<const GENERATE: bool>;
+
+/// `POST /api/chat`.
+type Chat = Api<false>;
 
 /// `POST /api/generate`.
-#[derive(Debug)]
-struct Generate;
+type Generate = Api<true>;
 
 /// The content type of Ollama's JSON.
 const JSON_TYPE: &str = "application/json; charset=utf-8";
 
-impl MessageApi for Chat {
+impl<const GENERATE: bool> Api<GENERATE> {
+    fn reply<'a>(r: &Render<'a, bool>) -> OllamaReply<'a> {
+        let surface = if GENERATE {
+            Surface::Generate
+        } else {
+            Surface::Chat
+        };
+        OllamaReply::new(r.req, r.reply, r.strict, *r.opts, surface)
+    }
+}
+
+impl<const GENERATE: bool> MessageApi for Api<GENERATE> {
     /// `think: false`.
     type Opts = bool;
-    const SURFACE: &'static str = "Ollama's chat endpoint";
+    const SURFACE: &'static str = if GENERATE {
+        "Ollama's generate endpoint"
+    } else {
+        "Ollama's chat endpoint"
+    };
     const JSON_TYPE: &'static str = JSON_TYPE;
 
     fn parse(call: &Call) -> Result<(ChatRequest, bool), ApiError> {
-        parse_chat(&call.body)
+        if GENERATE {
+            parse_generate(&call.body)
+        } else {
+            parse_chat(&call.body)
+        }
     }
 
     fn json(r: &Render<'_, bool>) -> String {
-        Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Chat).whole()
+        Self::reply(r).whole()
     }
 
     fn stream(r: &Render<'_, bool>) -> Streamed {
-        lines(Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Chat).lines(r.chunk_size))
+        Streamed {
+            events: Self::reply(r).lines(r.chunk_size),
+            trailer: Vec::new(),
+            head: None,
+            content_type: "application/x-ndjson",
+        }
     }
 }
 
-impl MessageApi for Generate {
-    type Opts = bool;
-    const SURFACE: &'static str = "Ollama's generate endpoint";
-    const JSON_TYPE: &'static str = JSON_TYPE;
+/// How Ollama counts tokens.
+const COUNTING: Counting = Counting {
+    prompt: &["prompt_eval_count", "prompt_tokens", "input_tokens"],
+    completion: &["eval_count", "completion_tokens", "output_tokens"],
+    prompt_chars: ChatRequest::text_chars,
+    reasoning: ReasoningCount::Apart,
+};
 
-    fn parse(call: &Call) -> Result<(ChatRequest, bool), ApiError> {
-        parse_generate(&call.body)
-    }
-
-    fn json(r: &Render<'_, bool>) -> String {
-        Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Generate).whole()
-    }
-
-    fn stream(r: &Render<'_, bool>) -> Streamed {
-        lines(
-            Rendered::new(r.req, r.reply, r.strict, *r.opts, Surface::Generate).lines(r.chunk_size),
-        )
-    }
-}
-
-fn lines(events: Vec<Bytes>) -> Streamed {
-    Streamed {
-        events,
-        trailer: Vec::new(),
-        head: None,
-        content_type: "application/x-ndjson",
-    }
-}
-
-/// One reply, ready to render.
-struct Rendered<'a> {
+/// A reply as Ollama's lines (or its one object, unstreamed).
+struct OllamaReply<'a> {
+    core: RenderedReply<'a>,
     model: &'a str,
     created_at: String,
-    reply: &'a MessageReply,
-    reasoning: Option<&'a str>,
     surface: Surface,
-    call_ids: Vec<String>,
-    prompt_tokens: u64,
-    completion_tokens: u64,
 }
 
-impl<'a> Rendered<'a> {
+impl<'a> OllamaReply<'a> {
     fn new(
         req: &'a ChatRequest,
         reply: &'a MessageReply,
@@ -430,41 +371,25 @@ impl<'a> Rendered<'a> {
         think_off: bool,
         surface: Surface,
     ) -> Self {
-        let o = &reply.overrides;
-        let model = o.model.as_deref().unwrap_or(&req.model);
-        let reasoning = reply
-            .reasoning
-            .as_deref()
-            .filter(|_| !think_off && emit_reasoning(&req.model, strict));
-        let call_ids = reply
-            .tool_calls()
-            .enumerate()
-            .map(|(i, c)| c.id.clone().unwrap_or_else(|| stable_call_id(&c.name, i)))
-            .collect();
-        let prompt_chars = req.text_chars();
-        let completion_chars = reply.text_chars();
-        Rendered {
-            model,
-            created_at: match o.created {
+        let asked = reply.reasoning.as_deref().filter(|_| !think_off);
+        let reasoning = shown_reasoning(asked, &req.model, strict);
+        let core = RenderedReply::new(req, reply, reasoning, &COUNTING, |i, c| {
+            stable_call_id(&c.name, i)
+        });
+        OllamaReply {
+            model: core.model(&req.model, ""),
+            created_at: match reply.overrides.created {
                 Some(secs) => rfc3339(secs, 0),
                 None => rfc3339_now(),
             },
-            reply,
-            reasoning,
             surface,
-            call_ids,
-            prompt_tokens: o
-                .usage_number(&["prompt_eval_count", "prompt_tokens", "input_tokens"])
-                .unwrap_or_else(|| estimate_tokens(prompt_chars)),
-            completion_tokens: o
-                .usage_number(&["eval_count", "completion_tokens", "output_tokens"])
-                .unwrap_or_else(|| estimate_tokens(completion_chars)),
+            core,
         }
     }
 
     /// `length` when the fixture says so, else `stop` (Ollama ends a tool-call turn with `stop`).
     fn done_reason(&self) -> &'static str {
-        match self.reply.overrides.finish_reason.as_deref() {
+        match self.core.reply.overrides.finish_reason.as_deref() {
             Some("length" | "max_tokens" | "MAX_TOKENS") => "length",
             _ => "stop",
         }
@@ -483,22 +408,17 @@ impl<'a> Rendered<'a> {
 
     /// The tool calls as Ollama writes them: arguments as an object.
     fn push_tool_calls(&self, b: &mut String) {
-        b.push('[');
-        for (i, (c, id)) in self.reply.tool_calls().zip(&self.call_ids).enumerate() {
-            if i > 0 {
-                b.push(',');
-            }
+        self.core.push_calls(b, |b, i, c, id| {
             b.push_str("{\"id\":");
             push_json_str(b, id);
             b.push_str(",\"function\":{\"index\":");
-            b.push_str(&i.to_string());
+            push_int(b, i);
             b.push_str(",\"name\":");
             push_json_str(b, &c.name);
             b.push_str(",\"arguments\":");
             b.push_str(&arguments_object(&c.arguments));
             b.push_str("}}");
-        }
-        b.push(']');
+        });
     }
 
     /// The body of one line: message (chat) or response (generate), with optional thinking.
@@ -533,15 +453,15 @@ impl<'a> Rendered<'a> {
         b.push_str(",\"done_reason\":\"");
         b.push_str(self.done_reason());
         b.push_str("\",\"done\":true");
-        let o = &self.reply.overrides;
+        let o = &self.core.reply.overrides;
         let num = |names: &[&str]| o.usage_number(names).unwrap_or(0);
         b.push_str(&format!(
             ",\"total_duration\":{},\"load_duration\":{},\"prompt_eval_count\":{},\"prompt_eval_duration\":{},\"eval_count\":{},\"eval_duration\":{}}}",
             num(&["total_duration"]),
             num(&["load_duration"]),
-            self.prompt_tokens,
+            self.core.prompt_tokens,
             num(&["prompt_eval_duration"]),
-            self.completion_tokens,
+            self.core.completion_tokens,
             num(&["eval_duration"]),
         ));
     }
@@ -549,12 +469,13 @@ impl<'a> Rendered<'a> {
     /// The whole reply as one object (`stream: false`).
     fn whole(&self) -> String {
         let mut b = self.prefix();
-        let content = self.reply.content().unwrap_or_default();
+        let reply = self.core.reply;
+        let content = reply.content().unwrap_or_default();
         self.push_payload(
             &mut b,
             &content,
-            self.reasoning,
-            self.surface == Surface::Chat && self.reply.has_tool_calls(),
+            self.core.reasoning,
+            self.surface == Surface::Chat && reply.has_tool_calls(),
         );
         self.push_done(&mut b);
         b
@@ -572,19 +493,19 @@ impl<'a> Rendered<'a> {
             b.push_str(",\"done\":false}");
             ndjson_line(&b)
         };
-        if let Some(r) = self.reasoning {
+        if let Some(r) = self.core.reasoning {
             for piece in chunk_text(r, chunk_size) {
                 out.push(line("", Some(piece), false));
             }
         }
-        for block in &self.reply.blocks {
+        for block in &self.core.reply.blocks {
             if let Block::Text(t) = block {
                 for piece in chunk_text(t, chunk_size) {
                     out.push(line(piece, None, false));
                 }
             }
         }
-        let calls_line = self.reply.has_tool_calls();
+        let calls_line = self.core.reply.has_tool_calls();
         if calls_line {
             match self.surface {
                 Surface::Chat => out.push(line("", None, true)),

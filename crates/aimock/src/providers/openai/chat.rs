@@ -5,15 +5,17 @@ use http::header;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::MessageReply;
+use crate::conversation::{ChatRequest, Endpoint, Role};
+use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
-use crate::http::time::unix_now;
 use crate::http::ApiError;
 use crate::http::{push_int, push_json_str};
 use crate::pipeline::Call;
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens};
+use crate::providers::reply::{
+    push_function_call, shown_reasoning, CallIndex, Counting, ReasoningCount, RenderedReply,
+};
+use crate::providers::wire::{self, Content, Dialect, FunctionDecl, Msg, Part, Skip, Tool};
 use crate::stream::{chunk_text, sse_data};
 
 #[derive(Deserialize)]
@@ -21,13 +23,13 @@ struct Body_ {
     #[serde(default)]
     model: Option<String>,
     #[serde(default)]
-    messages: Option<Vec<Msg>>,
+    messages: Option<Vec<Msg<OpenAi>>>,
     #[serde(default)]
     stream: Option<bool>,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
     #[serde(default)]
-    tools: Option<Vec<Tool>>,
+    tools: Option<Vec<Tool<OpenAi>>>,
     #[serde(default)]
     functions: Option<Vec<FunctionDecl>>,
     #[serde(default)]
@@ -46,123 +48,40 @@ struct ResponseFormat {
     kind: String,
 }
 
-#[derive(Deserialize)]
-struct Tool {
-    #[serde(default)]
-    function: Option<FunctionDecl>,
-    #[serde(default)]
-    name: Option<String>,
-}
+/// OpenAI's chat body, in the OpenAI-style wire the providers share.
+pub(crate) struct OpenAi;
 
-#[derive(Deserialize)]
-struct FunctionDecl {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Msg {
-    role: String,
-    #[serde(default)]
-    content: Option<Content>,
-    #[serde(default)]
-    tool_calls: Option<Vec<MsgToolCall>>,
-    #[serde(default)]
-    tool_call_id: Option<String>,
-}
-
-/// A message's `content`: a string, or a list of parts. Read directly (an untagged enum would
-/// buffer the value and read it twice).
-enum Content {
-    Text(String),
-    Parts(Vec<Part>),
-}
-
-impl<'de> Deserialize<'de> for Content {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Content, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Content;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string or an array of content parts")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Content, E> {
-                Ok(Content::Text(v.to_owned()))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Content, E> {
-                Ok(Content::Text(v))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Content, A::Error> {
-                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-                while let Some(p) = seq.next_element::<Part>()? {
-                    parts.push(p);
-                }
-                Ok(Content::Parts(parts))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-#[derive(Deserialize)]
-struct Part {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    text: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MsgToolCall {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    function: Option<MsgFunction>,
-}
-
-#[derive(Deserialize)]
-struct MsgFunction {
-    #[serde(default)]
-    name: String,
-    /// A JSON string as OpenAI sends it; some frameworks send the object itself.
-    #[serde(default)]
-    arguments: Value,
-}
-
-impl MsgFunction {
-    fn arguments_string(&self) -> String {
-        match &self.arguments {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }
-    }
-}
-
-/// Text of a content field: a string, or the text parts joined; `None` when there is no text part.
-fn content_text(c: Option<Content>) -> Option<String> {
-    match c? {
-        Content::Text(t) => Some(t),
-        Content::Parts(parts) => {
-            let mut out: Option<String> = None;
-            for p in parts {
-                if p.kind == "text" || p.kind == "input_text" || p.kind == "output_text" {
-                    if let Some(t) = p.text {
-                        out.get_or_insert_with(String::new).push_str(&t);
-                    }
-                }
-            }
-            out
-        }
-    }
+impl Dialect for OpenAi {
+    type Content = Content<Part>;
+    type CallId = String;
+    type FunctionName = String;
+    type Images = Skip;
+    type ToolName = Skip;
+    type Function = FunctionDecl;
+    type ToolOwnName = Option<String>;
 }
 
 /// What the chat endpoint needs besides the conversation.
 pub(crate) struct ChatOptions {
     pub(crate) include_usage: bool,
+}
+
+/// A message's role, in OpenAI's names (`developer` is a system message, `function` a tool's).
+fn role(i: usize, role: &str) -> Result<Role, ApiError> {
+    Ok(match role {
+        "system" | "developer" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "tool" | "function" => Role::Tool,
+        other => {
+            let mut e = ApiError::invalid(format!(
+                "Invalid value: '{other}'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'."
+            ))
+            .with_code("invalid_value");
+            e.param = Some(Value::String(format!("messages[{i}].role")));
+            return Err(e);
+        }
+    })
 }
 
 /// Parse an OpenAI chat body into the conversation.
@@ -177,51 +96,8 @@ pub(crate) fn parse(
         e.param = Some(Value::String("messages".into()));
         return Err(e);
     };
-    let mut messages = Vec::with_capacity(msgs.len());
-    for (i, m) in msgs.into_iter().enumerate() {
-        let role = match m.role.as_str() {
-            "system" | "developer" => Role::System,
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            "tool" | "function" => Role::Tool,
-            other => {
-                let mut e = ApiError::invalid(format!(
-                    "Invalid value: '{other}'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'."
-                ))
-                .with_code("invalid_value");
-                e.param = Some(Value::String(format!("messages[{i}].role")));
-                return Err(e);
-            }
-        };
-        let tool_calls = m
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                let f = c.function.unwrap_or(MsgFunction {
-                    name: String::new(),
-                    arguments: Value::Null,
-                });
-                ToolCallRef {
-                    id: c.id,
-                    arguments: f.arguments_string(),
-                    name: f.name,
-                }
-            })
-            .collect();
-        messages.push(Message {
-            role,
-            text: content_text(m.content),
-            tool_calls,
-            tool_call_id: m.tool_call_id,
-        });
-    }
-    let mut tools: Vec<String> = v
-        .tools
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| t.function.and_then(|f| f.name).or(t.name))
-        .collect();
+    let messages = wire::messages(msgs, role, wire::openai_text)?;
+    let mut tools = wire::tool_names(v.tools);
     tools.extend(
         v.functions
             .unwrap_or_default()
@@ -265,7 +141,7 @@ impl MessageApi for Chat {
     }
 
     fn json(r: &Render<'_, ChatOptions>) -> String {
-        Rendered::new(r.req, r.reply, r.strict).json()
+        Completion::openai(r.req, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, ChatOptions>) -> Streamed {
@@ -276,7 +152,7 @@ impl MessageApi for Chat {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ua| ua.starts_with("mistral-client"));
-        let (events, trailer) = Rendered::new(r.req, r.reply, r.strict).sse(
+        let (events, trailer) = Completion::openai(r.req, r.reply, r.strict).sse(
             r.chunk_size,
             r.opts.include_usage,
             whole_calls,
@@ -285,66 +161,67 @@ impl MessageApi for Chat {
     }
 }
 
-/// Everything needed to render one reply, computed once.
-struct Rendered<'a> {
-    id: String,
-    created: i64,
-    model: &'a str,
-    reply: &'a MessageReply,
-    reasoning: Option<&'a str>,
-    call_ids: Vec<String>,
-    prompt_tokens: u64,
-    completion_tokens: u64,
+/// How a chat completion counts tokens (OpenAI's and OpenRouter's usage names).
+const COUNTING: Counting = Counting {
+    prompt: &["prompt_tokens", "input_tokens"],
+    completion: &["completion_tokens", "output_tokens"],
+    prompt_chars: ChatRequest::text_chars,
+    reasoning: ReasoningCount::Apart,
+};
+
+/// A reply in the chat completion shape, computed once: what OpenAI's renderer here and
+/// OpenRouter's (the same shape, with its own head, usage extras and reasoning fields) share.
+pub(crate) struct Completion<'a> {
+    pub(crate) core: RenderedReply<'a>,
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) model: &'a str,
 }
 
-impl<'a> Rendered<'a> {
-    fn new(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
-        let o = &reply.overrides;
-        let model = o.model.as_deref().unwrap_or(if req.model.is_empty() {
-            "gpt-4o"
-        } else {
-            &req.model
+impl<'a> Completion<'a> {
+    /// `reply` to `req` for the model `asked` (whose family decides whether reasoning shows; it is
+    /// echoed back, `default_model` when empty), with a generated id of `id_prefix`.
+    pub(crate) fn new(
+        req: &ChatRequest,
+        reply: &'a MessageReply,
+        strict: bool,
+        asked: &'a str,
+        default_model: &'a str,
+        id_prefix: &str,
+    ) -> Self {
+        let reasoning = shown_reasoning(reply.reasoning.as_deref(), asked, strict);
+        let core = RenderedReply::new(req, reply, reasoning, &COUNTING, |_, _| {
+            random_id("call_", 24)
         });
-        let reasoning = reply
-            .reasoning
-            .as_deref()
-            .filter(|_| emit_reasoning(&req.model, strict));
-        let call_ids = reply
-            .tool_calls()
-            .map(|c| c.id.clone().unwrap_or_else(|| random_id("call_", 24)))
-            .collect();
-        let prompt_chars = req.text_chars();
-        let completion_chars = reply.text_chars();
-        let prompt_tokens = o
-            .usage_number(&["prompt_tokens", "input_tokens"])
-            .unwrap_or_else(|| estimate_tokens(prompt_chars));
-        let completion_tokens = o
-            .usage_number(&["completion_tokens", "output_tokens"])
-            .unwrap_or_else(|| estimate_tokens(completion_chars));
-        Rendered {
-            id: o.id.clone().unwrap_or_else(|| random_id("chatcmpl-", 29)),
-            created: o.created.unwrap_or_else(unix_now),
-            model,
-            reply,
-            reasoning,
-            call_ids,
-            prompt_tokens,
-            completion_tokens,
+        Completion {
+            id: core.id(|| random_id(id_prefix, 29)),
+            created: core.created(),
+            model: core.model(asked, default_model),
+            core,
         }
     }
 
-    /// Append the usage object.
-    fn push_usage(&self, b: &mut String) {
-        let o = &self.reply.overrides;
-        let total = o
-            .usage_number(&["total_tokens"])
-            .unwrap_or(self.prompt_tokens + self.completion_tokens);
+    /// OpenAI's: `chatcmpl-` ids, `gpt-4o` when no model is named.
+    fn openai(req: &'a ChatRequest, reply: &'a MessageReply, strict: bool) -> Self {
+        Completion::new(req, reply, strict, &req.model, "gpt-4o", "chatcmpl-")
+    }
+
+    /// `{"prompt_tokens":...,"completion_tokens":...,"total_tokens":...` — the usage object up to
+    /// what follows the counts.
+    pub(crate) fn push_counts(&self, b: &mut String) {
+        let c = &self.core;
         b.push_str("{\"prompt_tokens\":");
-        push_int(b, self.prompt_tokens);
+        push_int(b, c.prompt_tokens);
         b.push_str(",\"completion_tokens\":");
-        push_int(b, self.completion_tokens);
+        push_int(b, c.completion_tokens);
         b.push_str(",\"total_tokens\":");
-        push_int(b, total);
+        push_int(b, c.total_tokens(&["total_tokens"], 0));
+    }
+
+    /// OpenAI's usage object: the counts and the token details (the fixture's, else zeros).
+    fn push_usage(&self, b: &mut String) {
+        self.push_counts(b);
+        let o = &self.core.reply.overrides;
         b.push_str(",\"prompt_tokens_details\":");
         let detail = |k: &str| {
             o.usage
@@ -366,56 +243,54 @@ impl<'a> Rendered<'a> {
         b.push('}');
     }
 
-    /// Append the tool calls array.
-    fn push_tool_calls(&self, b: &mut String) {
-        b.push('[');
-        for (i, (c, id)) in self.reply.tool_calls().zip(&self.call_ids).enumerate() {
-            if i > 0 {
-                b.push(',');
+    /// The message's tool calls array; `indexed` gives each its `index` (OpenRouter's).
+    pub(crate) fn push_tool_calls(&self, b: &mut String, indexed: bool) {
+        self.core.push_calls(b, |b, i, c, id| {
+            let index = if indexed {
+                CallIndex::AfterId(i)
+            } else {
+                CallIndex::None
+            };
+            push_function_call(b, index, id, &c.name, &c.arguments);
+        });
+    }
+
+    /// `"role":...,"content":...,"refusal":null` — a message's first members (after its `{`).
+    pub(crate) fn push_role_content(&self, b: &mut String) {
+        let reply = self.core.reply;
+        match reply.overrides.role.as_deref() {
+            None => b.push_str("\"role\":\"assistant\""),
+            Some(role) => {
+                b.push_str("\"role\":");
+                push_json_str(b, role);
             }
-            b.push_str("{\"id\":");
-            push_json_str(b, id);
-            b.push_str(",\"type\":\"function\",\"function\":{\"name\":");
-            push_json_str(b, &c.name);
-            b.push_str(",\"arguments\":");
-            push_json_str(b, &c.arguments);
-            b.push_str("}}");
         }
-        b.push(']');
+        b.push_str(",\"content\":");
+        match reply.content_json() {
+            Some(c) => b.push_str(c),
+            None => b.push_str("null"),
+        }
+        b.push_str(",\"refusal\":null");
     }
 
     /// The whole `chat.completion` object, written directly (this is the hot path).
     fn json(&self) -> String {
+        let reply = self.core.reply;
         let mut b = String::with_capacity(640);
-        b.push_str("{\"id\":");
-        push_json_str(&mut b, &self.id);
-        b.push_str(",\"object\":\"chat.completion\",\"created\":");
-        push_int(&mut b, self.created);
-        b.push_str(",\"model\":");
-        push_json_str(&mut b, self.model);
-        match self.reply.overrides.role.as_deref() {
-            None => b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\""),
-            Some(role) => {
-                b.push_str(",\"choices\":[{\"index\":0,\"message\":{\"role\":");
-                push_json_str(&mut b, role);
-            }
-        }
-        b.push_str(",\"content\":");
-        match self.reply.content_json() {
-            Some(c) => b.push_str(c),
-            None => b.push_str("null"),
-        }
-        b.push_str(",\"refusal\":null,\"annotations\":[]");
-        if self.reply.has_tool_calls() {
+        self.push_head(&mut b, "chat.completion");
+        b.push_str(",\"choices\":[{\"index\":0,\"message\":{");
+        self.push_role_content(&mut b);
+        b.push_str(",\"annotations\":[]");
+        if reply.has_tool_calls() {
             b.push_str(",\"tool_calls\":");
-            self.push_tool_calls(&mut b);
+            self.push_tool_calls(&mut b, false);
         }
-        if let Some(r) = self.reasoning {
+        if let Some(r) = self.core.reasoning {
             b.push_str(",\"reasoning_content\":");
             push_json_str(&mut b, r);
         }
         b.push_str("},\"logprobs\":null,\"finish_reason\":");
-        match self.reply.finish_reason() {
+        match reply.finish_reason() {
             "stop" => b.push_str("\"stop\""),
             "tool_calls" => b.push_str("\"tool_calls\""),
             other => push_json_str(&mut b, other),
@@ -423,7 +298,7 @@ impl<'a> Rendered<'a> {
         b.push_str("}],\"usage\":");
         self.push_usage(&mut b);
         b.push_str(",\"service_tier\":\"default\"");
-        if let Some(fp) = &self.reply.overrides.system_fingerprint {
+        if let Some(fp) = &reply.overrides.system_fingerprint {
             b.push_str(",\"system_fingerprint\":");
             push_json_str(&mut b, fp);
         }
@@ -431,21 +306,108 @@ impl<'a> Rendered<'a> {
         b
     }
 
+    /// `{"id":...,"object":<object>,"created":...,"model":...`: how the object and every chunk
+    /// start.
+    fn push_head(&self, b: &mut String, object: &str) {
+        b.push_str("{\"id\":");
+        push_json_str(b, &self.id);
+        b.push_str(",\"object\":\"");
+        b.push_str(object);
+        b.push_str("\",\"created\":");
+        push_int(b, self.created);
+        b.push_str(",\"model\":");
+        push_json_str(b, self.model);
+    }
+
     /// The start of every chunk: `{"id":...,"object":"chat.completion.chunk","created":...,"model":...,`.
     fn chunk_prefix(&self) -> String {
         let mut p = String::with_capacity(128);
-        p.push_str("{\"id\":");
-        push_json_str(&mut p, &self.id);
-        p.push_str(",\"object\":\"chat.completion.chunk\",\"created\":");
-        push_int(&mut p, self.created);
-        p.push_str(",\"model\":");
-        push_json_str(&mut p, self.model);
-        if let Some(fp) = &self.reply.overrides.system_fingerprint {
+        self.push_head(&mut p, "chat.completion.chunk");
+        if let Some(fp) = &self.core.reply.overrides.system_fingerprint {
             p.push_str(",\"system_fingerprint\":");
             push_json_str(&mut p, fp);
         }
         p.push(',');
         p
+    }
+
+    /// The stream's deltas, in order, each framed by `frame(delta, last)`: the role; the
+    /// reasoning, `reasoning(out, piece, last)` writing each piece's delta; the text, each piece
+    /// after `text_open`; each tool call, its id and name then its arguments in pieces (in one
+    /// delta with `whole_calls`); and last the empty delta that carries the finish reason.
+    pub(crate) fn deltas(
+        &self,
+        chunk_size: usize,
+        whole_calls: bool,
+        text_open: &str,
+        reasoning: impl Fn(&mut String, &str, bool),
+        frame: impl Fn(&str, bool) -> Bytes,
+    ) -> Vec<Bytes> {
+        let reply = self.core.reply;
+        let mut events = Vec::new();
+        let role = reply.overrides.role.as_deref().unwrap_or("assistant");
+        let mut inner = String::from("{\"role\":");
+        push_json_str(&mut inner, role);
+        if reply.content_text().is_some() || !reply.has_tool_calls() {
+            inner.push_str(",\"content\":\"\"");
+        } else {
+            inner.push_str(",\"content\":null");
+        }
+        inner.push_str(",\"refusal\":null}");
+        events.push(frame(&inner, false));
+        if let Some(r) = self.core.reasoning {
+            let pieces = chunk_text(r, chunk_size);
+            let n = pieces.len();
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let mut inner = String::new();
+                reasoning(&mut inner, piece, i + 1 == n);
+                events.push(frame(&inner, false));
+            }
+        }
+        let mut call_index = 0usize;
+        for block in &reply.blocks {
+            match block {
+                Block::Text(t) => {
+                    for piece in chunk_text(t, chunk_size) {
+                        let mut inner = String::from(text_open);
+                        push_json_str(&mut inner, piece);
+                        inner.push('}');
+                        events.push(frame(&inner, false));
+                    }
+                }
+                Block::ToolCall(c) => {
+                    let id = &self.core.call_ids[call_index];
+                    let arguments = if whole_calls {
+                        c.arguments.as_str()
+                    } else {
+                        ""
+                    };
+                    let mut inner = String::from("{\"tool_calls\":[");
+                    push_function_call(
+                        &mut inner,
+                        CallIndex::First(call_index),
+                        id,
+                        &c.name,
+                        arguments,
+                    );
+                    inner.push_str("]}");
+                    events.push(frame(&inner, false));
+                    if !whole_calls {
+                        for piece in chunk_text(&c.arguments, chunk_size) {
+                            let mut inner = format!(
+                                "{{\"tool_calls\":[{{\"index\":{call_index},\"function\":{{\"arguments\":"
+                            );
+                            push_json_str(&mut inner, piece);
+                            inner.push_str("}}]}");
+                            events.push(frame(&inner, false));
+                        }
+                    }
+                    call_index += 1;
+                }
+            }
+        }
+        events.push(frame("{}", true));
+        events
     }
 
     /// The SSE events (paced) and the trailer (usage chunk, `[DONE]`).
@@ -457,80 +419,33 @@ impl<'a> Rendered<'a> {
     ) -> (Vec<Bytes>, Vec<Bytes>) {
         let prefix = self.chunk_prefix();
         let usage_null = if include_usage { ",\"usage\":null" } else { "" };
-        let mut events = Vec::new();
-        let delta = |inner: &str, finish: Option<&str>| -> Bytes {
-            let mut s = String::with_capacity(prefix.len() + inner.len() + 96);
-            s.push_str(&prefix);
-            s.push_str("\"choices\":[{\"index\":0,\"delta\":");
-            s.push_str(inner);
-            s.push_str(",\"logprobs\":null,\"finish_reason\":");
-            match finish {
-                Some(f) => push_json_str(&mut s, f),
-                None => s.push_str("null"),
-            }
-            s.push_str("}]");
-            s.push_str(usage_null);
-            s.push('}');
-            sse_data(&s)
-        };
-        let role = self.reply.overrides.role.as_deref().unwrap_or("assistant");
-        let mut inner = String::from("{\"role\":");
-        push_json_str(&mut inner, role);
-        if self.reply.content_text().is_some() || !self.reply.has_tool_calls() {
-            inner.push_str(",\"content\":\"\"");
-        } else {
-            inner.push_str(",\"content\":null");
-        }
-        inner.push_str(",\"refusal\":null}");
-        events.push(delta(&inner, None));
-        if let Some(r) = self.reasoning {
-            for piece in chunk_text(r, chunk_size) {
-                let mut inner = String::from("{\"reasoning_content\":");
-                push_json_str(&mut inner, piece);
+        let finish = self.core.reply.finish_reason();
+        let events = self.deltas(
+            chunk_size,
+            whole_calls,
+            "{\"content\":",
+            |inner, piece, _| {
+                inner.push_str("{\"reasoning_content\":");
+                push_json_str(inner, piece);
                 inner.push('}');
-                events.push(delta(&inner, None));
-            }
-        }
-        let mut call_index = 0usize;
-        for block in &self.reply.blocks {
-            match block {
-                crate::fixture::Block::Text(t) => {
-                    for piece in chunk_text(t, chunk_size) {
-                        let mut inner = String::from("{\"content\":");
-                        push_json_str(&mut inner, piece);
-                        inner.push('}');
-                        events.push(delta(&inner, None));
-                    }
+            },
+            |inner, last| {
+                let mut s = String::with_capacity(prefix.len() + inner.len() + 96);
+                s.push_str(&prefix);
+                s.push_str("\"choices\":[{\"index\":0,\"delta\":");
+                s.push_str(inner);
+                s.push_str(",\"logprobs\":null,\"finish_reason\":");
+                if last {
+                    push_json_str(&mut s, finish);
+                } else {
+                    s.push_str("null");
                 }
-                crate::fixture::Block::ToolCall(c) => {
-                    let id = &self.call_ids[call_index];
-                    let mut inner = format!("{{\"tool_calls\":[{{\"index\":{call_index},\"id\":");
-                    push_json_str(&mut inner, id);
-                    inner.push_str(",\"type\":\"function\",\"function\":{\"name\":");
-                    push_json_str(&mut inner, &c.name);
-                    inner.push_str(",\"arguments\":");
-                    if whole_calls {
-                        push_json_str(&mut inner, &c.arguments);
-                        inner.push_str("}}]}");
-                        events.push(delta(&inner, None));
-                        call_index += 1;
-                        continue;
-                    }
-                    inner.push_str("\"\"}}]}");
-                    events.push(delta(&inner, None));
-                    for piece in chunk_text(&c.arguments, chunk_size) {
-                        let mut inner = format!(
-                            "{{\"tool_calls\":[{{\"index\":{call_index},\"function\":{{\"arguments\":"
-                        );
-                        push_json_str(&mut inner, piece);
-                        inner.push_str("}}]}");
-                        events.push(delta(&inner, None));
-                    }
-                    call_index += 1;
-                }
-            }
-        }
-        events.push(delta("{}", Some(self.reply.finish_reason())));
+                s.push_str("}]");
+                s.push_str(usage_null);
+                s.push('}');
+                sse_data(&s)
+            },
+        );
         let mut trailer = Vec::with_capacity(2);
         if include_usage {
             let mut s = prefix.clone();

@@ -127,6 +127,21 @@ fn tool_delta(b: &mut Builder, tc: &Value, calls: &mut Calls) {
     }
 }
 
+/// Whole OpenAI-style tool calls, `[{"id", "function": {"name", "arguments"}}]` (Cohere's and
+/// Ollama's messages): each a tool with all its arguments.
+pub(crate) fn whole_tool_calls(b: &mut Builder, calls: Option<&Value>) {
+    for tc in calls.and_then(Value::as_array).into_iter().flatten() {
+        let f = tc.get("function");
+        let slot = b.tool(
+            f.and_then(|f| str_of(f.get("name"))).unwrap_or(""),
+            str_of(tc.get("id")),
+        );
+        if let Some(a) = f.and_then(|f| f.get("arguments")) {
+            b.tool_whole_args(slot, a);
+        }
+    }
+}
+
 /// A non-streamed chat completion.
 pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(choice) = first_choice(v) else {

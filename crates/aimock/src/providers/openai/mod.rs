@@ -21,20 +21,14 @@ use crate::pipeline::{Answered, Call, Route, RouteInfo, Vendor};
 use crate::record::Credential;
 
 /// OpenAI, and every OpenAI-compatible server.
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "openai",
-    credential: Credential::bearer(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VENDOR: Vendor = super::vendor("openai", Credential::bearer(), envelope);
 
 /// Azure OpenAI: OpenAI's shapes at deployment paths, an `api-key` (or an Entra ID token).
-pub(crate) static AZURE: Vendor = Vendor {
-    key: "azure",
-    credential: Credential::header("api-key", "").or_bearer(),
+pub(crate) static AZURE: Vendor = super::vendor(
+    "azure",
+    Credential::header("api-key", "").or_bearer(),
     envelope,
-    decorate: None,
-};
+);
 
 /// Path suffixes that OpenAI-compatible servers put under any prefix (`/v4/chat/completions`,
 /// `/api/openai/v1/embeddings`, ...).
@@ -160,11 +154,7 @@ pub(crate) fn error_response(e: &ApiError) -> Response {
             "code": e.code.clone().unwrap_or(Value::Null),
         }
     });
-    let mut r = crate::http::json_response(e.status, &body);
-    if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
+    super::error_json(e, &body)
 }
 
 const DEFAULT_MODELS: &[&str] = &[

@@ -1,5 +1,7 @@
 //! OpenAI moderation: `POST /v1/moderations`.
 
+use std::time::Instant;
+
 use serde_json::{json, Map, Value};
 
 use crate::http::ApiError;
@@ -14,12 +16,7 @@ pub(crate) struct Moderation;
 impl ServiceApi for Moderation {
     const SERVICE: &'static str = "moderation";
 
-    fn answer(
-        call: &Call,
-        ctx: &RequestCtx,
-        body: &Value,
-        _started: std::time::Instant,
-    ) -> Outcome {
+    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, _started: Instant) -> Outcome {
         moderate(&call.core.services, ctx, body)
     }
 }

@@ -25,18 +25,13 @@ use crate::pipeline::{Answer, Answered, Call, Exchange, Route, Vendor};
 use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::record::Credential;
 
-use render::Rendered;
+use render::RouterCompletion;
 
 /// The keep-alive comment OpenRouter sends before the first chunk (fixture `openRouterProcessing`).
 const PROCESSING_COMMENT: &[u8] = b": OPENROUTER PROCESSING\n\n";
 
 /// OpenRouter: a bearer token.
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "openrouter",
-    credential: Credential::bearer(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VENDOR: Vendor = super::vendor("openrouter", Credential::bearer(), envelope);
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -66,11 +61,7 @@ fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
     if let Some(m) = &e.metadata {
         error.insert("metadata".into(), m.clone());
     }
-    let mut r = crate::http::json_response(e.status, &json!({ "error": error }));
-    if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
+    super::error_json(e, &json!({ "error": error }))
 }
 
 /// The OpenRouter-only request fields this mock acts on. Everything else OpenRouter accepts
@@ -224,12 +215,12 @@ impl MessageApi for Chat {
     }
 
     fn json(r: &Render<'_, ChatOpts>) -> String {
-        Rendered::new(r.req, &r.opts.winner, r.reply, r.strict).json()
+        RouterCompletion::new(r.req, &r.opts.winner, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, ChatOpts>) -> Streamed {
         let (events, trailer) =
-            Rendered::new(r.req, &r.opts.winner, r.reply, r.strict).sse(r.chunk_size);
+            RouterCompletion::new(r.req, &r.opts.winner, r.reply, r.strict).sse(r.chunk_size);
         let mut s = Streamed::sse(events, trailer);
         if r.fixture.entry.open_router_processing == Some(true) {
             s.head = Some(Bytes::from_static(PROCESSING_COMMENT));

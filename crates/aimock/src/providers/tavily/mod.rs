@@ -15,12 +15,7 @@ use crate::providers::endpoint::{self, Outcome, ServiceApi};
 use crate::record::Credential;
 
 /// Tavily.
-pub(crate) static VENDOR: Vendor = Vendor {
-    key: "tavily",
-    credential: Credential::bearer(),
-    envelope,
-    decorate: None,
-};
+pub(crate) static VENDOR: Vendor = super::vendor("tavily", Credential::bearer(), envelope);
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
@@ -28,10 +23,10 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         return None;
     }
     let (endpoint, label): (crate::pipeline::Endpoint, &'static str) = match path {
-        "/search" => (endpoint::service::<Search>, "/search"),
-        "/extract" => (endpoint::service::<Extract>, "/extract"),
-        "/crawl" => (endpoint::service::<Crawl<false>>, "/crawl"),
-        "/map" => (endpoint::service::<Crawl<true>>, "/map"),
+        "/search" => (endpoint::service::<Tavily<SEARCH>>, "/search"),
+        "/extract" => (endpoint::service::<Tavily<EXTRACT>>, "/extract"),
+        "/crawl" => (endpoint::service::<Tavily<CRAWL>>, "/crawl"),
+        "/map" => (endpoint::service::<Tavily<MAP>>, "/map"),
         _ => return None,
     };
     Some(Route::new(endpoint, &VENDOR, PathLabel::one(label)))
@@ -39,11 +34,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 
 /// Tavily's error envelope: `{"detail": {"error": "..."}}`; a 429 carries the rate-limit headers.
 fn envelope(e: &ApiError, _request: &HeaderMap) -> Response {
-    let mut r = crate::http::json_response(e.status, &json!({ "detail": { "error": e.message } }));
-    if e.status == StatusCode::TOO_MANY_REQUESTS {
-        crate::http::add_rate_limit_headers(r.headers_mut(), e.retry_after.unwrap_or(1.0));
-    }
-    r
+    super::error_json(e, &json!({ "detail": { "error": e.message } }))
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
@@ -55,44 +46,30 @@ fn malformed(e: &serde_json::Error) -> ApiError {
     .with_code("invalid_json")
 }
 
-/// `POST /search`.
+/// `POST /search`, `/extract`, `/crawl` and `/map`: `Tavily<SEARCH>` and so on.
 #[derive(Debug)]
-struct Search;
+struct Tavily<const OP: u8>;
 
-impl ServiceApi for Search {
+/// `Tavily<SEARCH>`: `POST /search`.
+const SEARCH: u8 = 0;
+/// `Tavily<EXTRACT>`: `POST /extract`.
+const EXTRACT: u8 = 1;
+/// `Tavily<CRAWL>`: `POST /crawl`.
+const CRAWL: u8 = 2;
+/// `Tavily<MAP>`: `POST /map`.
+const MAP: u8 = 3;
+
+impl<const OP: u8> ServiceApi for Tavily<OP> {
     const SERVICE: &'static str = "search";
     fn malformed(e: &serde_json::Error) -> ApiError {
         malformed(e)
     }
     fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
-        search::search(&call.core.services, ctx, body, started)
-    }
-}
-
-/// `POST /extract`.
-#[derive(Debug)]
-struct Extract;
-
-impl ServiceApi for Extract {
-    const SERVICE: &'static str = "search";
-    fn malformed(e: &serde_json::Error) -> ApiError {
-        malformed(e)
-    }
-    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
-        search::extract(&call.core.services, ctx, body, started)
-    }
-}
-
-/// `POST /crawl` (`MAP` false) and `POST /map`.
-#[derive(Debug)]
-struct Crawl<const MAP: bool>;
-
-impl<const MAP: bool> ServiceApi for Crawl<MAP> {
-    const SERVICE: &'static str = "search";
-    fn malformed(e: &serde_json::Error) -> ApiError {
-        malformed(e)
-    }
-    fn answer(call: &Call, ctx: &RequestCtx, body: &Value, started: std::time::Instant) -> Outcome {
-        search::crawl(&call.core.services, ctx, body, started, MAP)
+        let services = &call.core.services;
+        match OP {
+            SEARCH => search::search(services, ctx, body, started),
+            EXTRACT => search::extract(services, ctx, body, started),
+            _ => search::crawl(services, ctx, body, started, OP == MAP),
+        }
     }
 }

@@ -17,11 +17,10 @@ use serde_json::{json, Map, Value};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
-use crate::http::time::unix_now;
 use crate::http::ApiError;
 use crate::pipeline::Call;
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
-use crate::providers::{emit_reasoning, estimate_tokens, is_reasoning_model};
+use crate::providers::{estimate_tokens, is_reasoning_model};
 use crate::stream::{chunk_text, sse_event};
 
 pub(crate) mod collapse;
@@ -319,12 +318,12 @@ impl MessageApi for Responses {
     }
 
     fn json(r: &Render<'_, ResponsesOptions>) -> String {
-        Rendered::new(r.req, r.opts, r.reply, r.strict).json()
+        RenderedResponse::new(r.req, r.opts, r.reply, r.strict).json()
     }
 
     fn stream(r: &Render<'_, ResponsesOptions>) -> Streamed {
         Streamed::sse(
-            Rendered::new(r.req, r.opts, r.reply, r.strict).sse(r.chunk_size),
+            RenderedResponse::new(r.req, r.opts, r.reply, r.strict).sse(r.chunk_size),
             Vec::new(),
         )
     }

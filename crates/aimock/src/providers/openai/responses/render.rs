@@ -1,6 +1,7 @@
 //! Rendering a reply as a Responses object and as its typed stream events.
 
 use super::*;
+use crate::providers::reply::{shown_reasoning, Counting, ReasoningCount, RenderedReply};
 
 pub(super) const EMPTY: &[Value] = &[];
 
@@ -218,8 +219,16 @@ impl Events {
     }
 }
 
-/// Everything needed to render one reply, computed once.
-pub(super) struct Rendered<'a> {
+/// How the Responses API counts tokens: reasoning is estimated apart and added to the output.
+const COUNTING: Counting = Counting {
+    prompt: &["input_tokens", "prompt_tokens"],
+    completion: &["output_tokens", "completion_tokens"],
+    prompt_chars: ChatRequest::text_chars,
+    reasoning: ReasoningCount::Tokens,
+};
+
+/// A reply as a `response` object and its events, computed once.
+pub(super) struct RenderedResponse<'a> {
     pub(super) id: String,
     pub(super) created: i64,
     pub(super) model: &'a str,
@@ -240,25 +249,19 @@ pub(super) fn encrypted_reasoning(id: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("aimock-encrypted-reasoning:{id}"))
 }
 
-impl<'a> Rendered<'a> {
+impl<'a> RenderedResponse<'a> {
     pub(super) fn new(
         req: &'a ChatRequest,
         opts: &'a ResponsesOptions,
         reply: &'a MessageReply,
         strict: bool,
     ) -> Self {
-        let o = &reply.overrides;
-        let model = o.model.as_deref().unwrap_or(if req.model.is_empty() {
-            "gpt-4o"
-        } else {
-            &req.model
+        let asked = reply.reasoning.as_deref().filter(|r| !r.is_empty());
+        let reasoning = shown_reasoning(asked, &req.model, strict);
+        let core = RenderedReply::new(req, reply, reasoning, &COUNTING, |_, _| {
+            random_id("call_", 24)
         });
         let mut output = Vec::new();
-        let reasoning = reply
-            .reasoning
-            .as_deref()
-            .filter(|r| !r.is_empty())
-            .filter(|_| emit_reasoning(&req.model, strict));
         // With the explicit `include`, a reasoning model returns a reasoning item even without a
         // summary: the carrier of the encrypted content (aimock does the same).
         if reasoning.is_some() || (opts.includes_encrypted() && is_reasoning_model(&req.model)) {
@@ -284,6 +287,7 @@ impl<'a> Rendered<'a> {
                 },
             });
         }
+        let mut call_ids = core.call_ids.iter();
         for block in &reply.blocks {
             output.push(match block {
                 Block::Text(text) => Item::Message {
@@ -294,7 +298,7 @@ impl<'a> Rendered<'a> {
                 },
                 Block::ToolCall(c) => Item::FunctionCall {
                     id: random_id("fc_", 48),
-                    call_id: c.id.clone().unwrap_or_else(|| random_id("call_", 24)),
+                    call_id: call_ids.next().cloned().unwrap_or_default(),
                     name: &c.name,
                     arguments: &c.arguments,
                     status: "completed",
@@ -306,12 +310,12 @@ impl<'a> Rendered<'a> {
             "content_filter" => ("incomplete", Some("content_filter")),
             _ => ("completed", None),
         };
-        Rendered {
-            id: o.id.clone().unwrap_or_else(|| random_id("resp_", 48)),
-            created: o.created.unwrap_or_else(unix_now),
-            model,
+        RenderedResponse {
+            id: core.id(|| random_id("resp_", 48)),
+            created: core.created(),
+            model: core.model(&req.model, "gpt-4o"),
             opts,
-            usage: usage(req, reply, reasoning),
+            usage: usage(&core),
             output,
             status,
             incomplete: incomplete.map(|reason| IncompleteDetails { reason }),
@@ -490,17 +494,10 @@ impl<'a> Rendered<'a> {
 }
 
 /// Token counts: the fixture's override, else aimock's estimate (a quarter of the characters).
-pub(super) fn usage(req: &ChatRequest, reply: &MessageReply, reasoning: Option<&str>) -> Usage {
-    let o = &reply.overrides;
-    let prompt_chars = req.text_chars();
-    let completion_chars = reply.text_chars();
-    let reasoning_tokens = reasoning.map_or(0, |r| estimate_tokens(r.len()));
-    let input = o
-        .usage_number(&["input_tokens", "prompt_tokens"])
-        .unwrap_or_else(|| estimate_tokens(prompt_chars));
-    let output = o
-        .usage_number(&["output_tokens", "completion_tokens"])
-        .unwrap_or_else(|| estimate_tokens(completion_chars) + reasoning_tokens);
+fn usage(core: &RenderedReply<'_>) -> Usage {
+    let o = &core.reply.overrides;
+    let reasoning_tokens = core.reasoning.map_or(0, |r| estimate_tokens(r.len()));
+    let (input, output) = (core.prompt_tokens, core.completion_tokens);
     let details = |key: &str, default: Value| {
         o.usage
             .as_ref()
@@ -520,6 +517,6 @@ pub(super) fn usage(req: &ChatRequest, reply: &MessageReply, reasoning: Option<&
             "output_tokens_details",
             json!({ "reasoning_tokens": reasoning_tokens }),
         ),
-        total_tokens: o.usage_number(&["total_tokens"]).unwrap_or(input + output),
+        total_tokens: core.total_tokens(&["total_tokens"], 0),
     }
 }
