@@ -71,7 +71,7 @@
 //!    request's settings, routes and vendors (envelope, headers, upstream credential), the
 //!    exchange (matching, a real miss, chaos as a value carried on the answer, the journal
 //!    entry), and the contract of mounted services.
-//! 7. The surfaces: [`providers`] (one folder per API, each with its routes, parser, renderer,
+//! 7. The surfaces: `providers` (one folder per API, each with its routes, parser, renderer,
 //!    envelope and collapser, over one generic endpoint), [`mcp`], [`a2a`], [`agui`],
 //!    [`vector`].
 //! 8. [`server`]: dispatch (one target per request, the key check, chaos applied, CORS,
@@ -99,7 +99,7 @@ pub mod mcp;
 pub(crate) mod metrics;
 pub mod mock;
 pub(crate) mod pipeline;
-pub mod providers;
+pub(crate) mod providers;
 pub mod record;
 pub mod server;
 pub mod services;

@@ -11,14 +11,14 @@
 //! embedding; [`reply`] holds what every reply renderer computes, and [`wire`] the OpenAI-style
 //! chat request that several providers take.
 
-pub mod anthropic;
-pub mod bedrock;
-pub mod cohere;
+pub(crate) mod anthropic;
+pub(crate) mod bedrock;
+pub(crate) mod cohere;
 pub(crate) mod endpoint;
-pub mod gemini;
-pub mod ollama;
-pub mod openai;
-pub mod openrouter;
+pub(crate) mod gemini;
+pub(crate) mod ollama;
+pub(crate) mod openai;
+pub(crate) mod openrouter;
 pub(crate) mod reply;
 pub(crate) mod tavily;
 pub(crate) mod wire;

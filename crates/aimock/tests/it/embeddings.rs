@@ -65,7 +65,7 @@ async fn the_fallback_with_four_dimensions_matches_the_golden_file_and_is_stable
     let again = embed(&s, body).await.1;
     assert_eq!(v, again);
     // The same values as the library's fallback.
-    let want = aimock::providers::fallback_embedding("hello world", 4);
+    let want = aimock::fallback_embedding("hello world", 4);
     let got: Vec<f64> = v["data"][0]["embedding"]
         .as_array()
         .unwrap()

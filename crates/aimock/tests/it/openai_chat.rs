@@ -598,7 +598,7 @@ async fn embeddings_use_the_fixture_vector_or_a_deterministic_fallback() {
 #[tokio::test]
 async fn the_fallback_embedding_is_sha256_derived_as_aimock_does() {
     // First byte of SHA-256("hello") is 0x2c = 44: 44 / 127.5 - 1.
-    let v = aimock::providers::fallback_embedding("hello", 33);
+    let v = aimock::fallback_embedding("hello", 33);
     assert!((v[0] - (44.0 / 127.5 - 1.0)).abs() < 1e-12);
     assert_eq!(v.len(), 33);
 }

@@ -32,7 +32,7 @@ pub(crate) mod collapse;
 mod rerank;
 
 /// Dimensions of the fallback vector when the request names none.
-pub const DEFAULT_DIMENSIONS: usize = 1024;
+pub(crate) const DEFAULT_DIMENSIONS: usize = 1024;
 /// Cohere's limit on texts per embed request.
 const MAX_TEXTS: usize = 96;
 

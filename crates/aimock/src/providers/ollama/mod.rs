@@ -37,7 +37,7 @@ use embed::*;
 use models::*;
 
 /// Dimensions of the fallback vector when the request names none.
-pub const DEFAULT_DIMENSIONS: usize = 1536;
+pub(crate) const DEFAULT_DIMENSIONS: usize = 1536;
 /// The most numbers one embedding reply may hold.
 const MAX_VALUES: usize = 8 * 1024 * 1024;
 /// The version `/api/version` reports.

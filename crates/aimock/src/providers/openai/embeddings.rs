@@ -14,12 +14,12 @@ use crate::providers::endpoint::EmbeddingApi;
 use crate::providers::{estimate_tokens, fallback_embedding, push_fallback_embedding_json};
 
 /// Dimensions of the fallback vector when the request names none.
-pub const DEFAULT_DIMENSIONS: usize = 1536;
+pub(crate) const DEFAULT_DIMENSIONS: usize = 1536;
 /// OpenAI's limit on inputs per request.
-pub const MAX_INPUTS: usize = 2048;
+pub(crate) const MAX_INPUTS: usize = 2048;
 /// The most numbers one reply may hold (inputs × dimensions), so no request can make the server
 /// build an enormous reply.
-pub const MAX_VALUES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_VALUES: usize = 8 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Body_ {

@@ -1,11 +1,11 @@
 //! OpenAI: Chat Completions, Responses, Embeddings, Moderations and the model list; also Azure
 //! OpenAI and every OpenAI-compatible server, which reach these routes through path normalization.
 
-pub mod chat;
+pub(crate) mod chat;
 pub(crate) mod collapse;
-pub mod embeddings;
+pub(crate) mod embeddings;
 pub(crate) mod moderation;
-pub mod responses;
+pub(crate) mod responses;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -47,7 +47,7 @@ const COMPAT_SUFFIXES: &[&str] = &[
 
 /// A path after compatibility rewriting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NormalizedPath<'a> {
+pub(crate) struct NormalizedPath<'a> {
     /// The canonical path (`/v1/chat/completions`).
     pub path: Cow<'a, str>,
     /// The Azure deployment, for `/openai/deployments/{id}/...`.
@@ -57,7 +57,7 @@ pub struct NormalizedPath<'a> {
 /// Rewrite a request path to the canonical route it stands for: Azure deployment paths to
 /// `/v1/{op}` (the deployment stands in for a missing model), a Groq-style `/openai/v1/...` to
 /// `/v1/...`, and any other prefix before a known OpenAI suffix to `/v1` + suffix.
-pub fn normalize_path(path: &str) -> NormalizedPath<'_> {
+pub(crate) fn normalize_path(path: &str) -> NormalizedPath<'_> {
     if let Some(rest) = path.strip_prefix("/openai/deployments/") {
         if let Some((id, op)) = rest.split_once('/') {
             if !id.is_empty() {
