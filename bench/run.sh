@@ -30,6 +30,8 @@
 #   ONLY=ours|aimock    run one side only (the bare server runs with ours)
 #   BARE=1              0 skips the bare hyper server (the floor, chat only)
 #   BARE_BIN=/path      the bare server (default: <repo>/target/release/aimock-bench-bare)
+#   PAIRS=5             ours-then-bare chat runs, alternated; the CPU bar takes the median
+#                       of the pairs' ratios (a shared VM's noise moves single runs by 20%)
 #   SERVER_CPUS=1 WRK_CPUS=0   optional taskset CPU lists to pin server / wrk
 #   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
 #
@@ -43,6 +45,7 @@ AIMOCK_VERSION=${AIMOCK_VERSION:-1.43.0}
 OURS_BIN=${OURS_BIN:-$ROOT/target/release/aimock}
 BARE_BIN=${BARE_BIN:-$ROOT/target/release/aimock-bench-bare}
 BARE=${BARE:-1}
+PAIRS=${PAIRS:-5}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 PROVIDER_DURATION=${PROVIDER_DURATION:-8s}
@@ -195,7 +198,7 @@ fi
 rec meta threads "$THREADS"
 rec meta ours_bin "${OURS_BIN#"$ROOT/"}"
 if [[ $RUN_BARE == 1 ]]; then
-  rec meta bare_cmd "${BARE_BIN#"$ROOT/"} --body-file BODY -p PORT --host 127.0.0.1"
+  rec meta bare_cmd "${BARE_BIN#"$ROOT/"} --body-file BODY --headers-file HEADERS -p PORT --host 127.0.0.1"
 fi
 if [[ $RUN_OURS == 0 ]]; then
   rec meta ours_info "not measured in this run"
@@ -230,7 +233,7 @@ server_cmd() { # name fixtures port -> CMD array
     ours)   CMD=("${SRV_PREFIX[@]}" "$OURS_BIN" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
     aimock) CMD=("${SRV_PREFIX[@]}" node "$AIMOCK_CLI" -f "$2" -p "$3" --host 127.0.0.1 ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}) ;;
     # For the bare server the "fixtures" are the body file it answers.
-    bare)   CMD=("${SRV_PREFIX[@]}" "$BARE_BIN" --body-file "$2" -p "$3" --host 127.0.0.1) ;;
+    bare)   CMD=("${SRV_PREFIX[@]}" "$BARE_BIN" --body-file "$2" --headers-file "$2.headers" -p "$3" --host 127.0.0.1) ;;
   esac
 }
 
@@ -266,7 +269,8 @@ run_scenario() {
   local dur=${6:-$DURATION} warm=${7:-$WARMUP}
   local body="$FX/bodies/$sc.json" url out c0 c1 line kv
   url="http://127.0.0.1:$port$(cat "$FX/bodies/$sc.path")"
-  out="$TMP/wrk/$name-$sc.txt"
+  local key=$sc${REC_SUFFIX:-}
+  out="$TMP/wrk/$name-$key.txt"
 
   if ! why=$("$PY" "$LIB" check "$sc" "$port"); then
     if [[ $name == aimock && -n ${8:-} ]]; then
@@ -336,16 +340,16 @@ run_scenario() {
   rps=$(awk -v n="$requests" -v d="$duration_us" 'BEGIN{printf "%.1f", n/(d/1e6)}')
   cpu_us=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN{printf "%.2f", t*1e6/hz/n}')
   cores=$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v d="$duration_us" 'BEGIN{printf "%.2f", (t/hz)/(d/1e6)}')
-  rec "$name" "$sc.requests" "$requests"
-  rec "$name" "$sc.rps" "$rps"
-  rec "$name" "$sc.p50_us" "$p50_us"
-  rec "$name" "$sc.p90_us" "$p90_us"
-  rec "$name" "$sc.p99_us" "$p99_us"
-  rec "$name" "$sc.errors" "$errors"
-  rec "$name" "$sc.cpu_us" "$cpu_us"
-  rec "$name" "$sc.cores" "$cores"
-  rec "$name" "$sc.wrk_cores" "$wrk_cores"
-  log "$name / $sc: $requests req, $rps req/s, p50 $((p50_us))us p99 $((p99_us))us, CPU $cpu_us us/req ($cores cores; wrk $wrk_cores), errors $errors"
+  rec "$name" "$key.requests" "$requests"
+  rec "$name" "$key.rps" "$rps"
+  rec "$name" "$key.p50_us" "$p50_us"
+  rec "$name" "$key.p90_us" "$p90_us"
+  rec "$name" "$key.p99_us" "$p99_us"
+  rec "$name" "$key.errors" "$errors"
+  rec "$name" "$key.cpu_us" "$cpu_us"
+  rec "$name" "$key.cores" "$cores"
+  rec "$name" "$key.wrk_cores" "$wrk_cores"
+  log "$name / $key: $requests req, $rps req/s, p50 $((p50_us))us p99 $((p99_us))us, CPU $cpu_us us/req ($cores cores; wrk $wrk_cores), errors $errors"
   if (( errors > 0 )); then
     log "warning: $name / $sc had $errors errors (connect $err_connect read $err_read write $err_write status $err_status timeout $err_timeout)"
   fi
@@ -369,7 +373,14 @@ bench_bare() {
   fi
   rec bare startup_ms "$SRV_MS"
   run_scenario bare chat "$SRV_PID" "$SRV_PORT" || true
-  stop_pid "$SRV_PID"
+  # More pairs, alternated (ours, then bare), so both sides see the same stretch of the
+  # machine each time; the report takes the median of the pairs' ratios.
+  local i bare_pid=$SRV_PID bare_port=$SRV_PORT
+  for (( i = 2; i <= PAIRS; i++ )); do
+    REC_SUFFIX="#$i" run_scenario ours chat "$OURS_PID" "$port" || break
+    REC_SUFFIX="#$i" run_scenario bare chat "$bare_pid" "$bare_port" || break
+  done
+  stop_pid "$bare_pid"
 }
 
 bench_server() {
@@ -403,7 +414,7 @@ bench_server() {
     # The floor right after our chat run, so both see the same machine.
     if [[ $sc == chat && $name == ours && $RUN_BARE == 1 ]]; then
       local keep_pid=$SRV_PID keep_port=$SRV_PORT
-      bench_bare "$SRV_PORT"
+      OURS_PID=$SRV_PID bench_bare "$SRV_PORT"
       SRV_PID=$keep_pid SRV_PORT=$keep_port
       alive "$SRV_PID" || { fail ours "$sc" "server died while the bare server ran"; break; }
     fi

@@ -1,10 +1,12 @@
 //! `aimock-bench-bare`: the floor the benchmark measures our server against.
 //!
 //! A hand-written hyper server that does the least a server can do for the chat scenario: read
-//! the whole request body, then answer `200`, `content-type: application/json` and a fixed body
-//! loaded once at start (`--body-file`). No routing, no parsing, no journal. `bench/run.sh` feeds
-//! it the exact bytes our server answers to the chat request, so the difference in CPU per request
-//! between the two is what our server's own work costs.
+//! the whole request body, then answer `200` with fixed headers (`--headers-file`, one
+//! `name: value` per line; `content-type: application/json` without it) and a fixed body
+//! (`--body-file`), both loaded once at start. No routing, no parsing, no journal. `bench/run.sh`
+//! feeds it the exact response our server gives to the chat request, its headers and its body
+//! (hyper adds `content-length` and `date` to both), so both servers write the same bytes and the
+//! difference in CPU per request between the two is what our server's own work costs.
 //!
 //! The setup is the same as our binary's, so the comparison is fair:
 //! - one current-thread tokio runtime by default, a multi-thread one with `--threads N` (N > 1);
@@ -12,7 +14,8 @@
 //! - TCP_NODELAY on every accepted connection;
 //! - HTTP/1.1 with keep-alive (hyper's default), one task per connection.
 //!
-//! Usage: `aimock-bench-bare --body-file PATH [-p|--port PORT] [--host HOST] [--threads N]`.
+//! Usage: `aimock-bench-bare --body-file PATH [--headers-file PATH] [-p|--port PORT] [--host HOST]
+//! [--threads N]`.
 //! It prints `aimock-bench-bare listening on http://HOST:PORT` once it accepts connections, and
 //! stops on SIGTERM or SIGINT (the default action).
 
@@ -25,19 +28,19 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-const USAGE: &str =
-    "usage: aimock-bench-bare --body-file PATH [-p|--port PORT] [--host HOST] [--threads N]";
+const USAGE: &str = "usage: aimock-bench-bare --body-file PATH [--headers-file PATH] [-p|--port PORT] [--host HOST] [--threads N]";
 
 /// The command line.
 #[derive(Debug)]
 struct Args {
     body_file: String,
+    headers_file: Option<String>,
     host: String,
     port: u16,
     threads: usize,
@@ -45,6 +48,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut body_file = None;
+    let mut headers_file = None;
     let mut host = "127.0.0.1".to_owned();
     let mut port: u16 = 4010;
     let mut threads: usize = 1;
@@ -63,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match name.as_str() {
             "--body-file" => body_file = Some(value),
+            "--headers-file" => headers_file = Some(value),
             "--host" => host = value,
             "-p" | "--port" => {
                 port = value.parse().map_err(|e| format!("--port {value}: {e}"))?;
@@ -81,6 +86,7 @@ fn parse_args() -> Result<Args, String> {
     let body_file = body_file.ok_or_else(|| format!("--body-file is required\n{USAGE}"))?;
     Ok(Args {
         body_file,
+        headers_file,
         host,
         port,
         threads,
@@ -105,6 +111,22 @@ fn main() -> ExitCode {
     // Leaked once, so every response's body is a `Bytes::from_static`: cloning it costs nothing
     // (no reference count), as it should for the fastest server.
     let body: &'static [u8] = Box::leak(body.into_boxed_slice());
+    let headers = match &args.headers_file {
+        None => {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h
+        }
+        Some(path) => match read_headers(path) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("--headers-file {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    // Leaked too: every response clones it whole, as our server clones its fixed JSON headers.
+    let headers: &'static HeaderMap = Box::leak(Box::new(headers));
 
     // The same runtime choice as our binary: one event loop unless more threads are asked for.
     let built = if args.threads <= 1 {
@@ -124,7 +146,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&args, body)) {
+    match runtime.block_on(run(&args, body, headers)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -133,7 +155,23 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: &Args, body: &'static [u8]) -> std::io::Result<()> {
+/// `name: value` lines, in order; blank lines are skipped.
+fn read_headers(path: &str) -> Result<HeaderMap, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut headers = HeaderMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("not a `name: value` line: {line:?}"))?;
+        let name =
+            HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| format!("{name:?}: {e}"))?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|e| format!("{value:?}: {e}"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+async fn run(args: &Args, body: &'static [u8], headers: &'static HeaderMap) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let port = listener.local_addr()?.port();
     let host = if args.host.contains(':') {
@@ -161,8 +199,10 @@ async fn run(args: &Args, body: &'static [u8]) -> std::io::Result<()> {
         if let Err(e) = tcp.set_nodelay(true) {
             eprintln!("TCP_NODELAY not set on a connection: {e}");
         }
-        let conn =
-            builder.serve_connection(TokioIo::new(tcp), service_fn(move |req| answer(req, body)));
+        let conn = builder.serve_connection(
+            TokioIo::new(tcp),
+            service_fn(move |req| answer(req, body, headers)),
+        );
         tokio::spawn(async move {
             // A client that goes away mid-request is not worth a line under load.
             let _ = conn.await;
@@ -170,17 +210,17 @@ async fn run(args: &Args, body: &'static [u8]) -> std::io::Result<()> {
     }
 }
 
-/// Read the whole request body, then answer the fixed body.
+/// Read the whole request body, then answer the fixed headers and body.
 async fn answer(
     req: Request<Incoming>,
     body: &'static [u8],
+    headers: &'static HeaderMap,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let mut incoming = req.into_body();
     while let Some(frame) = incoming.frame().await {
         frame?;
     }
     let mut resp = Response::new(Full::new(Bytes::from_static(body)));
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *resp.headers_mut() = headers.clone();
     Ok(resp)
 }

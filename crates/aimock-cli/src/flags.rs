@@ -130,33 +130,9 @@ pub(crate) struct RecordArgs {
     /// Keep date suffixes in recorded model names.
     #[arg(long)]
     pub(crate) record_full_model_version: bool,
-    /// Upstream base URL for OpenAI (the request path is appended).
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_openai: Option<String>,
-    /// Upstream base URL for Anthropic.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_anthropic: Option<String>,
-    /// Upstream base URL for Gemini.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_gemini: Option<String>,
-    /// Upstream base URL for Vertex AI.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_vertexai: Option<String>,
-    /// Upstream base URL for Bedrock.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_bedrock: Option<String>,
-    /// Upstream base URL for Azure OpenAI.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_azure: Option<String>,
-    /// Upstream base URL for Ollama.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_ollama: Option<String>,
-    /// Upstream base URL for Cohere.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_cohere: Option<String>,
-    /// Upstream base URL for OpenRouter.
-    #[arg(long, value_name = "URL")]
-    pub(crate) provider_openrouter: Option<String>,
+    /// `--provider-<key> <URL>`, one per upstream the library knows.
+    #[command(flatten)]
+    pub(crate) provider_urls: ProviderUrls,
     /// Time allowed until the upstream's response head, in milliseconds. [default: 30000]
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) upstream_timeout_ms: Option<u64>,
@@ -174,20 +150,65 @@ pub(crate) struct RecordArgs {
 impl RecordArgs {
     /// The `--provider-*` flags given, as (provider key, URL).
     pub(crate) fn providers(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("openai", &self.provider_openai),
-            ("anthropic", &self.provider_anthropic),
-            ("gemini", &self.provider_gemini),
-            ("vertexai", &self.provider_vertexai),
-            ("bedrock", &self.provider_bedrock),
-            ("azure", &self.provider_azure),
-            ("ollama", &self.provider_ollama),
-            ("cohere", &self.provider_cohere),
-            ("openrouter", &self.provider_openrouter),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .collect()
+        self.provider_urls
+            .0
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
+    }
+}
+
+/// The `--provider-<key>` flags: one per upstream of [`aimock::upstreams`], so a provider added
+/// to the library's table gets its flag with no change here.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProviderUrls(pub(crate) Vec<(&'static str, String)>);
+
+/// The flag (and clap id) of an upstream key, made once per key: clap keeps `'static` names.
+fn provider_flag(key: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static FLAGS: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut flags = FLAGS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    flags
+        .entry(key)
+        .or_insert_with(|| Box::leak(format!("provider-{key}").into_boxed_str()))
+}
+
+impl clap::FromArgMatches for ProviderUrls {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut urls = Vec::new();
+        for (key, _) in aimock::upstreams() {
+            if let Some(url) = m.get_one::<String>(provider_flag(key)) {
+                urls.push((key, url.clone()));
+            }
+        }
+        Ok(ProviderUrls(urls))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for ProviderUrls {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(aimock::upstreams().enumerate().map(|(i, (key, name))| {
+            let flag = provider_flag(key);
+            let help = if i == 0 {
+                format!("Upstream base URL for {name} (the request path is appended)")
+            } else {
+                format!("Upstream base URL for {name}")
+            };
+            clap::Arg::new(flag).long(flag).value_name("URL").help(help)
+        }))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
@@ -342,5 +363,37 @@ mod tests {
         .expect("parses");
         assert_eq!(cli.serve.fixtures, ["x", "y"]);
         assert_eq!(cli.serve.record.providers(), [("openai", "u")]);
+    }
+
+    #[test]
+    fn every_upstream_of_the_library_has_its_provider_flag() {
+        let keys: Vec<&str> = aimock::upstreams().map(|(k, _)| k).collect();
+        // The flags aimock users pass today are all there, each once.
+        for key in [
+            "openai",
+            "anthropic",
+            "gemini",
+            "vertexai",
+            "bedrock",
+            "azure",
+            "ollama",
+            "cohere",
+            "openrouter",
+        ] {
+            assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key}");
+        }
+        let mut args = vec!["aimock".to_owned()];
+        for (i, key) in keys.iter().enumerate() {
+            args.push(format!("--provider-{key}"));
+            args.push(format!("http://127.0.0.1:{}", 9000 + i));
+        }
+        let cli = Cli::try_parse_from(&args).expect("parses");
+        let given = cli.serve.record.providers();
+        assert_eq!(given.len(), keys.len());
+        for (i, (key, url)) in given.iter().enumerate() {
+            assert_eq!(*key, keys[i]);
+            assert_eq!(*url, format!("http://127.0.0.1:{}", 9000 + i));
+        }
+        assert!(Cli::try_parse_from(["aimock", "--provider-nosuch", "u"]).is_err());
     }
 }

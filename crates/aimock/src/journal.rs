@@ -4,12 +4,13 @@
 //! JSON); they are turned into JSON only when someone reads the journal. Credentials never leave
 //! the server: authorization headers are redacted on the way out.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use parking_lot::Mutex;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -125,7 +126,7 @@ pub struct JournalEntry {
     /// Milliseconds since the Unix epoch.
     pub timestamp: u64,
     /// HTTP method.
-    pub method: String,
+    pub method: Cow<'static, str>,
     /// Path and query as received.
     pub path: String,
     /// Request headers.
@@ -135,7 +136,7 @@ pub struct JournalEntry {
     /// `mcp`, `a2a`, ... for non-LLM surfaces.
     pub service: Option<&'static str>,
     /// `X-Test-Id`.
-    pub test_id: Option<String>,
+    pub test_id: Option<Cow<'static, str>>,
     /// The answer.
     pub response: JournalResponse,
 }
@@ -146,7 +147,7 @@ impl JournalEntry {
         let test_id = headers
             .get("x-test-id")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .map(|t| Cow::Owned(t.to_owned()));
         JournalEntry::with_test_id(method, path.to_owned(), headers, body, test_id)
     }
 
@@ -156,12 +157,12 @@ impl JournalEntry {
         path: String,
         headers: HeaderMap,
         body: JournalBody,
-        test_id: Option<String>,
+        test_id: Option<Cow<'static, str>>,
     ) -> JournalEntry {
         JournalEntry {
             id: String::new(),
             timestamp: now_ms(),
-            method: method.to_owned(),
+            method: method_name(method),
             path,
             headers,
             body,
@@ -169,6 +170,18 @@ impl JournalEntry {
             test_id,
             response: JournalResponse::default(),
         }
+    }
+}
+
+/// The method's name, without an allocation for the standard ones: a journal keeps a thousand
+/// entries, and every allocation an entry keeps is one a request makes and an eviction frees.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
     }
 }
 
@@ -355,6 +368,7 @@ impl Journal {
     pub fn record(&self, mut entry: JournalEntry) -> EntryHandle {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         entry.id = request_id(n);
+        own_values(&mut entry.headers);
         let cell = Arc::new(Mutex::new(entry));
         let mut q = self.entries.lock();
         q.push_back(cell.clone());
@@ -455,6 +469,28 @@ pub(crate) fn on_stream_end(
     })
 }
 
+/// Give `headers` values of their own, all in one buffer. hyper parses a request's header values
+/// as slices of the connection's read buffer: an entry kept with them would keep that buffer
+/// alive, so hyper could not reuse it and would read every next request into a fresh one.
+fn own_values(headers: &mut HeaderMap) {
+    let total = headers.values().map(HeaderValue::len).sum();
+    let mut buf = Vec::with_capacity(total);
+    for v in headers.values() {
+        buf.extend_from_slice(v.as_bytes());
+    }
+    let buf = bytes::Bytes::from(buf);
+    let mut at = 0;
+    // `values_mut` visits the values in the order `values` did.
+    for v in headers.values_mut() {
+        let len = v.len();
+        if let Ok(mut owned) = HeaderValue::from_maybe_shared(buf.slice(at..at + len)) {
+            owned.set_sensitive(v.is_sensitive());
+            *v = owned;
+        }
+        at += len;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +532,37 @@ mod tests {
         }
         let paths: Vec<String> = j.all().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["/b", "/c"]);
+    }
+
+    #[test]
+    fn kept_headers_let_go_of_the_buffer_they_were_parsed_from() {
+        // hyper's header values are slices of its read buffer; a kept entry must not hold it.
+        let read_buffer = bytes::Bytes::from(b"application/jsonBearer sk-x".to_vec());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_maybe_shared(read_buffer.slice(0..16)).unwrap(),
+        );
+        let mut auth = HeaderValue::from_maybe_shared(read_buffer.slice(16..27)).unwrap();
+        auth.set_sensitive(true);
+        headers.append(http::header::AUTHORIZATION, auth.clone());
+        headers.append(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static("second"),
+        );
+        drop(auth);
+        assert!(!read_buffer.is_unique());
+        super::own_values(&mut headers);
+        assert!(
+            read_buffer.is_unique(),
+            "a header value still points into the read buffer"
+        );
+        assert_eq!(headers[http::header::CONTENT_TYPE], "application/json");
+        let auths: Vec<_> = headers
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .collect();
+        assert_eq!(auths, ["Bearer sk-x", "second"]);
+        assert!(auths[0].is_sensitive());
     }
 }

@@ -112,4 +112,4 @@ pub use mock::{
     matchers, responders, Mock, MockBuilder, MockError, MockGuard, MockServer, MockServerBuilder,
     Provider, Response, Times,
 };
-pub use providers::fallback_embedding;
+pub use providers::{fallback_embedding, upstreams};

@@ -114,7 +114,7 @@ impl Exchange {
             std::mem::take(&mut ctx.raw_path),
             headers,
             JournalBody::None,
-            Some(ctx.test_id.to_string()),
+            Some(ctx.test_id.clone()),
         );
         entry.response.strict_override = ctx.strict_override;
         Exchange {

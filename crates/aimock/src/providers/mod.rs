@@ -5,7 +5,8 @@
 //! API's JSON and stream, its error envelope, and its collapser for record mode (`collapse.rs`).
 //! [`endpoint`] runs the skeleton they share.
 //!
-//! Adding a provider means adding its folder and one line to [`ROUTES`]; nothing else knows it.
+//! Adding a provider means adding its folder and one line to [`ROUTES`] (its routes and its
+//! upstreams); nothing else knows it, the CLI's `--provider-<key>` flags included.
 //! What the providers share besides the skeleton lives here: vendors and error envelopes, token
 //! estimates, which models reason, tool arguments as objects, the deterministic fallback
 //! embedding; [`reply`] holds what every reply renderer computes, and [`wire`] the OpenAI-style
@@ -35,23 +36,72 @@ use crate::metrics::PathLabel;
 use crate::pipeline::{Route, Vendor};
 use crate::record::Credential;
 
-/// The route table: each provider's `route`, tried in order on the path as sent. Providers with
-/// paths of their own come first; OpenAI comes last, because it takes any path that ends in an
-/// OpenAI suffix (`/v4/chat/completions`, `/openai/deployments/{id}/embeddings`).
-pub(crate) const ROUTES: &[fn(&Method, &str) -> Option<Route>] = &[
-    ollama::route,
-    openrouter::route,
-    anthropic::route,
-    gemini::route,
-    bedrock::route,
-    cohere::route,
-    tavily::route,
-    openai::route,
+/// A provider, as the server knows it: its routes, and the upstreams record mode can send its
+/// misses to (`--provider-<key>`, `llm.record.providers.<key>`), each with the name the CLI's help
+/// gives it.
+pub(crate) struct Provider {
+    /// Recognises the provider's paths.
+    pub(crate) route: fn(&Method, &str) -> Option<Route>,
+    /// The vendors it records from, with their names.
+    pub(crate) upstreams: &'static [(&'static Vendor, &'static str)],
+}
+
+/// The provider table: each provider's `route`, tried in order on the path as sent, and its
+/// upstreams. Providers with paths of their own come first; OpenAI comes last, because it takes
+/// any path that ends in an OpenAI suffix (`/v4/chat/completions`,
+/// `/openai/deployments/{id}/embeddings`).
+pub(crate) static ROUTES: &[Provider] = &[
+    Provider {
+        route: ollama::route,
+        upstreams: &[(&ollama::VENDOR, "Ollama")],
+    },
+    Provider {
+        route: openrouter::route,
+        upstreams: &[(&openrouter::VENDOR, "OpenRouter")],
+    },
+    Provider {
+        route: anthropic::route,
+        upstreams: &[(&anthropic::VENDOR, "Anthropic")],
+    },
+    Provider {
+        route: gemini::route,
+        upstreams: &[(&gemini::VENDOR, "Gemini"), (&gemini::VERTEX, "Vertex AI")],
+    },
+    Provider {
+        route: bedrock::route,
+        upstreams: &[(&bedrock::VENDOR, "Bedrock")],
+    },
+    Provider {
+        route: cohere::route,
+        upstreams: &[(&cohere::VENDOR, "Cohere")],
+    },
+    // Web search is answered from fixtures only.
+    Provider {
+        route: tavily::route,
+        upstreams: &[],
+    },
+    Provider {
+        route: openai::route,
+        upstreams: &[
+            (&openai::VENDOR, "OpenAI"),
+            (&openai::AZURE, "Azure OpenAI"),
+        ],
+    },
 ];
+
+/// The upstreams record mode knows, as (key, name): `--provider-<key>` and
+/// `llm.record.providers.<key>` name them. Taken from the provider table, so a new provider's
+/// flag comes with its line there.
+pub fn upstreams() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .flat_map(|p| p.upstreams.iter())
+        .map(|(vendor, name)| (vendor.key, *name))
+}
 
 /// The provider route serving a request, if any.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    ROUTES.iter().find_map(|r| r(method, path))
+    ROUTES.iter().find_map(|p| (p.route)(method, path))
 }
 
 /// The vendor whose envelope answers a path no route serves (a 404, a refused key): Google's

@@ -321,7 +321,7 @@ pub(crate) async fn serve(core: &Arc<Core>, mount: &Mount, req: ServiceRequest) 
         JournalBody::None,
     );
     e.service = Some(mount.service.kind());
-    e.test_id = Some(test_id);
+    e.test_id = Some(test_id.into());
     e.response.source = Some("internal");
     e.response.chaos_action = Some(action.as_str());
     e.response.status = match action {
