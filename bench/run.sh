@@ -31,7 +31,9 @@
 #   BARE=1              0 skips the bare hyper server (the floor, chat only)
 #   BARE_BIN=/path      the bare server (default: <repo>/target/release/aimock-bench-bare)
 #   PAIRS=5             ours-then-bare chat runs, alternated; the CPU bar takes the median
-#                       of the pairs' ratios (a shared VM's noise moves single runs by 20%)
+#                       of the pairs' ratios (a shared VM's noise moves single runs by 20%).
+#                       The 10,000-fixture bar runs as many pairs of ours (10 fixtures, then
+#                       10,000) on two instances side by side.
 #   SERVER_CPUS=1 WRK_CPUS=0   optional taskset CPU lists to pin server / wrk
 #   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
 #
@@ -463,8 +465,27 @@ bench_server() {
   rec "$name" startup10k_ms "$SRV_MS"
   sleep 1
   rec "$name" rss_idle10k_kb "$(rss_kb "$SRV_PID")"
-  run_scenario "$name" chat10k "$SRV_PID" "$SRV_PORT" || true
-  stop_pid "$SRV_PID"
+  if [[ $name != ours || $PAIRS -le 1 ]]; then
+    run_scenario "$name" chat10k "$SRV_PID" "$SRV_PORT" || true
+    stop_pid "$SRV_PID"
+    return 0
+  fi
+  # Ours: the 10,000-fixture bar compares two runs, so they run as alternated pairs against a
+  # 10-fixture instance started beside this one, like the floor's pairs.
+  local large_pid=$SRV_PID large_port=$SRV_PORT small_pid small_port i sfx
+  if ! start_server "$name" "$FX/fixtures-small.json" small-ref; then
+    run_scenario "$name" chat10k "$large_pid" "$large_port" || true
+    stop_pid "$large_pid"
+    return 0
+  fi
+  small_pid=$SRV_PID small_port=$SRV_PORT
+  for (( i = 1; i <= PAIRS; i++ )); do
+    sfx=""; (( i > 1 )) && sfx="#$i"
+    REC_SUFFIX="_ref$sfx" run_scenario "$name" chat "$small_pid" "$small_port" || break
+    REC_SUFFIX="$sfx" run_scenario "$name" chat10k "$large_pid" "$large_port" || break
+  done
+  stop_pid "$small_pid"
+  stop_pid "$large_pid"
 }
 
 [[ $RUN_OURS == 1 ]] && bench_server ours
