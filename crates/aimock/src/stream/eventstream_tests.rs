@@ -2,41 +2,13 @@
 //! (`aws-smithy-eventstream`, which verifies both CRCs of every message).
 
 use aws_smithy_eventstream::frame::read_message_from;
-use aws_smithy_types::event_stream::{HeaderValue, Message};
+use aws_smithy_types::event_stream::HeaderValue;
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-/// A decoded frame.
-struct Frame {
-    headers: Map<String, Value>,
-    payload: Value,
-}
-
-fn header_map(m: &Message) -> Map<String, Value> {
-    m.headers()
-        .iter()
-        .map(|h| {
-            let v = match h.value() {
-                HeaderValue::String(s) => Value::String(s.as_str().to_owned()),
-                other => panic!("header {} is not a string: {other:?}", h.name().as_str()),
-            };
-            (h.name().as_str().to_owned(), v)
-        })
-        .collect()
-}
-
-/// Decode a whole EventStream body (every prelude and message CRC is checked by the decoder).
-fn decode(mut body: Bytes) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    while !body.is_empty() {
-        let m = read_message_from(&mut body).expect("a valid EventStream message");
-        frames.push(Frame {
-            headers: header_map(&m),
-            payload: serde_json::from_slice(m.payload()).expect("a JSON payload"),
-        });
-    }
-    frames
-}
+#[path = "../../tests/it/support/eventstream.rs"]
+mod decoder;
+use decoder::decode;
 
 #[test]
 fn an_exception_frame_decodes_with_its_exception_type() {

@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use aimock::MockServer;
-use aws_smithy_eventstream::frame::read_message_from;
-use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine;
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::support;
+use crate::support::eventstream::{decode, Frame};
 
 const MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const MODEL_IN_PATH: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1%3A0";
@@ -68,13 +67,6 @@ fn invoke_body(text: &str) -> Value {
            "messages": [{"role": "user", "content": text}]})
 }
 
-/// One decoded frame: its headers, and its payload as JSON.
-#[derive(Debug)]
-struct Frame {
-    headers: Map<String, Value>,
-    payload: Value,
-}
-
 impl Frame {
     fn event_type(&self) -> &str {
         self.headers[":event-type"].as_str().unwrap()
@@ -83,32 +75,6 @@ impl Frame {
     fn snapshot(&self) -> Value {
         json!({"headers": self.headers, "payload": self.payload})
     }
-}
-
-fn header_map(m: &Message) -> Map<String, Value> {
-    m.headers()
-        .iter()
-        .map(|h| {
-            let v = match h.value() {
-                HeaderValue::String(s) => Value::String(s.as_str().to_owned()),
-                other => panic!("header {} is not a string: {other:?}", h.name().as_str()),
-            };
-            (h.name().as_str().to_owned(), v)
-        })
-        .collect()
-}
-
-/// Decode a whole EventStream body (every prelude and message CRC is checked by the decoder).
-fn decode(mut body: Bytes) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    while !body.is_empty() {
-        let m = read_message_from(&mut body).expect("a valid EventStream message");
-        frames.push(Frame {
-            headers: header_map(&m),
-            payload: serde_json::from_slice(m.payload()).expect("a JSON payload"),
-        });
-    }
-    frames
 }
 
 async fn stream_frames(r: reqwest::Response) -> Vec<Frame> {

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
+pub(crate) mod eventstream;
 pub(crate) mod router;
 pub(crate) mod sse;
 
