@@ -33,6 +33,14 @@ impl Role {
             Role::Tool => "tool",
         }
     }
+
+    /// The role an OpenAI-style name (`system`, `user`, `assistant`, `tool`) names; `None` for
+    /// any other.
+    pub fn from_name(name: &str) -> Option<Role> {
+        [Role::System, Role::User, Role::Assistant, Role::Tool]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
 }
 
 /// A tool call made by the assistant earlier in the conversation.
@@ -356,6 +364,16 @@ impl Serialize for Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_is_named_back_by_its_name_and_no_other_name_is_a_role() {
+        for r in [Role::System, Role::User, Role::Assistant, Role::Tool] {
+            assert_eq!(Role::from_name(r.as_str()), Some(r));
+        }
+        for other in ["developer", "function", "model", "", "User"] {
+            assert_eq!(Role::from_name(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn last_user_text_skips_a_trailing_attachment_only_message() {

@@ -130,16 +130,10 @@ fn content_text(c: Option<Content>) -> Option<String> {
 
 /// A message's role: Cohere's four.
 fn role(i: usize, role: &str) -> Result<Role, ApiError> {
-    Ok(match role {
-        "system" => Role::System,
-        "user" => Role::User,
-        "assistant" => Role::Assistant,
-        "tool" => Role::Tool,
-        other => {
-            return Err(ApiError::invalid(format!(
-                "invalid request: messages[{i}].role '{other}' must be one of system, user, assistant, tool"
-            )))
-        }
+    Role::from_name(role).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "invalid request: messages[{i}].role '{role}' must be one of system, user, assistant, tool"
+        ))
     })
 }
 

@@ -162,16 +162,11 @@ fn parse_chat(body: &[u8]) -> Result<(ChatRequest, bool), ApiError> {
     let mut open_calls: Vec<(String, String, bool)> = Vec::new();
     let mut tool_position = 0usize;
     for (i, m) in v.messages.unwrap_or_default().into_iter().enumerate() {
-        let role = match m.role.as_str() {
-            "system" => Role::System,
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            "tool" => Role::Tool,
-            other => {
-                return Err(ApiError::invalid(format!(
-                "invalid role '{other}' in messages[{i}]: must be system, user, assistant or tool"
-            )))
-            }
+        let Some(role) = Role::from_name(&m.role) else {
+            return Err(ApiError::invalid(format!(
+                "invalid role '{}' in messages[{i}]: must be system, user, assistant or tool",
+                m.role
+            )));
         };
         let text = match (&m.content, &m.images) {
             (Some(c), _) => Some(c.clone()),
