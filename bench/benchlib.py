@@ -526,30 +526,29 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-def chat_pairs(r):
-    """(ours, bare) chat CPU µs/req of each alternated pair that has both figures."""
+def pairs(r, first, second):
+    """The figures of alternated runs: (FIRST, SECOND) for each pair in which both were measured.
+    Each is (server, key prefix); pair i's keys are "<prefix>.cpu_us", then "<prefix>#i.cpu_us"."""
     out = []
     for i in range(1, 100):
         sfx = "" if i == 1 else "#%d" % i
-        o, b = num(r, "ours", "chat%s.cpu_us" % sfx), num(r, "bare", "chat%s.cpu_us" % sfx)
-        if o is None and b is None and i > 1:
+        a = num(r, first[0], "%s%s.cpu_us" % (first[1], sfx))
+        b = num(r, second[0], "%s%s.cpu_us" % (second[1], sfx))
+        if a is None and b is None:
             break
-        if o is not None and b:
-            out.append((o, b))
+        if a and b:
+            out.append((a, b))
     return out
+
+
+def chat_pairs(r):
+    """(ours, bare) chat CPU µs/req of each alternated floor pair."""
+    return pairs(r, ("ours", "chat"), ("bare", "chat"))
 
 
 def scale_pairs(r):
     """(10 fixtures, 10,000 fixtures) chat CPU µs/req of ours' alternated scale pairs."""
-    out = []
-    for i in range(1, 100):
-        sfx = "" if i == 1 else "#%d" % i
-        s_, b = num(r, "ours", "chat_ref%s.cpu_us" % sfx), num(r, "ours", "chat10k%s.cpu_us" % sfx)
-        if s_ is None:
-            break
-        if b is not None and s_:
-            out.append((s_, b))
-    return out
+    return pairs(r, ("ours", "chat_ref"), ("ours", "chat10k"))
 
 
 def num(r, server, key):

@@ -163,29 +163,34 @@ impl RecordArgs {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ProviderUrls(pub(crate) Vec<(&'static str, String)>);
 
-/// The flag (and clap id) of an upstream key, made once per key: clap keeps `'static` names.
-fn provider_flag(key: &'static str) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static FLAGS: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
-    let mut flags = FLAGS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    flags
-        .entry(key)
-        .or_insert_with(|| Box::leak(format!("provider-{key}").into_boxed_str()))
+/// Each upstream's key, flag (also its clap id) and help, made once: clap keeps `'static` names.
+fn provider_flags() -> &'static [(&'static str, &'static str, String)] {
+    static FLAGS: std::sync::OnceLock<Vec<(&'static str, &'static str, String)>> =
+        std::sync::OnceLock::new();
+    FLAGS.get_or_init(|| {
+        aimock::upstreams()
+            .enumerate()
+            .map(|(i, (key, name))| {
+                let flag: &'static str = Box::leak(format!("provider-{key}").into_boxed_str());
+                let help = if i == 0 {
+                    format!("Upstream base URL for {name} (the request path is appended)")
+                } else {
+                    format!("Upstream base URL for {name}")
+                };
+                (key, flag, help)
+            })
+            .collect()
+    })
 }
 
 impl clap::FromArgMatches for ProviderUrls {
     fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        let mut urls = Vec::new();
-        for (key, _) in aimock::upstreams() {
-            if let Some(url) = m.get_one::<String>(provider_flag(key)) {
-                urls.push((key, url.clone()));
-            }
-        }
-        Ok(ProviderUrls(urls))
+        Ok(ProviderUrls(
+            provider_flags()
+                .iter()
+                .filter_map(|(key, flag, _)| m.get_one::<String>(flag).map(|u| (*key, u.clone())))
+                .collect(),
+        ))
     }
 
     fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
@@ -196,14 +201,11 @@ impl clap::FromArgMatches for ProviderUrls {
 
 impl Args for ProviderUrls {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.args(aimock::upstreams().enumerate().map(|(i, (key, name))| {
-            let flag = provider_flag(key);
-            let help = if i == 0 {
-                format!("Upstream base URL for {name} (the request path is appended)")
-            } else {
-                format!("Upstream base URL for {name}")
-            };
-            clap::Arg::new(flag).long(flag).value_name("URL").help(help)
+        cmd.args(provider_flags().iter().map(|(_, flag, help)| {
+            clap::Arg::new(*flag)
+                .long(*flag)
+                .value_name("URL")
+                .help(help.as_str())
         }))
     }
 
