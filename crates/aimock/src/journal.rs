@@ -1,12 +1,11 @@
 //! The request journal: every request the server answered, newest last, bounded.
 //!
-//! Entries are cheap to record (the parsed request and the header map are shared, not copied into
-//! JSON); they are turned into JSON only when someone reads the journal. Credentials never leave
+//! Entries are cheap to record: the parsed request is shared, the path and headers are packed
+//! into one reused buffer, and nothing becomes JSON until someone reads the journal. Credentials never leave
 //! the server: authorization headers are redacted on the way out.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -336,21 +335,79 @@ impl JournalFilter {
 }
 
 /// The journal: a bounded FIFO of entries.
+///
+/// Entries are kept compact, because a server keeps a thousand of them and every request both
+/// writes one and (once the journal is full) evicts one: the path and the headers are packed into
+/// one byte buffer per entry, the id is its number (rendered when read), and a full journal
+/// reuses the evicted entry's buffer for the new one. Recording allocates nothing in the steady
+/// state and eviction frees little; reading rebuilds [`JournalEntry`] values.
 #[derive(Debug)]
 pub struct Journal {
-    entries: Mutex<VecDeque<Arc<Mutex<JournalEntry>>>>,
+    ring: Arc<Mutex<Ring>>,
     max: usize,
-    seq: AtomicU64,
 }
 
-/// A handle to a recorded entry, to update it when a stream ends.
+/// The kept entries, oldest first. Numbers are assigned under the lock, so they are consecutive
+/// from the front: entry `n` is at index `n - front.n`.
+#[derive(Debug, Default)]
+struct Ring {
+    slots: VecDeque<Stored>,
+    next: u64,
+}
+
+impl Ring {
+    fn get_mut(&mut self, n: u64) -> Option<&mut Stored> {
+        let first = self.slots.front()?.n;
+        let at = usize::try_from(n.checked_sub(first)?).ok()?;
+        self.slots.get_mut(at)
+    }
+}
+
+/// One entry at rest.
+#[derive(Debug)]
+struct Stored {
+    n: u64,
+    timestamp: u64,
+    method: Cow<'static, str>,
+    /// The path, then each header: see [`pack`].
+    packed: Vec<u8>,
+    body: JournalBody,
+    service: Option<&'static str>,
+    test_id: Option<Cow<'static, str>>,
+    response: JournalResponse,
+}
+
+impl Stored {
+    fn view(&self) -> JournalEntry {
+        let (path, headers) = unpack(&self.packed);
+        JournalEntry {
+            id: request_id(self.n),
+            timestamp: self.timestamp,
+            method: self.method.clone(),
+            path,
+            headers,
+            body: self.body.clone(),
+            service: self.service,
+            test_id: self.test_id.clone(),
+            response: self.response.clone(),
+        }
+    }
+}
+
+/// A handle to a recorded entry, to update its answer later (when a stream ends). An entry
+/// evicted or cleared in the meantime is left alone.
 #[derive(Debug, Clone)]
-pub struct EntryHandle(Arc<Mutex<JournalEntry>>);
+pub struct EntryHandle {
+    ring: Arc<Mutex<Ring>>,
+    n: u64,
+}
 
 impl EntryHandle {
-    /// Change the entry.
-    pub fn update(&self, f: impl FnOnce(&mut JournalEntry)) {
-        f(&mut self.0.lock());
+    /// Change the entry's answer.
+    pub fn update(&self, f: impl FnOnce(&mut JournalResponse)) {
+        if let Some(s) = self.ring.lock().get_mut(self.n) {
+            f(&mut s.response);
+        }
     }
 }
 
@@ -358,24 +415,56 @@ impl Journal {
     /// A journal keeping at most `max` entries (0: unbounded).
     pub fn new(max: usize) -> Journal {
         Journal {
-            entries: Mutex::new(VecDeque::new()),
+            ring: Arc::default(),
             max,
-            seq: AtomicU64::new(0),
         }
     }
 
     /// Record an entry; returns a handle to update it later.
-    pub fn record(&self, mut entry: JournalEntry) -> EntryHandle {
-        let n = self.seq.fetch_add(1, Ordering::Relaxed);
-        entry.id = request_id(n);
-        own_values(&mut entry.headers);
-        let cell = Arc::new(Mutex::new(entry));
-        let mut q = self.entries.lock();
-        q.push_back(cell.clone());
-        while self.max > 0 && q.len() > self.max {
-            q.pop_front();
+    pub fn record(&self, entry: JournalEntry) -> EntryHandle {
+        let JournalEntry {
+            id: _,
+            timestamp,
+            method,
+            path,
+            headers,
+            body,
+            service,
+            test_id,
+            response,
+        } = entry;
+        let mut ring = self.ring.lock();
+        let n = ring.next;
+        ring.next += 1;
+        // A full journal gives the oldest entry's buffer to the new one.
+        let mut packed = match self.max {
+            0 => Vec::new(),
+            max if ring.slots.len() >= max => {
+                let mut old = ring.slots.pop_front().map(|s| s.packed).unwrap_or_default();
+                while ring.slots.len() >= max {
+                    ring.slots.pop_front();
+                }
+                old.clear();
+                old
+            }
+            _ => Vec::new(),
+        };
+        pack(&mut packed, &path, &headers);
+        ring.slots.push_back(Stored {
+            n,
+            timestamp,
+            method,
+            packed,
+            body,
+            service,
+            test_id,
+            response,
+        });
+        drop(ring);
+        EntryHandle {
+            ring: self.ring.clone(),
+            n,
         }
-        EntryHandle(cell)
     }
 
     /// Entries accepted by the filter, oldest first, with the total before paging.
@@ -385,12 +474,14 @@ impl Journal {
         offset: usize,
         limit: Option<usize>,
     ) -> (Vec<JournalEntry>, usize) {
-        let q = self.entries.lock().clone();
-        let matching: Vec<JournalEntry> = q
-            .iter()
-            .map(|c| c.lock().clone())
-            .filter(|e| filter.accepts(e))
-            .collect();
+        let matching: Vec<JournalEntry> = {
+            let ring = self.ring.lock();
+            ring.slots
+                .iter()
+                .map(Stored::view)
+                .filter(|e| filter.accepts(e))
+                .collect()
+        };
         let total = matching.len();
         let page = matching
             .into_iter()
@@ -407,12 +498,12 @@ impl Journal {
 
     /// The newest entry.
     pub fn last(&self) -> Option<JournalEntry> {
-        self.entries.lock().back().map(|c| c.lock().clone())
+        self.ring.lock().slots.back().map(Stored::view)
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.lock().len()
+        self.ring.lock().slots.len()
     }
 
     /// Whether it is empty.
@@ -422,8 +513,58 @@ impl Journal {
 
     /// Remove every entry.
     pub fn clear(&self) {
-        self.entries.lock().clear();
+        self.ring.lock().slots.clear();
     }
+}
+
+/// Pack a path and headers into `out`: each as a little-endian `u32` length and its bytes, the
+/// path first, then for each header its name, its value, and a byte that says whether the value
+/// is sensitive. Copying the values also lets go of hyper's read buffer, whose slices they are:
+/// an entry kept with them would keep that whole buffer (8 KiB or more) alive.
+fn pack(out: &mut Vec<u8>, path: &str, headers: &HeaderMap) {
+    fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+        // Paths and headers are bounded by hyper far below 4 GiB.
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    // A reused buffer has room already; a new one gets a guess (a typical header is under 64
+    // bytes packed), not a second walk of the headers.
+    out.reserve(4 + path.len() + 64 * headers.len());
+    put(out, path.as_bytes());
+    for (name, value) in headers {
+        put(out, name.as_str().as_bytes());
+        put(out, value.as_bytes());
+        out.push(u8::from(value.is_sensitive()));
+    }
+}
+
+/// The path and headers [`pack`] wrote.
+fn unpack(mut packed: &[u8]) -> (String, HeaderMap) {
+    fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (bytes, tail) = (tail.get(..len)?, tail.get(len..)?);
+        *rest = tail;
+        Some(bytes)
+    }
+    let path = take(&mut packed)
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    while let (Some(name), Some(value)) = (take(&mut packed), take(&mut packed)) {
+        let Some((&sensitive, rest)) = packed.split_first() else {
+            break;
+        };
+        packed = rest;
+        if let (Ok(name), Ok(mut value)) = (
+            http::HeaderName::from_bytes(name),
+            HeaderValue::from_bytes(value),
+        ) {
+            value.set_sensitive(sensitive == 1);
+            headers.append(name, value);
+        }
+    }
+    (path, headers)
 }
 
 /// `req-` followed by 16 base64url characters: 8 random bytes drawn once per process, then the
@@ -454,42 +595,19 @@ pub(crate) fn on_stream_end(
 ) -> Box<dyn FnOnce(crate::stream::StreamEnd) + Send> {
     Box::new(move |end| {
         handle.update(|e| match end {
-            crate::stream::StreamEnd::Complete => e.response.delivered = Some(true),
+            crate::stream::StreamEnd::Complete => e.delivered = Some(true),
             crate::stream::StreamEnd::Interrupted(reason) => {
-                e.response.delivered = Some(false);
-                e.response.interrupted = true;
-                e.response.interrupt_reason = Some(reason.to_owned());
+                e.delivered = Some(false);
+                e.interrupted = true;
+                e.interrupt_reason = Some(reason.to_owned());
             }
             crate::stream::StreamEnd::ClientGone => {
-                e.response.delivered = Some(false);
-                e.response.interrupted = true;
-                e.response.interrupt_reason = Some("clientDisconnected".to_owned());
+                e.delivered = Some(false);
+                e.interrupted = true;
+                e.interrupt_reason = Some("clientDisconnected".to_owned());
             }
         })
     })
-}
-
-/// Give `headers` values of their own, all in one buffer. hyper parses a request's header values
-/// as slices of the connection's read buffer (8 KiB or more): an entry kept with them would keep
-/// that whole buffer alive, a thousand entries times over (19.5 MB resident after a chat load
-/// with them, 16.2 MB without).
-fn own_values(headers: &mut HeaderMap) {
-    let total = headers.values().map(HeaderValue::len).sum();
-    let mut buf = Vec::with_capacity(total);
-    for v in headers.values() {
-        buf.extend_from_slice(v.as_bytes());
-    }
-    let buf = bytes::Bytes::from(buf);
-    let mut at = 0;
-    // `values_mut` visits the values in the order `values` did.
-    for v in headers.values_mut() {
-        let len = v.len();
-        if let Ok(mut owned) = HeaderValue::from_maybe_shared(buf.slice(at..at + len)) {
-            owned.set_sensitive(v.is_sensitive());
-            *v = owned;
-        }
-        at += len;
-    }
 }
 
 #[cfg(test)]
@@ -546,24 +664,101 @@ mod tests {
         );
         let mut auth = HeaderValue::from_maybe_shared(read_buffer.slice(16..27)).unwrap();
         auth.set_sensitive(true);
-        headers.append(http::header::AUTHORIZATION, auth.clone());
+        headers.append(http::header::AUTHORIZATION, auth);
         headers.append(
             http::header::AUTHORIZATION,
             HeaderValue::from_static("second"),
         );
-        drop(auth);
-        assert!(!read_buffer.is_unique());
-        super::own_values(&mut headers);
+        headers.insert("x-custom", HeaderValue::from_static("c"));
+        let j = Journal::new(4);
+        j.record(JournalEntry::new(
+            "POST",
+            "/v1/x?y=1",
+            headers,
+            JournalBody::None,
+        ));
         assert!(
             read_buffer.is_unique(),
             "a header value still points into the read buffer"
         );
-        assert_eq!(headers[http::header::CONTENT_TYPE], "application/json");
-        let auths: Vec<_> = headers
+        let e = j.last().unwrap();
+        assert_eq!(e.path, "/v1/x?y=1");
+        assert_eq!(e.headers[http::header::CONTENT_TYPE], "application/json");
+        assert_eq!(e.headers["x-custom"], "c");
+        let auths: Vec<_> = e
+            .headers
             .get_all(http::header::AUTHORIZATION)
             .iter()
             .collect();
         assert_eq!(auths, ["Bearer sk-x", "second"]);
         assert!(auths[0].is_sensitive());
+        assert!(!auths[1].is_sensitive());
+        assert_eq!(e.headers.len(), 4);
+    }
+
+    fn entry(path: &str) -> JournalEntry {
+        let mut h = HeaderMap::new();
+        h.insert("x-path", HeaderValue::from_str(path).unwrap());
+        JournalEntry::new("GET", path, h, JournalBody::None)
+    }
+
+    #[test]
+    fn a_full_journal_reuses_the_oldest_buffer_without_mixing_entries() {
+        let j = Journal::new(3);
+        // Paths of different lengths, so a reused buffer that was not cleared would show.
+        let paths: Vec<String> = (0..20)
+            .map(|i| format!("/{}", "p".repeat(i % 7 + 1)))
+            .collect();
+        for p in &paths {
+            j.record(entry(p));
+        }
+        let kept = j.all();
+        assert_eq!(kept.len(), 3);
+        for (e, p) in kept.iter().zip(&paths[17..]) {
+            assert_eq!(&e.path, p);
+            assert_eq!(e.headers.len(), 1);
+            assert_eq!(e.headers["x-path"], p.as_str());
+        }
+        // Ids are unique, and the same each time the journal is read.
+        let ids: Vec<String> = kept.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(ids, j.all().into_iter().map(|e| e.id).collect::<Vec<_>>());
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 3);
+        assert!(ids.iter().all(|i| i.starts_with("req-") && i.len() == 20));
+    }
+
+    #[test]
+    fn a_handle_updates_its_own_entry_and_nothing_once_it_is_gone() {
+        let j = Journal::new(2);
+        let a = j.record(entry("/a"));
+        let b = j.record(entry("/b"));
+        b.update(|r| r.status = 201);
+        a.update(|r| r.status = 202);
+        let st: Vec<u16> = j.all().iter().map(|e| e.response.status).collect();
+        assert_eq!(st, [202, 201]);
+        // `/a` is evicted: its handle changes nothing, least of all the entry in its place.
+        j.record(entry("/c"));
+        a.update(|r| r.status = 500);
+        let st: Vec<(String, u16)> = j
+            .all()
+            .into_iter()
+            .map(|e| (e.path, e.response.status))
+            .collect();
+        assert_eq!(st, [("/b".to_owned(), 201), ("/c".to_owned(), 0)]);
+        // After a clear, old handles reach none of the new entries.
+        j.clear();
+        j.record(entry("/d"));
+        b.update(|r| r.status = 500);
+        assert_eq!(j.last().unwrap().response.status, 0);
+    }
+
+    #[test]
+    fn an_unbounded_journal_keeps_everything() {
+        let j = Journal::new(0);
+        for i in 0..50 {
+            j.record(entry(&format!("/{i}")));
+        }
+        assert_eq!(j.len(), 50);
+        assert_eq!(j.all()[49].path, "/49");
     }
 }

@@ -228,7 +228,7 @@ pub(crate) async fn handle(
     let failed = |e: &rpc::RpcError| {
         let r = error_response(e);
         let status = r.status().as_u16();
-        entry.update(|x| x.response.status = status);
+        entry.update(|r| r.status = status);
         r
     };
     if let Err(e) = rpc::check_version(&req, Gen::V1) {

@@ -189,7 +189,7 @@ impl AguiServer {
         let error =
             |req: &ServiceRequest, status: StatusCode, body: Value, journal: JournalBody| {
                 req.journal(state, "agui", journal, status.as_u16())
-                    .update(|e| e.response.source = None);
+                    .update(|r| r.source = None);
                 json_response(status, &body)
             };
         if !(req.rest.is_empty() || req.rest == "/") {
@@ -278,9 +278,9 @@ impl AguiServer {
             };
             let entry = req.journal(state, "agui", body(), status.as_u16());
             entry.update(|e| {
-                e.response.source = None;
-                e.response.strict_override = strict_header.filter(|s| *s != state.settings.strict);
-                e.response.miss_reason = Some(NO_MATCH.to_owned());
+                e.source = None;
+                e.strict_override = strict_header.filter(|s| *s != state.settings.strict);
+                e.miss_reason = Some(NO_MATCH.to_owned());
             });
             return json_response(status, &json!({ "error": msg }));
         };

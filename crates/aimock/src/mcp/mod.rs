@@ -562,7 +562,7 @@ impl McpServer {
         let entry = req.journal(state, "mcp", JournalBody::Json(body.clone()), 200);
         let finish = |r: Response| {
             let status = r.status().as_u16();
-            entry.update(|e| e.response.status = status);
+            entry.update(|r| r.status = status);
             r
         };
         let (batch, messages): (bool, Vec<Value>) = match &*body {

@@ -585,7 +585,7 @@ async fn pump<H: Host>(
     if let Err(e) = save(&*state, &job, collapsed, Some(timings)).await {
         tracing::error!("record: {e}");
         p.handle.update(|en| {
-            en.response.miss_reason = Some(format!("recording failed: {e}"));
+            en.miss_reason = Some(format!("recording failed: {e}"));
         });
     }
 }

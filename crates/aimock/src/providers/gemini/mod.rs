@@ -122,6 +122,11 @@ fn parse_path(path: &str) -> Option<(String, &'static str, &'static str)> {
 
 /// The parts of a Gemini or Vertex path.
 fn model_path(path: &str) -> Option<ModelPath> {
+    // Every model path ends in `:{action}`: the other providers' paths are turned away with one
+    // scan of the bytes, before any splitting.
+    if !path.as_bytes().contains(&b':') {
+        return None;
+    }
     let rest = path.strip_prefix('/')?;
     let (version, rest) = rest.split_once('/')?;
     let version = *VERSIONS.iter().find(|v| **v == version)?;
