@@ -51,26 +51,86 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::fmt::Display,
 {
-    use http_body_util::BodyExt;
-    let too_large = || BodyError {
-        too_large: true,
-        message: format!("Request body is larger than the {limit}-byte limit"),
-    };
+    let declared = declared_length(headers, limit)?;
+    read_rest(None, body, limit, declared).await
+}
+
+/// The declared `Content-Length`, refused when it is over `limit`.
+pub(crate) fn declared_length(headers: &HeaderMap, limit: usize) -> Result<Option<u64>, BodyError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
+    Ok(declared)
+}
+
+fn too_large(limit: usize) -> BodyError {
+    BodyError {
+        too_large: true,
+        message: format!("Request body is larger than the {limit}-byte limit"),
+    }
+}
+
+fn unreadable(e: impl std::fmt::Display) -> BodyError {
+    BodyError {
+        too_large: false,
+        message: format!("Could not read the request body: {e}"),
+    }
+}
+
+/// What one poll of a body found.
+#[derive(Debug)]
+pub(crate) enum Polled {
+    /// The whole body (or why it cannot be had).
+    Whole(Result<Bytes, BodyError>),
+    /// More is to come: what arrived so far, for [`read_rest`].
+    More(Option<Bytes>),
+}
+
+/// Poll a body once, without waiting: a body that is all there already (it arrived with the
+/// request head, in one frame: the usual case) is had at once, so the request needs no future.
+pub(crate) fn poll_whole<B>(body: &mut B, limit: usize, cx: &mut std::task::Context<'_>) -> Polled
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    use std::task::Poll;
+    if body.is_end_stream() {
+        return Polled::Whole(Ok(Bytes::new()));
+    }
+    match std::pin::Pin::new(&mut *body).poll_frame(cx) {
+        Poll::Ready(None) => Polled::Whole(Ok(Bytes::new())),
+        Poll::Ready(Some(Err(e))) => Polled::Whole(Err(unreadable(e))),
+        Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+            Ok(data) if data.len() > limit => Polled::Whole(Err(too_large(limit))),
+            Ok(data) if body.is_end_stream() => Polled::Whole(Ok(data)),
+            Ok(data) => Polled::More(Some(data)),
+            // Trailers before the end: read on.
+            Err(_) => Polled::More(None),
+        },
+        Poll::Pending => Polled::More(None),
+    }
+}
+
+/// The rest of a body, after `first` (what arrived already), at most `limit` bytes in all.
+pub(crate) async fn read_rest<B>(
+    mut first: Option<Bytes>,
+    body: B,
+    limit: usize,
+    declared: Option<u64>,
+) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
     let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
     let mut rest: Option<bytes::BytesMut> = None;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| BodyError {
-            too_large: false,
-            message: format!("Could not read the request body: {e}"),
-        })?;
+        let frame = frame.map_err(unreadable)?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -79,7 +139,7 @@ where
             bytes::BytesMut::len,
         );
         if so_far + data.len() > limit {
-            return Err(too_large());
+            return Err(too_large(limit));
         }
         match (&mut first, &mut rest) {
             (None, _) => first = Some(data),

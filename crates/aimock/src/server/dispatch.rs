@@ -17,7 +17,7 @@ use super::{control, AppState};
 use crate::chaos::ChaosAction;
 use crate::http::{json_response, ApiError};
 use crate::metrics::{PathLabel, RequestKey};
-use crate::pipeline::{Call, ChaosDecision, RequestCtx, Route, ServiceRequest, Vendor};
+use crate::pipeline::{Answered, Call, ChaosDecision, RequestCtx, Route, ServiceRequest, Vendor};
 
 pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
     respond(state, req, None).await
@@ -129,11 +129,125 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
 
 /// The request id, the target, the API-key check, the answer, chaos, then CORS and
 /// `x-request-id` on whatever answered (a 401 included), and the metrics.
-pub(crate) async fn respond<B: RequestBody>(
+///
+/// The returned future does all of it in its first poll when it can: a provider request whose
+/// body came with its head (the usual case) is answered then and there, with no state machine
+/// to build, move and poll. What must wait (a body still arriving, the control API, a mounted
+/// service, record mode's upstream call, chaos's latency) continues in a boxed future.
+pub(crate) fn respond<B: RequestBody + Unpin>(
+    state: Arc<AppState>,
+    req: http::Request<B>,
+    only: Option<Arc<Mount>>,
+) -> Respond<B> {
+    Respond(Step::Start(state, req, only))
+}
+
+/// The future of [`respond`].
+pub(crate) struct Respond<B>(Step<B>);
+
+// The request is kept inline: the future lives in hyper's slot, which it reuses per connection,
+// and a boxed request would be one more allocation per request.
+#[allow(clippy::large_enum_variant)]
+enum Step<B> {
+    Start(Arc<AppState>, http::Request<B>, Option<Arc<Mount>>),
+    Waiting(futures_util::future::BoxFuture<'static, Response>),
+    Done,
+}
+
+impl<B: RequestBody + Unpin> std::future::Future for Respond<B> {
+    type Output = Response;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Response> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        let mut waiting = match std::mem::replace(&mut this.0, Step::Done) {
+            Step::Start(state, req, only) => match start(state, req, only, cx) {
+                Ok(resp) => return Poll::Ready(resp),
+                Err(fut) => fut,
+            },
+            Step::Waiting(fut) => fut,
+            // Polled again after it answered: hyper never does; answer rather than panic.
+            Step::Done => {
+                return Poll::Ready(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            }
+        };
+        match waiting.as_mut().poll(cx) {
+            Poll::Ready(resp) => Poll::Ready(resp),
+            Poll::Pending => {
+                this.0 = Step::Waiting(waiting);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// What every answer gets once it is there.
+struct Finish {
+    state: Arc<AppState>,
+    request_id: HeaderValue,
+    key: Option<RequestKey>,
+    started: Option<std::time::Instant>,
+}
+
+impl Finish {
+    /// Chaos's decision first (it may wait: then the rest is boxed), then [`Finish::headers`].
+    fn apply(
+        self,
+        mut resp: Response,
+    ) -> Result<Response, futures_util::future::BoxFuture<'static, Response>> {
+        match resp.extensions_mut().remove::<ChaosDecision>() {
+            None => Ok(self.headers(resp)),
+            Some(decision) => Err(Box::pin(async move {
+                let resp = apply_chaos(decision, resp).await;
+                self.headers(resp)
+            })),
+        }
+    }
+
+    /// [`Finish::apply`], for an answer that was waited for already.
+    async fn apply_later(self, resp: Response) -> Response {
+        match self.apply(resp) {
+            Ok(r) => r,
+            Err(fut) => fut.await,
+        }
+    }
+
+    /// CORS and the request id, then the metrics.
+    fn headers(self, mut resp: Response) -> Response {
+        let h = resp.headers_mut();
+        if !crate::http::cors::present(h) {
+            crate::http::cors::add(h);
+        }
+        h.insert(crate::http::ids::X_REQUEST_ID, self.request_id);
+        // Counted once the response head is built: for a stream, the time to its first byte.
+        if let (Some(m), Some(key), Some(started)) =
+            (&self.state.core.metrics, self.key, self.started)
+        {
+            let status = if resp
+                .extensions()
+                .get::<crate::chaos::Disconnected>()
+                .is_some()
+            {
+                0
+            } else {
+                resp.status().as_u16()
+            };
+            m.observe_request(key, status, started.elapsed());
+        }
+        resp
+    }
+}
+
+/// The first poll: the answer, or the future that will give it.
+fn start<B: RequestBody + Unpin>(
     state: Arc<AppState>,
     mut req: http::Request<B>,
     only: Option<Arc<Mount>>,
-) -> Response {
+    cx: &mut std::task::Context<'_>,
+) -> Result<Response, futures_util::future::BoxFuture<'static, Response>> {
     let started = state.core.metrics.is_some().then(std::time::Instant::now);
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
@@ -155,7 +269,13 @@ pub(crate) async fn respond<B: RequestBody>(
         }
         keys.check(headers, req.uri().query()).err()
     });
-    let mut resp = match refused {
+    let finish = Finish {
+        state,
+        request_id,
+        key,
+        started,
+    };
+    let answer = match refused {
         // Refused before any handler: not journaled, and the key is never logged.
         Some(why) => {
             tracing::debug!(
@@ -163,32 +283,16 @@ pub(crate) async fn respond<B: RequestBody>(
                 path = req.uri().path(),
                 "API key refused"
             );
-            rejection(target.vendor(req.uri().path()), req.headers())
+            Ok(rejection(target.vendor(req.uri().path()), req.headers()))
         }
-        None => serve(&state, req, target).await,
+        None => serve(&finish.state, req, target, cx),
     };
-    if let Some(decision) = resp.extensions_mut().remove::<ChaosDecision>() {
-        resp = apply_chaos(decision, resp).await;
+    match answer {
+        Ok(resp) => finish.apply(resp),
+        Err(later) => Err(Box::pin(
+            async move { finish.apply_later(later.await).await },
+        )),
     }
-    let h = resp.headers_mut();
-    if !crate::http::cors::present(h) {
-        crate::http::cors::add(h);
-    }
-    h.insert(X_REQUEST_ID, request_id);
-    // Counted once the response head is built: for a stream, the time to its first byte.
-    if let (Some(m), Some(key), Some(started)) = (&state.core.metrics, key, started) {
-        let status = if resp
-            .extensions()
-            .get::<crate::chaos::Disconnected>()
-            .is_some()
-        {
-            0
-        } else {
-            resp.status().as_u16()
-        };
-        m.observe_request(key, status, started.elapsed());
-    }
-    resp
 }
 
 /// The 401 for a refused request, in the envelope of the API it was for.
@@ -223,21 +327,23 @@ async fn apply_chaos(decision: ChaosDecision, resp: Response) -> Response {
     }
 }
 
-async fn serve<B: RequestBody>(
+/// The target's answer: at once, or a future for what must wait.
+fn serve<B: RequestBody + Unpin>(
     state: &Arc<AppState>,
     req: http::Request<B>,
     target: Target,
-) -> Response {
-    let (parts, body) = req.into_parts();
+    cx: &mut std::task::Context<'_>,
+) -> Result<Response, futures_util::future::BoxFuture<'static, Response>> {
+    let (parts, mut body) = req.into_parts();
     let path = parts.uri.path();
     let raw_path = parts
         .uri
         .path_and_query()
         .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
     match target {
-        Target::Preflight => StatusCode::NO_CONTENT.into_response(),
-        Target::Probe(_, body) => json_response(StatusCode::OK, &body),
-        Target::Metrics => match &state.core.metrics {
+        Target::Preflight => Ok(StatusCode::NO_CONTENT.into_response()),
+        Target::Probe(_, body) => Ok(json_response(StatusCode::OK, &body)),
+        Target::Metrics => Ok(match &state.core.metrics {
             Some(m) => {
                 let openmetrics =
                     crate::metrics::wants_openmetrics(parts.headers.get(header::ACCEPT));
@@ -249,19 +355,26 @@ async fn serve<B: RequestBody>(
                 r
             }
             None => not_found(&parts.method, path),
-        },
+        }),
         Target::Control => {
-            control::handle(
-                state,
-                &parts.method,
-                path,
-                parts.uri.query(),
-                parts.headers,
-                Body::new(body),
-            )
-            .await
+            let state = state.clone();
+            Err(Box::pin(async move {
+                control::handle(
+                    &state,
+                    &parts.method,
+                    parts.uri.path(),
+                    parts.uri.query(),
+                    parts.headers,
+                    Body::new(body),
+                )
+                .await
+            }))
         }
-        Target::LegacyRequests => control::legacy_requests(state, &parts.method, parts.uri.query()),
+        Target::LegacyRequests => Ok(control::legacy_requests(
+            state,
+            &parts.method,
+            parts.uri.query(),
+        )),
         Target::Mount(mount, served_at, rest) => {
             let req = ServiceRequest {
                 method: parts.method,
@@ -272,7 +385,10 @@ async fn serve<B: RequestBody>(
                 headers: parts.headers,
                 body: Body::new(body),
             };
-            super::mounts::serve(&state.core, &mount, req).await
+            let core = state.core.clone();
+            Err(Box::pin(async move {
+                super::mounts::serve(&core, &mount, req).await
+            }))
         }
         Target::Provider(route) => {
             let query = parts.uri.query().map(str::to_owned);
@@ -283,33 +399,63 @@ async fn serve<B: RequestBody>(
                 query.as_deref(),
                 parts.headers,
             );
-            let body =
-                match crate::http::read_limited(&ctx.headers, body, state.core.max_body_bytes())
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(e) => {
-                        // Journaled with the provider's envelope, as any answer of the route.
-                        let mut ex = crate::pipeline::Exchange::start(
-                            state.core.clone(),
-                            ctx,
-                            route.vendor,
-                            false,
-                        );
-                        ex.explain_misses = false;
-                        return ex.fail(e.into_api_error());
-                    }
-                };
-            let call = Call {
-                core: state.core.clone(),
+            let core = state.core.clone();
+            let limit = core.max_body_bytes();
+            let whole = crate::http::declared_length(&ctx.headers, limit)
+                .map(|declared| (declared, crate::http::poll_whole(&mut body, limit, cx)));
+            let call = ProviderCall {
+                core,
                 ctx,
                 route,
                 query,
-                body,
             };
-            (call.route.endpoint)(call).get().await
+            match whole {
+                Err(e) => Ok(call.refuse(e)),
+                Ok((_, crate::http::Polled::Whole(Err(e)))) => Ok(call.refuse(e)),
+                Ok((_, crate::http::Polled::Whole(Ok(bytes)))) => match call.answer(bytes) {
+                    Answered::Now(r) => Ok(r),
+                    Answered::Later(f) => Err(f),
+                },
+                Ok((declared, crate::http::Polled::More(first))) => Err(Box::pin(async move {
+                    match crate::http::read_rest(first, body, limit, declared).await {
+                        Ok(bytes) => call.answer(bytes).get().await,
+                        Err(e) => call.refuse(e),
+                    }
+                })),
+            }
         }
-        Target::NotFound => not_found(&parts.method, path),
+        Target::NotFound => Ok(not_found(&parts.method, path)),
+    }
+}
+
+/// A provider route's request, its body not read yet.
+struct ProviderCall {
+    core: Arc<crate::pipeline::Core>,
+    ctx: RequestCtx,
+    route: Route,
+    query: Option<String>,
+}
+
+impl ProviderCall {
+    /// Hand the call, with its body, to the route's endpoint.
+    fn answer(self, body: axum::body::Bytes) -> Answered {
+        let call = Call {
+            core: self.core,
+            ctx: self.ctx,
+            route: self.route,
+            query: self.query,
+            body,
+        };
+        (call.route.endpoint)(call)
+    }
+
+    /// A body that could not be read (too large, broken): journaled with the provider's
+    /// envelope, as any answer of the route.
+    fn refuse(self, e: crate::http::BodyError) -> Response {
+        let mut ex =
+            crate::pipeline::Exchange::start(self.core, self.ctx, self.route.vendor, false);
+        ex.explain_misses = false;
+        ex.fail(e.into_api_error())
     }
 }
 

@@ -458,13 +458,16 @@ async fn accept(
         }
         let st = state.clone();
         let mount = only.clone();
-        let service = hyper::service::service_fn(
-            move |req: hyper::Request<hyper::body::Incoming>| {
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let st = st.clone();
                 let mount = mount.clone();
-                async move { Ok::<_, std::convert::Infallible>(dispatch::respond(st, req, mount).await) }
-            },
-        );
+                // The answer's own future, as it is: wrapped in no async block of its own.
+                futures_util::FutureExt::map(
+                    dispatch::respond(st, req, mount),
+                    Ok::<_, std::convert::Infallible>,
+                )
+            });
         let conn = hyper::server::conn::http1::Builder::new()
             .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
             .with_upgrades();

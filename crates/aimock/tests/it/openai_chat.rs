@@ -676,3 +676,102 @@ mod async_openai_client {
         assert_eq!(r.data[0].embedding, vec![0.5, -0.25, 1.0]);
     }
 }
+
+/// Write a request by hand: its head, then its body in pieces with pauses between them, and read
+/// the whole answer (the connection is closed after it).
+async fn post_in_pieces(addr: &str, head: &str, pieces: &[&str], pause: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    for p in pieces {
+        tokio::time::sleep(pause).await;
+        tcp.write_all(p.as_bytes()).await.unwrap();
+    }
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_that_arrives_after_its_head_in_pieces_is_read_whole() {
+    // The first look at the body finds nothing (Content-Length) or a first piece (chunked): the
+    // request waits for the rest, then is answered as any other.
+    let s = server().await;
+    let addr = s.uri().trim_start_matches("http://").to_owned();
+    let body = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}"#;
+    let (a, b) = body.split_at(20);
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = post_in_pieces(&addr, &head, &[a, b], Duration::from_millis(60)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("Hello! How can I help you today?"),
+        "{answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("x-request-id: req_"),
+        "{answer}"
+    );
+
+    let head =
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                connection: close\r\ntransfer-encoding: chunked\r\n\r\n";
+    let first = format!("{:x}\r\n{a}\r\n", a.len());
+    let second = format!("{:x}\r\n{b}\r\n0\r\n\r\n", b.len());
+    let answer = post_in_pieces(&addr, head, &[&first, &second], Duration::from_millis(60)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("Hello! How can I help you today?"),
+        "{answer}"
+    );
+    // The head and the first piece together: the first look finds that piece, and keeps it.
+    let answer = post_in_pieces(
+        &addr,
+        &format!("{head}{first}"),
+        &[&second],
+        Duration::from_millis(60),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("Hello! How can I help you today?"),
+        "{answer}"
+    );
+    assert_eq!(s.journal().len(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_body_over_the_limit_is_a_413_in_the_provider_envelope() {
+    let s = MockServer::builder()
+        .config(ServerConfig {
+            max_body_bytes: 64,
+            ..Default::default()
+        })
+        .start()
+        .await;
+    let addr = s.uri().trim_start_matches("http://").to_owned();
+    let head =
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                connection: close\r\ntransfer-encoding: chunked\r\n\r\n";
+    let piece = "x".repeat(40);
+    let chunk = format!("{:x}\r\n{piece}\r\n", piece.len());
+    let answer = post_in_pieces(
+        &addr,
+        head,
+        &[&chunk, &chunk, "0\r\n\r\n"],
+        Duration::from_millis(40),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"invalid_request_error\""), "{answer}");
+    assert!(answer.contains("64-byte limit"), "{answer}");
+    // One frame over the limit on its own is refused too.
+    let big = "y".repeat(100);
+    let chunk = format!("{:x}\r\n{big}\r\n0\r\n\r\n", big.len());
+    let answer = post_in_pieces(&addr, head, &[&chunk], Duration::from_millis(1)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
