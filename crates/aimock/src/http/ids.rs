@@ -48,26 +48,28 @@ pub(crate) fn random_id(prefix: &str, n: usize) -> String {
 /// `x-request-id`, the header every answer carries its request's id in.
 pub(crate) const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
 
-/// `req_` and 32 hex digits: a random per-process prefix and a counter, so minting one costs a
-/// few instructions.
+/// `req_` and 32 hex digits: a random per-process prefix (its 16 digits written once) and a
+/// counter, so minting one costs a few instructions.
 pub(crate) fn request_id() -> HeaderValue {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
-    static SEED: OnceLock<u64> = OnceLock::new();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    static PREFIX: OnceLock<[u8; 20]> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(rand::random);
+    let prefix = PREFIX.get_or_init(|| {
+        let seed: u64 = rand::random();
+        let mut p = [0u8; 20];
+        p[..4].copy_from_slice(b"req_");
+        for (i, d) in p[4..].iter_mut().enumerate() {
+            *d = HEX[((seed >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        p
+    });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut buf = [0u8; 36];
-    buf[..4].copy_from_slice(b"req_");
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in seed
-        .to_be_bytes()
-        .iter()
-        .chain(n.to_be_bytes().iter())
-        .enumerate()
-    {
-        buf[4 + i * 2] = HEX[usize::from(byte >> 4)];
-        buf[5 + i * 2] = HEX[usize::from(byte & 0xf)];
+    buf[..20].copy_from_slice(prefix);
+    for (i, d) in buf[20..].iter_mut().enumerate() {
+        *d = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
     }
     HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&buf))
         .unwrap_or(HeaderValue::from_static("req"))
@@ -93,6 +95,21 @@ pub(crate) fn uuid() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn request_ids_are_req_and_32_hex_digits_and_differ() {
+        let a = super::request_id();
+        let b = super::request_id();
+        for v in [&a, &b] {
+            let s = v.to_str().unwrap();
+            assert_eq!(s.len(), 36, "{s}");
+            assert!(s.starts_with("req_"), "{s}");
+            assert!(s[4..].bytes().all(|c| c.is_ascii_hexdigit()), "{s}");
+        }
+        assert_ne!(a, b);
+        // Same process: same prefix, the counter after it.
+        assert_eq!(a.as_bytes()[..20], b.as_bytes()[..20]);
+    }
+
     #[test]
     fn uuids_have_the_v4_shape() {
         let u = super::uuid();

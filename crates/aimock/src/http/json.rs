@@ -18,8 +18,9 @@ pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Respon
 /// A 200 response whose body is JSON text already written.
 pub(crate) fn json_body(text: impl Into<Body>) -> Response {
     let mut r = Response::new(text.into());
-    // What every JSON answer carries, copied whole (no hashing per header), with room for the
-    // request id.
+    // What every JSON answer carries, copied whole (no hashing per header). The request id's slot
+    // is in it too, empty: the server fills it in on every answer (`server::dispatch`), in place,
+    // where adding it would grow the copied map (a clone has no spare room) on every request.
     static HEADERS: std::sync::LazyLock<http::HeaderMap> = std::sync::LazyLock::new(|| {
         let mut h = http::HeaderMap::with_capacity(8);
         h.insert(
@@ -27,6 +28,7 @@ pub(crate) fn json_body(text: impl Into<Body>) -> Response {
             HeaderValue::from_static("application/json"),
         );
         super::cors::add(&mut h);
+        h.insert(super::ids::X_REQUEST_ID, HeaderValue::from_static(""));
         h
     });
     *r.headers_mut() = HEADERS.clone();
