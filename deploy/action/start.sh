@@ -26,8 +26,14 @@ host="${INPUT_HOST:-127.0.0.1}"
 timeout="${INPUT_WAIT_TIMEOUT:-30}"
 validate="${INPUT_VALIDATE:-true}"
 
-[[ "$port" =~ ^[0-9]+$ ]] && ((port <= 65535)) || fail "port '$port' is not a port number (0-65535)"
-[[ "$timeout" =~ ^[0-9]+$ ]] && ((timeout > 0)) || fail "wait-timeout '$timeout' is not a positive number of seconds"
+if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((10#$port > 65535)); then
+  fail "port '$port' is not a port number (0-65535)"
+fi
+port=$((10#$port))
+if ! [[ "$timeout" =~ ^[0-9]{1,6}$ ]] || ((10#$timeout == 0)); then
+  fail "wait-timeout '$timeout' is not a positive number of seconds"
+fi
+timeout=$((10#$timeout))
 case "$validate" in true | false) ;; *) fail "validate '$validate' is neither true nor false" ;; esac
 
 argv=(--host "$host" --port "$port")

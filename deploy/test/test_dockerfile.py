@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -151,8 +152,17 @@ def test_dockerignore_keeps_every_copy_source_and_drops_the_rest():
         assert files, f"COPY source {src} is not in the repository"
         dropped = [f for f in files if not in_context(f, rules)]
         assert not dropped, f".dockerignore drops {dropped[:5]} of COPY {src}"
-    for member in ("crates/aimock/Cargo.toml", "crates/aimock-cli/Cargo.toml", "bench/bare/Cargo.toml", "Cargo.lock"):
-        assert in_context(member, rules), member
+    # `cargo build --locked` needs every workspace member: a new member must be copied too.
+    workspace = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]
+    members = [str(p.relative_to(ROOT)) for m in workspace["members"] for p in sorted(ROOT.glob(m))]
+    assert members
+    for member in members:
+        manifest = f"{member}/Cargo.toml"
+        assert in_context(manifest, rules), f".dockerignore drops workspace member {manifest}"
+        assert any(member == s or member.startswith(s.rstrip("/") + "/") for s in sources), (
+            f"the Dockerfile copies no source of workspace member {member}"
+        )
+    assert in_context("Cargo.lock", rules) and "Cargo.lock" in sources
     for junk in ("target/release/aimock", ".git/HEAD", "crates/aimock/target/x", "interop/python/conftest.py", "README.md"):
         assert not in_context(junk, rules), f"{junk} would be sent to the Docker build"
 
