@@ -52,11 +52,13 @@ if [[ "$pass_fixtures" == true ]]; then
   [[ -e "$fixtures" ]] ||
     fail "fixtures path '$fixtures' not found (working directory: $PWD); set the 'fixtures' input to your fixture file or directory"
   argv+=(--fixtures "$fixtures")
-  if [[ "$validate" == true ]]; then argv+=(--validate-on-load); fi
+  if [[ "$validate" == true && " ${INPUT_ARGS:-} " != *[[:space:]]--validate-on-load[[:space:]]* ]]; then
+    argv+=(--validate-on-load)
+  fi
 fi
 if [[ -n "${INPUT_ARGS:-}" ]]; then
   read -r -d '' -a extra <<<"$INPUT_ARGS" || true
-  argv+=("${extra[@]}")
+  if ((${#extra[@]} > 0)); then argv+=("${extra[@]}"); fi # (bash < 4.4: an empty "${a[@]}" is unbound)
 fi
 
 # The address to probe and to hand out: a wildcard host is reached on loopback.

@@ -167,6 +167,26 @@ def test_dockerignore_keeps_every_copy_source_and_drops_the_rest():
         assert not in_context(junk, rules), f"{junk} would be sent to the Docker build"
 
 
+def test_the_build_context_resolves_with_locked(tmp_path):
+    """The builder stage's `cargo build --locked`, up to resolution: in a copy of what the Docker
+    build context holds (the tracked files .dockerignore keeps), the workspace loads and
+    Cargo.lock needs no change."""
+    rules = ignore_rules()
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    ctx = tmp_path / "context"
+    for f in tracked:
+        if in_context(f, rules) and (ROOT / f).is_file():
+            (ctx / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, ctx / f)
+    cmd = ["cargo", "metadata", "--locked", "--format-version", "1"]
+    result = subprocess.run([*cmd, "--offline"], cwd=ctx, capture_output=True, text=True)
+    if result.returncode != 0 and "offline" in result.stderr:
+        result = subprocess.run(cmd, cwd=ctx, capture_output=True, text=True)  # nothing cached yet
+    assert result.returncode == 0, result.stderr
+    packages = {p["name"] for p in json.loads(result.stdout)["packages"]}
+    assert "aimock-cli" in packages
+
+
 def image_argv(aimock_bin: str, port: int, extra: list[str] | None = None) -> list[str]:
     """The final image's ENTRYPOINT + CMD (or + extra, as `docker run IMAGE extra...` gives), with
     the image's paths mapped to this checkout, on a loopback port."""
