@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, chat, free_port, http
+from conftest import ROOT, chat, free_port, http, tool
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -252,3 +252,31 @@ def test_bad_inputs_fail_clearly(aimock_bin, scratch, tmp_path):
     failure(run_action({"binary": str(tmp_path / "nope")}, scratch), "is not an executable file")
     failure(run_action({"binary": aimock_bin, "port": "http"}, scratch), "is not a port number")
     failure(run_action({"binary": aimock_bin, "config": "missing.json"}, scratch), "config file 'missing.json' not found")
+
+
+def test_start_script_alone_has_the_same_defaults(aimock_bin, scratch, tmp_path):
+    # deploy/action/start.sh outside Actions: only the binary and a port set; its own defaults
+    # (./fixtures, 127.0.0.1, validation) must be the action's.
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    env.update(AIMOCK_BIN=aimock_bin, INPUT_PORT=str(port), TMPDIR=str(tmp_path))
+    p = subprocess.run(["bash", str(ROOT / "deploy/action/start.sh")], cwd=scratch, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    m = re.search(r"ready at (\S+)", p.stdout)
+    pid = int(re.search(r"\(pid (\d+)\)", p.stdout).group(1))
+    try:
+        assert m and m.group(1) == f"http://127.0.0.1:{port}"
+        (command,) = [line for line in p.stdout.splitlines() if " --host " in line]
+        assert command.endswith(f"--host 127.0.0.1 --port {port} --fixtures ./fixtures --validate-on-load")
+        assert chat(m.group(1), "hello")["content"] == "Hello from aimock! How can I help?"
+    finally:
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_action_yml_matches_the_action_metadata_schema():
+    result = subprocess.run(
+        [tool("CHECK_JSONSCHEMA"), "--builtin-schema", "vendor.github-actions", str(ROOT / "action.yml")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
