@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, chat, free_port, http, tool, wait_ready
+from test_dockerfile import only, stages
 
 CHART = ROOT / "deploy/helm/aimock"
 CI = CHART / "ci"
@@ -78,7 +79,7 @@ def test_lint_render_and_validate(values, tmp_path):
 def test_default_values():
     _, docs = render()
     kinds = by_kind(docs)
-    assert sorted(kinds) == ["Deployment", "Service"]
+    assert sorted(kinds) == ["Deployment", "Pod", "Service"]  # the Pod is `helm test`'s hook
     (deploy,) = kinds["Deployment"]
     (svc,) = kinds["Service"]
     pod = deploy["spec"]["template"]
@@ -140,6 +141,8 @@ def test_a_changed_configmap_rolls_the_pods():
 def test_pvc_and_existing_configmap_values():
     _, docs = render(CI / "pvc-values.yaml")
     assert "ConfigMap" not in by_kind(docs)
+    _, docs_without_test = render(CI / "pvc-values.yaml", extra=["--set", "helmTest.enabled=false"])
+    assert "Pod" not in by_kind(docs_without_test)
     spec = by_kind(docs)["Deployment"][0]["spec"]["template"]["spec"]
     vols = {v["name"]: v for v in spec["volumes"]}
     assert vols["fixtures"]["persistentVolumeClaim"] == {"claimName": "aimock-fixtures", "readOnly": False}
@@ -237,3 +240,40 @@ def test_rendered_configmaps_and_args_run_on_the_binary(aimock_bin, servers, tmp
     )
     assert status == 200 and body["result"]["serverInfo"]["name"] == "chart-mcp", body
     assert http("GET", f"{base}/metrics")[0] == 200
+
+
+def test_chart_paths_match_the_image():
+    """The chart runs paths that the Dockerfile's final stage puts there."""
+    final = stages()[-1]
+    copied = {i["value"].split()[-1] for i in final if i["instruction"] == "COPY"}
+    _, docs = render()
+    c = container(docs)
+    (test_pod,) = by_kind(docs)["Pod"]
+    assert c["command"][0] in copied
+    assert {t["command"][0] for t in test_pod["spec"]["containers"]} <= copied
+    assert {t["image"] for t in test_pod["spec"]["containers"]} == {c["image"]}
+    assert flag(c["args"], "--fixtures") in copied
+    assert str(c["ports"][0]["containerPort"]) in only(final, "EXPOSE")["value"].split()
+
+
+def test_helm_test_pod_passes_against_a_server_and_fails_without(aimock_bin, servers, tmp_path):
+    _, docs = render()
+    (svc,) = by_kind(docs)["Service"]
+    (test_pod,) = by_kind(docs)["Pod"]
+    authority = f"http://{svc['metadata']['name']}:{svc['spec']['ports'][0]['port']}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def run_test_pod() -> list[int]:
+        codes = []
+        for t in test_pod["spec"]["containers"]:
+            argv = [tool("BUSYBOX"), *t["command"][1:], *(a.replace(authority, base) for a in t["args"])]
+            assert any(base in a for a in argv), argv
+            codes.append(subprocess.run(argv, capture_output=True, timeout=10).returncode)
+        return codes
+
+    server = servers([aimock_bin, "--port", str(port), "-f", str(ROOT / "examples/fixtures")], cwd=tmp_path)
+    wait_ready(base, server.proc)
+    assert run_test_pod() == [0, 0]
+    server.stop()
+    assert all(code != 0 for code in run_test_pod())
