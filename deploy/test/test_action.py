@@ -280,3 +280,12 @@ def test_action_yml_matches_the_action_metadata_schema():
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_false_starts_beside_a_broken_fixture(aimock_bin, scratch, started):
+    (scratch / "fixtures/broken.json").write_text('{"fixtures": [{"match": {"userMessage": "x"}}]}')
+    r = run_action({"binary": aimock_bin, "port": str(free_port()), "validate": "false"}, scratch)
+    started.append(r)
+    assert r.rc == 0, r.stdout + r.stderr
+    assert "--validate-on-load" not in r.stdout
+    assert chat(r.outputs["url"], "hello")["content"] == "Hello from aimock! How can I help?"
