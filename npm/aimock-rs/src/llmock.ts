@@ -3,7 +3,7 @@
 // (synchronously, so a request made right after `mock.on(...)` sees the fixture).
 import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { callbackRef, hub } from "./callbacks.js";
 import { ControlError, Instance } from "./instance.js";
 import type { ServiceMock } from "./service.js";
@@ -55,6 +55,7 @@ export class LLMock {
   private readonly mounts: Mount[] = [];
   private countsEndpoint: boolean | undefined;
   private placeholderDir: string | undefined;
+  private restarting: Promise<void> | undefined;
 
   constructor(private readonly options: LLMockOptions = {}) {
     this.chaos = options.chaos;
@@ -224,20 +225,22 @@ export class LLMock {
   /** Serve a service (MCPMock, A2AMock, VectorMock, AGUIMock) at `path` of this server. */
   mount(path: string, service: ServiceMock): this {
     this.mounts.push({ path: path.startsWith("/") ? path : `/${path}`, service });
-    // A running server's services are fixed when it starts: start it again with the new one.
-    if (this.instance) void this.restart();
+    // A running server's services are fixed when it starts: it starts again (same port, the
+    // journal cleared) with the new one; `await mock.start()` resolves once it is back.
+    if (this.instance) this.restarting = this.restart().finally(() => (this.restarting = undefined));
     return this;
   }
 
   // ---- journal ------------------------------------------------------------------------------
 
   get journal(): { getAll(o?: { limit?: number }): JournalEntry[]; getLast(): JournalEntry | null; clear(): void; readonly size: number } {
+    const self = this;
     return {
       getAll: (o) => this.getRequests(o),
       getLast: () => this.getLastRequest(),
       clear: () => this.clearRequests(),
       get size() {
-        return 0;
+        return self.getRequests().length;
       },
     };
   }
@@ -280,6 +283,7 @@ export class LLMock {
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async start(): Promise<string> {
+    if (this.restarting) await this.restarting;
     if (this.instance) return this.url;
     await hub.acquire();
     try {
@@ -292,6 +296,7 @@ export class LLMock {
   }
 
   async stop(): Promise<void> {
+    if (this.restarting) await this.restarting.catch(() => {});
     const inst = this.instance;
     if (!inst) return;
     this.instance = undefined;
@@ -377,6 +382,14 @@ export class LLMock {
       list.push({ ...service.section(), path });
       cfg[service.kind] = list;
     }
+    const r = this.recording;
+    if (r) {
+      // aimock.json's llm.record: recordings go to fixturePath itself (aimock: ./fixtures/recorded).
+      const record: Record<string, unknown> = { providers: r.providers ?? {} };
+      if (r.fixturePath) record.fixturePath = resolve(r.fixturePath);
+      if (r.proxyOnly) record.proxyOnly = true;
+      cfg.llm = { record };
+    }
     return Object.keys(cfg).length ? cfg : undefined;
   }
 
@@ -403,12 +416,6 @@ export class LLMock {
         );
       }
       a.push("-f", this.placeholderDir);
-    }
-    const r = this.recording;
-    if (r) {
-      a.push(r.proxyOnly ? "--proxy-only" : "--record");
-      for (const [name, url] of Object.entries(r.providers ?? {})) if (url) a.push(`--provider-${name}`, url);
-      if (r.fixturePath && !r.proxyOnly) a.push("-f", r.fixturePath);
     }
     a.push(...(o.args ?? []));
     return a;

@@ -79,9 +79,11 @@ export class VectorMock extends ServiceMock {
       c.results = results;
     }
     if (this.live) {
-      this.control("POST", `/collections/${encodeURIComponent(collection)}/query-results`, {
-        results: c.handler ? { callback: callbackRef(c.handler) } : c.results,
-      });
+      this.control(
+        "POST",
+        `/collections/${encodeURIComponent(collection)}/query-results`,
+        c.handler ? { callback: callbackRef(c.handler) } : { results: c.results },
+      );
     }
     return this;
   }
