@@ -9,7 +9,7 @@
 // host's target also takes $AIMOCK_BIN, else target/release/aimock. Targets without a binary are
 // still listed in aimock-rs's optionalDependencies (their packages are built on their own CI
 // runners), and skipped here. The version is the workspace's (Cargo.toml), or $AIMOCK_NPM_VERSION.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,14 @@ function run(cmd, argv, cwd) {
   execFileSync(cmd, argv, { cwd, stdio: ["ignore", "inherit", "inherit"] });
 }
 
+function runAsync(cmd, argv, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${argv.join(" ")}: exit ${code}`))));
+  });
+}
+
 const VERSION = version();
 const { targets } = JSON.parse(readFileSync(join(NPM, "targets.json"), "utf8"));
 const envName = (t) => `AIMOCK_BIN_${t.name.toUpperCase().replace(/-/g, "_")}`;
@@ -54,8 +62,6 @@ mkdirSync(PKG, { recursive: true });
 // 1. The library: ESM from src/, CJS from a copy whose here.ts uses __dirname.
 const lib = join(PKG, "aimock-rs");
 mkdirSync(lib, { recursive: true });
-run("node", [tsc, "-p", join(LIB, "tsconfig.json"), "--outDir", join(lib, "dist", "esm")], LIB);
-writeFileSync(join(lib, "dist", "esm", "package.json"), JSON.stringify({ type: "module" }) + "\n");
 
 const cjsSrc = join(OUT, "cjs-src");
 rmSync(cjsSrc, { recursive: true, force: true });
@@ -75,7 +81,12 @@ writeFileSync(
     include: ["src"],
   }),
 );
-run("node", [tsc, "-p", join(cjsSrc, "tsconfig.json")], cjsSrc);
+// The two compilations run side by side.
+await Promise.all([
+  runAsync("node", [tsc, "-p", join(LIB, "tsconfig.json"), "--outDir", join(lib, "dist", "esm")], LIB),
+  runAsync("node", [tsc, "-p", join(cjsSrc, "tsconfig.json")], cjsSrc),
+]);
+writeFileSync(join(lib, "dist", "esm", "package.json"), JSON.stringify({ type: "module" }) + "\n");
 writeFileSync(join(lib, "dist", "cjs", "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
 rmSync(cjsSrc, { recursive: true, force: true });
 
