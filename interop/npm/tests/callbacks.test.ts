@@ -129,13 +129,16 @@ describe("LLM fixtures with a function response", () => {
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(502);
     expect(err.code).toBe("callback_failed");
+    expect(err.message).toContain("kaboom");
 
     const aerr = await anthropic.messages
       .create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "boom" }] })
       .catch((e) => e);
     expect(aerr).toBeInstanceOf(Anthropic.APIError);
     expect(aerr.status).toBe(502);
-    expect(JSON.stringify(aerr.error)).toContain("callback_failed");
+    // Anthropic's envelope has no code: {type: "error", error: {type, message}}; the message says why.
+    expect(aerr.error).toMatchObject({ type: "error", error: { type: "api_error" } });
+    expect(aerr.error.error.message).toContain("kaboom");
   });
 
   it("failing: a reply that is not a valid response is a 502 naming the problem", async () => {
