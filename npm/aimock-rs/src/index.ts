@@ -1,0 +1,14 @@
+export { LLMock, type Fixture } from "./llmock.js";
+export { MCPMock } from "./mcp.js";
+export type { MCPToolDefinition, MCPToolHandler, MCPToolResult, MCPContent, MCPResourceDefinition, MCPPromptDefinition, MCPMockOptions } from "./mcp.js";
+export { A2AMock } from "./a2a.js";
+export type { A2AAgentDefinition, A2APart, A2AArtifact, A2AStreamEvent } from "./a2a.js";
+export { VectorMock } from "./vector.js";
+export type { VectorEntry, QueryResult, VectorQuery, QueryHandler } from "./vector.js";
+export { AGUIMock } from "./agui.js";
+export type { AGUIEvent, AGUIFixture } from "./agui.js";
+export { createMockSuite, type MockSuite, type MockSuiteOptions } from "./suite.js";
+export { ControlError } from "./instance.js";
+export { resolveBinary } from "./binary.js";
+export type { ServiceMock, ServiceOptions } from "./service.js";
+export * from "./types.js";
