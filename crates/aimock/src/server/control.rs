@@ -97,6 +97,18 @@ fn own(state: &AppState, req: ControlRequest, path: &str) -> Response {
                 .insert("deprecation", HeaderValue::from_static("true"));
             r
         }
+        // Beyond aimock (whose `resetMatchCounts(testId?)` is in-process only): the sequence and
+        // turn counters alone, for every test id or for `?testId=` (or `X-Test-Id`).
+        (&Method::POST, "/reset/counts") => {
+            let test_id = query_param(query, "testId").or_else(|| {
+                headers
+                    .get("x-test-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+            state.core.fixtures.reset_counts(test_id.as_deref());
+            json_response(StatusCode::OK, &json!({ "reset": true, "testId": test_id }))
+        }
         (&Method::POST, "/reset/journal") => {
             state.core.journal.clear();
             json_response(StatusCode::OK, &json!({ "reset": true }))

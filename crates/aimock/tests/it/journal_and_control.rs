@@ -544,3 +544,32 @@ async fn credentials_in_the_query_string_are_redacted_in_the_journal_path() {
     let legacy = support::get_text(&s, "/v1/_requests").await;
     assert!(!legacy.contains("secret"), "{legacy}");
 }
+
+#[tokio::test]
+async fn reset_counts_restarts_sequences_for_one_test_id_or_all_and_keeps_the_journal() {
+    let s = MockServer::start().await;
+    sequence(&s, "joke", &["first", "second"]);
+    let (a, b) = (
+        "/v1/chat/completions?testId=a",
+        "/v1/chat/completions?testId=b",
+    );
+    for p in [a, b] {
+        assert_eq!(reply_text(post(&s, p, &chat("joke")).await).await, "first");
+    }
+    let reset = |q: &'static str| {
+        let url = format!("{}/__aimock/reset/counts{q}", s.uri());
+        async move { client().post(url).send().await.unwrap() }
+    };
+    let r = reset("?testId=a").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["testId"], "a");
+    // `a` starts over; `b` goes on.
+    assert_eq!(reply_text(post(&s, a, &chat("joke")).await).await, "first");
+    assert_eq!(reply_text(post(&s, b, &chat("joke")).await).await, "second");
+    let r = reset("").await;
+    assert_eq!(r.json::<Value>().await.unwrap()["testId"], Value::Null);
+    assert_eq!(reply_text(post(&s, b, &chat("joke")).await).await, "first");
+    // Fixtures and the journal are kept.
+    let (entries, total) = journal(&s, "").await;
+    assert_eq!((entries.len(), total), (5, 5));
+}
