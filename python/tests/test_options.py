@@ -1,6 +1,7 @@
-"""The plugin's command-line options, each in a pytest run of its own (a subprocess), since
-options are read once per session: --aimock-api-key, --aimock-bin, and aimock-pytest's
---aimock-node/--aimock-version, which are accepted so that existing addopts keep working."""
+"""The plugin's command-line options and environment, in child pytest runs (options are read
+once per session): --aimock-api-key, --aimock-bin and AIMOCK_BIN, an ambient AIMOCK_API_KEYS,
+and aimock-pytest's --aimock-node/--aimock-version, accepted so that existing addopts keep
+working. Two child runs cover them all (each costs a pytest start with the SDK imports)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ KEYED_TEST = '''
 import openai, pytest
 
 def test_keyed(aimock):
-    aimock.on_message("hello", {"content": "keyed"})   # control calls carry the key
+    aimock.on_message("hello", {"content": "keyed"})   # the control calls carry the key
     base = f"{aimock.url}/v1"
-    bare = openai.OpenAI(base_url=base, api_key="wrong-key", max_retries=0)
+    wrong = openai.OpenAI(base_url=base, api_key="wrong-key", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
-        bare.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}])
+        wrong.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}])
     good = openai.OpenAI(base_url=base, api_key="the-key", max_retries=0)
     r = good.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}])
     assert r.choices[0].message.content == "keyed"
@@ -32,73 +33,81 @@ import openai
 def test_unkeyed(aimock):
     aimock.on_message("hello", {"content": "open"})
     c = openai.OpenAI(base_url=f"{aimock.url}/v1", api_key="anything", max_retries=0)
-    assert c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}]).choices[0].message.content == "open"
+    r = c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hello"}])
+    assert r.choices[0].message.content == "open"
 '''
 
 BIN_TEST = '''
 import os
 
-def test_bin(aimock):
-    assert aimock.get_journal() == []
-    assert open(os.environ["MARKER"]).read().startswith("started")
+def test_bin(aimock_session):
+    assert aimock_session.get_journal() == []
+    assert "--port 0" in open(os.environ["MARKER"]).read()
 '''
 
 
-def run_pytest(tmp_path: Path, source: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    test = tmp_path / "test_child.py"
-    test.write_text(source, encoding="utf-8")
-    child_env = {k: v for k, v in os.environ.items() if k != "AIMOCK_BIN"}
-    child_env.update(env or {})
+def wrapper(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A script that notes its arguments in a marker file, then runs the wheel's binary."""
+    marker = tmp_path / f"{name}.marker"
+    script = tmp_path / name
+    script.write_text(f'#!/bin/sh\necho "$@" > "{marker}"\nexec "{SCRIPTS / "aimock"}" "$@"\n')
+    script.chmod(0o755)
+    return script, marker
+
+
+def run_pytest(tmp_path: Path, files: dict[str, str], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    for name, source in files.items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
+    child_env = {k: v for k, v in os.environ.items() if k not in ("AIMOCK_BIN", "AIMOCK_API_KEYS")}
+    child_env.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(test)],
+        [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *args, *files],
         cwd=tmp_path,
         env=child_env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=90,
     )
 
 
-def test_aimock_api_key_keys_the_server_and_the_control_calls(tmp_path: Path) -> None:
-    r = run_pytest(tmp_path, KEYED_TEST, "--aimock-api-key", "the-key")
+def test_the_options(tmp_path: Path) -> None:
+    script, marker = wrapper(tmp_path, "opt-aimock")
+    r = run_pytest(
+        tmp_path,
+        {"test_keyed.py": KEYED_TEST, "test_bin.py": BIN_TEST},
+        "--aimock-api-key",
+        "the-key",
+        "--aimock-bin",
+        str(script),
+        "--aimock-node",
+        "/usr/bin/node",
+        "--aimock-version",
+        "1.38.0",
+        env={"MARKER": str(marker)},
+    )
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "1 passed" in r.stdout
-
-
-def test_without_the_option_the_key_fails_the_child_test(tmp_path: Path) -> None:
-    # The same test without the option: the server is open, so the "wrong key" request succeeds
-    # and the test fails, proving the option is what keyed the server above.
-    r = run_pytest(tmp_path, KEYED_TEST)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "1 failed" in r.stdout
-
-
-def test_an_ambient_aimock_api_keys_does_not_key_the_server(tmp_path: Path) -> None:
-    r = run_pytest(tmp_path, UNKEYED_TEST, env={"AIMOCK_API_KEYS": "ambient-shell-key"})
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
-def test_aimock_bin_chooses_the_binary(tmp_path: Path) -> None:
-    marker = tmp_path / "marker"
-    wrapper = tmp_path / "wrapped-aimock"
-    wrapper.write_text(f'#!/bin/sh\necho started "$@" > "{marker}"\nexec "{SCRIPTS / "aimock"}" "$@"\n')
-    wrapper.chmod(0o755)
-    r = run_pytest(tmp_path, BIN_TEST, "--aimock-bin", str(wrapper), env={"MARKER": str(marker)})
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 passed" in r.stdout, r.stdout
+    # --aimock-bin ran the wrapper, which ran the server with the key in its environment.
     assert "--port 0" in marker.read_text()
 
 
-def test_aimock_bin_env_var_chooses_the_binary(tmp_path: Path) -> None:
-    marker = tmp_path / "marker"
-    wrapper = tmp_path / "env-aimock"
-    wrapper.write_text(f'#!/bin/sh\necho started > "{marker}"\nexec "{SCRIPTS / "aimock"}" "$@"\n')
-    wrapper.chmod(0o755)
-    r = run_pytest(tmp_path, BIN_TEST, env={"MARKER": str(marker), "AIMOCK_BIN": str(wrapper)})
-    assert r.returncode == 0, r.stdout + r.stderr
+def test_the_environment_and_no_options(tmp_path: Path) -> None:
+    script, marker = wrapper(tmp_path, "env-aimock")
+    r = run_pytest(
+        tmp_path,
+        {"test_keyed.py": KEYED_TEST, "test_unkeyed.py": UNKEYED_TEST, "test_bin.py": BIN_TEST},
+        env={"MARKER": str(marker), "AIMOCK_BIN": str(script), "AIMOCK_API_KEYS": "ambient-shell-key"},
+    )
+    # AIMOCK_BIN chose the binary; the ambient key did not key the server, so the unkeyed test
+    # passes and the keyed one fails: its "wrong key" request is answered (no --aimock-api-key).
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 failed, 2 passed" in r.stdout, r.stdout
+    assert "FAILED test_keyed.py::test_keyed" in r.stdout, r.stdout
+    assert "AuthenticationError" in r.stdout, r.stdout
 
 
-def test_aimock_pytests_options_are_accepted(tmp_path: Path) -> None:
-    r = run_pytest(tmp_path, UNKEYED_TEST, "--aimock-node", "/usr/bin/node", "--aimock-version", "1.38.0")
-    assert r.returncode == 0, r.stdout + r.stderr
+def test_the_options_are_in_pytests_help() -> None:
     h = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, timeout=60)
-    assert "--aimock-bin" in h.stdout and "--aimock-api-key" in h.stdout
+    assert h.returncode == 0
+    for option in ("--aimock-bin", "--aimock-api-key", "--aimock-node", "--aimock-version"):
+        assert option in h.stdout, option
