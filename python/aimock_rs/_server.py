@@ -353,7 +353,13 @@ class AIMockServer:
         return self.add_fixture({"userMessage": pattern}, response, **opts)
 
     def on_embedding(self, pattern: Any, response: dict[str, Any] | Callable[..., Any], **opts: Any) -> AIMockServer:
-        """A fixture matching an embedding request's input (``inputText``)."""
+        """A fixture matching an embedding request's input (``inputText``). The response is a
+        literal ``{"embedding": [...]}``: the server renders callbacks for chat replies only."""
+        if callable(response):
+            raise TypeError(
+                "on_embedding takes a literal {'embedding': [...]}: the server renders "
+                "function (callback) responses for chat replies only, not embeddings"
+            )
         return self.add_fixture({"inputText": pattern}, response, **opts)
 
     def on_system_message(

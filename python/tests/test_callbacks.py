@@ -60,6 +60,10 @@ def test_on_message_with_a_function_answers_from_it(aimock: Any, oai: openai.Ope
         False,
     )
     assert req.test_id == "__default__"
+    # The Responses API renders the same function's answer.
+    r = oai.responses.create(model=MODEL, input="weather in Rome")
+    assert r.output_text == "sunny in Rome"
+    assert (seen[-1].endpoint, seen[-1].path) != ("chat", "/v1/chat/completions")
 
 
 def test_a_function_answer_is_streamed_when_the_client_streams(aimock: Any, oai: openai.OpenAI) -> None:
@@ -102,20 +106,19 @@ def test_a_string_return_is_the_content_and_add_fixture_takes_a_function(aimock:
     assert streamed(oai, "echo me") == "ECHO ME"
 
 
-def test_on_embedding_and_on_system_message_take_functions(aimock: Any, oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
-    kinds: list[tuple[str, str | None]] = []
-
-    def embed(req: CallbackRequest) -> dict[str, Any]:
-        kinds.append((req.kind, req.provider))
-        return {"embedding": [0.5, 1.5]}
-
-    aimock.on_embedding("vec", embed)
-    r = oai.embeddings.create(model="text-embedding-3-small", input="vec of me", encoding_format="float")
-    assert r.data[0].embedding == [0.5, 1.5]
-    assert kinds == [("llm", "openai")]
-    aimock.on_system_message("persona", lambda req: {"content": f"{req.provider} persona"})
+def test_on_system_message_takes_a_function(aimock: Any, claude: anthropic.Anthropic) -> None:
+    aimock.on_system_message("persona", lambda req: {"content": f"{req.provider} persona"}, user_message="hi")
     msg = claude.messages.create(model=CLAUDE, max_tokens=32, system="the persona", messages=user("hi"))
     assert msg.content[0].text == "anthropic persona"
+
+
+def test_on_embedding_refuses_a_function(aimock: Any, oai: openai.OpenAI) -> None:
+    # The server renders callbacks for chat replies only: an embedding fixture stays literal.
+    with pytest.raises(TypeError, match="chat replies only"):
+        aimock.on_embedding("vec", lambda req: {"embedding": [0.5]})
+    aimock.on_embedding("vec", {"embedding": [0.5, 1.5]})
+    r = oai.embeddings.create(model="text-embedding-3-small", input="vec", encoding_format="float")
+    assert r.data[0].embedding == [0.5, 1.5]
 
 
 def test_a_function_can_return_an_error_response(aimock: Any, oai: openai.OpenAI) -> None:
