@@ -220,11 +220,12 @@ class AIMockServer:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+        # The child is gone, so its output ends: let the reader finish before closing the pipe.
         if self._reader is not None:
-            self._reader.join(timeout=1)
+            self._reader.join(timeout=2)
             self._reader = None
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
         self._callbacks.stop()
         if self._tmp_fixtures:
             shutil.rmtree(self._tmp_fixtures, ignore_errors=True)

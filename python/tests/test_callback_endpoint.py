@@ -110,7 +110,7 @@ def test_register_refuses_what_is_not_callable(endpoint: CallbackServer) -> None
 
 def test_calls_run_in_parallel_threads(endpoint: CallbackServer) -> None:
     def slow(req: CallbackRequest) -> dict[str, Any]:
-        time.sleep(0.5)
+        time.sleep(0.6)
         return {"content": "done"}
 
     url = endpoint.register(slow)
@@ -118,7 +118,7 @@ def test_calls_run_in_parallel_threads(endpoint: CallbackServer) -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: post(url, LLM_PAYLOAD), range(8)))
     assert results == [(200, {"content": "done"})] * 8
-    assert time.monotonic() - t0 < 2.0  # one after another: 4 s
+    assert time.monotonic() - t0 < 3.0  # one after another: 4.8 s
 
 
 def test_stop_closes_the_endpoint(endpoint: CallbackServer) -> None:
