@@ -191,7 +191,11 @@ class AIMockServer:
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
         if not self._listening.wait(self.startup_timeout) or self._listen_url is None:
-            code = self._proc.poll()
+            try:
+                # Its output ended (or the time is up): it has exited or is about to.
+                code: int | None = self._proc.wait(timeout=2 if self._listening.is_set() else 0.01)
+            except subprocess.TimeoutExpired:
+                code = None
             what = f"exited with code {code}" if code is not None else f"did not start within {self.startup_timeout}s"
             raise RuntimeError(f"aimock {what}: {self.output.strip()}")
         url = self._listen_url

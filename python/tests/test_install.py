@@ -91,3 +91,13 @@ def test_the_server_as_a_context_manager_stops_its_process() -> None:
         assert proc is not None and proc.poll() is None
         assert server.url.startswith("http://127.0.0.1:")
     assert proc.poll() is not None
+
+
+def test_a_binary_that_never_listens_times_out_and_is_stopped(tmp_path: Path) -> None:
+    mute = tmp_path / "aimock"
+    mute.write_text("#!/bin/sh\necho 'warming up'\nexec sleep 30\n")
+    mute.chmod(0o755)
+    server = AIMockServer(binary=mute, startup_timeout=1)
+    with pytest.raises(RuntimeError, match=r"did not start within 1s: warming up"):
+        server.start()
+    assert server._proc is None  # stopped, not left running
