@@ -16,26 +16,21 @@ pub(crate) fn random_id(prefix: &str, n: usize) -> String {
     }
     let mut s = String::with_capacity(prefix.len() + n);
     s.push_str(prefix);
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; 60];
     STATE.with(|state| {
         let mut rest = n;
         while rest > 0 {
             let take = rest.min(buf.len());
-            let mut left = 0u32;
-            let mut bits = 0u64;
-            for b in &mut buf[..take] {
-                if left == 0 {
-                    let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
-                    state.set(x);
-                    let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
-                    bits = (t >> 64) as u64 ^ t as u64;
-                    left = 10;
+            // Ten characters (six bits each) from every 64 random bits, in a loop of fixed
+            // length the compiler unrolls.
+            for chunk in buf[..take].chunks_mut(10) {
+                let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+                state.set(x);
+                let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
+                let bits = (t >> 64) as u64 ^ t as u64;
+                for (i, b) in chunk.iter_mut().enumerate() {
+                    *b = ALNUM[((bits >> (6 * i)) & 63) as usize];
                 }
-                // 6 bits per character.
-                let i = (bits & 63) as usize;
-                bits >>= 6;
-                left -= 1;
-                *b = ALNUM[i];
             }
             // Every byte is ASCII.
             s.push_str(std::str::from_utf8(&buf[..take]).unwrap_or_default());
@@ -108,6 +103,26 @@ mod tests {
         assert_ne!(a, b);
         // Same process: same prefix, the counter after it.
         assert_eq!(a.as_bytes()[..20], b.as_bytes()[..20]);
+    }
+
+    #[test]
+    fn random_ids_have_the_prefix_and_n_alphanumerics_and_differ() {
+        for n in [0, 1, 9, 10, 11, 29, 60, 61, 130] {
+            let a = super::random_id("chatcmpl-", n);
+            let b = super::random_id("chatcmpl-", n);
+            assert_eq!(a.len(), 9 + n, "{a}");
+            assert!(a.starts_with("chatcmpl-"));
+            assert!(a[9..].bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
+            if n >= 9 {
+                assert_ne!(a, b);
+            }
+        }
+        // Every character position is random: over many ids each takes many values.
+        let ids: Vec<String> = (0..200).map(|_| super::random_id("", 29)).collect();
+        for i in 0..29 {
+            let seen: std::collections::HashSet<u8> = ids.iter().map(|s| s.as_bytes()[i]).collect();
+            assert!(seen.len() > 20, "position {i}: {} values", seen.len());
+        }
     }
 
     #[test]
