@@ -72,31 +72,30 @@ impl Callback {
     /// Read a callback: `"http://..."` or `{"url": "http://...", "timeoutMs": n}`. An error says
     /// what is wrong, for the caller to put beside the field's name.
     pub fn from_value(v: &Value) -> Result<Callback, String> {
-        let (url, timeout) = match v {
-            Value::String(s) => (s.as_str(), None),
-            Value::Object(o) => {
-                if let Some(k) = o
-                    .keys()
-                    .find(|k| !k.starts_with('_') && *k != "url" && *k != "timeoutMs")
-                {
-                    return Err(format!(
-                        "unknown field `{k}` in a callback (known fields: url, timeoutMs)"
-                    ));
+        let (url, timeout) =
+            match v {
+                Value::String(s) => (s.as_str(), None),
+                Value::Object(o) => {
+                    if let Some(k) = o
+                        .keys()
+                        .find(|k| !k.starts_with('_') && *k != "url" && *k != "timeoutMs")
+                    {
+                        return Err(format!(
+                            "unknown field `{k}` in a callback (known fields: url, timeoutMs)"
+                        ));
+                    }
+                    let url = match o.get("url") {
+                        Some(Value::String(s)) => s.as_str(),
+                        Some(_) => return Err("`url` must be a string".into()),
+                        None => return Err("a callback needs a `url` (\"http://...\")".into()),
+                    };
+                    (url, o.get("timeoutMs"))
                 }
-                let url = match o.get("url") {
-                    Some(Value::String(s)) => s.as_str(),
-                    Some(_) => return Err("`url` must be a string".into()),
-                    None => return Err("a callback needs a `url` (\"http://...\")".into()),
-                };
-                (url, o.get("timeoutMs"))
-            }
-            _ => {
-                return Err(
+                _ => return Err(
                     "a callback is a URL string or {\"url\": \"http://...\", \"timeoutMs\": 5000}"
                         .into(),
-                )
-            }
-        };
+                ),
+            };
         check_url(url)?;
         let timeout_ms = match timeout {
             None | Some(Value::Null) => DEFAULT_TIMEOUT_MS,
@@ -135,9 +134,8 @@ impl Callback {
                 "the server could not build its HTTP client".into(),
             ));
         };
-        let body = serde_json::to_vec(payload).map_err(|e| {
-            CallbackError::Failed(format!("the payload could not be written: {e}"))
-        })?;
+        let body = serde_json::to_vec(payload)
+            .map_err(|e| CallbackError::Failed(format!("the payload could not be written: {e}")))?;
         let resp = client
             .post(&self.url)
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -247,8 +245,8 @@ mod tests {
     fn forms_and_checks() {
         let c = Callback::from_value(&json!("http://127.0.0.1:9/x")).unwrap();
         assert_eq!(c.timeout_ms, DEFAULT_TIMEOUT_MS);
-        let c = Callback::from_value(&json!({"url": "http://127.0.0.1:9", "timeoutMs": 250}))
-            .unwrap();
+        let c =
+            Callback::from_value(&json!({"url": "http://127.0.0.1:9", "timeoutMs": 250})).unwrap();
         assert_eq!(c.timeout_ms, 250);
         for bad in [
             json!("https://127.0.0.1/x"),

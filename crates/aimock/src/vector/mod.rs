@@ -166,7 +166,10 @@ fn callback_matches(v: Value) -> Result<Vec<Value>, String> {
         let Some(o) = m.as_object() else {
             return Err(format!("matches[{i}] is not an object"));
         };
-        if !o.get("id").is_some_and(|id| id.is_string() || id.is_number()) {
+        if !o
+            .get("id")
+            .is_some_and(|id| id.is_string() || id.is_number())
+        {
             return Err(format!("matches[{i}] needs an `id` (a string or a number)"));
         }
         if o.get("score").is_some_and(|s| !s.is_number()) {

@@ -292,13 +292,7 @@ fn id_matches(p: &Point, id: &str) -> bool {
     }
 }
 
-fn query(
-    call: &Call<'_>,
-    s: &Store,
-    name: &str,
-    c: Option<&Collection>,
-    body: &Value,
-) -> Reply {
+fn query(call: &Call<'_>, s: &Store, name: &str, c: Option<&Collection>, body: &Value) -> Reply {
     let ns = ns_name(body.get("namespace").and_then(Value::as_str));
     let top_k = body
         .get("topK")
@@ -320,7 +314,10 @@ fn query(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let probe = body.get("vector").and_then(parse_vector).unwrap_or_default();
+    let probe = body
+        .get("vector")
+        .and_then(parse_vector)
+        .unwrap_or_default();
     if let Some(canned) = call.canned(s, name, &probe, top_k, body.get("filter")) {
         let matches: Vec<Value> = canned
             .iter()

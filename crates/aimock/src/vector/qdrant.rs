@@ -277,13 +277,9 @@ fn run(
     spec: &SearchSpec,
     exclude: &[PointId],
 ) -> Result<Vec<Value>, Reply> {
-    let probe = ctx.call.canned(
-        s,
-        name,
-        &spec.vector,
-        spec.limit,
-        spec.filter_json.as_ref(),
-    );
+    let probe = ctx
+        .call
+        .canned(s, name, &spec.vector, spec.limit, spec.filter_json.as_ref());
     if let Some(canned) = probe {
         return Ok(canned
             .iter()

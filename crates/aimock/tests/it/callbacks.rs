@@ -139,7 +139,11 @@ async fn unreachable_url() -> String {
 }
 
 async fn server_with(fixtures: Value) -> MockServer {
-    support::fixture_server(&json!({ "fixtures": fixtures }).to_string(), "callbacks.json").await
+    support::fixture_server(
+        &json!({ "fixtures": fixtures }).to_string(),
+        "callbacks.json",
+    )
+    .await
 }
 
 fn fixture(user: &str, callback: Value) -> Value {
@@ -149,7 +153,11 @@ fn fixture(user: &str, callback: Value) -> Value {
 #[tokio::test]
 async fn a_callback_answers_a_chat_completion_and_gets_the_neutral_request() {
     let (cb_base, cb) = callback_server(1).await;
-    let s = server_with(json!([fixture("weather", json!(format!("{cb_base}/echo")))])).await;
+    let s = server_with(json!([fixture(
+        "weather",
+        json!(format!("{cb_base}/echo"))
+    )]))
+    .await;
     let (status, v) = status_json(
         send_post(
             &s,
@@ -225,7 +233,8 @@ async fn a_callback_answers_tool_calls_through_every_provider() {
     let s = server_with(json!([fixture("Oslo", json!(format!("{cb_base}/tools")))])).await;
 
     // OpenAI chat, whole.
-    let (st, v) = status_json(send_post(&s, "/v1/chat/completions", &chat("Oslo"), &[]).await).await;
+    let (st, v) =
+        status_json(send_post(&s, "/v1/chat/completions", &chat("Oslo"), &[]).await).await;
     assert_eq!(st, 200, "{v}");
     let call = &v["choices"][0]["message"]["tool_calls"][0];
     assert_eq!(call["function"]["name"], "get_weather");
@@ -319,7 +328,11 @@ async fn a_callback_answers_tool_calls_through_every_provider() {
 #[tokio::test]
 async fn a_callback_error_reply_is_answered_as_a_fixture_error() {
     let (cb_base, _) = callback_server(1).await;
-    let s = server_with(json!([fixture("limit", json!(format!("{cb_base}/ratelimit")))])).await;
+    let s = server_with(json!([fixture(
+        "limit",
+        json!(format!("{cb_base}/ratelimit"))
+    )]))
+    .await;
     let r = send_post(&s, "/v1/chat/completions", &chat("limit"), &[]).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
@@ -333,7 +346,10 @@ async fn failures_are_502_or_504_in_the_providers_envelope() {
     let (cb_base, _) = callback_server(1).await;
     let gone = unreachable_url().await;
     let s = server_with(json!([
-        fixture("slow", json!({"url": format!("{cb_base}/slow?ms=5000"), "timeoutMs": 200})),
+        fixture(
+            "slow",
+            json!({"url": format!("{cb_base}/slow?ms=5000"), "timeoutMs": 200})
+        ),
         fixture("fail", json!(format!("{cb_base}/fail"))),
         fixture("badjson", json!(format!("{cb_base}/badjson"))),
         fixture("invalid", json!(format!("{cb_base}/invalid"))),
@@ -344,7 +360,12 @@ async fn failures_are_502_or_504_in_the_providers_envelope() {
         ("slow", 504, "callback_timeout", "200 ms"),
         ("fail", 502, "callback_failed", "answered 500: boom"),
         ("badjson", 502, "callback_failed", "invalid JSON"),
-        ("invalid", 502, "callback_failed", "a tool call needs a `name`"),
+        (
+            "invalid",
+            502,
+            "callback_failed",
+            "a tool call needs a `name`",
+        ),
         ("gone", 502, "callback_failed", "unreachable"),
     ];
     for (text, status, code, says) in cases {
@@ -383,10 +404,10 @@ async fn failures_are_502_or_504_in_the_providers_envelope() {
         .map(|e| e["response"]["status"].as_u64().unwrap())
         .collect();
     assert_eq!(statuses, [504, 502, 502, 502, 502, 502, 504]);
-    assert!(j
-        .iter()
-        .all(|e| e["response"]["fixture"]["response"]["callback"].is_string()
-            || e["response"]["fixture"]["response"]["callback"].is_object()));
+    assert!(j.iter().all(
+        |e| e["response"]["fixture"]["response"]["callback"].is_string()
+            || e["response"]["fixture"]["response"]["callback"].is_object()
+    ));
 }
 
 #[tokio::test]
@@ -417,7 +438,10 @@ async fn twenty_requests_are_inside_one_callback_at_once() {
         assert_eq!(*status, 200, "{body}");
         assert!(body.contains("together"), "{body}");
     }
-    eprintln!("20 requests through one gated callback: {:?}", started.elapsed());
+    eprintln!(
+        "20 requests through one gated callback: {:?}",
+        started.elapsed()
+    );
     assert_eq!(journal(&s).await.len(), 20);
 }
 
@@ -450,9 +474,18 @@ fn a_bad_callback_is_a_load_error_naming_the_fixture() {
     let bad = [
         (json!("https://127.0.0.1:1/x"), "http://"),
         (json!({"url": "ftp://127.0.0.1/x"}), "http://"),
-        (json!({"url": "http://127.0.0.1:1/x", "timeoutMs": 0}), "timeoutMs"),
-        (json!({"url": "http://127.0.0.1:1/x", "timeoutMs": 60001}), "timeoutMs"),
-        (json!({"url": "http://127.0.0.1:1/x", "timeout": 5}), "unknown field `timeout`"),
+        (
+            json!({"url": "http://127.0.0.1:1/x", "timeoutMs": 0}),
+            "timeoutMs",
+        ),
+        (
+            json!({"url": "http://127.0.0.1:1/x", "timeoutMs": 60001}),
+            "timeoutMs",
+        ),
+        (
+            json!({"url": "http://127.0.0.1:1/x", "timeout": 5}),
+            "unknown field `timeout`",
+        ),
         (json!(5), "URL string"),
     ];
     for (cb, says) in bad {
@@ -473,11 +506,16 @@ fn a_bad_callback_is_a_load_error_naming_the_fixture() {
         assert!(p.message.contains(says), "{cb}: {}", p.message);
     }
     // A callback beside a literal reply is refused too.
-    let text = json!({"fixtures": [{"response": {"callback": "http://127.0.0.1:1/", "content": "x"}}]})
-        .to_string();
+    let text =
+        json!({"fixtures": [{"response": {"callback": "http://127.0.0.1:1/", "content": "x"}}]})
+            .to_string();
     let report = parse_text(&text, "cb.json", Format::Json);
     assert!(report.fixtures.is_empty());
-    assert!(report.problems[0].message.contains("`content`"), "{:?}", report.problems);
+    assert!(
+        report.problems[0].message.contains("`content`"),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[tokio::test]
@@ -498,7 +536,10 @@ async fn the_control_api_adds_callback_fixtures() {
     let (st, v) =
         status_json(send_post(&s, "/v1/chat/completions", &chat("hello there"), &[]).await).await;
     assert_eq!(st, 200, "{v}");
-    assert_eq!(v["choices"][0]["message"]["content"], "you said: hello there");
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "you said: hello there"
+    );
     // A bad one is a 400 naming the field.
     let r = send_post(
         &s,
