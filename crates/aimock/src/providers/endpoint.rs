@@ -347,7 +347,7 @@ fn wrong_kind(fixture: &Fixture, reply: &Reply, surface: &str) -> ApiError {
 /// An endpoint answering with embedding vectors.
 pub(crate) trait EmbeddingApi: 'static {
     /// What the request says beside its inputs.
-    type Opts: Send + Sync;
+    type Opts: Send + Sync + 'static;
     /// The endpoint, as errors name it.
     const SURFACE: &'static str;
     /// The content type of the reply.
@@ -374,6 +374,12 @@ pub(crate) fn embedding<A: EmbeddingApi>(mut call: Call) -> Answered {
     let fixture = match ex.resolve(&req) {
         Answer::Fixture(f) => match &f.reply {
             Reply::Embedding(_) => Some(f),
+            Reply::Callback(cb) => {
+                let cb = cb.clone();
+                return Answered::Later(Box::pin(embedding_by_callback::<A>(
+                    ex, call, req, opts, cb,
+                )));
+            }
             other => {
                 let e = wrong_kind(&f, other, A::SURFACE);
                 return ex.fail(e).into();
@@ -395,6 +401,64 @@ pub(crate) fn embedding<A: EmbeddingApi>(mut call: Call) -> Answered {
         );
     }
     ex.reply(resp).into()
+}
+
+/// An embedding fixture whose reply is a callback: ask it (on a task of its own, as for a
+/// message); its reply must be an `embedding` (or an error).
+async fn embedding_by_callback<A: EmbeddingApi>(
+    ex: Exchange,
+    call: Call,
+    req: Arc<ChatRequest>,
+    opts: A::Opts,
+    cb: crate::callback::Callback,
+) -> Response {
+    let payload = llm_payload(&ex, &call, &req);
+    let vendor = call.route.vendor;
+    let headers = ex.headers().clone();
+    let task = async move {
+        let value = match cb.call(&payload).await {
+            Ok(v) => v,
+            Err(e) => return ex.fail(e.to_api_error()),
+        };
+        let failed = |m: String| {
+            crate::callback::CallbackError::Failed(format!(
+                "{} answered with an invalid response: {m}",
+                cb.url
+            ))
+            .to_api_error()
+        };
+        match crate::fixture::compile::compile_response(value) {
+            Ok((Reply::Embedding(v), _)) => {
+                let mut resp = crate::http::json_body(A::json(&req, &opts, Some(&v)));
+                if A::JSON_TYPE != "application/json" {
+                    resp.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(A::JSON_TYPE),
+                    );
+                }
+                ex.reply(resp)
+            }
+            Ok((Reply::Error(e), _)) => ex.fail(e.to_api_error()),
+            Ok((other, _)) => ex.fail(failed(format!(
+                "it answers with {}, which {} cannot serve (give `embedding`)",
+                other.kind(),
+                A::SURFACE
+            ))),
+            Err(m) => ex.fail(failed(m)),
+        }
+    };
+    match tokio::spawn(task).await {
+        Ok(r) => r,
+        Err(e) => vendor.error(
+            &ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                format!("Callback: the task answering it failed: {e}"),
+            )
+            .with_code("callback_failed"),
+            &headers,
+        ),
+    }
 }
 
 /// What a service endpoint answers: a body, or an error; and whether a fixture answered.

@@ -109,6 +109,13 @@ async fn callback_server(gate_size: usize) -> (String, Cb) {
             }),
         )
         .route(
+            "/embed",
+            post(move |State(cb): State<Cb>, Json(p): Json<Value>| async move {
+                note(&cb, "/embed", &p);
+                Json(json!({"embedding": [0.5, 0.25, 0.125]}))
+            }),
+        )
+        .route(
             "/mcp-plain",
             post(|| async { Json(json!("just text")) }),
         )
@@ -786,4 +793,51 @@ async fn a_vector_query_callback_computes_the_matches() {
     )
     .await;
     assert_eq!(v["matches"][0]["id"], "canned", "{v}");
+}
+
+#[tokio::test]
+async fn a_callback_answers_an_embedding_request() {
+    let (cb_base, cb) = callback_server(1).await;
+    let s = server_with(json!([
+        {"match": {"inputText": "vectorise"}, "response": {"callback": format!("{cb_base}/embed")}},
+        {"match": {"inputText": "words"}, "response": {"callback": format!("{cb_base}/echo")}}
+    ]))
+    .await;
+    let (st, v) = status_json(
+        send_post(
+            &s,
+            "/v1/embeddings",
+            &json!({"model": "text-embedding-3-small", "input": ["vectorise me", "and me"]}),
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["data"][1]["embedding"], json!([0.5, 0.25, 0.125]));
+    let p = cb.seen.lock()[0].1.clone();
+    assert_eq!(p["endpoint"], "embedding");
+    assert_eq!(p["path"], "/v1/embeddings");
+    assert_eq!(p["request"]["embeddingInput"], "vectorise me and me");
+    // A text reply cannot answer an embedding request: 502.
+    let (st, v) = status_json(
+        send_post(
+            &s,
+            "/v1/embeddings",
+            &json!({"model": "text-embedding-3-small", "input": "words"}),
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(st, 502, "{v}");
+    assert_eq!(v["error"]["code"], "callback_failed");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`embedding`"),
+        "{v}"
+    );
 }
