@@ -61,7 +61,8 @@
 //! 1. `http` (errors a provider puts in its envelope, JSON responses and writing, bounded bodies,
 //!    percent-decoding, ids, times, CORS, control requests) and [`conversation`] (the
 //!    provider-neutral request every provider parses into).
-//! 2. `chaos` (rates, the roll), `stream` (framing: SSE, NDJSON, AWS EventStream; pacing; one
+//! 2. [`callback`] (a fixture's, a tool's or a query's answer computed by an HTTP endpoint:
+//!    the POST, its timeout, its errors), `chaos` (rates, the roll), `stream` (framing: SSE, NDJSON, AWS EventStream; pacing; one
 //!    engine for every stream), `jsonrpc` (JSON-RPC 2.0 as data, for MCP and A2A).
 //! 3. [`fixture`]: the fixture file format, checking, loading, matching.
 //! 4. [`journal`], `metrics`, `auth` (inbound keys), [`services`] (the search, rerank and
@@ -88,6 +89,7 @@
 pub mod a2a;
 pub mod agui;
 pub(crate) mod auth;
+pub mod callback;
 pub(crate) mod chaos;
 pub mod config;
 pub mod conversation;

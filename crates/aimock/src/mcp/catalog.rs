@@ -250,6 +250,14 @@ fn check_schema(s: &Value, field: &str) -> Result<(), String> {
 }
 
 fn check_reply(r: &McpReply, field: &str) -> Result<(), String> {
+    if let Some(cb) = &r.callback {
+        crate::callback::Callback::from_value(cb).map_err(|e| format!("{field}.callback: {e}"))?;
+        if r.result.is_some() || r.results.is_some() || r.error.is_some() {
+            return Err(format!(
+                "{field}.callback: a callback computes the result: remove `result`, `results` and `error` beside it"
+            ));
+        }
+    }
     if let Some(v) = &r.result {
         check_result(v, &format!("{field}.result"))?;
     }

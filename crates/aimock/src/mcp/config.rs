@@ -157,6 +157,11 @@ pub struct McpReply {
     /// How long to wait for each answer (default 30000 ms); then the call fails (-32603).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_timeout_ms: Option<u64>,
+    /// Beyond aimock: the result is computed per call by an HTTP endpoint (`"http://..."` or
+    /// `{"url", "timeoutMs"}`), POSTed `{"kind": "mcp.tool", "name", "arguments"}`; it answers
+    /// with a `CallToolResult` (anything else is one text item). See [`crate::callback`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Value>,
 }
 
 /// A request the server sends the client during a tool call.

@@ -120,6 +120,38 @@ fn contents_json(
 }
 
 /// A configured result as a `CallToolResult`.
+/// A tool whose result a callback computes: POST `{"kind": "mcp.tool", "name", "arguments"}`;
+/// a `CallToolResult` (an object with `content`) is the result, anything else one text item.
+/// A failure is -32603 naming its cause (`callback_failed`, `callback_timeout` in `data.code`).
+async fn call_back(cb: &Value, name: &str, args: &Map<String, Value>) -> Result<Value, RpcError> {
+    let cb = crate::callback::Callback::from_value(cb)
+        .map_err(|e| RpcError::new(code::INTERNAL_ERROR, format!("Callback: {e}")))?;
+    let payload = json!({"kind": "mcp.tool", "name": name, "arguments": args});
+    match cb.call(&payload).await {
+        Ok(Value::Object(mut o)) if o.get("content").is_some_and(Value::is_array) => {
+            if !o.get("isError").is_some_and(Value::is_boolean) {
+                o.insert("isError".into(), Value::Bool(false));
+            }
+            Ok(Value::Object(o))
+        }
+        Ok(v) => {
+            let text = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok(json!({"content": [{"type": "text", "text": text}], "isError": false}))
+        }
+        Err(e) => {
+            let mut err = RpcError::new(
+                code::INTERNAL_ERROR,
+                format!("Callback failed ({}): {e}", e.code()),
+            );
+            err.data = Some(json!({ "code": e.code(), "url": cb.url }));
+            Err(err)
+        }
+    }
+}
+
 fn tool_result(v: Option<&Value>, reply: &McpReply) -> Value {
     let mut out = match v {
         None | Some(Value::Null) => json!({"content": []}),
@@ -597,6 +629,9 @@ impl McpServer {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
 
+        if let Some(cb) = &reply.callback {
+            return call_back(cb, name, &args).await;
+        }
         if let Some(e) = &reply.error {
             return Err(RpcError {
                 code: e.code.unwrap_or(code::INTERNAL_ERROR),

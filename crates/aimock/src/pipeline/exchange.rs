@@ -138,6 +138,12 @@ impl Exchange {
         &self.entry.headers
     }
 
+    /// The request's path, without its query.
+    pub(crate) fn path(&self) -> &str {
+        let p = self.entry.path.as_str();
+        p.split_once('?').map_or(p, |(path, _)| path)
+    }
+
     /// Whether the request is strict (the server's mode or `X-AIMock-Strict`).
     pub(crate) fn strict(&self) -> bool {
         self.ctx.strict

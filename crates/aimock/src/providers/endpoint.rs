@@ -70,7 +70,7 @@ impl Streamed {
 /// An endpoint answering with a model message.
 pub(crate) trait MessageApi: 'static {
     /// What the request says beside the conversation.
-    type Opts: Send + Sync;
+    type Opts: Send + Sync + 'static;
     /// The endpoint, as errors name it (`the chat completions endpoint`).
     const SURFACE: &'static str;
     /// The content type of a whole reply.
@@ -141,21 +141,36 @@ fn serve_message<A: MessageApi>(mut call: Call) -> Answered {
         Answer::Error(e) => return ex.fail(e).into(),
         Answer::Miss(m) => return miss(ex, m, &call),
     };
-    let reply = match message_reply(&fixture, A::SURFACE) {
+    if let Reply::Callback(cb) = &fixture.reply {
+        let cb = cb.clone();
+        return Answered::Later(Box::pin(by_callback::<A>(ex, call, req, opts, fixture, cb)));
+    }
+    render_message::<A>(ex, &call, &req, &opts, &fixture).into()
+}
+
+/// Render a fixture's message reply, whole or streamed, and journal it.
+fn render_message<A: MessageApi>(
+    ex: Exchange,
+    call: &Call,
+    req: &ChatRequest,
+    opts: &A::Opts,
+    fixture: &Fixture,
+) -> Response {
+    let reply = match message_reply(fixture, A::SURFACE) {
         Ok(m) => m,
-        Err(e) => return ex.fail(e).into(),
+        Err(e) => return ex.fail(e),
     };
     let settings = &call.core.settings;
     let rendered = {
         let r = Render {
-            req: &req,
-            opts: &opts,
-            fixture: &fixture,
+            req,
+            opts,
+            fixture,
             reply,
             strict: ex.strict(),
             chunk_size: fixture.stream.chunk_size.unwrap_or(settings.chunk_size),
             headers: ex.headers(),
-            call: &call,
+            call,
         };
         if req.stream {
             Rendered::Stream(Box::new((
@@ -185,7 +200,7 @@ fn serve_message<A: MessageApi>(mut call: Call) -> Answered {
                 );
             }
             A::finish(&mut resp, false);
-            ex.reply(resp).into()
+            ex.reply(resp)
         }
         Rendered::Stream(boxed) => {
             let (s, parts) = *boxed;
@@ -200,8 +215,75 @@ fn serve_message<A: MessageApi>(mut call: Call) -> Answered {
             };
             let mut resp = ex.stream(plan, s.content_type);
             A::finish(&mut resp, true);
-            resp.into()
+            resp
         }
+    }
+}
+
+/// What a callback is sent for an LLM request (see [`crate::callback`]).
+fn llm_payload(ex: &Exchange, call: &Call, req: &ChatRequest) -> Value {
+    serde_json::json!({
+        "kind": "llm",
+        "request": req,
+        "provider": call.route.vendor.key,
+        "endpoint": req.endpoint.as_str(),
+        "path": ex.path(),
+        "stream": req.stream,
+        "testId": &*ex.ctx.test_id,
+    })
+}
+
+/// A fixture whose reply is a callback: ask it, then render its reply as the fixture's (its
+/// streaming settings apply). On a task of its own, like the proxy: a caller that leaves while
+/// the callback computes must not cut the journal entry short, and a slow callback holds no
+/// other request up.
+async fn by_callback<A: MessageApi>(
+    ex: Exchange,
+    call: Call,
+    req: Arc<ChatRequest>,
+    opts: A::Opts,
+    fixture: Arc<Fixture>,
+    cb: crate::callback::Callback,
+) -> Response {
+    let payload = llm_payload(&ex, &call, &req);
+    let envelope = call.route.vendor;
+    let headers = ex.headers().clone();
+    let task = async move {
+        let value = match cb.call(&payload).await {
+            Ok(v) => v,
+            Err(e) => return ex.fail(e.to_api_error()),
+        };
+        let answered = match crate::fixture::compile::compile_response(value) {
+            Ok((reply, spec)) => {
+                let mut f = (*fixture).clone();
+                f.entry.response = spec;
+                f.reply = reply;
+                f
+            }
+            Err(m) => {
+                let e = crate::callback::CallbackError::Failed(format!(
+                    "{} answered with an invalid response: {m}",
+                    cb.url
+                ));
+                return ex.fail(e.to_api_error());
+            }
+        };
+        match &answered.reply {
+            Reply::Error(e) => ex.fail(e.to_api_error()),
+            _ => render_message::<A>(ex, &call, &req, &opts, &answered),
+        }
+    };
+    match tokio::spawn(task).await {
+        Ok(r) => r,
+        Err(e) => envelope.error(
+            &ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                format!("Callback: the task answering it failed: {e}"),
+            )
+            .with_code("callback_failed"),
+            &headers,
+        ),
     }
 }
 
@@ -265,7 +347,7 @@ fn wrong_kind(fixture: &Fixture, reply: &Reply, surface: &str) -> ApiError {
 /// An endpoint answering with embedding vectors.
 pub(crate) trait EmbeddingApi: 'static {
     /// What the request says beside its inputs.
-    type Opts: Send + Sync;
+    type Opts: Send + Sync + 'static;
     /// The endpoint, as errors name it.
     const SURFACE: &'static str;
     /// The content type of the reply.
@@ -292,6 +374,12 @@ pub(crate) fn embedding<A: EmbeddingApi>(mut call: Call) -> Answered {
     let fixture = match ex.resolve(&req) {
         Answer::Fixture(f) => match &f.reply {
             Reply::Embedding(_) => Some(f),
+            Reply::Callback(cb) => {
+                let cb = cb.clone();
+                return Answered::Later(Box::pin(embedding_by_callback::<A>(
+                    ex, call, req, opts, cb,
+                )));
+            }
             other => {
                 let e = wrong_kind(&f, other, A::SURFACE);
                 return ex.fail(e).into();
@@ -313,6 +401,64 @@ pub(crate) fn embedding<A: EmbeddingApi>(mut call: Call) -> Answered {
         );
     }
     ex.reply(resp).into()
+}
+
+/// An embedding fixture whose reply is a callback: ask it (on a task of its own, as for a
+/// message); its reply must be an `embedding` (or an error).
+async fn embedding_by_callback<A: EmbeddingApi>(
+    ex: Exchange,
+    call: Call,
+    req: Arc<ChatRequest>,
+    opts: A::Opts,
+    cb: crate::callback::Callback,
+) -> Response {
+    let payload = llm_payload(&ex, &call, &req);
+    let vendor = call.route.vendor;
+    let headers = ex.headers().clone();
+    let task = async move {
+        let value = match cb.call(&payload).await {
+            Ok(v) => v,
+            Err(e) => return ex.fail(e.to_api_error()),
+        };
+        let failed = |m: String| {
+            crate::callback::CallbackError::Failed(format!(
+                "{} answered with an invalid response: {m}",
+                cb.url
+            ))
+            .to_api_error()
+        };
+        match crate::fixture::compile::compile_response(value) {
+            Ok((Reply::Embedding(v), _)) => {
+                let mut resp = crate::http::json_body(A::json(&req, &opts, Some(&v)));
+                if A::JSON_TYPE != "application/json" {
+                    resp.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(A::JSON_TYPE),
+                    );
+                }
+                ex.reply(resp)
+            }
+            Ok((Reply::Error(e), _)) => ex.fail(e.to_api_error()),
+            Ok((other, _)) => ex.fail(failed(format!(
+                "it answers with {}, which {} cannot serve (give `embedding`)",
+                other.kind(),
+                A::SURFACE
+            ))),
+            Err(m) => ex.fail(failed(m)),
+        }
+    };
+    match tokio::spawn(task).await {
+        Ok(r) => r,
+        Err(e) => vendor.error(
+            &ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                format!("Callback: the task answering it failed: {e}"),
+            )
+            .with_code("callback_failed"),
+            &headers,
+        ),
+    }
 }
 
 /// What a service endpoint answers: a body, or an error; and whether a fixture answered.

@@ -339,7 +339,13 @@ fn get(c: &Collection, body: &Value) -> Result<Value, Reply> {
     }))
 }
 
-fn query(s: &Store, name: &str, c: &Collection, body: &Value) -> Result<Value, Reply> {
+fn query(
+    call: &Call<'_>,
+    s: &Store,
+    name: &str,
+    c: &Collection,
+    body: &Value,
+) -> Result<Value, Reply> {
     let qs = embeddings(body.get("query_embeddings"))?
         .ok_or_else(|| bad("query_embeddings are required (this mock computes no embeddings)"))?;
     let n = body.get("n_results").and_then(Value::as_u64).unwrap_or(10) as usize;
@@ -349,7 +355,7 @@ fn query(s: &Store, name: &str, c: &Collection, body: &Value) -> Result<Value, R
     let (mut ids, mut dists, mut embs, mut metas, mut docs) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for q in &qs {
-        if let Some(canned) = s.canned(name) {
+        if let Some(canned) = call.canned(s, name, q, n, body.get("where")) {
             let rows: Vec<(Value, f64, Value, Value)> =
                 canned.iter().take(n).map(canned_parts).collect();
             ids.push(Value::Array(rows.iter().map(|r| r.0.clone()).collect()));
@@ -429,7 +435,7 @@ pub(super) fn handle(server: &VectorServer, call: &Call<'_>) -> Reply {
     let m = call.method;
     let r: Result<Reply, Reply> = match parts.as_slice() {
         ["api", "v2", rest @ ..] => v2(server, call, m, rest, body),
-        ["api", "v1", rest @ ..] => v1(server, m, rest, body),
+        ["api", "v1", rest @ ..] => v1(server, call, m, rest, body),
         _ => Err(err(
             StatusCode::NOT_FOUND,
             format!("Not found: {m} {}", call.path),
@@ -619,6 +625,9 @@ fn v2(
                 if let Some(canned) = s.canned.remove(&name) {
                     s.canned.insert(target.clone(), canned);
                 }
+                if let Some(cb) = s.callbacks.remove(&name) {
+                    s.callbacks.insert(target.clone(), cb);
+                }
             }
             s.collections.insert(target, c);
             ok("upsert", json!({}))
@@ -634,7 +643,7 @@ fn v2(
             ok("delete", json!({}))
         }
         (method, ["tenants", _, "databases", _, "collections", key, op]) => {
-            collection_op(server, method, key, op, body)
+            collection_op(server, call, method, key, op, body)
         }
         _ => Err(err(
             StatusCode::NOT_FOUND,
@@ -645,6 +654,7 @@ fn v2(
 
 fn collection_op(
     server: &VectorServer,
+    call: &Call<'_>,
     m: &Method,
     key: &str,
     op: &str,
@@ -677,7 +687,7 @@ fn collection_op(
             let s = server.read();
             let name = find_name(&s, key).ok_or_else(not_found)?;
             let c = s.collections.get(&name).ok_or_else(not_found)?;
-            ok("query", query(&s, &name, c, body)?)
+            ok("query", query(call, &s, &name, c, body)?)
         }
         (&Method::POST, "delete") => {
             let filter = where_filter(body)?;
@@ -707,7 +717,13 @@ fn collection_op(
 }
 
 /// aimock's v1 routes.
-fn v1(server: &VectorServer, m: &Method, rest: &[&str], body: &Value) -> Result<Reply, Reply> {
+fn v1(
+    server: &VectorServer,
+    call: &Call<'_>,
+    m: &Method,
+    rest: &[&str],
+    body: &Value,
+) -> Result<Reply, Reply> {
     match (m, rest) {
         (&Method::GET, ["heartbeat"]) => {
             let ns = SystemTime::now()
@@ -768,7 +784,7 @@ fn v1(server: &VectorServer, m: &Method, rest: &[&str], body: &Value) -> Result<
             r.status = StatusCode::CREATED;
             Ok(r)
         }
-        (method, ["collections", key, op]) => collection_op(server, method, key, op, body),
+        (method, ["collections", key, op]) => collection_op(server, call, method, key, op, body),
         _ => Err(err(
             StatusCode::NOT_FOUND,
             format!("Not found: {m} /api/v1/{}", rest.join("/")),

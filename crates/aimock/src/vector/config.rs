@@ -36,7 +36,35 @@ pub struct VectorCollection {
     #[serde(default)]
     pub vectors: Vec<Value>,
     /// `{id, score, metadata?, values?}`: when set, every query of the collection returns these
-    /// (cut to the query's top-k) instead of searching.
+    /// (cut to the query's top-k) instead of searching. Or, beyond aimock, `{"callback": ...}`:
+    /// an HTTP endpoint computes each query's matches (see [`crate::callback`]).
     #[serde(default)]
-    pub query_results: Vec<Value>,
+    pub query_results: QueryResults,
+}
+
+/// `vector.collections[].queryResults`: canned matches, or a callback that computes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum QueryResults {
+    /// Every query returns these (an empty list: queries search).
+    List(Vec<Value>),
+    /// Every query is answered by this callback (`"http://..."` or `{"url", "timeoutMs"}`),
+    /// POSTed `{"kind": "vector.query", "collection", "vector", "topK", "filter"}`; it answers
+    /// `{"matches": [{"id", "score", "metadata"?}]}` or the bare list.
+    Handler {
+        /// The callback.
+        callback: Value,
+    },
+}
+
+impl Default for QueryResults {
+    fn default() -> Self {
+        QueryResults::List(Vec::new())
+    }
+}
+
+impl From<Vec<Value>> for QueryResults {
+    fn from(v: Vec<Value>) -> Self {
+        QueryResults::List(v)
+    }
 }

@@ -31,7 +31,7 @@ use crate::http::{control_error, ApiError, ControlRequest};
 use crate::journal::JournalBody;
 use crate::pipeline::{ControlDefault, Core, Handled, MountedService, ServiceRequest, Surface};
 
-pub use config::{VectorCollection, VectorConfig};
+pub use config::{QueryResults, VectorCollection, VectorConfig};
 pub use engine::{Collection, Filter, Metric, Point, PointId, VectorError};
 
 /// Whether a path at the root of the main port is a vector database's own path (Qdrant's
@@ -138,6 +138,78 @@ pub(crate) struct Call<'a> {
     pub(crate) body: &'a Value,
     /// `http://host:port` + mount.
     pub(crate) base_url: String,
+    /// The matches a callback answered for this request's query (the second pass).
+    pub(crate) resolved: Option<&'a [Value]>,
+    /// The query a collection's callback must answer, noted by the first pass.
+    pub(crate) pending: parking_lot::Mutex<Option<PendingQuery>>,
+}
+
+/// A query a collection's callback answers: the callback and what it is sent.
+#[derive(Debug)]
+pub(crate) struct PendingQuery {
+    callback: crate::callback::Callback,
+    payload: Value,
+}
+
+/// A callback's answer to a query: `{"matches": [...]}` or the bare list, each match an object
+/// (`{id, score, metadata?, values?}`).
+fn callback_matches(v: Value) -> Result<Vec<Value>, String> {
+    let list = match v {
+        Value::Array(l) => l,
+        Value::Object(mut o) => match o.remove("matches") {
+            Some(Value::Array(l)) => l,
+            _ => return Err("expected {\"matches\": [...]} or a list of matches".into()),
+        },
+        _ => return Err("expected {\"matches\": [...]} or a list of matches".into()),
+    };
+    for (i, m) in list.iter().enumerate() {
+        let Some(o) = m.as_object() else {
+            return Err(format!("matches[{i}] is not an object"));
+        };
+        if !o
+            .get("id")
+            .is_some_and(|id| id.is_string() || id.is_number())
+        {
+            return Err(format!("matches[{i}] needs an `id` (a string or a number)"));
+        }
+        if o.get("score").is_some_and(|s| !s.is_number()) {
+            return Err(format!("matches[{i}].score must be a number"));
+        }
+    }
+    Ok(list)
+}
+
+impl<'a> Call<'a> {
+    /// The canned results that answer a query of `name` (for `vector`, `top_k` and `filter`):
+    /// a callback's matches on the second pass; on the first, a collection with a callback
+    /// notes the query for it (and the answer rendered meanwhile is dropped); else the
+    /// collection's canned results, if any.
+    pub(crate) fn canned<'s>(
+        &'s self,
+        s: &'s Store,
+        name: &str,
+        vector: &[f32],
+        top_k: usize,
+        filter: Option<&Value>,
+    ) -> Option<&'s [Value]> {
+        if let Some(r) = self.resolved {
+            return Some(r);
+        }
+        if let Some(cb) = s.callbacks.get(name) {
+            *self.pending.lock() = Some(PendingQuery {
+                callback: cb.clone(),
+                payload: json!({
+                    "kind": "vector.query",
+                    "collection": name,
+                    "vector": vector,
+                    "topK": top_k,
+                    "filter": filter.cloned().unwrap_or(Value::Null),
+                }),
+            });
+            return Some(&[]);
+        }
+        s.canned(name)
+    }
 }
 
 impl Call<'_> {
@@ -162,6 +234,8 @@ pub(crate) fn seg(s: &str) -> String {
 pub(crate) struct Store {
     pub(crate) collections: BTreeMap<String, Collection>,
     pub(crate) canned: HashMap<String, Vec<Value>>,
+    /// Collections whose queries a callback answers.
+    pub(crate) callbacks: HashMap<String, crate::callback::Callback>,
     pub(crate) op_seq: u64,
 }
 
@@ -273,8 +347,16 @@ fn seed_collection(store: &mut Store, c: &VectorCollection) -> Result<(), String
             .map_err(|e| format!("collection `{}`: vector `{}`: {e}", c.name, p.id))?;
         col.namespace_mut(&ns).upsert(p);
     }
-    if !c.query_results.is_empty() {
-        store.canned.insert(c.name.clone(), c.query_results.clone());
+    match &c.query_results {
+        QueryResults::List(l) if l.is_empty() => {}
+        QueryResults::List(l) => {
+            store.canned.insert(c.name.clone(), l.clone());
+        }
+        QueryResults::Handler { callback } => {
+            let cb = crate::callback::Callback::from_value(callback)
+                .map_err(|e| format!("collection `{}`: queryResults.callback: {e}", c.name))?;
+            store.callbacks.insert(c.name.clone(), cb);
+        }
     }
     Ok(())
 }
@@ -315,6 +397,7 @@ impl VectorServer {
     pub fn delete_collection(&self, name: &str) -> bool {
         let mut s = self.store.write();
         s.canned.remove(name);
+        s.callbacks.remove(name);
         s.collections.remove(name).is_some()
     }
 
@@ -362,11 +445,20 @@ impl VectorServer {
     /// query's top-k) instead of searching; an empty list searches again.
     pub fn on_query(&self, collection: &str, results: Vec<Value>) {
         let mut s = self.store.write();
+        s.callbacks.remove(collection);
         if results.is_empty() {
             s.canned.remove(collection);
         } else {
             s.canned.insert(collection.to_owned(), results);
         }
+    }
+
+    /// Every query of `collection` is answered by `callback` (see [`crate::callback`]) instead
+    /// of searching; [`VectorServer::on_query`] with an empty list searches again.
+    pub fn on_query_callback(&self, collection: &str, callback: crate::callback::Callback) {
+        let mut s = self.store.write();
+        s.canned.remove(collection);
+        s.callbacks.insert(collection.to_owned(), callback);
     }
 
     /// The `k` nearest points of a namespace: `(id, score)` with the collection's metric
@@ -424,16 +516,41 @@ impl VectorServer {
             query: req.query.as_deref(),
             body: &body,
             base_url: req.base_url(),
+            resolved: None,
+            pending: parking_lot::Mutex::new(None),
         };
-        let reply = match api {
-            Api::Qdrant => qdrant::handle(&self, &call),
-            Api::PineconeControl => pinecone::control_plane(&self, &call),
-            Api::Pinecone => pinecone::data_plane(&self, &call),
-            Api::Chroma => chroma::handle(&self, &call),
-            Api::Unknown => api.error(
-                StatusCode::NOT_FOUND,
-                &format!("Not found: {} {}", req.method, req.rest),
-            ),
+        let reply = self.dispatch(api, &call);
+        // A collection whose queries a callback answers: the first pass said what to ask; the
+        // second renders the callback's matches as canned results.
+        let reply = match call.pending.into_inner() {
+            None => reply,
+            Some(q) => match q.callback.call(&q.payload).await {
+                Ok(v) => match callback_matches(v) {
+                    Ok(matches) => {
+                        let call = Call {
+                            method: &req.method,
+                            path: &req.rest,
+                            query: req.query.as_deref(),
+                            body: &body,
+                            base_url: req.base_url(),
+                            resolved: Some(&matches),
+                            pending: parking_lot::Mutex::new(None),
+                        };
+                        self.dispatch(api, &call)
+                    }
+                    Err(m) => api.error(
+                        StatusCode::BAD_GATEWAY,
+                        &format!(
+                            "Callback failed (callback_failed): {} answered with invalid matches: {m}",
+                            q.callback.url
+                        ),
+                    ),
+                },
+                Err(e) => api.error(
+                    e.to_api_error().status,
+                    &format!("Callback failed ({}): {e}", e.code()),
+                ),
+            },
         };
         // As the LLM routes do: a large body (a bulk upsert) is not kept whole in the journal.
         let journal = if body.is_null() {
@@ -442,6 +559,19 @@ impl VectorServer {
             JournalBody::capped(bytes.len(), || JournalBody::Json(Arc::new(body)))
         };
         self.finish(state, &req, api, journal, reply)
+    }
+
+    fn dispatch(&self, api: Api, call: &Call<'_>) -> Reply {
+        match api {
+            Api::Qdrant => qdrant::handle(self, call),
+            Api::PineconeControl => pinecone::control_plane(self, call),
+            Api::Pinecone => pinecone::data_plane(self, call),
+            Api::Chroma => chroma::handle(self, call),
+            Api::Unknown => api.error(
+                StatusCode::NOT_FOUND,
+                &format!("Not found: {} {}", call.method, call.path),
+            ),
+        }
     }
 
     fn finish(
@@ -561,7 +691,8 @@ impl MountedService for VectorServer {
 ///   (re)create a collection.
 /// - `DELETE /__aimock/vector/collections/{name}`.
 /// - `POST /__aimock/vector/collections/{name}/vectors` `{vectors, namespace?}`: upsert.
-/// - `POST|DELETE /__aimock/vector/collections/{name}/query-results` `{results}`: canned results.
+/// - `POST|DELETE /__aimock/vector/collections/{name}/query-results` `{results}`: canned results;
+///   `{callback}` (`"http://..."` or `{url, timeoutMs}`): a callback answers every query.
 /// - `POST /__aimock/vector/reset`.
 ///
 /// The server picks the service (`?path=/vector`; the first by default).
@@ -591,6 +722,7 @@ fn control(server: &VectorServer, req: &ControlRequest) -> Response {
                         "count": c.len(),
                         "namespaces": c.namespaces.keys().collect::<Vec<_>>(),
                         "queryResults": s.canned.get(name).map(Vec::len).unwrap_or(0),
+                        "queryCallback": s.callbacks.get(name).map(crate::callback::Callback::to_value),
                     })
                 })
                 .collect();
@@ -611,10 +743,12 @@ fn control(server: &VectorServer, req: &ControlRequest) -> Response {
                 return bad(StatusCode::BAD_REQUEST, e);
             }
             s.canned.remove(&c.name);
+            s.callbacks.remove(&c.name);
             for (k, col) in scratch.collections {
                 s.collections.insert(k, col);
             }
             s.canned.extend(scratch.canned);
+            s.callbacks.extend(scratch.callbacks);
             ok(json!({"created": c.name}))
         }
         (&Method::DELETE, ["collections", name]) => {
@@ -646,6 +780,16 @@ fn control(server: &VectorServer, req: &ControlRequest) -> Response {
             match server.upsert(name, ns, points) {
                 Ok(n) => ok(json!({"upserted": n})),
                 Err(e) => bad(StatusCode::BAD_REQUEST, e.to_string()),
+            }
+        }
+        (&Method::POST, ["collections", name, "query-results"]) if v.get("callback").is_some() => {
+            match crate::callback::Callback::from_value(&v["callback"]) {
+                Ok(cb) => {
+                    let shown = cb.to_value();
+                    server.on_query_callback(name, cb);
+                    ok(json!({"collection": name, "callback": shown}))
+                }
+                Err(e) => bad(StatusCode::BAD_REQUEST, format!("callback: {e}")),
             }
         }
         (&Method::POST, ["collections", name, "query-results"]) => {

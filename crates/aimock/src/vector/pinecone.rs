@@ -292,7 +292,7 @@ fn id_matches(p: &Point, id: &str) -> bool {
     }
 }
 
-fn query(s: &Store, name: &str, c: Option<&Collection>, body: &Value) -> Reply {
+fn query(call: &Call<'_>, s: &Store, name: &str, c: Option<&Collection>, body: &Value) -> Reply {
     let ns = ns_name(body.get("namespace").and_then(Value::as_str));
     let top_k = body
         .get("topK")
@@ -314,7 +314,11 @@ fn query(s: &Store, name: &str, c: Option<&Collection>, body: &Value) -> Reply {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Some(canned) = s.canned(name) {
+    let probe = body
+        .get("vector")
+        .and_then(parse_vector)
+        .unwrap_or_default();
+    if let Some(canned) = call.canned(s, name, &probe, top_k, body.get("filter")) {
         let matches: Vec<Value> = canned
             .iter()
             .take(top_k)
@@ -462,7 +466,7 @@ fn compat(server: &VectorServer, call: &Call<'_>, rest: &[&str]) -> Reply {
         (&Method::POST, ["query"]) => {
             let s = server.read();
             let c = s.collections.get(&coll);
-            if c.is_none() && s.canned(&coll).is_none() {
+            if c.is_none() && s.canned(&coll).is_none() && !s.callbacks.contains_key(&coll) {
                 return Reply {
                     status: StatusCode::NOT_FOUND,
                     body: json!({"error": {"message": format!("Collection '{coll}' not found")}}),
@@ -475,7 +479,7 @@ fn compat(server: &VectorServer, call: &Call<'_>, rest: &[&str]) -> Reply {
                 // aimock's route always returned the metadata.
                 o.entry("includeMetadata").or_insert(json!(true));
             }
-            query(&s, &coll, c, &b)
+            query(call, &s, &coll, c, &b)
         }
         (&Method::POST, ["vectors", "upsert"]) => {
             let mut b = body.clone();
@@ -610,7 +614,7 @@ fn index_plane(server: &VectorServer, call: &Call<'_>, index: &str, rest: &[&str
         (&Method::POST, ["query"]) => {
             let s = server.read();
             let c = s.collections.get(index);
-            query(&s, index, c, body)
+            query(call, &s, index, c, body)
         }
         (&Method::POST, ["vectors", "upsert"]) => upsert(&mut server.write(), index, body),
         (&Method::POST, ["vectors", "delete"]) => match server.write().collections.get_mut(index) {

@@ -14,11 +14,12 @@ use super::{
 /// The Qdrant version we answer as (qdrant-client checks that its minor is within one).
 const VERSION: &str = "1.20.0";
 
-struct Ctx {
+struct Ctx<'c> {
     start: Instant,
+    call: &'c Call<'c>,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     fn ok(&self, op: &'static str, result: Value) -> Reply {
         Reply::ok(
             op,
@@ -229,6 +230,8 @@ fn request_vector(v: &Value) -> Option<Vec<f32>> {
 
 struct SearchSpec {
     vector: Vec<f32>,
+    /// The request's `filter`, as sent (for a callback).
+    filter_json: Option<Value>,
     limit: usize,
     offset: usize,
     filter: Option<Filter>,
@@ -246,6 +249,7 @@ fn search_spec(ctx: &Ctx, body: &Value, vector: Vec<f32>) -> Result<SearchSpec, 
     };
     Ok(SearchSpec {
         vector,
+        filter_json: body.get("filter").filter(|f| !f.is_null()).cloned(),
         limit: body
             .get("limit")
             .or_else(|| body.get("top"))
@@ -273,7 +277,10 @@ fn run(
     spec: &SearchSpec,
     exclude: &[PointId],
 ) -> Result<Vec<Value>, Reply> {
-    if let Some(canned) = s.canned(name) {
+    let probe = ctx
+        .call
+        .canned(s, name, &spec.vector, spec.limit, spec.filter_json.as_ref());
+    if let Some(canned) = probe {
         return Ok(canned
             .iter()
             .skip(spec.offset)
@@ -596,6 +603,7 @@ fn search_one(
 pub(super) fn handle(server: &VectorServer, call: &Call<'_>) -> Reply {
     let ctx = Ctx {
         start: Instant::now(),
+        call,
     };
     let parts: Vec<String> = call
         .path

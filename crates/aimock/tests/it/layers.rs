@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// Bottom to top: a module may import the modules of the layers before its own, and no others.
 const LAYERS: &[&[&str]] = &[
     &["http", "conversation"],
-    &["chaos", "stream", "jsonrpc"],
+    &["callback", "chaos", "stream", "jsonrpc"],
     &["fixture"],
     &["journal", "metrics", "auth", "services"],
     &["record"],

@@ -19,6 +19,7 @@ mod a2a;
 mod agui;
 mod anthropic;
 mod bedrock;
+mod callbacks;
 mod chaos;
 mod cohere;
 mod embeddings;
