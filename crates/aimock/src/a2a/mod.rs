@@ -454,6 +454,11 @@ impl MountedService for A2aServer {
     fn reset(&self) {
         A2aServer::reset(self);
     }
+
+    fn health(&self) -> Value {
+        let g = self.inner.lock();
+        json!({"status": "ok", "agents": g.agents.len(), "tasks": g.tasks.len()})
+    }
 }
 
 /// `/__aimock/a2a/...`: run-time changes. `req.sub` is the path after `/__aimock/a2a`.

@@ -24,6 +24,7 @@ mod cohere;
 mod embeddings;
 mod examples;
 mod gemini;
+mod health;
 mod journal_and_control;
 mod layers;
 mod mcp;
