@@ -27,6 +27,32 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Check fixture files without starting a server; exit 1 if any has an error.
     Validate(ValidateArgs),
+    /// Convert another mock server's files to fixture JSON (stdout when no output is given).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The input's format: `vidaimock` (Tera templates: a directory or one file) or `mockllm`
+    /// (a mock-llm YAML config).
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub(crate) format: ConvertFormat,
+    /// A VidaiMock template directory or file, or a mock-llm config.yaml.
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: PathBuf,
+    /// The fixture file to write (a directory gets `<input name>.json`); stdout when absent.
+    /// With MCP tools in a mock-llm config, an `<output>.aimock.json` is written beside it.
+    #[arg(value_name = "OUTPUT")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// `aimock convert <FORMAT>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConvertFormat {
+    /// VidaiMock response templates.
+    Vidaimock,
+    /// dwmkerr/mock-llm's mock-llm.yaml.
+    Mockllm,
 }
 
 #[derive(Debug, Args)]

@@ -4,10 +4,12 @@
 //! - [`settings`]: flags merged over the config file.
 //! - [`report`]: fixture problems in the log, and `aimock validate`.
 //! - [`watch`]: `--watch`, reloading fixtures when files change.
+//! - [`convert`]: `aimock convert vidaimock|mockllm`, other mock servers' files as fixtures.
 //!
 //! The library does the serving; this crate must stay thin: parse, load, log, bind, wait for a
 //! signal.
 
+mod convert;
 mod flags;
 mod report;
 mod settings;
@@ -64,8 +66,10 @@ fn main() -> ExitCode {
             };
         }
     };
-    if let Some(Command::Validate(args)) = &cli.command {
-        return report::validate(args);
+    match &cli.command {
+        Some(Command::Validate(args)) => return report::validate(args),
+        Some(Command::Convert(args)) => return convert::run(args),
+        None => {}
     }
     let settings = match Settings::resolve(&cli.serve) {
         Ok(s) => s,

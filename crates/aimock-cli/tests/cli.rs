@@ -1062,3 +1062,260 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
     let rest = stream.text().await;
     assert!(rest.is_ok(), "the stream was cut, not ended: {rest:?}");
 }
+
+// ------------------------------------------------------------------------------ convert
+
+/// A VidaiMock template folder as VidaiMock lays it out (one folder per provider).
+fn vidaimock_templates(root: &Path) {
+    write(
+        &root.join("openai/greeting.json.j2"),
+        r#"{# the reply to a greeting #}
+{
+  "id": "chatcmpl-{{ uuid }}",
+  "object": "chat.completion",
+  "created": {{ timestamp }},
+  "model": "{{ model }}",
+  "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from VidaiMock!"}, "finish_reason": "stop"}]
+}
+"#,
+    );
+    write(
+        &root.join("openai/002-weather_report.j2"),
+        r#"{% set has_tools = json.tools is defined and json.tools | length > 0 %}
+{% if has_tools and has_tool_result(messages=json.messages, provider="openai") %}
+{"choices": [{"message": {"role": "assistant", "content": "It is sunny, says the tool."}, "finish_reason": "stop"}]}
+{% elif has_tools %}
+{"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [{"id": "call_{{ uuid }}", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}, "finish_reason": "tool_calls"}]}
+{% else %}
+{"choices": [{"message": {"role": "assistant", "content": "Which city?"}, "finish_reason": "stop"}]}
+{% endif %}
+"#,
+    );
+    write(
+        &root.join("notes/tell_a_joke.txt"),
+        "Why did the {{ animal }} cross the road?\n",
+    );
+    write(&root.join("README.md"), "not a template");
+}
+
+#[tokio::test]
+async fn convert_vidaimock_templates_then_serve_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let templates = dir.path().join("templates");
+    vidaimock_templates(&templates);
+    let out = run(
+        &["convert", "vidaimock", "templates", "out/vidai.json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Wrote 5 fixture(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The same conversion to stdout is the same file.
+    let to_stdout = run(&["convert", "vidaimock", "templates"], dir.path());
+    assert!(to_stdout.status.success());
+    let written = std::fs::read_to_string(dir.path().join("out/vidai.json")).expect("output");
+    assert_eq!(text(&to_stdout.stdout).trim_end(), written.trim_end());
+    let file: Value = serde_json::from_str(&written).expect("JSON");
+    assert_eq!(file["fixtures"].as_array().map(Vec::len), Some(5), "{file}");
+
+    let s = Server::start(
+        &["-f", "out/vidai.json", "-p", "0", "--validate-on-load"],
+        dir.path(),
+    );
+    assert_eq!(
+        chat_content(&s.url, "greeting").await.as_deref(),
+        Some("Hello from VidaiMock!")
+    );
+    assert_eq!(
+        chat_content(&s.url, "Why? tell a joke").await.as_deref(),
+        Some("Why did the [animal] cross the road?")
+    );
+    assert_eq!(
+        chat_content(&s.url, "weather report please")
+            .await
+            .as_deref(),
+        Some("Which city?")
+    );
+    // With the tool declared: the tool call; with its result: the final answer.
+    let http = reqwest::Client::new();
+    let tools = json!([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]);
+    let v: Value = http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o", "tools": tools,
+            "messages": [{"role": "user", "content": "weather report please"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call = &v["choices"][0]["message"]["tool_calls"][0]["function"];
+    assert_eq!(call["name"], "get_weather", "{v}");
+    assert_eq!(call["arguments"], "{\"city\":\"Paris\"}");
+    let v: Value = http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o", "tools": tools, "messages": [
+            {"role": "user", "content": "weather report please"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"], "It is sunny, says the tool.",
+        "{v}"
+    );
+}
+
+const MOCK_LLM_YAML: &str = r#"# a mock-llm.yaml
+streaming:
+  chunkSize: 4
+  chunkIntervalMs: 0
+rules:
+  # Default echo rule (left out: a fixture cannot echo)
+  - path: "/v1/chat/completions"
+    match: "@"
+    response:
+      status: 200
+      content: |
+        {"choices": [{"message": {"role": "assistant", "content": "{{jmes request body.messages[-1].content}}"}, "finish_reason": "stop"}]}
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'hello')"
+    response:
+      status: 200
+      content: |
+        {"id": "chatcmpl-{{timestamp}}", "model": "{{jmes request body.model}}",
+         "choices": [{"message": {"role": "assistant", "content": "Hi there! How can I help you today?"}, "finish_reason": "stop"}]}
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'hello') && body.model == 'gpt-4o-mini'"
+    response:
+      status: 200
+      content: '{"choices": [{"message": {"role": "assistant", "content": "Hi from the mini model"}}]}'
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'error-401')"
+    response:
+      status: 401
+      content: |
+        {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}
+  - path: "/v1/models"
+    match: "@"
+    response:
+      status: 200
+      content: '{"data": [{"id": "gpt-4", "object": "model"}]}'
+mcp:
+  tools:
+    - name: search_docs
+      description: Search the docs
+      parameters:
+        type: object
+        properties:
+          q: {type: string}
+"#;
+
+#[tokio::test]
+async fn convert_mockllm_config_then_serve_it_with_its_mcp_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("mock-llm.yaml"), MOCK_LLM_YAML);
+    let out = run(
+        &["convert", "mockllm", "mock-llm.yaml", "fixtures/"],
+        dir.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // What was left out is said.
+    assert!(
+        stderr.contains("rules[0]") && stderr.contains("echoes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rules[4]") && stderr.contains("/v1/models"),
+        "{stderr}"
+    );
+    let fixtures = dir.path().join("fixtures/mock-llm.json");
+    let config = dir.path().join("fixtures/mock-llm.aimock.json");
+    assert!(fixtures.is_file() && config.is_file(), "{stderr}");
+
+    // The fixtures alone.
+    let s = Server::start(&["-f", "fixtures/mock-llm.json", "-p", "0"], dir.path());
+    assert_eq!(
+        chat_content(&s.url, "hello").await.as_deref(),
+        Some("Hi there! How can I help you today?")
+    );
+    let (status, body) = chat(&s.url, "trigger error-401 now").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_api_key");
+    assert_eq!(body["error"]["message"], "Incorrect API key provided.");
+    // mock-llm's last matching rule wins: the mini-model rule, after the plain hello one.
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "Hi from the mini model"
+    );
+    drop(s);
+
+    // The aimock.json: the same fixtures and the MCP tool.
+    let s = Server::start(
+        &["--config", "fixtures/mock-llm.aimock.json", "-p", "0"],
+        dir.path(),
+    );
+    assert_eq!(
+        chat_content(&s.url, "hello").await.as_deref(),
+        Some("Hi there! How can I help you today?")
+    );
+    let health: Value = reqwest::get(format!("{}/health", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["services"]["mcp"]["tools"], 1, "{health}");
+}
+
+#[test]
+fn convert_says_what_is_wrong_with_its_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["convert", "mockllm", "missing.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot read missing.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+    write(&dir.path().join("bad.yaml"), "rules: [");
+    let out = run(&["convert", "mockllm", "bad.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not valid YAML"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    let out = run(&["convert", "vidaimock", "empty"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no fixtures produced"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["convert", "wiremock", "x"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("vidaimock"),
+        "{}",
+        text(&out.stderr)
+    );
+}
