@@ -86,7 +86,9 @@ impl LogLevel {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Fixture file or directory (recursive); repeatable. Default: ./fixtures when it exists.
+    /// Fixture file or directory (recursive), or an http(s):// URL (fetched at boot, cached;
+    /// private addresses need AIMOCK_ALLOW_PRIVATE_URLS=1); repeatable. Default: ./fixtures when
+    /// it exists.
     #[arg(short = 'f', long = "fixtures", value_name = "PATH")]
     pub(crate) fixtures: Vec<String>,
     /// Port to listen on; 0 picks a free port. [default: 4010]

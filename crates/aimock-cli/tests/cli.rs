@@ -475,21 +475,6 @@ fn help_and_version_exit_0() {
 }
 
 #[test]
-fn remote_fixture_urls_are_refused_with_a_clear_message() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(
-        &["-f", "https://example.com/fixtures.json", "-p", "0"],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("remote fixtures are not supported yet"),
-        "{}",
-        text(&out.stderr)
-    );
-}
-
-#[test]
 fn unsupported_flags_are_accepted_with_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(
@@ -1318,4 +1303,236 @@ fn convert_says_what_is_wrong_with_its_input() {
         "{}",
         text(&out.stderr)
     );
+}
+
+// ------------------------------------------------------------------------- remote fixtures
+
+fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .output()
+        .expect("run aimock")
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 that answers `connections` requests, then closes its
+/// socket (so the URL becomes unreachable): `/fixtures.json` with fixtures, `/moved` with a 302,
+/// `/not-json` with text, anything else with 404.
+fn fixture_host(connections: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&buf).into_owned();
+            let path = req.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (status, extra, body) = match path.as_str() {
+                "/fixtures.json" => (
+                    "200 OK",
+                    "content-type: application/json\r\n",
+                    fixture_json("remote hello", "Hi from afar"),
+                ),
+                "/moved" => (
+                    "302 Found",
+                    "location: http://127.0.0.1:9/elsewhere.json\r\n",
+                    String::new(),
+                ),
+                "/not-json" => ("200 OK", "", "this is not json".to_owned()),
+                _ => ("404 Not Found", "", "no".to_owned()),
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, handle)
+}
+
+const ALLOW: (&str, &str) = ("AIMOCK_ALLOW_PRIVATE_URLS", "1");
+
+#[tokio::test]
+async fn remote_fixtures_are_fetched_cached_and_served_then_the_cache_covers_an_outage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    let (base, host) = fixture_host(1);
+    let url = format!("{base}/fixtures.json");
+    let s = Server::start_env(&["-f", &url, "-p", "0"], dir.path(), &[ALLOW, cache_env]);
+    assert_eq!(
+        chat_content(&s.url, "remote hello").await.as_deref(),
+        Some("Hi from afar")
+    );
+    drop(s);
+    host.join().expect("fixture host");
+    // Cached at <XDG_CACHE_HOME>/aimock/fixtures/<sha256(url)>/fixtures.json.
+    let dirs: Vec<PathBuf> = std::fs::read_dir(cache.join("aimock/fixtures"))
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let name = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name.len(), 64, "{name}");
+    let cached: Value = serde_json::from_str(
+        &std::fs::read_to_string(dirs[0].join("fixtures.json")).expect("cached file"),
+    )
+    .expect("cached JSON");
+    assert_eq!(cached["fixtures"][0]["response"]["content"], "Hi from afar");
+
+    // The host is gone now: the cached copy is served, with a warning naming the URL.
+    let s = Server::start_env(&["-f", &url, "-p", "0"], dir.path(), &[ALLOW, cache_env]);
+    assert_eq!(
+        chat_content(&s.url, "remote hello").await.as_deref(),
+        Some("Hi from afar")
+    );
+    s.wait_for_log("using the cached copy", RELOAD);
+    assert!(s.stderr().contains(&url), "{}", s.stderr());
+}
+
+#[test]
+fn remote_fixture_failures_say_why_and_stop_only_under_validate_on_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    let (base, host) = fixture_host(3);
+
+    // Loopback without the opt-out: refused before any connection.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/fixtures.json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("127.0.0.1")
+            && err.contains("private or special address")
+            && err.contains("AIMOCK_ALLOW_PRIVATE_URLS=1"),
+        "{err}"
+    );
+    // A redirect is an error, not followed.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/moved"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("302")
+            && err.contains("redirects are not followed")
+            && err.contains("no cached copy"),
+        "{err}"
+    );
+    // A body that is not JSON.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/not-json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    // An HTTP error.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/missing.json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("answered HTTP 404"), "{err}");
+    host.join().expect("fixture host");
+
+    // Other schemes are refused.
+    let out = run_env(
+        &[
+            "-f",
+            "ftp://127.0.0.1/fixtures.json",
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("scheme `ftp` is not supported"), "{err}");
+    // `aimock validate` reads local files only.
+    let out = run(&["validate", "https://example.com/f.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("local files only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!cache.join("aimock").exists(), "nothing was cached");
+}
+
+#[tokio::test]
+async fn without_validate_on_load_an_unreachable_remote_fixture_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    // A port nothing listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    write(
+        &dir.path().join("local.json"),
+        &fixture_json("local", "still here"),
+    );
+    let url = format!("http://127.0.0.1:{port}/fixtures.json");
+    let s = Server::start_env(
+        &["-f", &url, "-f", "local.json", "-p", "0"],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    assert_eq!(
+        chat_content(&s.url, "local").await.as_deref(),
+        Some("still here")
+    );
+    s.wait_for_log("skipped", RELOAD);
+    let log = s.stderr();
+    assert!(log.contains(&url) && log.contains("cannot fetch"), "{log}");
 }
