@@ -7,12 +7,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `aimock --version`: the crate's version and the git commit it was built from (`build.rs`).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AIMOCK_GIT_COMMIT"),
+    ")"
+);
+
 /// One mock server for everything an AI application talks to, driven by JSON or YAML fixture
 /// files: LLM APIs, embeddings, MCP, A2A, AG-UI, vector databases, search, rerank and moderation.
 #[derive(Debug, Parser)]
 #[command(
     name = "aimock",
-    version,
+    version = VERSION,
     args_conflicts_with_subcommands = true,
     allow_negative_numbers = true
 )]

@@ -471,7 +471,25 @@ fn help_and_version_exit_0() {
     let out = run(&["-h"], dir.path());
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--fixtures"));
-    assert!(run(&["--version"], dir.path()).status.success());
+    let out = run(&["--version"], dir.path());
+    assert!(out.status.success());
+    // `aimock 0.1.0 (commit 1a2b3c4d5e6f)`: the version and the commit this test is built from.
+    let version = text(&out.stdout);
+    let want_commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| text(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    assert_eq!(
+        version.trim(),
+        format!(
+            "aimock {} (commit {want_commit})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
 }
 
 #[test]
