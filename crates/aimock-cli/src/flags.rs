@@ -7,12 +7,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `aimock --version`: the crate's version and the git commit it was built from (`build.rs`).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AIMOCK_GIT_COMMIT"),
+    ")"
+);
+
 /// One mock server for everything an AI application talks to, driven by JSON or YAML fixture
 /// files: LLM APIs, embeddings, MCP, A2A, AG-UI, vector databases, search, rerank and moderation.
 #[derive(Debug, Parser)]
 #[command(
     name = "aimock",
-    version,
+    version = VERSION,
     args_conflicts_with_subcommands = true,
     allow_negative_numbers = true
 )]
@@ -27,6 +35,32 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Check fixture files without starting a server; exit 1 if any has an error.
     Validate(ValidateArgs),
+    /// Convert another mock server's files to fixture JSON (stdout when no output is given).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The input's format: `vidaimock` (Tera templates: a directory or one file) or `mockllm`
+    /// (a mock-llm YAML config).
+    #[arg(value_enum, value_name = "FORMAT")]
+    pub(crate) format: ConvertFormat,
+    /// A VidaiMock template directory or file, or a mock-llm config.yaml.
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: PathBuf,
+    /// The fixture file to write (a directory gets `<input name>.json`); stdout when absent.
+    /// With MCP tools in a mock-llm config, an `<output>.aimock.json` is written beside it.
+    #[arg(value_name = "OUTPUT")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// `aimock convert <FORMAT>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConvertFormat {
+    /// VidaiMock response templates.
+    Vidaimock,
+    /// dwmkerr/mock-llm's mock-llm.yaml.
+    Mockllm,
 }
 
 #[derive(Debug, Args)]
@@ -60,7 +94,9 @@ impl LogLevel {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Fixture file or directory (recursive); repeatable. Default: ./fixtures when it exists.
+    /// Fixture file or directory (recursive), or an http(s):// URL (fetched at boot, cached;
+    /// private addresses need AIMOCK_ALLOW_PRIVATE_URLS=1); repeatable. Default: ./fixtures when
+    /// it exists.
     #[arg(short = 'f', long = "fixtures", value_name = "PATH")]
     pub(crate) fixtures: Vec<String>,
     /// Port to listen on; 0 picks a free port. [default: 4010]

@@ -4,11 +4,15 @@
 //! - [`settings`]: flags merged over the config file.
 //! - [`report`]: fixture problems in the log, and `aimock validate`.
 //! - [`watch`]: `--watch`, reloading fixtures when files change.
+//! - [`remote`]: `-f https://...`, fetched at boot into a cache.
+//! - [`convert`]: `aimock convert vidaimock|mockllm`, other mock servers' files as fixtures.
 //!
 //! The library does the serving; this crate must stay thin: parse, load, log, bind, wait for a
 //! signal.
 
+mod convert;
 mod flags;
+mod remote;
 mod report;
 mod settings;
 mod watch;
@@ -64,8 +68,10 @@ fn main() -> ExitCode {
             };
         }
     };
-    if let Some(Command::Validate(args)) = &cli.command {
-        return report::validate(args);
+    match &cli.command {
+        Some(Command::Validate(args)) => return report::validate(args),
+        Some(Command::Convert(args)) => return convert::run(args),
+        None => {}
     }
     let settings = match Settings::resolve(&cli.serve) {
         Ok(s) => s,
@@ -136,8 +142,9 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
         host,
         port,
         server,
-        fixture_paths,
+        mut fixture_paths,
         missing_paths,
+        remote,
         notes,
         log_level: _,
     } = settings;
@@ -145,6 +152,22 @@ async fn run(settings: Settings, cli: &Cli) -> anyhow::Result<ExitCode> {
         match note {
             Note::Warn(m) => tracing::warn!("{m}"),
             Note::Error(m) => tracing::error!("{m}"),
+        }
+    }
+    // Remote fixtures, fetched once (or their cached copy), each put where its -f stood.
+    for (at, url) in remote.iter().rev() {
+        match remote::resolve(url).await {
+            Ok(fetched) => {
+                match &fetched.warning {
+                    Some(w) => tracing::warn!("{w}"),
+                    None => tracing::info!("Fetched {url} into {}", fetched.path.display()),
+                }
+                fixture_paths.insert(*at, fetched.path);
+            }
+            Err(e) if args.validate_on_load => {
+                anyhow::bail!("--validate-on-load: remote fixtures {e}")
+            }
+            Err(e) => tracing::warn!("remote fixtures {e}; skipped"),
         }
     }
 

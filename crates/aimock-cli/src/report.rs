@@ -21,7 +21,7 @@ pub(crate) fn log_problems(problems: &[Problem]) {
 /// `aimock validate`: load the paths, print every problem and a summary; exit 1 on an error.
 pub(crate) fn validate(args: &ValidateArgs) -> ExitCode {
     for p in &args.paths {
-        if let Err(e) = reject_remote(&p.to_string_lossy()) {
+        if let Err(e) = reject_remote(&p.to_string_lossy(), "aimock validate") {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }

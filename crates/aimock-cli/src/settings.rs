@@ -34,6 +34,9 @@ pub(crate) struct Settings {
     pub(crate) fixture_paths: Vec<PathBuf>,
     /// Fixture paths that were asked for but do not exist.
     pub(crate) missing_paths: usize,
+    /// Remote fixtures (`-f https://...`), each with its place in `fixture_paths` (where its
+    /// cached file goes once fetched), in order.
+    pub(crate) remote: Vec<(usize, String)>,
     pub(crate) notes: Vec<Note>,
 }
 
@@ -96,8 +99,9 @@ impl Settings {
             notes.push(Note::Warn(format!("{flag} is not supported yet; ignored")));
         }
 
+        let mut remote = Vec::new();
         let (fixture_paths, missing_paths) =
-            fixture_paths(&args.fixtures, loaded.as_ref(), &mut notes)?;
+            fixture_paths(&args.fixtures, loaded.as_ref(), &mut notes, &mut remote)?;
 
         Ok(Settings {
             host: args
@@ -115,6 +119,7 @@ impl Settings {
             log_level,
             fixture_paths,
             missing_paths,
+            remote,
             notes,
         })
     }
@@ -232,11 +237,11 @@ fn apply_record(
     Ok(())
 }
 
-/// Fail on a remote fixture source: fetching them (aimock's `-f https://...`) is not built yet.
-pub(crate) fn reject_remote(path: &str) -> anyhow::Result<()> {
-    let lower = path.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        bail!("remote fixtures are not supported yet: {path} (download the file and pass its local path)");
+/// Fail on a remote fixture source where only local files are read (`aimock validate`,
+/// `llm.fixtures`): remote fixtures are fetched for `-f` only.
+pub(crate) fn reject_remote(path: &str, place: &str) -> anyhow::Result<()> {
+    if crate::remote::is_url(path) {
+        bail!("{place} reads local files only: {path} (pass the URL with -f to fetch it, or download it)");
     }
     Ok(())
 }
@@ -246,12 +251,16 @@ fn fixture_paths(
     flags: &[String],
     config: Option<&LoadedConfig>,
     notes: &mut Vec<Note>,
+    remote: &mut Vec<(usize, String)>,
 ) -> anyhow::Result<(Vec<PathBuf>, usize)> {
     let mut found = Vec::new();
     let mut missing = 0;
     if !flags.is_empty() {
         for f in flags {
-            reject_remote(f)?;
+            if crate::remote::is_url(f) {
+                remote.push((found.len(), f.clone()));
+                continue;
+            }
             let p = PathBuf::from(f);
             if p.exists() {
                 found.push(p);
@@ -263,7 +272,7 @@ fn fixture_paths(
     } else if let Some(loaded) = config {
         if let Some(llm_fixtures) = loaded.config.llm.as_ref().and_then(|l| l.fixtures.as_ref()) {
             for p in llm_fixtures.as_slice() {
-                reject_remote(p)?;
+                reject_remote(p, "llm.fixtures")?;
             }
         }
         for resolved in loaded.fixture_paths() {

@@ -471,21 +471,24 @@ fn help_and_version_exit_0() {
     let out = run(&["-h"], dir.path());
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--fixtures"));
-    assert!(run(&["--version"], dir.path()).status.success());
-}
-
-#[test]
-fn remote_fixture_urls_are_refused_with_a_clear_message() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(
-        &["-f", "https://example.com/fixtures.json", "-p", "0"],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("remote fixtures are not supported yet"),
-        "{}",
-        text(&out.stderr)
+    let out = run(&["--version"], dir.path());
+    assert!(out.status.success());
+    // `aimock 0.1.0 (commit 1a2b3c4d5e6f)`: the version and the commit this test is built from.
+    let version = text(&out.stdout);
+    let want_commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| text(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    assert_eq!(
+        version.trim(),
+        format!(
+            "aimock {} (commit {want_commit})",
+            env!("CARGO_PKG_VERSION")
+        ),
     );
 }
 
@@ -1061,4 +1064,493 @@ async fn sigterm_with_an_open_mcp_notification_stream_exits_0_promptly() {
     // bounds a hang.
     let rest = stream.text().await;
     assert!(rest.is_ok(), "the stream was cut, not ended: {rest:?}");
+}
+
+// ------------------------------------------------------------------------------ convert
+
+/// A VidaiMock template folder as VidaiMock lays it out (one folder per provider).
+fn vidaimock_templates(root: &Path) {
+    write(
+        &root.join("openai/greeting.json.j2"),
+        r#"{# the reply to a greeting #}
+{
+  "id": "chatcmpl-{{ uuid }}",
+  "object": "chat.completion",
+  "created": {{ timestamp }},
+  "model": "{{ model }}",
+  "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from VidaiMock!"}, "finish_reason": "stop"}]
+}
+"#,
+    );
+    write(
+        &root.join("openai/002-weather_report.j2"),
+        r#"{% set has_tools = json.tools is defined and json.tools | length > 0 %}
+{% if has_tools and has_tool_result(messages=json.messages, provider="openai") %}
+{"choices": [{"message": {"role": "assistant", "content": "It is sunny, says the tool."}, "finish_reason": "stop"}]}
+{% elif has_tools %}
+{"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [{"id": "call_{{ uuid }}", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}, "finish_reason": "tool_calls"}]}
+{% else %}
+{"choices": [{"message": {"role": "assistant", "content": "Which city?"}, "finish_reason": "stop"}]}
+{% endif %}
+"#,
+    );
+    write(
+        &root.join("notes/tell_a_joke.txt"),
+        "Why did the {{ animal }} cross the road?\n",
+    );
+    write(&root.join("README.md"), "not a template");
+}
+
+#[tokio::test]
+async fn convert_vidaimock_templates_then_serve_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let templates = dir.path().join("templates");
+    vidaimock_templates(&templates);
+    let out = run(
+        &["convert", "vidaimock", "templates", "out/vidai.json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Wrote 5 fixture(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The same conversion to stdout is the same file.
+    let to_stdout = run(&["convert", "vidaimock", "templates"], dir.path());
+    assert!(to_stdout.status.success());
+    let written = std::fs::read_to_string(dir.path().join("out/vidai.json")).expect("output");
+    assert_eq!(text(&to_stdout.stdout).trim_end(), written.trim_end());
+    let file: Value = serde_json::from_str(&written).expect("JSON");
+    assert_eq!(file["fixtures"].as_array().map(Vec::len), Some(5), "{file}");
+
+    let s = Server::start(
+        &["-f", "out/vidai.json", "-p", "0", "--validate-on-load"],
+        dir.path(),
+    );
+    assert_eq!(
+        chat_content(&s.url, "greeting").await.as_deref(),
+        Some("Hello from VidaiMock!")
+    );
+    assert_eq!(
+        chat_content(&s.url, "Why? tell a joke").await.as_deref(),
+        Some("Why did the [animal] cross the road?")
+    );
+    assert_eq!(
+        chat_content(&s.url, "weather report please")
+            .await
+            .as_deref(),
+        Some("Which city?")
+    );
+    // With the tool declared: the tool call; with its result: the final answer.
+    let http = reqwest::Client::new();
+    let tools = json!([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]);
+    let v: Value = http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o", "tools": tools,
+            "messages": [{"role": "user", "content": "weather report please"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call = &v["choices"][0]["message"]["tool_calls"][0]["function"];
+    assert_eq!(call["name"], "get_weather", "{v}");
+    assert_eq!(call["arguments"], "{\"city\":\"Paris\"}");
+    let v: Value = http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o", "tools": tools, "messages": [
+            {"role": "user", "content": "weather report please"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"], "It is sunny, says the tool.",
+        "{v}"
+    );
+}
+
+const MOCK_LLM_YAML: &str = r#"# a mock-llm.yaml
+streaming:
+  chunkSize: 4
+  chunkIntervalMs: 0
+rules:
+  # Default echo rule (left out: a fixture cannot echo)
+  - path: "/v1/chat/completions"
+    match: "@"
+    response:
+      status: 200
+      content: |
+        {"choices": [{"message": {"role": "assistant", "content": "{{jmes request body.messages[-1].content}}"}, "finish_reason": "stop"}]}
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'hello')"
+    response:
+      status: 200
+      content: |
+        {"id": "chatcmpl-{{timestamp}}", "model": "{{jmes request body.model}}",
+         "choices": [{"message": {"role": "assistant", "content": "Hi there! How can I help you today?"}, "finish_reason": "stop"}]}
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'hello') && body.model == 'gpt-4o-mini'"
+    response:
+      status: 200
+      content: '{"choices": [{"message": {"role": "assistant", "content": "Hi from the mini model"}}]}'
+  - path: "/v1/chat/completions"
+    match: "contains(body.messages[-1].content, 'error-401')"
+    response:
+      status: 401
+      content: |
+        {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}
+  - path: "/v1/models"
+    match: "@"
+    response:
+      status: 200
+      content: '{"data": [{"id": "gpt-4", "object": "model"}]}'
+mcp:
+  tools:
+    - name: search_docs
+      description: Search the docs
+      parameters:
+        type: object
+        properties:
+          q: {type: string}
+"#;
+
+#[tokio::test]
+async fn convert_mockllm_config_then_serve_it_with_its_mcp_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("mock-llm.yaml"), MOCK_LLM_YAML);
+    let out = run(
+        &["convert", "mockllm", "mock-llm.yaml", "fixtures/"],
+        dir.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // What was left out is said.
+    assert!(
+        stderr.contains("rules[0]") && stderr.contains("echoes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rules[4]") && stderr.contains("/v1/models"),
+        "{stderr}"
+    );
+    let fixtures = dir.path().join("fixtures/mock-llm.json");
+    let config = dir.path().join("fixtures/mock-llm.aimock.json");
+    assert!(fixtures.is_file() && config.is_file(), "{stderr}");
+
+    // The fixtures alone.
+    let s = Server::start(&["-f", "fixtures/mock-llm.json", "-p", "0"], dir.path());
+    assert_eq!(
+        chat_content(&s.url, "hello").await.as_deref(),
+        Some("Hi there! How can I help you today?")
+    );
+    let (status, body) = chat(&s.url, "trigger error-401 now").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_api_key");
+    assert_eq!(body["error"]["message"], "Incorrect API key provided.");
+    // mock-llm's last matching rule wins: the mini-model rule, after the plain hello one.
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", s.url))
+        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "Hi from the mini model"
+    );
+    drop(s);
+
+    // The aimock.json: the same fixtures and the MCP tool.
+    let s = Server::start(
+        &["--config", "fixtures/mock-llm.aimock.json", "-p", "0"],
+        dir.path(),
+    );
+    assert_eq!(
+        chat_content(&s.url, "hello").await.as_deref(),
+        Some("Hi there! How can I help you today?")
+    );
+    let health: Value = reqwest::get(format!("{}/health", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["services"]["mcp"]["tools"], 1, "{health}");
+}
+
+#[test]
+fn convert_says_what_is_wrong_with_its_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["convert", "mockllm", "missing.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot read missing.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+    write(&dir.path().join("bad.yaml"), "rules: [");
+    let out = run(&["convert", "mockllm", "bad.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not valid YAML"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    let out = run(&["convert", "vidaimock", "empty"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no fixtures produced"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["convert", "wiremock", "x"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("vidaimock"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+// ------------------------------------------------------------------------- remote fixtures
+
+fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .output()
+        .expect("run aimock")
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 that answers `connections` requests, then closes its
+/// socket (so the URL becomes unreachable): `/fixtures.json` with fixtures, `/moved` with a 302,
+/// `/not-json` with text, anything else with 404.
+fn fixture_host(connections: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&buf).into_owned();
+            let path = req.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (status, extra, body) = match path.as_str() {
+                "/fixtures.json" => (
+                    "200 OK",
+                    "content-type: application/json\r\n",
+                    fixture_json("remote hello", "Hi from afar"),
+                ),
+                "/moved" => (
+                    "302 Found",
+                    "location: http://127.0.0.1:9/elsewhere.json\r\n",
+                    String::new(),
+                ),
+                "/not-json" => ("200 OK", "", "this is not json".to_owned()),
+                _ => ("404 Not Found", "", "no".to_owned()),
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, handle)
+}
+
+const ALLOW: (&str, &str) = ("AIMOCK_ALLOW_PRIVATE_URLS", "1");
+
+#[tokio::test]
+async fn remote_fixtures_are_fetched_cached_and_served_then_the_cache_covers_an_outage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    let (base, host) = fixture_host(1);
+    let url = format!("{base}/fixtures.json");
+    let s = Server::start_env(&["-f", &url, "-p", "0"], dir.path(), &[ALLOW, cache_env]);
+    assert_eq!(
+        chat_content(&s.url, "remote hello").await.as_deref(),
+        Some("Hi from afar")
+    );
+    drop(s);
+    host.join().expect("fixture host");
+    // Cached at <XDG_CACHE_HOME>/aimock/fixtures/<sha256(url)>/fixtures.json.
+    let dirs: Vec<PathBuf> = std::fs::read_dir(cache.join("aimock/fixtures"))
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let name = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name.len(), 64, "{name}");
+    let cached: Value = serde_json::from_str(
+        &std::fs::read_to_string(dirs[0].join("fixtures.json")).expect("cached file"),
+    )
+    .expect("cached JSON");
+    assert_eq!(cached["fixtures"][0]["response"]["content"], "Hi from afar");
+
+    // The host is gone now: the cached copy is served, with a warning naming the URL.
+    let s = Server::start_env(&["-f", &url, "-p", "0"], dir.path(), &[ALLOW, cache_env]);
+    assert_eq!(
+        chat_content(&s.url, "remote hello").await.as_deref(),
+        Some("Hi from afar")
+    );
+    s.wait_for_log("using the cached copy", RELOAD);
+    assert!(s.stderr().contains(&url), "{}", s.stderr());
+}
+
+#[test]
+fn remote_fixture_failures_say_why_and_stop_only_under_validate_on_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    let (base, host) = fixture_host(3);
+
+    // Loopback without the opt-out: refused before any connection.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/fixtures.json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("127.0.0.1")
+            && err.contains("private or special address")
+            && err.contains("AIMOCK_ALLOW_PRIVATE_URLS=1"),
+        "{err}"
+    );
+    // A redirect is an error, not followed.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/moved"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("302")
+            && err.contains("redirects are not followed")
+            && err.contains("no cached copy"),
+        "{err}"
+    );
+    // A body that is not JSON.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/not-json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    // An HTTP error.
+    let out = run_env(
+        &[
+            "-f",
+            &format!("{base}/missing.json"),
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("answered HTTP 404"), "{err}");
+    host.join().expect("fixture host");
+
+    // Other schemes are refused.
+    let out = run_env(
+        &[
+            "-f",
+            "ftp://127.0.0.1/fixtures.json",
+            "-p",
+            "0",
+            "--validate-on-load",
+        ],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("scheme `ftp` is not supported"), "{err}");
+    // `aimock validate` reads local files only.
+    let out = run(&["validate", "https://example.com/f.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("local files only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!cache.join("aimock").exists(), "nothing was cached");
+}
+
+#[tokio::test]
+async fn without_validate_on_load_an_unreachable_remote_fixture_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let cache_env = ("XDG_CACHE_HOME", cache.to_str().expect("utf-8 path"));
+    // A port nothing listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    write(
+        &dir.path().join("local.json"),
+        &fixture_json("local", "still here"),
+    );
+    let url = format!("http://127.0.0.1:{port}/fixtures.json");
+    let s = Server::start_env(
+        &["-f", &url, "-f", "local.json", "-p", "0"],
+        dir.path(),
+        &[ALLOW, cache_env],
+    );
+    assert_eq!(
+        chat_content(&s.url, "local").await.as_deref(),
+        Some("still here")
+    );
+    s.wait_for_log("skipped", RELOAD);
+    let log = s.stderr();
+    assert!(log.contains(&url) && log.contains("cannot fetch"), "{log}");
 }

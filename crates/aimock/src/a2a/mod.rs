@@ -175,9 +175,16 @@ struct Inner {
 pub struct A2aServer {
     config: A2aConfig,
     base: Vec<Arc<Agent>>,
+    /// Served at the mount while no agent is configured or added, as aimock does: its card is
+    /// `a2a-mock`, "A2A mock agent", 1.0.0, and it has no fixtures (every message gets "no
+    /// matching pattern").
+    default_agent: Arc<Agent>,
     inner: Mutex<Inner>,
     http: Option<reqwest::Client>,
 }
+
+/// The name of the agent served when none is configured.
+pub const DEFAULT_AGENT_NAME: &str = "a2a-mock";
 
 fn agents_of(config: &A2aConfig) -> Result<Vec<Arc<Agent>>, String> {
     let mut out: Vec<Arc<Agent>> = Vec::new();
@@ -215,9 +222,17 @@ impl A2aServer {
             agents: base.clone(),
             ..Inner::default()
         };
+        let default_agent = agents::compile(
+            &A2aAgent {
+                name: DEFAULT_AGENT_NAME.into(),
+                ..A2aAgent::default()
+            },
+            "default agent",
+        )?;
         Ok(Arc::new(A2aServer {
             config,
             base,
+            default_agent: Arc::new(default_agent),
             inner: Mutex::new(inner),
             http: reqwest::Client::builder()
                 .no_proxy()
@@ -314,6 +329,10 @@ impl A2aServer {
     /// The agent a path below the mount names, and the rest of the path.
     fn route(&self, rest: &str) -> Option<(Arc<Agent>, bool, String)> {
         let g = self.inner.lock();
+        if g.agents.is_empty() {
+            // No agent: the default one, at the mount.
+            return Some((self.default_agent.clone(), true, rest.to_owned()));
+        }
         let mut best: Option<(usize, &Arc<Agent>, bool)> = None;
         for (i, a) in g.agents.iter().enumerate() {
             let mut cands: Vec<&str> = a.paths.iter().map(String::as_str).collect();
@@ -453,6 +472,11 @@ impl MountedService for A2aServer {
 
     fn reset(&self) {
         A2aServer::reset(self);
+    }
+
+    fn health(&self) -> Value {
+        let g = self.inner.lock();
+        json!({"status": "ok", "agents": g.agents.len(), "tasks": g.tasks.len()})
     }
 }
 

@@ -384,6 +384,10 @@ impl MountedService for AguiServer {
     fn reset(&self) {
         AguiServer::reset(self);
     }
+
+    fn health(&self) -> Value {
+        serde_json::json!({"status": "ok", "fixtures": self.fixtures.read().len()})
+    }
 }
 
 /// `/__aimock/agui/...`: run-time changes. `req.sub` is the path after `/__aimock/agui`.

@@ -994,6 +994,17 @@ impl MountedService for McpServer {
         McpServer::reset(self);
     }
 
+    fn health(&self) -> Value {
+        let inner = self.inner.lock();
+        json!({
+            "status": "ok",
+            "tools": inner.catalog.tools.len(),
+            "resources": inner.catalog.resources.len(),
+            "prompts": inner.catalog.prompts.len(),
+            "sessions": inner.sessions.len(),
+        })
+    }
+
     fn shutdown_on(&self, signal: tokio::sync::watch::Receiver<bool>) {
         self.set_shutdown(signal);
     }

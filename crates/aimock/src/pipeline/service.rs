@@ -71,6 +71,11 @@ pub(crate) trait MountedService: Any + Send + Sync + std::fmt::Debug {
     /// Back to the configured state: run-time additions, sessions, tasks and counters go.
     fn reset(&self);
 
+    /// Its entry in `GET /health`, with aimock's fields (`{status, tools, resources, prompts,
+    /// sessions}` for MCP, `{status, agents, tasks}` for A2A, `{status, fixtures}` for AG-UI,
+    /// `{status, collections}` for vector databases), counts all.
+    fn health(&self) -> serde_json::Value;
+
     /// Told once, when mounted: turns true when the server begins a graceful shutdown (streams
     /// that never end on their own end then).
     fn shutdown_on(&self, _signal: tokio::sync::watch::Receiver<bool>) {}

@@ -85,16 +85,16 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
         return Target::Preflight;
     }
     if let Some(mount) = only {
-        // A port of its own: the service at the root and at its path; probes answer there too.
-        if method == Method::GET && (path == "/health" || path == "/ready") {
-            return Target::Probe(
-                if path == "/health" {
-                    "/health"
-                } else {
-                    "/ready"
-                },
-                json!({ "status": "ok" }),
-            );
+        // A port of its own: the service at the root and at its path; probes answer there too,
+        // `/health` with that service's entry.
+        match (method, path) {
+            (&Method::GET, "/health") => {
+                return Target::Probe("/health", health(state, std::slice::from_ref(mount)))
+            }
+            (&Method::GET, "/ready") => {
+                return Target::Probe("/ready", json!({ "status": "ready" }))
+            }
+            _ => {}
         }
         let (served_at, rest) = match path.strip_prefix(mount.path.as_str()) {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => (mount.path.clone(), rest),
@@ -106,7 +106,9 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
         return Target::Control;
     }
     match (method, path) {
-        (&Method::GET, "/health") => return Target::Probe("/health", json!({ "status": "ok" })),
+        (&Method::GET, "/health") => {
+            return Target::Probe("/health", health(state, state.mounts.all()))
+        }
         (&Method::GET, "/ready") => return Target::Probe("/ready", json!({ "status": "ready" })),
         (&Method::GET, "/metrics") if state.core.metrics.is_some() => return Target::Metrics,
         (&Method::GET | &Method::DELETE, "/v1/_requests") => return Target::LegacyRequests,
@@ -125,6 +127,24 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
         Some(route) => Target::Provider(route),
         None => Target::NotFound,
     }
+}
+
+/// `GET /health`, as aimock answers it: `{"status": "ok"}`, and with mounted services
+/// `{"status": "ok", "services": {"llm": {"status": "ok", "fixtures": N}, "<mount>": {...}}}`,
+/// each service's entry its own `health()` under its mount path (without the leading `/`).
+fn health(state: &AppState, mounts: &[Arc<Mount>]) -> serde_json::Value {
+    if mounts.is_empty() {
+        return json!({ "status": "ok" });
+    }
+    let mut services = serde_json::Map::new();
+    services.insert(
+        "llm".into(),
+        json!({ "status": "ok", "fixtures": state.fixture_count() }),
+    );
+    for m in mounts {
+        services.insert(m.name().to_owned(), m.service.health());
+    }
+    json!({ "status": "ok", "services": services })
 }
 
 /// The request id, the target, the API-key check, the answer, chaos, then CORS and

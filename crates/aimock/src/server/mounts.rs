@@ -83,6 +83,11 @@ impl Service {
         self.inner.reset();
     }
 
+    /// Its entry in `GET /health`: `{"status": "ok", ...}` with aimock's counts for the kind.
+    pub fn health(&self) -> serde_json::Value {
+        self.inner.health()
+    }
+
     /// The service as its own type, when it is a `T`.
     fn downcast<T: MountedService>(&self) -> Option<Arc<T>> {
         let any: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
@@ -103,6 +108,14 @@ pub struct Mount {
     pub order: usize,
     /// The service.
     pub service: Service,
+}
+
+impl Mount {
+    /// Its name in `GET /health`'s `services`: the path without its leading `/`, as aimock
+    /// names a mount (`mcp`, `tools/mcp`).
+    pub fn name(&self) -> &str {
+        self.path.trim_start_matches('/')
+    }
 }
 
 /// Every mounted service, longest path first so `/mcp/b` wins over `/mcp`.

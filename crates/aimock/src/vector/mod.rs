@@ -682,6 +682,10 @@ impl MountedService for VectorServer {
     fn reset(&self) {
         VectorServer::reset(self);
     }
+
+    fn health(&self) -> Value {
+        VectorServer::health(self)
+    }
 }
 
 /// `/__aimock/vector/...`: run-time changes. `req.sub` is the path after `/__aimock/vector`.

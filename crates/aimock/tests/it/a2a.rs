@@ -1438,3 +1438,70 @@ async fn a_rest_error_is_journaled_with_its_status() {
     let last = s.journal().pop().expect("journaled");
     assert_eq!(last.response.status, status);
 }
+
+#[tokio::test]
+async fn an_a2a_section_with_no_agents_serves_the_default_card() {
+    let s = MockServer::builder()
+        .a2a(A2aConfig::default())
+        .start()
+        .await;
+    let http = reqwest::Client::new();
+    for path in [
+        "/a2a/.well-known/agent-card.json",
+        "/a2a/.well-known/agent.json",
+        "/.well-known/agent-card.json",
+    ] {
+        let r = http.get(format!("{}{path}", s.uri())).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let card: Value = r.json().await.unwrap();
+        assert_eq!(card["name"], "a2a-mock", "{path}");
+        assert_eq!(card["description"], "A2A mock agent");
+        assert_eq!(card["version"], "1.0.0");
+        assert_eq!(card["capabilities"]["streaming"], true);
+        assert_eq!(card["skills"], json!([]));
+        assert_eq!(
+            card["supportedInterfaces"][0]["url"],
+            format!("{}/a2a", s.uri())
+        );
+    }
+    // A message reaches the default agent, which has nothing to answer with.
+    let v: Value = http
+        .post(format!("{}/a2a", s.uri()))
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": user("hello")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("No matching pattern")),
+        "{v}"
+    );
+    // An agent added at run time takes the card's place; a reset brings the default back.
+    let a2a_server = s.a2a(None).unwrap();
+    a2a_server
+        .add_agent(support::config(json!({"name": "late"})))
+        .unwrap();
+    let card: Value = http
+        .get(format!("{}/a2a/.well-known/agent-card.json", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["name"], "late");
+    a2a_server.reset();
+    let card: Value = http
+        .get(format!("{}/a2a/.well-known/agent-card.json", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["name"], "a2a-mock");
+}
