@@ -133,7 +133,7 @@ async fn fetch(url: &str) -> Result<Vec<u8>, Failure> {
             )));
         }
     }
-    let client = reqwest::Client::builder()
+    let client = aimock::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .no_proxy()

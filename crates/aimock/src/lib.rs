@@ -110,6 +110,9 @@ pub mod vector;
 
 pub use chaos::ChaosRates;
 pub use fixture::{FixtureEntry, MatchSpec, ResponseSpec};
+/// A reqwest client builder with the crate's TLS provider (rustls with `ring`) installed: build
+/// HTTP clients with it, as the `aimock` binary does for remote fixtures.
+pub use http::client::client_builder as http_client_builder;
 pub use mock::{
     matchers, responders, Mock, MockBuilder, MockError, MockGuard, MockServer, MockServerBuilder,
     Provider, Response, Times,

@@ -234,7 +234,7 @@ impl A2aServer {
             base,
             default_agent: Arc::new(default_agent),
             inner: Mutex::new(inner),
-            http: reqwest::Client::builder()
+            http: crate::http::client::client_builder()
                 .no_proxy()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()

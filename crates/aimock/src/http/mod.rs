@@ -2,9 +2,10 @@
 //! provider puts in its envelope ([`ApiError`]), JSON responses and JSON writing ([`json`]),
 //! bounded body reading ([`body`]), a control API request read once ([`control`]),
 //! percent-decoding with explicit path and query semantics ([`percent`]), ids ([`ids`]) and
-//! times ([`time`]).
+//! times ([`time`]), and the HTTP client's TLS ([`client`]).
 
 pub(crate) mod body;
+pub(crate) mod client;
 pub(crate) mod control;
 pub(crate) mod cors;
 pub(crate) mod error;

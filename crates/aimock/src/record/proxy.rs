@@ -46,7 +46,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     pub(crate) fn new(config: RecordConfig) -> Recorder {
-        let client = reqwest::Client::builder()
+        let client = crate::http::client::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_millis(config.upstream_timeout_ms.max(1)))
             .pool_idle_timeout(Duration::from_secs(30))
