@@ -56,11 +56,17 @@ where
 }
 
 /// The declared `Content-Length`, refused when it is over `limit`.
-pub(crate) fn declared_length(headers: &HeaderMap, limit: usize) -> Result<Option<u64>, BodyError> {
+fn declared_length(headers: &HeaderMap, limit: usize) -> Result<Option<u64>, BodyError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    refuse_over(declared, limit)
+}
+
+/// A declared size (`Content-Length`, or a body's exact size hint), refused when it is over
+/// `limit`.
+pub(crate) fn refuse_over(declared: Option<u64>, limit: usize) -> Result<Option<u64>, BodyError> {
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }

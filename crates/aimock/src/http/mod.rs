@@ -14,7 +14,7 @@ pub(crate) mod json;
 pub(crate) mod percent;
 pub(crate) mod time;
 
-pub(crate) use body::{declared_length, poll_whole, read_limited, read_rest, BodyError, Polled};
+pub(crate) use body::{poll_whole, read_limited, read_rest, refuse_over, BodyError, Polled};
 pub(crate) use control::{control_error, ControlRequest};
 pub(crate) use error::{add_rate_limit_headers, ApiError, Envelope};
 pub(crate) use json::{json_body, json_response, parse_json_body, push_int, push_json_str};

@@ -238,10 +238,17 @@ impl Finish {
     /// CORS and the request id, then the metrics.
     fn headers(self, mut resp: Response) -> Response {
         let h = resp.headers_mut();
-        if !crate::http::cors::present(h) {
-            crate::http::cors::add(h);
+        match h.get_mut(crate::http::ids::X_REQUEST_ID) {
+            // An answer made from the JSON header template: CORS is in it, and so is the id's
+            // empty slot, filled in place.
+            Some(slot) if slot.is_empty() => *slot = self.request_id,
+            _ => {
+                if !crate::http::cors::present(h) {
+                    crate::http::cors::add(h);
+                }
+                h.insert(crate::http::ids::X_REQUEST_ID, self.request_id);
+            }
         }
-        h.insert(crate::http::ids::X_REQUEST_ID, self.request_id);
         // Counted once the response head is built: for a stream, the time to its first byte.
         if let (Some(m), Some(key), Some(started)) =
             (&self.state.core.metrics, self.key, self.started)
@@ -421,7 +428,9 @@ fn serve<B: RequestBody + Unpin>(
             );
             let core = state.core.clone();
             let limit = core.max_body_bytes();
-            let whole = crate::http::declared_length(&ctx.headers, limit)
+            // hyper has read the `Content-Length` already: the body's exact size hint is it.
+            let declared = http_body::Body::size_hint(&body).exact();
+            let whole = crate::http::refuse_over(declared, limit)
                 .map(|declared| (declared, crate::http::poll_whole(&mut body, limit, cx)));
             let call = ProviderCall {
                 core,

@@ -775,3 +775,62 @@ async fn a_slow_body_over_the_limit_is_a_413_in_the_provider_envelope() {
     let answer = post_in_pieces(&addr, head, &[&chunk], Duration::from_millis(1)).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
+
+#[tokio::test]
+async fn every_kind_of_answer_carries_cors_and_a_filled_request_id() {
+    // JSON answers get their headers from a template with an empty request-id slot; every other
+    // answer gets them added. Either way the id is there, filled, and CORS is complete.
+    let s = server().await;
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", s.uri());
+    let answers = vec![
+        (
+            "chat",
+            c.post(url("/v1/chat/completions")).json(&chat("hello")),
+        ),
+        (
+            "stream",
+            c.post(url("/v1/chat/completions"))
+                .json(&stream_chat("hello")),
+        ),
+        (
+            "miss",
+            c.post(url("/v1/chat/completions"))
+                .json(&chat("nothing matches this")),
+        ),
+        (
+            "bad json",
+            c.post(url("/v1/chat/completions"))
+                .header("content-type", "application/json")
+                .body("{"),
+        ),
+        ("control", c.get(url("/__aimock/journal"))),
+        ("health", c.get(url("/health"))),
+        (
+            "preflight",
+            c.request(reqwest::Method::OPTIONS, url("/v1/chat/completions")),
+        ),
+        ("not found", c.get(url("/nowhere"))),
+    ];
+    for (name, req) in answers {
+        let r = req.send().await.unwrap();
+        let h = r.headers();
+        let id = h["x-request-id"].to_str().unwrap();
+        assert!(id.starts_with("req_") && id.len() == 36, "{name}: {id:?}");
+        assert_eq!(h["access-control-allow-origin"], "*", "{name}");
+        assert_eq!(
+            h["access-control-expose-headers"], "X-Total-Count, X-Request-Id, Mcp-Session-Id",
+            "{name}"
+        );
+        assert_eq!(h.get_all("x-request-id").iter().count(), 1, "{name}");
+    }
+    // A client's own id is the one it gets back.
+    let r = c
+        .post(url("/v1/chat/completions"))
+        .header("x-request-id", "mine-1")
+        .json(&chat("hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "mine-1");
+}
