@@ -273,16 +273,26 @@ async fn by_callback<A: MessageApi>(
             _ => render_message::<A>(ex, &call, &req, &opts, &answered),
         }
     };
+    on_own_task(task, envelope, &headers).await
+}
+
+/// Run a callback's answer on a task of its own; a task that fails (it panicked) is a 502
+/// `callback_failed` in the vendor's envelope.
+async fn on_own_task(
+    task: impl std::future::Future<Output = Response> + Send + 'static,
+    vendor: &'static crate::pipeline::Vendor,
+    headers: &http::HeaderMap,
+) -> Response {
     match tokio::spawn(task).await {
         Ok(r) => r,
-        Err(e) => envelope.error(
+        Err(e) => vendor.error(
             &ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "server_error",
                 format!("Callback: the task answering it failed: {e}"),
             )
             .with_code("callback_failed"),
-            &headers,
+            headers,
         ),
     }
 }
@@ -447,18 +457,7 @@ async fn embedding_by_callback<A: EmbeddingApi>(
             Err(m) => ex.fail(failed(m)),
         }
     };
-    match tokio::spawn(task).await {
-        Ok(r) => r,
-        Err(e) => vendor.error(
-            &ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "server_error",
-                format!("Callback: the task answering it failed: {e}"),
-            )
-            .with_code("callback_failed"),
-            &headers,
-        ),
-    }
+    on_own_task(task, vendor, &headers).await
 }
 
 /// What a service endpoint answers: a body, or an error; and whether a fixture answered.
