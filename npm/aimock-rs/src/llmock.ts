@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync, rmSync
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { callbackRef, hub } from "./callbacks.js";
-import { ControlError, Instance } from "./instance.js";
+import { Instance } from "./instance.js";
 import type { ServiceMock } from "./service.js";
 import { toWire, type Pattern } from "./wire.js";
 import type {
@@ -53,7 +53,6 @@ export class LLMock {
   private chaos: ChaosConfig | undefined;
   private recording: RecordConfig | undefined;
   private readonly mounts: Mount[] = [];
-  private countsEndpoint: boolean | undefined;
   private placeholderDir: string | undefined;
   private restarting: Promise<void> | undefined;
 
@@ -264,20 +263,10 @@ export class LLMock {
 
   /** Sequences (`sequenceIndex`) start again, for one test id or all. */
   resetMatchCounts(testId?: string): void {
-    const inst = this.instance;
-    if (!inst) return;
-    if (this.countsEndpoint !== false) {
-      try {
-        inst.request("POST", `/__aimock/reset/counts${testId ? `?testId=${encodeURIComponent(testId)}` : ""}`);
-        this.countsEndpoint = true;
-        return;
-      } catch (e) {
-        if (!(e instanceof ControlError && e.status === 404)) throw e;
-        this.countsEndpoint = false;
-      }
-    }
-    // A server without the endpoint: fixtures added again have new ids, hence fresh counts.
-    this.resend();
+    this.instance?.request(
+      "POST",
+      `/__aimock/reset/counts${testId ? `?testId=${encodeURIComponent(testId)}` : ""}`,
+    );
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
