@@ -119,6 +119,11 @@ impl RequestKey {
             path,
         }
     }
+
+    /// The key of a WebSocket turn: method `WS`, the socket route's label.
+    pub(crate) fn socket(path: PathLabel) -> RequestKey {
+        RequestKey { method: "WS", path }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

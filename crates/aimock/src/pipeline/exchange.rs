@@ -333,6 +333,19 @@ impl Exchange {
         (self.core.journal.record(self.entry), chaos)
     }
 
+    /// Journal a WebSocket turn: answered with `status`, its events still to be sent when
+    /// `streaming` (their delivery is recorded through the handle).
+    pub(crate) fn record_turn(
+        mut self,
+        status: StatusCode,
+        streaming: Option<()>,
+    ) -> (EntryHandle, ChaosDecision) {
+        if streaming.is_some() {
+            self.entry.response.delivered = None;
+        }
+        self.record(status)
+    }
+
     /// Answer with a response the endpoint built (its status is journaled), decorated with the
     /// vendor's headers.
     pub(crate) fn reply(self, mut resp: Response) -> Response {

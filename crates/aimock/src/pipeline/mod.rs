@@ -10,6 +10,7 @@
 pub(crate) mod exchange;
 pub(crate) mod route;
 pub(crate) mod service;
+pub(crate) mod socket;
 
 use std::borrow::Cow;
 

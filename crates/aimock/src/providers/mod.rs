@@ -104,6 +104,12 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     ROUTES.iter().find_map(|p| (p.route)(method, path))
 }
 
+/// The API a WebSocket upgrade on `path` is for (realtime sessions, Responses over WebSocket,
+/// Gemini Live).
+pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::SocketRoute> {
+    openai::socket_route(path)
+}
+
 /// The vendor whose envelope answers a path no route serves (a 404, a refused key): Google's
 /// under `/v1beta/`, OpenAI's elsewhere.
 pub(crate) fn fallback_vendor(path: &str) -> &'static Vendor {

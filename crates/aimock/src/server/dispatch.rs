@@ -17,6 +17,7 @@ use super::{control, AppState};
 use crate::chaos::ChaosAction;
 use crate::http::{json_response, ApiError};
 use crate::metrics::{PathLabel, RequestKey};
+use crate::pipeline::socket::SocketRoute;
 use crate::pipeline::{Answered, Call, ChaosDecision, RequestCtx, Route, ServiceRequest, Vendor};
 
 pub(super) async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
@@ -54,6 +55,8 @@ enum Target {
     Mount(Arc<Mount>, String, String),
     /// A provider route.
     Provider(Route),
+    /// A realtime API over WebSocket.
+    Socket(SocketRoute),
     /// Nothing serves it.
     NotFound,
 }
@@ -68,6 +71,7 @@ impl Target {
             Target::LegacyRequests => PathLabel::one("/v1/_requests"),
             Target::Mount(m, _, _) => PathLabel::one(m.label),
             Target::Provider(r) => r.label,
+            Target::Socket(r) => r.label,
         }
     }
 
@@ -75,6 +79,7 @@ impl Target {
     fn vendor(&self, path: &str) -> &'static Vendor {
         match self {
             Target::Provider(r) => r.vendor,
+            Target::Socket(r) => r.vendor,
             _ => crate::providers::fallback_vendor(path),
         }
     }
@@ -122,6 +127,12 @@ fn target(state: &AppState, method: &Method, path: &str, only: Option<&Arc<Mount
             mount.path.clone()
         };
         return Target::Mount(mount.clone(), served_at, rest.to_owned());
+    }
+    // A GET on a realtime API's path is its WebSocket upgrade (a plain GET gets a 426).
+    if method == Method::GET {
+        if let Some(route) = crate::providers::socket_route(path) {
+            return Target::Socket(route);
+        }
     }
     match crate::providers::route(method, path) {
         Some(route) => Target::Provider(route),
@@ -453,8 +464,61 @@ fn serve<B: RequestBody + Unpin>(
                 })),
             }
         }
+        Target::Socket(route) => Ok(upgrade(state, parts, route, raw_path)),
         Target::NotFound => Ok(not_found(&parts.method, path)),
     }
+}
+
+/// A WebSocket upgrade: checked (a broken handshake is a 4xx in the API's envelope), answered
+/// `101`, and the session run on the upgraded connection.
+fn upgrade(
+    state: &Arc<AppState>,
+    mut parts: http::request::Parts,
+    route: SocketRoute,
+    raw_path: String,
+) -> Response {
+    use crate::stream::socket::{Handshake, Socket};
+    let refuse = |status: StatusCode, message: &str, headers: &http::HeaderMap| {
+        let err = ApiError::new(status, "invalid_request_error", message)
+            .with_code("websocket_upgrade_required");
+        let mut resp = route.vendor.error(&err, headers);
+        if status == StatusCode::UPGRADE_REQUIRED {
+            resp.headers_mut()
+                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
+        resp
+    };
+    let handshake = match Handshake::check(&parts.headers) {
+        Ok(h) => h,
+        Err(e) => return refuse(e.status, e.message, &parts.headers),
+    };
+    // The socket-free router (`oneshot`) has no connection to upgrade.
+    let Some(on_upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
+        return refuse(
+            StatusCode::UPGRADE_REQUIRED,
+            "This connection cannot be upgraded to a WebSocket.",
+            &parts.headers,
+        );
+    };
+    let session = crate::pipeline::socket::Session {
+        core: state.core.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        raw_path,
+        headers: parts.headers,
+        label: route.label,
+        vendor: route.vendor,
+    };
+    let stop = state.shutdown_signal();
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let socket = Socket::new(upgraded, stop).await;
+                (route.run)(session, socket).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
+        }
+    });
+    handshake.response()
 }
 
 /// A provider route's request, its body not read yet.

@@ -221,6 +221,11 @@ impl AppState {
         }))
     }
 
+    /// Turns true when a graceful shutdown begins.
+    pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// Tell the open notification streams that the server is shutting down.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);

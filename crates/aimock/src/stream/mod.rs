@@ -18,6 +18,7 @@ mod engine;
 pub(crate) mod eventstream;
 #[cfg(test)]
 mod eventstream_tests;
+pub(crate) mod socket;
 
 pub(crate) use engine::{paced_body, StreamEnd, StreamPlan};
 pub(crate) use engine::{EventStream, Feed};

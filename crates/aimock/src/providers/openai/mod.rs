@@ -93,6 +93,26 @@ pub(crate) fn normalize_path(path: &str) -> NormalizedPath<'_> {
 }
 
 /// This provider's routes (OpenAI, Azure and every compatible path); `None` for any other.
+/// The OpenAI APIs served over WebSocket.
+pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::SocketRoute> {
+    use crate::pipeline::socket::SocketRoute;
+    let norm = normalize_path(path);
+    let (label, run): (&'static str, crate::pipeline::socket::SessionFn) = match norm.path.as_ref()
+    {
+        "/v1/responses" => ("/v1/responses", responses::socket::run),
+        _ => return None,
+    };
+    Some(SocketRoute {
+        label: PathLabel::one(label),
+        vendor: if norm.deployment.is_some() {
+            &AZURE
+        } else {
+            &VENDOR
+        },
+        run,
+    })
+}
+
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     let norm = normalize_path(path);
     let (endpoint, canonical, azure_op): (crate::pipeline::Endpoint, &'static str, &'static str) =

@@ -25,6 +25,7 @@ use crate::stream::{chunk_text, sse_event};
 
 pub(crate) mod collapse;
 mod render;
+pub(crate) mod socket;
 use render::*;
 
 /// The body fields the endpoint reads or echoes back; `input` is walked by hand so errors can name

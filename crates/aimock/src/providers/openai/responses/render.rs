@@ -205,17 +205,17 @@ impl<'r> Event<'r> {
     }
 }
 
-/// Events framed as SSE, numbered as they are pushed.
+/// Events as JSON with their types, numbered as they are pushed.
 #[derive(Default)]
 pub(super) struct Events {
-    pub(super) out: Vec<Bytes>,
+    pub(super) out: Vec<(&'static str, String)>,
 }
 
 impl Events {
     fn push(&mut self, mut e: Event<'_>) {
         e.sequence_number = self.out.len() as u64;
         let json = serde_json::to_string(&e).unwrap_or_default();
-        self.out.push(sse_event(e.kind, &json));
+        self.out.push((e.kind, json));
     }
 }
 
@@ -372,8 +372,50 @@ impl<'a> RenderedResponse<'a> {
         serde_json::to_string(&self.response(true)).unwrap_or_default()
     }
 
-    /// Every event of the stream, framed.
+    /// Every event of the stream, framed as SSE.
     pub(super) fn sse(&self, chunk_size: usize) -> Vec<Bytes> {
+        self.events(chunk_size)
+            .into_iter()
+            .map(|(kind, json)| sse_event(kind, &json))
+            .collect()
+    }
+
+    /// The conversation's assistant turn, as the next request of a session sees it: the text and
+    /// the function calls (with their call ids) of the output.
+    pub(super) fn assistant_message(&self) -> Message {
+        let mut m = Message {
+            role: Role::Assistant,
+            text: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        };
+        for item in &self.output {
+            match item {
+                Item::Message { content, .. } => {
+                    for part in content {
+                        if let Part::OutputText { text, .. } = part {
+                            m.text.get_or_insert_with(String::new).push_str(text);
+                        }
+                    }
+                }
+                Item::FunctionCall {
+                    call_id,
+                    name,
+                    arguments,
+                    ..
+                } => m.tool_calls.push(ToolCallRef {
+                    id: call_id.clone(),
+                    name: (*name).to_owned(),
+                    arguments: (*arguments).to_owned(),
+                }),
+                _ => {}
+            }
+        }
+        m
+    }
+
+    /// Every event of the stream, as JSON with its type (SSE and WebSocket frame them apart).
+    pub(super) fn events(&self, chunk_size: usize) -> Vec<(&'static str, String)> {
         let mut ev = Events::default();
         ev.push(Event {
             response: Some(self.response(false)),

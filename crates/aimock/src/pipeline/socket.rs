@@ -1,0 +1,170 @@
+//! WebSocket sessions below the providers: what a realtime API declares ([`SocketRoute`]), what a
+//! session gets ([`Session`]: the core, the upgrade request, its test id and chaos headers), and
+//! one turn's trip through matching, chaos, the journal and the metrics ([`Turn`]): each turn is
+//! journaled as a request of method `WS` on the socket's path, with the fixture that answered and
+//! whether its events were all delivered.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode};
+
+use super::{Answer, ChaosDecision, Core, Exchange, RequestCtx, Vendor};
+use crate::chaos::ChaosAction;
+use crate::conversation::ChatRequest;
+use crate::journal::{EntryHandle, JournalBody};
+use crate::metrics::{PathLabel, RequestKey};
+use crate::stream::socket::{Socket, TurnEnd, TurnPlan};
+
+/// Runs a session on an open socket.
+pub(crate) type SessionFn = fn(Session, Socket) -> BoxFuture<'static, ()>;
+
+/// A realtime API served over WebSocket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SocketRoute {
+    /// The metrics label.
+    pub(crate) label: PathLabel,
+    /// Errors before the upgrade (a refused key, a broken handshake) in this envelope; record
+    /// mode's upstream.
+    pub(crate) vendor: &'static Vendor,
+    /// Runs the session.
+    pub(crate) run: SessionFn,
+}
+
+/// The method turns are journaled and counted under.
+pub(crate) fn ws_method() -> Method {
+    Method::from_bytes(b"WS").unwrap_or(Method::GET)
+}
+
+/// What a session gets: the core, and the upgrade request (its path, query and headers: the test
+/// id, `X-AIMock-Strict`, chaos headers).
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub(crate) core: Arc<Core>,
+    /// Path and query as received.
+    pub(crate) raw_path: String,
+    /// The query, when there is one.
+    pub(crate) query: Option<String>,
+    /// The upgrade request's headers.
+    pub(crate) headers: HeaderMap,
+    /// The route's metrics label.
+    pub(crate) label: PathLabel,
+    /// The route's vendor.
+    pub(crate) vendor: &'static Vendor,
+}
+
+impl Session {
+    /// A query parameter of the upgrade request (`?model=`).
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        crate::http::percent::query_param(self.query.as_deref(), name)
+    }
+
+    /// Start a turn for a request the client's events make.
+    pub(crate) fn turn(&self) -> Turn {
+        let ctx = RequestCtx::new(
+            &self.core.settings,
+            ws_method(),
+            self.raw_path.clone(),
+            self.query.as_deref(),
+            self.headers.clone(),
+        );
+        Turn {
+            ex: Exchange::start(self.core.clone(), ctx, self.vendor, false),
+            started: std::time::Instant::now(),
+            label: self.label,
+        }
+    }
+}
+
+/// One turn of a session: the exchange that matches it and journals it.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    pub(crate) ex: Exchange,
+    started: std::time::Instant,
+    label: PathLabel,
+}
+
+/// What answers a turn.
+#[derive(Debug)]
+pub(crate) enum TurnAnswer {
+    /// A fixture.
+    Fixture(Arc<crate::fixture::Fixture>),
+    /// An error event (an error fixture, a miss, chaos's drop or rate limit), with its status for
+    /// the journal.
+    Error(crate::http::ApiError),
+    /// Nothing matched (record mode may send the turn upstream).
+    Miss(super::Miss),
+    /// Chaos: send a frame that is not JSON.
+    Malformed,
+    /// Chaos: cut the connection.
+    Disconnect,
+}
+
+impl Turn {
+    /// Match the turn's request (journaled with it), chaos rolled once.
+    pub(crate) fn resolve(&mut self, req: ChatRequest, size: usize) -> TurnAnswer {
+        let req = Arc::new(req);
+        self.ex.set_request(req.clone(), size);
+        let answer = self.ex.resolve(&req);
+        match (answer, self.ex.chaos().action) {
+            (Answer::Error(_), Some(ChaosAction::Malformed)) => TurnAnswer::Malformed,
+            (Answer::Error(_), Some(ChaosAction::Disconnect)) => TurnAnswer::Disconnect,
+            (Answer::Fixture(f), _) => TurnAnswer::Fixture(f),
+            (Answer::Error(e), _) => TurnAnswer::Error(e),
+            (Answer::Miss(m), _) => TurnAnswer::Miss(m),
+        }
+    }
+
+    /// Keep any other body in the journal (a turn with no conversation to match).
+    pub(crate) fn set_body(&mut self, body: JournalBody) {
+        self.ex.set_body(body);
+    }
+
+    /// Chaos's added latency for this turn.
+    pub(crate) fn latency(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ex.chaos().latency_ms)
+    }
+
+    /// The events after which the turn is cut: the request's
+    /// `x-aimock-chaos-disconnect-after-chunks`, else the fixture's `truncateAfterChunks`.
+    pub(crate) fn cut_after(&self, fixture: Option<usize>) -> Option<usize> {
+        self.ex.cut_after(fixture)
+    }
+
+    /// Journal and count the turn as answered with `status` and nothing streamed (an error event,
+    /// a malformed frame, a cut).
+    pub(crate) fn finish(self, status: StatusCode) {
+        let core = self.ex.core.clone();
+        let (_, _chaos) = self.ex.record_turn(status, None);
+        observe(&core, self.label, status.as_u16(), self.started);
+    }
+
+    /// Send the turn's events on the socket (chaos's latency first), then journal how it ended
+    /// and count it.
+    pub(crate) async fn play(
+        self,
+        socket: &mut Socket,
+        mut plan: TurnPlan,
+        heard: impl FnMut(&crate::stream::socket::Frame) -> crate::stream::socket::Heard,
+    ) -> TurnEnd {
+        plan.truncate_after = self.cut_after(plan.truncate_after);
+        let latency = self.latency();
+        let core = self.ex.core.clone();
+        let (label, started) = (self.label, self.started);
+        let (handle, _chaos): (EntryHandle, ChaosDecision) =
+            self.ex.record_turn(StatusCode::OK, Some(()));
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let end = socket.play(plan, heard).await;
+        crate::journal::on_stream_end(handle)(end.stream_end());
+        observe(&core, label, if end.open() { 200 } else { 0 }, started);
+        end
+    }
+}
+
+fn observe(core: &Core, label: PathLabel, status: u16, started: std::time::Instant) {
+    if let Some(m) = &core.metrics {
+        m.observe_request(RequestKey::socket(label), status, started.elapsed());
+    }
+}
