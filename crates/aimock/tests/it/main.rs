@@ -43,3 +43,4 @@ mod services;
 mod streaming;
 mod support;
 mod vector;
+mod websocket;
