@@ -2,14 +2,29 @@
 //! the first client is built (record mode's upstreams, callbacks, A2A push notifications, remote
 //! fixtures). `ring` instead of reqwest's default `aws-lc-rs` keeps the binary small.
 
-/// A reqwest client builder, with the TLS provider installed.
-pub fn client_builder() -> reqwest::ClientBuilder {
+/// Install the TLS provider for the process (once).
+fn install_provider() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
         // Err: a provider is installed already (a program embedding the crate chose its own).
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// A reqwest client builder, with the TLS provider installed.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_provider();
     reqwest::Client::builder()
+}
+
+/// The TLS configuration of WebSocket clients (record mode's `wss://` upstreams): the platform's
+/// root store, as reqwest verifies.
+pub(crate) fn tls_config() -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    install_provider();
+    rustls::ClientConfig::with_platform_verifier()
+        .map(std::sync::Arc::new)
+        .map_err(|e| format!("no TLS configuration: {e}"))
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Session {
             self.headers.clone(),
         );
         Turn {
-            ex: Exchange::start(self.core.clone(), ctx, self.vendor, false),
+            ex: Exchange::start(self.core.clone(), ctx, self.vendor, true),
             started: std::time::Instant::now(),
             label: self.label,
         }
@@ -129,6 +129,11 @@ impl Turn {
     /// `x-aimock-chaos-disconnect-after-chunks`, else the fixture's `truncateAfterChunks`.
     pub(crate) fn cut_after(&self, fixture: Option<usize>) -> Option<usize> {
         self.ex.cut_after(fixture)
+    }
+
+    /// The test id and context a recording of this turn is keyed by.
+    pub(crate) fn keys(&self) -> (&str, Option<&str>) {
+        (&self.ex.ctx.test_id, self.ex.ctx.context.as_deref())
     }
 
     /// Journal and count the turn as answered with `status` and nothing streamed (an error event,

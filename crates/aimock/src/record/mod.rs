@@ -15,6 +15,7 @@ mod files_tests;
 pub(crate) mod key;
 pub mod normalize;
 pub(crate) mod proxy;
+pub(crate) mod socket;
 pub(crate) mod upstream;
 pub(crate) mod writer;
 

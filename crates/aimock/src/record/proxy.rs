@@ -591,7 +591,7 @@ async fn pump<H: Host>(
 }
 
 /// `recordedTimings` from frame arrival times (ms since the request was sent).
-fn timings(frames: &[f64]) -> Value {
+pub(crate) fn timings(frames: &[f64]) -> Value {
     let ttft = frames.first().copied().unwrap_or(0.0);
     let gaps: Vec<f64> = frames
         .windows(2)
@@ -616,17 +616,40 @@ async fn save<H: Host + ?Sized>(
     collapsed: Collapsed,
     timings: Option<Value>,
 ) -> Result<(), String> {
-    let Some(recorder) = state.recorder() else {
-        return Ok(());
-    };
     let Some(req) = job.request.as_deref() else {
         return Err("the request was not kept; nothing recorded".to_owned());
     };
-    let (matcher, metadata) = super::key::recorded_match(
-        req,
-        job.context.as_deref(),
-        recorder.config.record_full_model_version,
-    );
+    let turn = Recording {
+        upstream: job.upstream,
+        request: req,
+        test_id: &job.test_id,
+        context: job.context.as_deref(),
+    };
+    save_recording(state, &turn, collapsed, timings).await
+}
+
+/// What a recording is keyed by: the upstream, the request as matched, its test id and context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recording<'a> {
+    pub(crate) upstream: &'static str,
+    pub(crate) request: &'a ChatRequest,
+    pub(crate) test_id: &'a str,
+    pub(crate) context: Option<&'a str>,
+}
+
+/// Write a collapsed reply as a fixture and register it (HTTP replies and WebSocket turns).
+pub(crate) async fn save_recording<H: Host + ?Sized>(
+    state: &H,
+    rec: &Recording<'_>,
+    collapsed: Collapsed,
+    timings: Option<Value>,
+) -> Result<(), String> {
+    let Some(recorder) = state.recorder() else {
+        return Ok(());
+    };
+    let req = rec.request;
+    let (matcher, metadata) =
+        super::key::recorded_match(req, rec.context, recorder.config.record_full_model_version);
     let mut entry = json!({ "match": matcher, "response": collapsed.response });
     if let (Some(t), Some(o)) = (timings, entry.as_object_mut()) {
         o.insert("recordedTimings".to_owned(), t);
@@ -657,19 +680,13 @@ async fn save<H: Host + ?Sized>(
             msgs.join("; ")
         ));
     }
-    let test_id = Some(job.test_id.as_str()).filter(|t| *t != crate::fixture::DEFAULT_TEST_ID);
+    let test_id = Some(rec.test_id).filter(|t| *t != crate::fixture::DEFAULT_TEST_ID);
     let path = recorder
         .writer
-        .write(
-            job.upstream,
-            test_id,
-            job.context.as_deref(),
-            entry.clone(),
-            &warnings,
-        )
+        .write(rec.upstream, test_id, rec.context, entry.clone(), &warnings)
         .await
         .map_err(|e| format!("could not write the recording: {e}"))?;
-    tracing::info!(file = %path.display(), "recorded a {} reply", job.upstream);
+    tracing::info!(file = %path.display(), "recorded a {} reply", rec.upstream);
     let registrable = entry.get("match").is_some_and(super::key::is_anchored);
     if !registrable {
         tracing::warn!(

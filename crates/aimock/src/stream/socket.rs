@@ -426,7 +426,7 @@ impl Socket {
             let mut batch = Vec::new();
             while next < due.len()
                 && (batch.is_empty() || due[next] <= now)
-                && !plan.truncate_after.is_some_and(|n| next >= n)
+                && plan.truncate_after.is_none_or(|n| next < n)
             {
                 match events.next() {
                     Some(e) => batch.push(e),

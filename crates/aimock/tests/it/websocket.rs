@@ -521,3 +521,72 @@ async fn a_paced_turn_sends_its_first_event_before_its_last_is_due() {
     let rest = events_until(&mut ws, "response.completed").await;
     assert_eq!(text_of(&rest), "one two three four");
 }
+
+// --- record and replay ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_missed_turn_is_recorded_from_the_upstream_socket_and_replays_without_it() {
+    let upstream = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = crate::support::recorder(&upstream, dir.path()).await;
+
+    let mut ws = connect(&recorder, "/v1/responses", &[]).await;
+    send(&mut ws, create(json!("hello"))).await;
+    let relayed = events_until(&mut ws, "response.completed").await;
+    assert_eq!(text_of(&relayed), "Hi there, friend!");
+    // The upstream answered it (its journal has the turn), as a proxy turn here.
+    assert_eq!(upstream.journal().len(), 1);
+    assert_eq!(recorder.journal()[0].response.source, Some("proxy"));
+    // A second miss on the same socket goes through the same upstream socket.
+    send(&mut ws, create(json!("weather"))).await;
+    let relayed = events_until(&mut ws, "response.completed").await;
+    assert_eq!(
+        relayed.last().unwrap()["response"]["output"][0]["name"],
+        "get_weather"
+    );
+    drop(ws);
+
+    // The recordings are on disk, and they answer with the upstream gone.
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    drop(upstream);
+    let mut ws = connect(&recorder, "/v1/responses", &[]).await;
+    send(&mut ws, create(json!("hello"))).await;
+    let replayed = events_until(&mut ws, "response.completed").await;
+    assert_eq!(text_of(&replayed), "Hi there, friend!");
+    send(&mut ws, create(json!("weather"))).await;
+    let replayed = events_until(&mut ws, "response.completed").await;
+    let call = &replayed.last().unwrap()["response"]["output"][0];
+    assert_eq!(call["name"], "get_weather");
+    assert_eq!(call["arguments"], "{\"city\":\"Paris\"}");
+    let j = recorder.journal();
+    assert_eq!(j.len(), 4);
+    assert_eq!(j[2].response.source, Some("fixture"));
+}
+
+#[tokio::test]
+async fn a_dead_upstream_gets_an_error_event_and_the_socket_stays_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rc = aimock::record::RecordConfig::default();
+    rc.providers
+        .insert("openai".into(), "http://127.0.0.1:9".to_owned());
+    rc.fixture_path = dir.path().to_path_buf();
+    rc.upstream_timeout_ms = 2_000;
+    let recorder = MockServer::builder().record(rc).start().await;
+    recorder.load_str_as(FIXTURES, "ws.json").unwrap();
+    let mut ws = connect(&recorder, "/v1/responses", &[]).await;
+    send(&mut ws, create(json!("not in any fixture"))).await;
+    let e = event(&mut ws).await;
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["status"], 502);
+    assert_eq!(e["error"]["code"], "upstream_unavailable");
+    send(&mut ws, create(json!("hello"))).await;
+    assert_eq!(
+        text_of(&events_until(&mut ws, "response.completed").await),
+        "Hi there, friend!"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -16,10 +16,12 @@ use serde_json::{json, Map, Value};
 
 use super::render::RenderedResponse;
 use super::{parse, Responses};
-use crate::conversation::{Message, Role};
+use crate::conversation::{ChatRequest, Message, Role};
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, TurnAnswer};
+use crate::pipeline::socket::{Session, Turn, TurnAnswer};
 use crate::providers::endpoint::{message_reply, MessageApi};
+use crate::record::proxy::Recording;
+use crate::record::socket::Upstream;
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 /// How many earlier responses a socket keeps for `previous_response_id`.
@@ -38,6 +40,8 @@ struct Kept {
 
 async fn serve(session: Session, mut socket: Socket) {
     let mut kept: VecDeque<Kept> = VecDeque::new();
+    // Record mode's upstream socket, opened at the first turn no fixture answers.
+    let mut upstream: Option<Upstream> = None;
     while let Some(frame) = socket.recv().await {
         let text = match frame {
             Frame::Text(t) => t,
@@ -92,10 +96,32 @@ async fn serve(session: Session, mut socket: Socket) {
         }
         // The socket always streams: the body's own `stream` is ignored, as the real API does.
         body.remove("stream");
-        if !create(&session, &mut socket, body, stream_id.as_ref(), &mut kept).await {
-            return;
+        let mut state = State {
+            kept: &mut kept,
+            upstream: &mut upstream,
+        };
+        if !create(
+            &session,
+            &mut socket,
+            body,
+            &text,
+            stream_id.as_ref(),
+            &mut state,
+        )
+        .await
+        {
+            break;
         }
     }
+    if let Some(u) = upstream {
+        u.close().await;
+    }
+}
+
+/// What a session keeps between turns.
+struct State<'a> {
+    kept: &'a mut VecDeque<Kept>,
+    upstream: &'a mut Option<Upstream>,
 }
 
 /// One `response.create`: false when the connection is gone.
@@ -103,9 +129,11 @@ async fn create(
     session: &Session,
     socket: &mut Socket,
     body: Map<String, Value>,
+    original: &str,
     stream_id: Option<&Value>,
-    kept: &mut VecDeque<Kept>,
+    state: &mut State<'_>,
 ) -> bool {
+    let kept = &mut *state.kept;
     let raw = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
     let mut turn = session.turn();
     let (mut req, opts) = match parse(&raw, None) {
@@ -139,6 +167,9 @@ async fn create(
             let sent = socket.send(error_event(&e, stream_id)).await;
             turn.finish(e.status);
             return sent;
+        }
+        TurnAnswer::Miss(m) if m.proxy => {
+            return record(session, socket, turn, &req, original, state.upstream).await;
         }
         TurnAnswer::Miss(m) => {
             let sent = socket.send(error_event(&m.error, stream_id)).await;
@@ -194,6 +225,100 @@ async fn create(
     };
     // A message sent while a response streams is answered after it.
     turn.play(socket, plan, |_| Heard::Later).await.open()
+}
+
+/// Record mode: the turn goes to the upstream socket (opened now if it is not open yet), its
+/// events are relayed as they arrive, and the whole turn is saved as a fixture.
+async fn record(
+    session: &Session,
+    socket: &mut Socket,
+    mut turn: Turn,
+    req: &ChatRequest,
+    original: &str,
+    upstream: &mut Option<Upstream>,
+) -> bool {
+    turn.ex.set_source("proxy");
+    if upstream.is_none() {
+        match Upstream::connect(
+            &*session.core,
+            session.vendor.key,
+            session.vendor.credential,
+            &session.headers,
+            &session.raw_path,
+        )
+        .await
+        {
+            Ok(u) => *upstream = Some(u),
+            Err(why) => {
+                tracing::warn!("record: {why}");
+                let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
+                    .with_code("upstream_unavailable");
+                let sent = socket.send(error_event(&e, None)).await;
+                turn.finish(e.status);
+                return sent;
+            }
+        }
+    }
+    let Some(up) = upstream.as_mut() else {
+        return false;
+    };
+    up.begin_turn();
+    // Every event is relayed as it arrives but the last, which goes once the turn is recorded and
+    // journaled: a client that sends the same turn the moment it ends gets the replay.
+    let relayed = async {
+        up.send(original).await?;
+        loop {
+            let Some(event) = up.recv().await? else {
+                return Err("the upstream closed the socket mid-turn".to_owned());
+            };
+            let kind = serde_json::from_str::<Value>(&event)
+                .ok()
+                .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
+            if matches!(
+                kind.as_deref(),
+                Some("response.completed" | "response.incomplete" | "response.failed" | "error")
+            ) {
+                return Ok(Some(event));
+            }
+            if !socket.send(event).await {
+                return Ok(None);
+            }
+        }
+    }
+    .await;
+    match relayed {
+        Ok(last) => {
+            let (test_id, context) = turn.keys();
+            let rec = Recording {
+                upstream: session.vendor.key,
+                request: req,
+                test_id,
+                context,
+            };
+            if last.is_some() {
+                if let Err(why) = up
+                    .save_turn(&*session.core, &rec, &super::collapse::COLLAPSER)
+                    .await
+                {
+                    tracing::warn!("record: {why}");
+                }
+            }
+            turn.finish(StatusCode::OK);
+            match last {
+                Some(event) => socket.send(event).await,
+                None => false,
+            }
+        }
+        Err(why) => {
+            tracing::warn!("record: {why}");
+            *upstream = None;
+            let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
+                .with_code("upstream_failed");
+            let sent = socket.send(error_event(&e, None)).await;
+            turn.finish(e.status);
+            sent
+        }
+    }
 }
 
 /// `stream_id`, when the `response.create` gave one, on every event it causes.
