@@ -723,6 +723,25 @@ def cmd_report(tsv, out):
         L.append("| %s | %s | %s | %s |" % (label, fmt(o, d), fmt(a, d), ratio(a, o)))
     L.append("")
 
+    L.append("## Realtime (WebSocket)")
+    L.append("")
+    L.append("| Scenario | ours turns/s | aimock turns/s | ours CPU µs/turn | aimock CPU µs/turn | ours÷aimock CPU | errors ours / aimock |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, label in (("ws_responses", "Responses over WebSocket, text turns"),
+                       ("ws_realtime", "Realtime (GA), conversation.item.create + response.create")):
+        o_t, a_t = num(r, "ours", key + ".tps"), num(r, "aimock", key + ".tps")
+        o_c, a_c = num(r, "ours", key + ".cpu_us"), num(r, "aimock", key + ".cpu_us")
+        L.append("| %s | %s | %s | %s | %s | %s | %s / %s |" % (
+            label, cell(r, "ours", key, fmt(o_t)), cell(r, "aimock", key, fmt(a_t)),
+            cell(r, "ours", key, fmt(o_c, 1)), cell(r, "aimock", key, fmt(a_c, 1)), ratio(o_c, a_c),
+            r.get(("ours", key + ".errors"), "—"), r.get(("aimock", key + ".errors"), "—")))
+    o_m, a_m = num(r, "ours", "ws_idle.bytes_per_socket"), num(r, "aimock", "ws_idle.bytes_per_socket")
+    L.append("")
+    L.append("Memory per idle socket (RSS growth over %s idle sockets / their number): ours %s KiB, aimock %s KiB." % (
+        fmt(num(r, "ours", "ws_idle.sockets")), fmt(None if o_m is None else o_m / 1024, 1),
+        fmt(None if a_m is None else a_m / 1024, 1)))
+    L.append("")
+
     L.append("## Bars (see BENCHMARKS.md)")
     L.append("")
     L.append("The first six are the headline bars. A bar shows \"—\" and neither passes nor fails "
@@ -805,6 +824,13 @@ def cmd_report(tsv, out):
     bar("First answer after start", "<= 20 ms", "—" if s is None else "%.1f ms" % s, None if s is None else s <= 20, key=5)
     m = num(r, "ours", "rss_idle_kb")
     bar("Resident memory idle", "< 20 MB", "—" if m is None else "%.1f MB" % (m / 1024), None if m is None else m / 1024 < 20, key=6)
+    for key, label in (("ws_responses", "Responses over WebSocket"), ("ws_realtime", "Realtime")):
+        o, a = num(r, "ours", key + ".cpu_us"), num(r, "aimock", key + ".cpu_us")
+        x = None if o is None or a is None or a == 0 else o / a
+        bar("%s CPU per turn" % label, "<= 1/5 of aimock (<= 0.20x)",
+            "—" if x is None else "%.3fx (%s vs %s µs)" % (x, fmt(o, 1), fmt(a, 1)), None if x is None else x <= 0.2)
+    m = num(r, "ours", "ws_idle.bytes_per_socket")
+    bar("Memory per idle socket", "<= 64 KiB", "—" if m is None else "%.1f KiB" % (m / 1024), None if m is None else m <= 65536)
     L.extend(headline[k] for k in sorted(headline))
     L.extend(others)
     L.append("")

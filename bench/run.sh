@@ -35,6 +35,11 @@
 #                       The 10,000-fixture bar runs as many pairs of ours (10 fixtures, then
 #                       10,000) on two instances side by side.
 #   SERVER_CPUS=1 WRK_CPUS=0   optional taskset CPU lists to pin server / wrk
+#   WS=1                0 skips the realtime (WebSocket) scenarios
+#   HTTP=1              0 skips every HTTP scenario (only the WebSocket ones run)
+#   WS_SOCKETS=32 WS_DURATION=8s  concurrent sockets and length of each WebSocket turns run
+#   WS_IDLE=1000        idle sockets held open for the memory-per-idle-socket figure
+#   WS_BIN=/path        the WebSocket load generator (default: <repo>/target/release/aimock-bench-ws)
 #   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
 #
 # Output: markdown tables on stdout and in bench/results/<timestamp>.md.
@@ -59,6 +64,12 @@ CONNS=${CONNS:-32}
 STARTUP_RUNS=${STARTUP_RUNS:-5}
 START_TIMEOUT=${START_TIMEOUT:-30}
 ONLY=${ONLY:-}
+WS=${WS:-1}
+HTTP=${HTTP:-1}
+WS_SOCKETS=${WS_SOCKETS:-32}
+WS_DURATION=${WS_DURATION:-8s}
+WS_IDLE=${WS_IDLE:-1000}
+WS_BIN=${WS_BIN:-$ROOT/target/release/aimock-bench-ws}
 SERVER_CPUS=${SERVER_CPUS:-}
 WRK_CPUS=${WRK_CPUS:-}
 PY=${PYTHON:-python3}
@@ -488,8 +499,84 @@ bench_server() {
   stop_pid "$large_pid"
 }
 
-[[ $RUN_OURS == 1 ]] && bench_server ours
-[[ $RUN_AIMOCK == 1 ]] && bench_server aimock
+# The realtime APIs: WS_SOCKETS concurrent sockets each running short text turns for
+# WS_DURATION (turns/s, server CPU per turn), then WS_IDLE idle sockets held open (memory per
+# idle socket), on a fresh server with one fixture.
+ws_turns() { # name scenario pid url until message...
+  local name=$1 sc=$2 pid=$3 url=$4 until=$5 out c0 c1 line turns=0 secs=1 errors=0 kv
+  shift 5
+  out="$TMP/wrk/$name-$sc.txt"
+  log "$name / $sc: $WS_SOCKETS sockets for $WS_DURATION"
+  "${WRK_PREFIX[@]}" "$WS_BIN" turns "$url" "$WS_SOCKETS" 1 "$until" "$@" >"$out.warmup" 2>&1 || true
+  c0=$(cpu_ticks "$pid")
+  "${WRK_PREFIX[@]}" "$WS_BIN" turns "$url" "$WS_SOCKETS" "${WS_DURATION%s}" "$until" "$@" >"$out" 2>&1 || true
+  c1=$(cpu_ticks "$pid" 2>/dev/null) || { fail "$name" "$sc" "server died under load"; return 1; }
+  line=$(grep '^BENCH ' "$out" || true)
+  for kv in ${line#BENCH }; do
+    case ${kv%%=*} in turns|secs|errors) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;; esac
+  done
+  if (( turns == 0 )); then
+    fail "$name" "$sc" "no turn completed: $(tr '\n' ' ' <"$out" | cut -c1-300)"
+    return 0
+  fi
+  rec "$name" "$sc.turns" "$turns"
+  rec "$name" "$sc.tps" "$(awk -v n="$turns" -v d="$secs" 'BEGIN{printf "%.1f", n/d}')"
+  rec "$name" "$sc.cpu_us" "$(awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$turns" 'BEGIN{printf "%.2f", t*1e6/hz/n}')"
+  rec "$name" "$sc.errors" "$errors"
+  log "$name / $sc: $turns turns in ${secs}s, errors $errors"
+}
+
+bench_ws() {
+  local name=$1 fx="$FX/ws" pid port r0 r1 n line
+  [[ -x $WS_BIN ]] || { fail "$name" ws "the load generator $WS_BIN is missing: cargo build --release"; return 0; }
+  # The small set (the start-up check asks its chat fixture) and the turns' own fixture.
+  mkdir -p "$fx"
+  cp "$FX/fixtures-small.json" "$fx/"
+  printf '%s\n' '{"fixtures":[{"match":{"userMessage":"realtime bench turn"},"response":{"content":"A short realtime answer."}}]}' >"$fx/ws.json"
+  if ! start_server "$name" "$fx" ws; then
+    fail "$name" ws "could not start: $SRV_ERR"
+    return 0
+  fi
+  pid=$SRV_PID port=$SRV_PORT
+  ws_turns "$name" ws_responses "$pid" "ws://127.0.0.1:$port/v1/responses" response.completed \
+    '{"type":"response.create","model":"gpt-4o","input":"realtime bench turn"}' || true
+  alive "$pid" && ws_turns "$name" ws_realtime "$pid" "ws://127.0.0.1:$port/v1/realtime?model=gpt-realtime" response.done \
+    '{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"realtime bench turn"}]}}' \
+    '{"type":"response.create"}' || true
+  stop_pid "$pid"
+  # Idle sockets, on a fresh server.
+  if ! start_server "$name" "$fx" ws-idle; then
+    fail "$name" ws_idle "could not start: $SRV_ERR"
+    return 0
+  fi
+  pid=$SRV_PID port=$SRV_PORT
+  sleep 1
+  r0=$(rss_kb "$pid")
+  coproc IDLE { "$WS_BIN" idle "ws://127.0.0.1:$port/v1/responses" "$WS_IDLE" 2>&1; }
+  n=0
+  if read -r -t 60 line <&"${IDLE[0]}" && [[ $line == READY* ]]; then n=${line#READY }; fi
+  sleep 1
+  r1=$(rss_kb "$pid")
+  exec {IDLE[1]}>&- || true
+  wait "$IDLE_PID" 2>/dev/null || true
+  stop_pid "$pid"
+  if (( n == 0 )); then
+    fail "$name" ws_idle "no idle socket opened"
+    return 0
+  fi
+  rec "$name" ws_idle.sockets "$n"
+  rec "$name" ws_idle.bytes_per_socket "$(( (r1 - r0) * 1024 / n ))"
+  log "$name / ws_idle: $n sockets, RSS $r0 -> $r1 KiB, $(( (r1 - r0) * 1024 / n )) bytes per socket"
+}
+
+if [[ $HTTP == 1 ]]; then
+  [[ $RUN_OURS == 1 ]] && bench_server ours
+  [[ $RUN_AIMOCK == 1 ]] && bench_server aimock
+fi
+if [[ $WS == 1 ]]; then
+  [[ $RUN_OURS == 1 ]] && bench_ws ours
+  [[ $RUN_AIMOCK == 1 ]] && bench_ws aimock
+fi
 
 mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/$(date +%Y%m%d-%H%M%S).md"

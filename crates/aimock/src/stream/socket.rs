@@ -210,7 +210,10 @@ impl Socket {
         upgraded: hyper::upgrade::Upgraded,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Socket {
+        // An 8 KiB read buffer, not tungstenite's 128 KiB: an idle socket costs little (a large
+        // message grows the buffer while it is read).
         let config = WebSocketConfig::default()
+            .read_buffer_size(8 << 10)
             .max_message_size(Some(MAX_MESSAGE_BYTES))
             .max_frame_size(Some(MAX_MESSAGE_BYTES));
         let ws =
