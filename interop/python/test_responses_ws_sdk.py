@@ -109,3 +109,39 @@ def test_another_message_type_gets_the_error_event_and_the_socket_stays_open(ser
     ws = [e for e in entries if e["method"] == "WS"]
     assert len(ws) == 1, "only the response.create is a turn"
     assert ws[0]["path"] == "/v1/responses"
+
+
+def test_record_then_replay_over_the_socket_with_the_upstream_stopped(start_aimock, tmp_path):
+    """A recording server (``--record --provider-openai <upstream>``, no fixtures of its own)
+    relays each missed turn to an upstream aimock over its own socket and saves it; a fresh server
+    on the recordings alone then answers the same turns, the upstream stopped."""
+    from conftest import stop_server
+
+    upstream = start_aimock([FIXTURES])
+    empty = tmp_path / "fixtures"
+    empty.mkdir()
+    recorder = start_aimock([empty], args=["--record", "--provider-openai", upstream.url])
+
+    def turn(url: str, text: str):
+        client = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0)
+        with client.responses.connect() as conn:
+            conn.send({"type": "response.create", "model": "gpt-4o", "input": text})
+            events = collect(conn)
+        done = events[-1]
+        assert done.type == "response.completed", done
+        return [(item.type, getattr(item, "name", None), getattr(item, "arguments", None),
+                 item.content[0].text if item.type == "message" else None) for item in done.response.output]
+
+    live = [turn(recorder.url, "hello over the socket"), turn(recorder.url, "weather in Paris")]
+    assert live[0] == [("message", None, None, "Hello from the Responses socket!")]
+    assert live[1][0][:2] == ("function_call", "get_weather")
+    recorded = sorted((empty / "recorded").glob("*.json"))
+    assert len(recorded) == 2, recorded
+    for f in recorded:
+        body = json.loads(f.read_text())
+        assert body["fixtures"][0]["match"]["userMessage"]["equals"] in ("hello over the socket", "weather in Paris")
+
+    stop_server(recorder)
+    stop_server(upstream)
+    replay = start_aimock([empty / "recorded"])
+    assert [turn(replay.url, "hello over the socket"), turn(replay.url, "weather in Paris")] == live
