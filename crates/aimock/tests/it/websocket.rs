@@ -590,3 +590,71 @@ async fn a_dead_upstream_gets_an_error_event_and_the_socket_stays_open() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+// --- the control API ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn fixtures_added_over_the_control_api_answer_socket_turns_and_the_journal_filters_ws() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let added = http
+        .post(format!("{}/__aimock/fixtures", s.uri()))
+        .json(&json!({"fixtures": [
+            {"match": {"userMessage": "added at runtime"}, "response": {"content": "From the control API."}}
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        added.status().is_success(),
+        "{}",
+        added.text().await.unwrap()
+    );
+    let mut ws = connect(&s, "/v1/responses", &[]).await;
+    send(&mut ws, create(json!("added at runtime"))).await;
+    let ev = events_until(&mut ws, "response.completed").await;
+    assert_eq!(text_of(&ev), "From the control API.");
+    // One HTTP request beside the socket's turn: the filter keeps the turn only.
+    http.post(format!("{}/v1/responses", s.uri()))
+        .json(&create(json!("hello")))
+        .send()
+        .await
+        .unwrap();
+    let page: Value = http
+        .get(format!("{}/__aimock/journal?method=WS", s.uri()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = page
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| page["entries"].as_array().cloned().unwrap_or_default());
+    assert_eq!(entries.len(), 1, "{page}");
+    assert_eq!(entries[0]["method"], "WS");
+}
+
+#[tokio::test]
+async fn runtime_chaos_for_a_test_id_applies_to_that_test_ids_sockets_only() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let set = http
+        .post(format!("{}/__aimock/chaos", s.uri()))
+        .header("x-test-id", "chaotic")
+        .json(&json!({"dropRate": 1.0}))
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success(), "{}", set.text().await.unwrap());
+    let mut hit = connect(&s, "/v1/responses", &[("x-test-id", "chaotic")]).await;
+    send(&mut hit, create(json!("hello"))).await;
+    assert_eq!(event(&mut hit).await["error"]["code"], "chaos_drop");
+    let mut calm = connect(&s, "/v1/responses", &[("x-test-id", "calm")]).await;
+    send(&mut calm, create(json!("hello"))).await;
+    assert_eq!(
+        text_of(&events_until(&mut calm, "response.completed").await),
+        "Hi there, friend!"
+    );
+}
