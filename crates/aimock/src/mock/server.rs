@@ -226,6 +226,46 @@ impl MockServer {
         format!("http://{}{}", self.addr, provider.base_path())
     }
 
+    /// `ws://127.0.0.1:PORT` + `path`: where a WebSocket client opens a realtime session
+    /// (`/v1/realtime?model=...`, `/v1/responses`, a Gemini Live path).
+    ///
+    /// ```
+    /// use aimock::matchers::user_message;
+    /// use aimock::responders::text;
+    /// use aimock::{Mock, MockServer};
+    /// use futures_util::{SinkExt, StreamExt};
+    /// use tokio_tungstenite::tungstenite::Message;
+    ///
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let server = MockServer::start().await;
+    ///     Mock::given(user_message("hello"))
+    ///         .respond_with(text("Hi over the socket!"))
+    ///         .expect(1)
+    ///         .mount(&server)
+    ///         .await;
+    ///     let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("/v1/responses"))
+    ///         .await
+    ///         .unwrap();
+    ///     let create = r#"{"type":"response.create","model":"gpt-4o","input":"hello"}"#;
+    ///     ws.send(Message::text(create)).await.unwrap();
+    ///     let mut text = String::new();
+    ///     while let Some(Ok(Message::Text(t))) = ws.next().await {
+    ///         let event: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+    ///         if event["type"] == "response.output_text.delta" {
+    ///             text.push_str(event["delta"].as_str().unwrap());
+    ///         }
+    ///         if event["type"] == "response.completed" {
+    ///             break;
+    ///         }
+    ///     }
+    ///     assert_eq!(text, "Hi over the socket!");
+    /// } // each turn counts for `expect`, as an HTTP request does
+    /// ```
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
         self.addr
