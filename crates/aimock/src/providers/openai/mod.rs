@@ -5,6 +5,7 @@ pub(crate) mod chat;
 pub(crate) mod collapse;
 pub(crate) mod embeddings;
 pub(crate) mod moderation;
+pub(crate) mod realtime;
 pub(crate) mod responses;
 
 use std::borrow::Cow;
@@ -100,11 +101,15 @@ pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::Socket
     let (label, run): (&'static str, crate::pipeline::socket::SessionFn) = match norm.path.as_ref()
     {
         "/v1/responses" => ("/v1/responses", responses::socket::run),
+        "/v1/realtime" => ("/v1/realtime", realtime::run),
+        // Azure's `/openai/realtime?deployment=...`.
+        "/realtime" if path.starts_with("/openai/") => ("/openai/realtime", realtime::run),
         _ => return None,
     };
+    let azure = norm.deployment.is_some() || norm.path == "/realtime";
     Some(SocketRoute {
         label: PathLabel::one(label),
-        vendor: if norm.deployment.is_some() {
+        vendor: if azure {
             &AZURE
         } else {
             &VENDOR

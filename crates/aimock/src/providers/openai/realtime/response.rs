@@ -1,0 +1,611 @@
+//! A response's events: `response.created`, then per output item `response.output_item.added`,
+//! `conversation.item.added`, its content (text deltas, or audio and transcript deltas, or a
+//! function call's argument deltas), `response.output_item.done` and `conversation.item.done`,
+//! and `response.done` with usage. Each event records what it adds to the response, so a response
+//! cancelled after `n` events reports exactly what was sent.
+
+use serde_json::{json, Map, Value};
+
+use super::audio::{self, Format};
+use super::items::item_id;
+use crate::fixture::{Block, Fixture, Reply, ToolCall};
+use crate::http::ids::random_id;
+use crate::http::ApiError;
+use crate::providers::estimate_tokens;
+
+/// A server event id.
+pub(super) fn event_id() -> String {
+    random_id("event_", 22)
+}
+
+/// Stamp an event with its type and a fresh `event_id`.
+pub(super) fn event(kind: &str, mut body: Map<String, Value>) -> String {
+    let mut m = Map::with_capacity(body.len() + 2);
+    m.insert("type".into(), json!(kind));
+    m.insert("event_id".into(), json!(event_id()));
+    m.append(&mut body);
+    Value::Object(m).to_string()
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// What a fixture says: text and tool calls in order, the fixture's audio if it has some, and
+/// its usage override.
+#[derive(Debug, Default)]
+pub(super) struct Spoken {
+    pub(super) blocks: Vec<Block>,
+    pub(super) audio: Option<Vec<u8>>,
+    pub(super) usage: Option<Map<String, Value>>,
+}
+
+/// What a fixture answers a response with; `Err` for a reply a response cannot give.
+pub(super) fn spoken(fixture: &Fixture) -> Result<Spoken, ApiError> {
+    let server_error = |m: String| {
+        ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("Fixture {}: {m}", fixture.describe()),
+        )
+    };
+    match &fixture.reply {
+        Reply::Message(m) => Ok(Spoken {
+            blocks: m.blocks.clone(),
+            audio: None,
+            usage: m.overrides.usage.clone(),
+        }),
+        Reply::Other { kind: "audio", value } => {
+            let bytes = audio::fixture_audio(value.get("audio").unwrap_or(&Value::Null))
+                .map_err(server_error)?;
+            let mut blocks = Vec::new();
+            match value.get("content") {
+                Some(Value::String(s)) => blocks.push(Block::Text(s.clone())),
+                Some(Value::Null) | None => {}
+                Some(other) => blocks.push(Block::Text(other.to_string())),
+            }
+            for c in value
+                .get("toolCalls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let arguments = match c.get("arguments") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Null) | None => "{}".to_owned(),
+                    Some(v) => v.to_string(),
+                };
+                blocks.push(Block::ToolCall(ToolCall {
+                    name: c
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    arguments,
+                    id: c.get("id").and_then(Value::as_str).map(str::to_owned),
+                }));
+            }
+            Ok(Spoken {
+                blocks,
+                audio: Some(bytes),
+                usage: value.get("usage").and_then(Value::as_object).cloned(),
+            })
+        }
+        other => Err(server_error(format!(
+            "answers with {}, which a Realtime response cannot serve",
+            other.kind()
+        ))),
+    }
+}
+
+/// How a response is rendered.
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    pub(super) id: String,
+    pub(super) conversation_id: Option<String>,
+    pub(super) modalities: Vec<String>,
+    pub(super) format: Value,
+    pub(super) voice: Value,
+    pub(super) metadata: Value,
+    pub(super) max_output_tokens: Value,
+    /// The last item of the conversation before this response (for `previous_item_id`).
+    pub(super) previous_item_id: Option<String>,
+    /// Output items join the conversation (`conversation: "none"` says no).
+    pub(super) in_conversation: bool,
+    pub(super) chunk: usize,
+    /// Characters of the request, for the usage estimate.
+    pub(super) input_chars: usize,
+}
+
+impl Settings {
+    fn audio(&self) -> bool {
+        self.modalities.iter().any(|m| m == "audio")
+    }
+
+    fn response(&self, status: &str, output: Vec<Value>, usage: Value, details: Value) -> Value {
+        json!({
+            "object": "realtime.response",
+            "id": self.id,
+            "status": status,
+            "status_details": details,
+            "output": output,
+            "conversation_id": self.conversation_id,
+            "output_modalities": self.modalities,
+            "max_output_tokens": self.max_output_tokens,
+            "audio": {"output": {"format": self.format, "voice": self.voice}},
+            "usage": usage,
+            "metadata": self.metadata,
+        })
+    }
+}
+
+/// What one event adds to the response.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Nothing the response keeps.
+    Nothing,
+    /// Output item `i` starts.
+    Added(usize),
+    /// Text or a transcript for item `i`.
+    Text(usize, String),
+    /// Arguments for item `i`.
+    Args(usize, String),
+    /// Audio bytes.
+    Audio(usize),
+    /// Item `i` is complete.
+    Done(usize),
+}
+
+/// A rendered response.
+#[derive(Debug)]
+pub(super) struct Rendered {
+    pub(super) events: Vec<String>,
+    steps: Vec<Step>,
+    /// Each output item, complete.
+    pub(super) items: Vec<Value>,
+    settings: Settings,
+    usage_override: Option<Map<String, Value>>,
+}
+
+/// The item an output block starts, in progress.
+fn started(item: &Value) -> Value {
+    let mut i = item.clone();
+    i["status"] = json!("in_progress");
+    match i.get("type").and_then(Value::as_str) {
+        Some("function_call") => i["arguments"] = json!(""),
+        _ => i["content"] = json!([]),
+    }
+    i
+}
+
+/// Render the events of a response.
+pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
+    let s = &settings;
+    let mut events = Vec::new();
+    let mut steps = Vec::new();
+    let mut items = Vec::new();
+    let push = |events: &mut Vec<String>, steps: &mut Vec<Step>, kind: &str, body: Value, step: Step| {
+        events.push(event(kind, obj(body)));
+        steps.push(step);
+    };
+    push(
+        &mut events,
+        &mut steps,
+        "response.created",
+        json!({"response": s.response("in_progress", Vec::new(), Value::Null, Value::Null)}),
+        Step::Nothing,
+    );
+    let speak = s.audio();
+    let mut blocks = spoken.blocks;
+    let mut fixture_audio = spoken.audio;
+    if speak && fixture_audio.is_some() && !blocks.iter().any(|b| matches!(b, Block::Text(_))) {
+        blocks.insert(0, Block::Text(String::new()));
+    }
+    let format = Format::of(&s.format);
+    let mut previous = s.previous_item_id.clone();
+    for block in blocks {
+        let idx = items.len();
+        let id = item_id();
+        let item = match &block {
+            Block::Text(text) => {
+                let part = if speak {
+                    json!({"type": "output_audio", "transcript": text})
+                } else {
+                    json!({"type": "output_text", "text": text})
+                };
+                json!({"id": id, "object": "realtime.item", "type": "message", "status": "completed",
+                       "role": "assistant", "content": [part]})
+            }
+            Block::ToolCall(c) => json!({
+                "id": id, "object": "realtime.item", "type": "function_call", "status": "completed",
+                "name": c.name,
+                "call_id": c.id.clone().unwrap_or_else(|| random_id("call_", 16)),
+                "arguments": c.arguments,
+            }),
+        };
+        let at = json!({"response_id": s.id, "output_index": idx});
+        let with = |extra: Value| {
+            let mut m = obj(at.clone());
+            m.append(&mut obj(extra));
+            Value::Object(m)
+        };
+        push(
+            &mut events,
+            &mut steps,
+            "response.output_item.added",
+            with(json!({"item": started(&item)})),
+            Step::Added(idx),
+        );
+        if s.in_conversation {
+            push(
+                &mut events,
+                &mut steps,
+                "conversation.item.added",
+                json!({"previous_item_id": previous, "item": started(&item)}),
+                Step::Nothing,
+            );
+        }
+        match &block {
+            Block::Text(text) => {
+                let pieces = crate::stream::chunk_text(text, s.chunk);
+                let part_at = |extra: Value| {
+                    let mut m = obj(with(json!({"item_id": id, "content_index": 0})));
+                    m.append(&mut obj(extra));
+                    Value::Object(m)
+                };
+                if speak {
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.content_part.added",
+                        part_at(json!({"part": {"type": "audio", "transcript": ""}})),
+                        Step::Nothing,
+                    );
+                    let bytes = fixture_audio
+                        .take()
+                        .unwrap_or_else(|| audio::silence(text, format));
+                    let sound = audio::chunks(&bytes, pieces.len().max(1), format);
+                    for i in 0..sound.len().max(pieces.len()) {
+                        if let Some(a) = sound.get(i) {
+                            push(
+                                &mut events,
+                                &mut steps,
+                                "response.output_audio.delta",
+                                part_at(json!({"delta": audio::encode(a)})),
+                                Step::Audio(a.len()),
+                            );
+                        }
+                        if let Some(t) = pieces.get(i) {
+                            push(
+                                &mut events,
+                                &mut steps,
+                                "response.output_audio_transcript.delta",
+                                part_at(json!({"delta": t})),
+                                Step::Text(idx, (*t).to_owned()),
+                            );
+                        }
+                    }
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.output_audio.done",
+                        part_at(json!({})),
+                        Step::Nothing,
+                    );
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.output_audio_transcript.done",
+                        part_at(json!({"transcript": text})),
+                        Step::Nothing,
+                    );
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.content_part.done",
+                        part_at(json!({"part": {"type": "audio", "transcript": text}})),
+                        Step::Nothing,
+                    );
+                } else {
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.content_part.added",
+                        part_at(json!({"part": {"type": "text", "text": ""}})),
+                        Step::Nothing,
+                    );
+                    for t in pieces {
+                        push(
+                            &mut events,
+                            &mut steps,
+                            "response.output_text.delta",
+                            part_at(json!({"delta": t})),
+                            Step::Text(idx, t.to_owned()),
+                        );
+                    }
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.output_text.done",
+                        part_at(json!({"text": text})),
+                        Step::Nothing,
+                    );
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.content_part.done",
+                        part_at(json!({"part": {"type": "text", "text": text}})),
+                        Step::Nothing,
+                    );
+                }
+            }
+            Block::ToolCall(c) => {
+                let call_id = item["call_id"].clone();
+                for d in crate::stream::chunk_text(&c.arguments, s.chunk) {
+                    push(
+                        &mut events,
+                        &mut steps,
+                        "response.function_call_arguments.delta",
+                        with(json!({"item_id": id, "call_id": call_id, "delta": d})),
+                        Step::Args(idx, d.to_owned()),
+                    );
+                }
+                push(
+                    &mut events,
+                    &mut steps,
+                    "response.function_call_arguments.done",
+                    with(json!({"item_id": id, "call_id": call_id, "name": c.name, "arguments": c.arguments})),
+                    Step::Nothing,
+                );
+            }
+        }
+        push(
+            &mut events,
+            &mut steps,
+            "response.output_item.done",
+            with(json!({"item": item})),
+            Step::Done(idx),
+        );
+        if s.in_conversation {
+            push(
+                &mut events,
+                &mut steps,
+                "conversation.item.done",
+                json!({"previous_item_id": previous, "item": item}),
+                Step::Nothing,
+            );
+        }
+        previous = Some(id);
+        items.push(item);
+    }
+    let mut rendered = Rendered {
+        events,
+        steps,
+        items,
+        settings,
+        usage_override: spoken.usage,
+    };
+    let done = rendered.done_event(None);
+    rendered.events.push(done);
+    rendered.steps.push(Step::Nothing);
+    rendered
+}
+
+impl Rendered {
+    /// The output as it stood after the first `sent` events: items not finished are
+    /// `incomplete`, with the text and arguments sent so far. `None` is the whole output.
+    pub(super) fn output(&self, sent: Option<usize>) -> Vec<Value> {
+        let Some(n) = sent else {
+            return self.items.clone();
+        };
+        let mut out: Vec<Option<Value>> = vec![None; self.items.len()];
+        let mut text: Vec<String> = vec![String::new(); self.items.len()];
+        for step in self.steps.iter().take(n) {
+            match step {
+                Step::Added(i) => out[*i] = Some(started(&self.items[*i])),
+                Step::Text(i, t) | Step::Args(i, t) => text[*i].push_str(t),
+                Step::Done(i) => out[*i] = Some(self.items[*i].clone()),
+                Step::Audio(..) | Step::Nothing => {}
+            }
+        }
+        out.into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let mut item = item?;
+                if item["status"] == "in_progress" {
+                    item["status"] = json!("incomplete");
+                    let t = std::mem::take(&mut text[i]);
+                    if item["type"] == "function_call" {
+                        item["arguments"] = json!(t);
+                    } else if let Some(part) = self.items[i]["content"].get(0) {
+                        let mut part = part.clone();
+                        let key = if part["type"] == "output_audio" { "transcript" } else { "text" };
+                        part[key] = json!(t);
+                        item["content"] = json!([part]);
+                    }
+                }
+                Some(item)
+            })
+            .collect()
+    }
+
+    fn audio_bytes(&self, sent: Option<usize>) -> usize {
+        self.steps
+            .iter()
+            .take(sent.unwrap_or(usize::MAX))
+            .map(|s| match s {
+                Step::Audio(n) => *n,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Usage: the fixture's numbers, else estimates (a token per 4 characters; an audio token
+    /// per 100 ms).
+    fn usage(&self, output: &[Value], sent: Option<usize>) -> Value {
+        let chars: usize = output
+            .iter()
+            .map(|i| {
+                let part = &i["content"][0];
+                [&i["arguments"], &i["name"], &part["text"], &part["transcript"]]
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::len)
+                    .sum::<usize>()
+            })
+            .sum();
+        let ms = Format::of(&self.settings.format).duration_ms(self.audio_bytes(sent));
+        let audio_tokens = (ms / 100.0).ceil() as u64;
+        let text_tokens = if chars == 0 { 0 } else { estimate_tokens(chars) };
+        let input = estimate_tokens(self.settings.input_chars);
+        let number = |names: &[&str]| -> Option<u64> {
+            let u = self.usage_override.as_ref()?;
+            names
+                .iter()
+                .find_map(|n| u.get(*n).and_then(Value::as_f64))
+                .map(|f| f.max(0.0) as u64)
+        };
+        let input = number(&["input_tokens", "prompt_tokens"]).unwrap_or(input);
+        let output_tokens = number(&["output_tokens", "completion_tokens"]).unwrap_or(text_tokens + audio_tokens);
+        let total = number(&["total_tokens"]).unwrap_or(input + output_tokens);
+        json!({
+            "total_tokens": total,
+            "input_tokens": input,
+            "output_tokens": output_tokens,
+            "input_token_details": {
+                "text_tokens": input, "audio_tokens": 0, "image_tokens": 0, "cached_tokens": 0,
+                "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
+            },
+            "output_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
+        })
+    }
+
+    /// `response.done`: complete (`sent: None`), or cancelled after `sent` events.
+    pub(super) fn done_event(&self, sent: Option<usize>) -> String {
+        let output = self.output(sent);
+        let usage = self.usage(&output, sent);
+        let (status, details) = match sent {
+            None => ("completed", Value::Null),
+            Some(_) => (
+                "cancelled",
+                json!({"type": "cancelled", "reason": "client_cancelled"}),
+            ),
+        };
+        event(
+            "response.done",
+            obj(json!({"response": self.settings.response(status, output, usage, details)})),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(modalities: &[&str]) -> Settings {
+        Settings {
+            id: "resp_1".into(),
+            conversation_id: Some("conv_1".into()),
+            modalities: modalities.iter().map(|m| (*m).to_owned()).collect(),
+            format: json!({"type": "audio/pcm", "rate": 24000}),
+            voice: json!("alloy"),
+            metadata: Value::Null,
+            max_output_tokens: json!("inf"),
+            previous_item_id: Some("item_user".into()),
+            in_conversation: true,
+            chunk: 4,
+            input_chars: 40,
+        }
+    }
+
+    fn kinds(r: &Rendered) -> Vec<String> {
+        r.events
+            .iter()
+            .map(|e| serde_json::from_str::<Value>(e).unwrap()["type"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_text_response_has_the_ga_sequence() {
+        let r = render(
+            Spoken { blocks: vec![Block::Text("Hello you".into())], ..Default::default() },
+            settings(&["text"]),
+        );
+        assert_eq!(
+            kinds(&r),
+            [
+                "response.created", "response.output_item.added", "conversation.item.added",
+                "response.content_part.added", "response.output_text.delta",
+                "response.output_text.delta", "response.output_text.delta",
+                "response.output_text.done", "response.content_part.done",
+                "response.output_item.done", "conversation.item.done", "response.done",
+            ]
+        );
+        let done: Value = serde_json::from_str(r.events.last().unwrap()).unwrap();
+        assert_eq!(done["response"]["status"], "completed");
+        assert_eq!(done["response"]["output"][0]["content"][0]["text"], "Hello you");
+        let added: Value = serde_json::from_str(&r.events[2]).unwrap();
+        assert_eq!(added["previous_item_id"], "item_user");
+    }
+
+    #[test]
+    fn audio_deltas_are_the_synthesized_silence_and_a_cancel_reports_what_was_sent() {
+        let r = render(
+            Spoken { blocks: vec![Block::Text("Hi there".into())], ..Default::default() },
+            settings(&["audio"]),
+        );
+        let evs: Vec<Value> = r.events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+        let pcm: Vec<u8> = evs
+            .iter()
+            .filter(|e| e["type"] == "response.output_audio.delta")
+            .flat_map(|e| audio::decode_base64(e["delta"].as_str().unwrap()).unwrap())
+            .collect();
+        assert_eq!(pcm, audio::silence("Hi there", Format::Pcm16));
+        let transcript: String = evs
+            .iter()
+            .filter(|e| e["type"] == "response.output_audio_transcript.delta")
+            .map(|e| e["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(transcript, "Hi there");
+        // Cancelled after the first transcript delta.
+        let first = evs
+            .iter()
+            .position(|e| e["type"] == "response.output_audio_transcript.delta")
+            .unwrap();
+        let cancelled: Value = serde_json::from_str(&r.done_event(Some(first + 1))).unwrap();
+        assert_eq!(cancelled["response"]["status"], "cancelled");
+        assert_eq!(cancelled["response"]["status_details"]["reason"], "client_cancelled");
+        let item = &cancelled["response"]["output"][0];
+        assert_eq!(item["status"], "incomplete");
+        assert_eq!(item["content"][0]["transcript"], "Hi t");
+    }
+
+    #[test]
+    fn a_tool_call_streams_its_arguments() {
+        let r = render(
+            Spoken {
+                blocks: vec![Block::ToolCall(ToolCall {
+                    name: "get_weather".into(),
+                    arguments: "{\"city\":\"Paris\"}".into(),
+                    id: Some("call_fixed".into()),
+                })],
+                ..Default::default()
+            },
+            settings(&["text"]),
+        );
+        let evs: Vec<Value> = r.events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+        let args: String = evs
+            .iter()
+            .filter(|e| e["type"] == "response.function_call_arguments.delta")
+            .map(|e| e["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(args, "{\"city\":\"Paris\"}");
+        let done = evs.iter().find(|e| e["type"] == "response.function_call_arguments.done").unwrap();
+        assert_eq!(done["call_id"], "call_fixed");
+        assert_eq!(done["name"], "get_weather");
+        assert_eq!(r.items[0]["type"], "function_call");
+    }
+}
