@@ -36,6 +36,7 @@ mod mounted_chaos;
 mod ollama;
 mod openai_chat;
 mod openrouter;
+mod realtime;
 mod record;
 mod responses;
 mod rust_api;

@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(pcm.len() % 2, 0, "whole 16-bit samples");
         assert_eq!(silence("", Format::Pcm16).len(), 100 * 48, "at least 100 ms");
         let ulaw = silence("Hi", Format::Pcmu);
-        assert_eq!(ulaw.len(), 100 * 8);
+        assert_eq!(ulaw.len(), 2 * 60 * 8);
         assert!(ulaw.iter().all(|b| *b == 0xFF));
         assert!(silence("Hi", Format::Pcma).iter().all(|b| *b == 0xD5));
         // Characters, not bytes.
