@@ -171,10 +171,20 @@ async fn fixture_audio_is_read_from_a_file_beside_the_fixture_file() {
     let problems = s.load(dir.path().join("g.json")).unwrap_err();
     assert_eq!(problems[0].field, "response.audio.file");
     assert!(problems[0].message.contains("nope.pcm"), "{}", problems[0].message);
-    let bad = s
-        .load_str(r#"{"fixtures": [{"match": {}, "response": {"content": "x", "audio": "%%%"}}]}"#)
-        .unwrap_err();
-    assert_eq!(bad[0].field, "response.audio");
+    // Audio that is not base64 is a warning at load, and an error event when spoken.
+    let report = aimock::fixture::parse_text(
+        r#"{"fixtures": [{"match": {"userMessage": "garbled"}, "response": {"content": "x", "audio": "%%%"}}]}"#,
+        "w.json",
+        aimock::fixture::Format::Json,
+    );
+    assert!(!report.has_errors());
+    assert_eq!(report.problems[0].field, "response.audio");
+    s.load_str(r#"{"fixtures": [{"match": {"userMessage": "garbled"}, "response": {"content": "x", "audio": "%%%"}}]}"#)
+        .unwrap();
+    ask(&mut ws, "garbled").await;
+    let e = until(&mut ws, "error").await.pop().unwrap();
+    assert_eq!(e["type"], "error");
+    assert!(e["error"]["message"].as_str().unwrap().contains("base64"), "{e}");
 }
 
 #[tokio::test]
