@@ -101,8 +101,16 @@ fn text_of(events: &[Value]) -> String {
 async fn realtime_is_served_at_the_openai_and_azure_paths() {
     let s = server().await;
     for (path, headers, model) in [
-        ("/v1/realtime?model=gpt-realtime-mini", vec![], "gpt-realtime-mini"),
-        ("/openai/v1/realtime?model=gpt-realtime", vec![], "gpt-realtime"),
+        (
+            "/v1/realtime?model=gpt-realtime-mini",
+            vec![],
+            "gpt-realtime-mini",
+        ),
+        (
+            "/openai/v1/realtime?model=gpt-realtime",
+            vec![],
+            "gpt-realtime",
+        ),
         ("/v1/realtime", vec![], "gpt-realtime-2"),
         (
             "/openai/realtime?api-version=2025-04-01-preview&deployment=my-voice",
@@ -170,7 +178,11 @@ async fn fixture_audio_is_read_from_a_file_beside_the_fixture_file() {
     .unwrap();
     let problems = s.load(dir.path().join("g.json")).unwrap_err();
     assert_eq!(problems[0].field, "response.audio.file");
-    assert!(problems[0].message.contains("nope.pcm"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("nope.pcm"),
+        "{}",
+        problems[0].message
+    );
     // Audio that is not base64 is a warning at load, and an error event when spoken.
     let report = aimock::fixture::parse_text(
         r#"{"fixtures": [{"match": {"userMessage": "garbled"}, "response": {"content": "x", "audio": "%%%"}}]}"#,
@@ -184,7 +196,10 @@ async fn fixture_audio_is_read_from_a_file_beside_the_fixture_file() {
     ask(&mut ws, "garbled").await;
     let e = until(&mut ws, "error").await.pop().unwrap();
     assert_eq!(e["type"], "error");
-    assert!(e["error"]["message"].as_str().unwrap().contains("base64"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("base64"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -195,14 +210,24 @@ async fn a_second_response_create_while_one_streams_is_refused_and_the_first_com
     ask(&mut ws, "slow").await;
     let first = event(&mut ws).await.unwrap();
     assert_eq!(first["type"], "response.created");
-    send(&mut ws, json!({"type": "response.create", "event_id": "evt_2"})).await;
+    send(
+        &mut ws,
+        json!({"type": "response.create", "event_id": "evt_2"}),
+    )
+    .await;
     let evs = until(&mut ws, "response.done").await;
     let err = evs.iter().find(|e| e["type"] == "error").expect("an error");
-    assert_eq!(err["error"]["code"], "conversation_already_has_active_response");
+    assert_eq!(
+        err["error"]["code"],
+        "conversation_already_has_active_response"
+    );
     assert_eq!(err["error"]["event_id"], "evt_2");
     let rest = until(&mut ws, "response.done").await;
     assert_eq!(rest.last().unwrap()["response"]["status"], "completed");
-    assert_eq!(text_of(&[evs, rest].concat()), "one two three four five six");
+    assert_eq!(
+        text_of(&[evs, rest].concat()),
+        "one two three four five six"
+    );
 }
 
 #[tokio::test]
@@ -244,7 +269,11 @@ async fn chaos_rolls_once_per_response_turn() {
         kinds.push(e["type"].as_str().unwrap().to_owned());
     }
     assert!(!kinds.iter().any(|k| k == "response.done"), "{kinds:?}");
-    let j: Vec<_> = s.journal().into_iter().filter(|e| e.method == "WS").collect();
+    let j: Vec<_> = s
+        .journal()
+        .into_iter()
+        .filter(|e| e.method == "WS")
+        .collect();
     assert_eq!(j.len(), 5);
     assert_eq!(j[1].response.status, 429);
     assert_eq!(j[3].response.delivered, Some(false));

@@ -362,9 +362,11 @@ async fn pings_are_answered_and_fragmented_messages_are_joined() {
     let (a, rest) = text.split_at(10);
     let (b, c) = rest.split_at(10);
     let frag = |op, fin, data: &str| {
-        let mut header = FrameHeader::default();
-        header.opcode = op;
-        header.is_final = fin;
+        let header = FrameHeader {
+            opcode: op,
+            is_final: fin,
+            ..FrameHeader::default()
+        };
         Message::Frame(Frame::from_payload(header, data.as_bytes().to_vec().into()))
     };
     ws.send(frag(OpCode::Data(Data::Text), false, a))
@@ -399,9 +401,11 @@ async fn an_oversized_message_closes_with_1009_and_the_server_stays_up() {
 async fn text_that_is_not_utf8_closes_with_1007() {
     let s = server().await;
     let mut ws = connect(&s, "/v1/responses", &[]).await;
-    let mut header = FrameHeader::default();
-    header.opcode = OpCode::Data(Data::Text);
-    header.is_final = true;
+    let header = FrameHeader {
+        opcode: OpCode::Data(Data::Text),
+        is_final: true,
+        ..FrameHeader::default()
+    };
     ws.send(Message::Frame(Frame::from_payload(
         header,
         vec![0xff, 0xfe, 0x80].into(),

@@ -109,11 +109,7 @@ pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::Socket
     let azure = norm.deployment.is_some() || norm.path == "/realtime";
     Some(SocketRoute {
         label: PathLabel::one(label),
-        vendor: if azure {
-            &AZURE
-        } else {
-            &VENDOR
-        },
+        vendor: if azure { &AZURE } else { &VENDOR },
         run,
     })
 }

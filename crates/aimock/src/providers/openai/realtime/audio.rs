@@ -149,9 +149,11 @@ impl InputBuffer {
         let audio = match audio {
             Some(Value::String(s)) => s,
             Some(_) => {
-                return Err(ApiError::invalid("Invalid type for 'audio': expected a string.")
-                    .with_code("invalid_type")
-                    .with_param("audio"))
+                return Err(
+                    ApiError::invalid("Invalid type for 'audio': expected a string.")
+                        .with_code("invalid_type")
+                        .with_param("audio"),
+                )
             }
             None => {
                 return Err(ApiError::invalid("Missing required parameter: 'audio'.")
@@ -190,13 +192,20 @@ mod tests {
         assert_eq!(pcm.len(), 11 * 60 * 48);
         assert!(pcm.iter().all(|b| *b == 0));
         assert_eq!(pcm.len() % 2, 0, "whole 16-bit samples");
-        assert_eq!(silence("", Format::Pcm16).len(), 100 * 48, "at least 100 ms");
+        assert_eq!(
+            silence("", Format::Pcm16).len(),
+            100 * 48,
+            "at least 100 ms"
+        );
         let ulaw = silence("Hi", Format::Pcmu);
         assert_eq!(ulaw.len(), 2 * 60 * 8);
         assert!(ulaw.iter().all(|b| *b == 0xFF));
         assert!(silence("Hi", Format::Pcma).iter().all(|b| *b == 0xD5));
         // Characters, not bytes.
-        assert_eq!(silence("héé", Format::Pcm16).len(), silence("hee", Format::Pcm16).len());
+        assert_eq!(
+            silence("héé", Format::Pcm16).len(),
+            silence("hee", Format::Pcm16).len()
+        );
     }
 
     #[test]
@@ -215,13 +224,18 @@ mod tests {
     fn the_input_buffer_checks_base64_and_needs_100_ms() {
         let mut b = InputBuffer::default();
         assert_eq!(
-            b.append(Some(&Value::String("%%%".into()))).unwrap_err().code,
+            b.append(Some(&Value::String("%%%".into())))
+                .unwrap_err()
+                .code,
             Some(serde_json::json!("invalid_value"))
         );
         assert!(b.append(None).is_err());
         b.append(Some(&Value::String(encode(&[0; 2400])))).unwrap();
         let e = b.commit(Format::Pcm16).unwrap_err();
-        assert_eq!(e.code, Some(serde_json::json!("input_audio_buffer_commit_empty")));
+        assert_eq!(
+            e.code,
+            Some(serde_json::json!("input_audio_buffer_commit_empty"))
+        );
         assert!(e.message.contains("50.00ms"), "{}", e.message);
         b.append(Some(&Value::String(encode(&[0; 2400])))).unwrap();
         assert_eq!(b.commit(Format::Pcm16).unwrap(), 100.0);
@@ -230,7 +244,10 @@ mod tests {
 
     #[test]
     fn fixture_audio_forms() {
-        assert_eq!(fixture_audio(&Value::String(encode(b"abc"))).unwrap(), b"abc");
+        assert_eq!(
+            fixture_audio(&Value::String(encode(b"abc"))).unwrap(),
+            b"abc"
+        );
         assert_eq!(
             fixture_audio(&serde_json::json!({"b64Json": encode(b"xy")})).unwrap(),
             b"xy"

@@ -116,7 +116,11 @@ fn wrong_type(param: &str, want: &str) -> ApiError {
         .with_param(param)
 }
 
-fn str_of<'a>(item: &'a Map<String, Value>, k: &str, at: &str) -> Result<Option<&'a str>, ApiError> {
+fn str_of<'a>(
+    item: &'a Map<String, Value>,
+    k: &str,
+    at: &str,
+) -> Result<Option<&'a str>, ApiError> {
     match item.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -357,15 +361,33 @@ mod tests {
         .unwrap();
         assert!(id_of(&i).unwrap().starts_with("item_"));
         assert_eq!(i["object"], "realtime.item");
-        assert_eq!(i["content"][1], json!({"type": "input_audio", "transcript": null}));
+        assert_eq!(
+            i["content"][1],
+            json!({"type": "input_audio", "transcript": null})
+        );
         let bad = [
-            (json!({"type": "message", "role": "robot", "content": []}), "item.role"),
+            (
+                json!({"type": "message", "role": "robot", "content": []}),
+                "item.role",
+            ),
             (json!({"type": "message", "content": []}), "item.role"),
             (json!({"type": "message", "role": "user"}), "item.content"),
-            (json!({"type": "message", "role": "user", "content": [{"type": "output_text", "text": "x"}]}), "item.content[0].type"),
-            (json!({"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": "%%%"}]}), "item.content[0].audio"),
-            (json!({"type": "function_call", "name": "f"}), "item.call_id"),
-            (json!({"type": "function_call_output", "call_id": "c"}), "item.output"),
+            (
+                json!({"type": "message", "role": "user", "content": [{"type": "output_text", "text": "x"}]}),
+                "item.content[0].type",
+            ),
+            (
+                json!({"type": "message", "role": "user", "content": [{"type": "input_audio", "audio": "%%%"}]}),
+                "item.content[0].audio",
+            ),
+            (
+                json!({"type": "function_call", "name": "f"}),
+                "item.call_id",
+            ),
+            (
+                json!({"type": "function_call_output", "call_id": "c"}),
+                "item.output",
+            ),
             (json!({"type": "video"}), "item.type"),
         ];
         for (v, param) in bad {
@@ -385,7 +407,16 @@ mod tests {
         ];
         let m = messages("Be brief.", &items);
         let roles: Vec<_> = m.iter().map(|m| m.role).collect();
-        assert_eq!(roles, [Role::System, Role::User, Role::Assistant, Role::Tool, Role::User]);
+        assert_eq!(
+            roles,
+            [
+                Role::System,
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::User
+            ]
+        );
         assert_eq!(m[2].tool_calls[0].id, "c1");
         assert_eq!(m[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(m[4].text.as_deref(), Some("and tomorrow"));
@@ -396,9 +427,15 @@ mod tests {
         let mut c = Conversation::default();
         let a = json!({"id": "a"});
         assert_eq!(c.insert(a, None).unwrap(), None);
-        assert_eq!(c.insert(json!({"id": "b"}), None).unwrap().as_deref(), Some("a"));
+        assert_eq!(
+            c.insert(json!({"id": "b"}), None).unwrap().as_deref(),
+            Some("a")
+        );
         assert_eq!(c.insert(json!({"id": "c"}), Some("root")).unwrap(), None);
-        assert_eq!(c.insert(json!({"id": "d"}), Some("a")).unwrap().as_deref(), Some("a"));
+        assert_eq!(
+            c.insert(json!({"id": "d"}), Some("a")).unwrap().as_deref(),
+            Some("a")
+        );
         let ids: Vec<_> = c.items.iter().filter_map(id_of).collect();
         assert_eq!(ids, ["c", "a", "d", "b"]);
         assert!(c.insert(json!({"id": "e"}), Some("zzz")).is_err());

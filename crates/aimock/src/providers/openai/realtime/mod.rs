@@ -165,11 +165,7 @@ impl State {
                 .unwrap_or_else(|| session::DEFAULT_TRANSCRIPTION_MODEL.to_owned());
             Config::transcription(id, &model, now)
         } else {
-            Config::realtime(
-                id,
-                model.as_deref().unwrap_or(session::DEFAULT_MODEL),
-                now,
-            )
+            Config::realtime(id, model.as_deref().unwrap_or(session::DEFAULT_MODEL), now)
         };
         State {
             config,
@@ -196,7 +192,10 @@ impl State {
                 return socket.send(error_event(&e, None)).await;
             }
         };
-        let client_id = ev.get("event_id").and_then(Value::as_str).map(str::to_owned);
+        let client_id = ev
+            .get("event_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let cid = client_id.as_deref();
         let kind = match ev.get("type") {
             Some(Value::String(t)) => t.as_str(),
@@ -252,7 +251,11 @@ impl State {
         }
     }
 
-    fn update(&mut self, ev: &Map<String, Value>, forced: Option<Kind>) -> Result<Vec<String>, ApiError> {
+    fn update(
+        &mut self,
+        ev: &Map<String, Value>,
+        forced: Option<Kind>,
+    ) -> Result<Vec<String>, ApiError> {
         let Some(update) = ev.get("session") else {
             return Err(ApiError::invalid("Missing required parameter: 'session'.")
                 .with_code("missing_required_parameter")
@@ -296,7 +299,7 @@ impl State {
         ])
     }
 
-    fn item_param<'a>(ev: &'a Map<String, Value>) -> Result<&'a str, ApiError> {
+    fn item_param(ev: &Map<String, Value>) -> Result<&str, ApiError> {
         ev.get("item_id").and_then(Value::as_str).ok_or_else(|| {
             ApiError::invalid("Missing required parameter: 'item_id'.")
                 .with_code("missing_required_parameter")
@@ -325,7 +328,10 @@ impl State {
 
     fn retrieve_item(&mut self, ev: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
         let id = Self::item_param(ev)?;
-        let item = self.conversation.get(id).ok_or_else(|| Self::not_found(id))?;
+        let item = self
+            .conversation
+            .get(id)
+            .ok_or_else(|| Self::not_found(id))?;
         Ok(vec![event(
             "conversation.item.retrieved",
             body(json!({"item": item})),
@@ -334,23 +340,31 @@ impl State {
 
     fn truncate_item(&mut self, ev: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
         let id = Self::item_param(ev)?;
-        let item = self.conversation.get(id).ok_or_else(|| Self::not_found(id))?;
+        let item = self
+            .conversation
+            .get(id)
+            .ok_or_else(|| Self::not_found(id))?;
         if item.get("role").and_then(Value::as_str) != Some("assistant") {
-            return Err(ApiError::invalid(
-                "Only assistant message items can be truncated.",
-            )
-            .with_code("invalid_value")
-            .with_param("item_id"));
+            return Err(
+                ApiError::invalid("Only assistant message items can be truncated.")
+                    .with_code("invalid_value")
+                    .with_param("item_id"),
+            );
         }
         let content_index = ev.get("content_index").and_then(Value::as_u64).unwrap_or(0);
-        let audio_end_ms = ev.get("audio_end_ms").and_then(Value::as_u64).ok_or_else(|| {
-            ApiError::invalid("Missing required parameter: 'audio_end_ms'.")
-                .with_code("missing_required_parameter")
-                .with_param("audio_end_ms")
-        })?;
+        let audio_end_ms = ev
+            .get("audio_end_ms")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                ApiError::invalid("Missing required parameter: 'audio_end_ms'.")
+                    .with_code("missing_required_parameter")
+                    .with_param("audio_end_ms")
+            })?;
         Ok(vec![event(
             "conversation.item.truncated",
-            body(json!({"item_id": id, "content_index": content_index, "audio_end_ms": audio_end_ms})),
+            body(
+                json!({"item_id": id, "content_index": content_index, "audio_end_ms": audio_end_ms}),
+            ),
         )])
     }
 
@@ -575,11 +589,11 @@ impl State {
             None | Some(Value::Null) => &empty,
             Some(Value::Object(r)) => r,
             Some(_) => {
-                return Err(ApiError::invalid(
-                    "Invalid type for 'response': expected an object.",
+                return Err(
+                    ApiError::invalid("Invalid type for 'response': expected an object.")
+                        .with_code("invalid_type")
+                        .with_param("response"),
                 )
-                .with_code("invalid_type")
-                .with_param("response"))
             }
         };
         let instructions = match r.get("instructions") {
@@ -667,9 +681,11 @@ impl State {
                     } else {
                         out.push(items::client_item(v).map_err(|mut e| {
                             if let Some(Value::String(p)) = &e.param {
-                                e.param = Some(Value::String(
-                                    p.replacen("item", &format!("response.input[{i}]"), 1),
-                                ));
+                                e.param = Some(Value::String(p.replacen(
+                                    "item",
+                                    &format!("response.input[{i}]"),
+                                    1,
+                                )));
                             }
                             e
                         })?);

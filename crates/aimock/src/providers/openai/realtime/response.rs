@@ -58,7 +58,10 @@ pub(super) fn spoken(fixture: &Fixture) -> Result<Spoken, ApiError> {
             audio: None,
             usage: m.overrides.usage.clone(),
         }),
-        Reply::Other { kind: "audio", value } => {
+        Reply::Other {
+            kind: "audio",
+            value,
+        } => {
             let bytes = audio::fixture_audio(value.get("audio").unwrap_or(&Value::Null))
                 .map_err(server_error)?;
             let mut blocks = Vec::new();
@@ -187,10 +190,11 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
     let mut events = Vec::new();
     let mut steps = Vec::new();
     let mut items = Vec::new();
-    let push = |events: &mut Vec<String>, steps: &mut Vec<Step>, kind: &str, body: Value, step: Step| {
-        events.push(event(kind, obj(body)));
-        steps.push(step);
-    };
+    let push =
+        |events: &mut Vec<String>, steps: &mut Vec<Step>, kind: &str, body: Value, step: Step| {
+            events.push(event(kind, obj(body)));
+            steps.push(step);
+        };
     push(
         &mut events,
         &mut steps,
@@ -357,7 +361,9 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
                     &mut events,
                     &mut steps,
                     "response.function_call_arguments.done",
-                    with(json!({"item_id": id, "call_id": call_id, "name": c.name, "arguments": c.arguments})),
+                    with(
+                        json!({"item_id": id, "call_id": call_id, "name": c.name, "arguments": c.arguments}),
+                    ),
                     Step::Nothing,
                 );
             }
@@ -422,7 +428,11 @@ impl Rendered {
                         item["arguments"] = json!(t);
                     } else if let Some(part) = self.items[i]["content"].get(0) {
                         let mut part = part.clone();
-                        let key = if part["type"] == "output_audio" { "transcript" } else { "text" };
+                        let key = if part["type"] == "output_audio" {
+                            "transcript"
+                        } else {
+                            "text"
+                        };
                         part[key] = json!(t);
                         item["content"] = json!([part]);
                     }
@@ -450,16 +460,25 @@ impl Rendered {
             .iter()
             .map(|i| {
                 let part = &i["content"][0];
-                [&i["arguments"], &i["name"], &part["text"], &part["transcript"]]
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .map(str::len)
-                    .sum::<usize>()
+                [
+                    &i["arguments"],
+                    &i["name"],
+                    &part["text"],
+                    &part["transcript"],
+                ]
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(str::len)
+                .sum::<usize>()
             })
             .sum();
         let ms = Format::of(&self.settings.format).duration_ms(self.audio_bytes(sent));
         let audio_tokens = (ms / 100.0).ceil() as u64;
-        let text_tokens = if chars == 0 { 0 } else { estimate_tokens(chars) };
+        let text_tokens = if chars == 0 {
+            0
+        } else {
+            estimate_tokens(chars)
+        };
         let input = estimate_tokens(self.settings.input_chars);
         let number = |names: &[&str]| -> Option<u64> {
             let u = self.usage_override.as_ref()?;
@@ -469,7 +488,8 @@ impl Rendered {
                 .map(|f| f.max(0.0) as u64)
         };
         let input = number(&["input_tokens", "prompt_tokens"]).unwrap_or(input);
-        let output_tokens = number(&["output_tokens", "completion_tokens"]).unwrap_or(text_tokens + audio_tokens);
+        let output_tokens =
+            number(&["output_tokens", "completion_tokens"]).unwrap_or(text_tokens + audio_tokens);
         let total = number(&["total_tokens"]).unwrap_or(input + output_tokens);
         json!({
             "total_tokens": total,
@@ -524,29 +544,47 @@ mod tests {
     fn kinds(r: &Rendered) -> Vec<String> {
         r.events
             .iter()
-            .map(|e| serde_json::from_str::<Value>(e).unwrap()["type"].as_str().unwrap().to_owned())
+            .map(|e| {
+                serde_json::from_str::<Value>(e).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     }
 
     #[test]
     fn a_text_response_has_the_ga_sequence() {
         let r = render(
-            Spoken { blocks: vec![Block::Text("Hello you".into())], ..Default::default() },
+            Spoken {
+                blocks: vec![Block::Text("Hello you".into())],
+                ..Default::default()
+            },
             settings(&["text"]),
         );
         assert_eq!(
             kinds(&r),
             [
-                "response.created", "response.output_item.added", "conversation.item.added",
-                "response.content_part.added", "response.output_text.delta",
-                "response.output_text.delta", "response.output_text.delta",
-                "response.output_text.done", "response.content_part.done",
-                "response.output_item.done", "conversation.item.done", "response.done",
+                "response.created",
+                "response.output_item.added",
+                "conversation.item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.delta",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "conversation.item.done",
+                "response.done",
             ]
         );
         let done: Value = serde_json::from_str(r.events.last().unwrap()).unwrap();
         assert_eq!(done["response"]["status"], "completed");
-        assert_eq!(done["response"]["output"][0]["content"][0]["text"], "Hello you");
+        assert_eq!(
+            done["response"]["output"][0]["content"][0]["text"],
+            "Hello you"
+        );
         let added: Value = serde_json::from_str(&r.events[2]).unwrap();
         assert_eq!(added["previous_item_id"], "item_user");
     }
@@ -554,10 +592,17 @@ mod tests {
     #[test]
     fn audio_deltas_are_the_synthesized_silence_and_a_cancel_reports_what_was_sent() {
         let r = render(
-            Spoken { blocks: vec![Block::Text("Hi there".into())], ..Default::default() },
+            Spoken {
+                blocks: vec![Block::Text("Hi there".into())],
+                ..Default::default()
+            },
             settings(&["audio"]),
         );
-        let evs: Vec<Value> = r.events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+        let evs: Vec<Value> = r
+            .events
+            .iter()
+            .map(|e| serde_json::from_str(e).unwrap())
+            .collect();
         let pcm: Vec<u8> = evs
             .iter()
             .filter(|e| e["type"] == "response.output_audio.delta")
@@ -577,7 +622,10 @@ mod tests {
             .unwrap();
         let cancelled: Value = serde_json::from_str(&r.done_event(Some(first + 1))).unwrap();
         assert_eq!(cancelled["response"]["status"], "cancelled");
-        assert_eq!(cancelled["response"]["status_details"]["reason"], "client_cancelled");
+        assert_eq!(
+            cancelled["response"]["status_details"]["reason"],
+            "client_cancelled"
+        );
         let item = &cancelled["response"]["output"][0];
         assert_eq!(item["status"], "incomplete");
         assert_eq!(item["content"][0]["transcript"], "Hi t");
@@ -596,14 +644,21 @@ mod tests {
             },
             settings(&["text"]),
         );
-        let evs: Vec<Value> = r.events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+        let evs: Vec<Value> = r
+            .events
+            .iter()
+            .map(|e| serde_json::from_str(e).unwrap())
+            .collect();
         let args: String = evs
             .iter()
             .filter(|e| e["type"] == "response.function_call_arguments.delta")
             .map(|e| e["delta"].as_str().unwrap())
             .collect();
         assert_eq!(args, "{\"city\":\"Paris\"}");
-        let done = evs.iter().find(|e| e["type"] == "response.function_call_arguments.done").unwrap();
+        let done = evs
+            .iter()
+            .find(|e| e["type"] == "response.function_call_arguments.done")
+            .unwrap();
         assert_eq!(done["call_id"], "call_fixed");
         assert_eq!(done["name"], "get_weather");
         assert_eq!(r.items[0]["type"], "function_call");

@@ -246,16 +246,21 @@ impl Config {
     pub(super) fn update(&mut self, update: &Value, forced: Option<Kind>) -> Result<(), ApiError> {
         let Value::Object(u) = update else {
             return Err(config_error(
-                format!("Invalid type for 'session': expected an object, but got {}.", kind_of(update)),
+                format!(
+                    "Invalid type for 'session': expected an object, but got {}.",
+                    kind_of(update)
+                ),
                 "session",
             ));
         };
         let kind = match (u.get("type"), forced) {
             (None, Some(k)) => k,
             (None, None) => {
-                return Err(ApiError::invalid("Missing required parameter: 'session.type'.")
-                    .with_code("missing_required_parameter")
-                    .with_param("session.type"))
+                return Err(
+                    ApiError::invalid("Missing required parameter: 'session.type'.")
+                        .with_code("missing_required_parameter")
+                        .with_param("session.type"),
+                )
             }
             (Some(Value::String(t)), _) if t == "realtime" => Kind::Realtime,
             (Some(Value::String(t)), _) if t == "transcription" => Kind::Transcription,
@@ -287,9 +292,11 @@ impl Config {
             .keys()
             .find(|k| !allowed.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
         {
-            return Err(ApiError::invalid(format!("Unknown parameter: 'session.{k}'."))
-                .with_code("unknown_parameter")
-                .with_param(&format!("session.{k}")));
+            return Err(
+                ApiError::invalid(format!("Unknown parameter: 'session.{k}'."))
+                    .with_code("unknown_parameter")
+                    .with_param(&format!("session.{k}")),
+            );
         }
         let mut next = self.fields.clone();
         for (k, v) in u {
@@ -388,7 +395,10 @@ fn check(f: &Map<String, Value>, kind: Kind, current_model: &str) -> Result<(), 
         if let Some(v) = f.get("instructions") {
             if !v.is_string() && !v.is_null() {
                 return Err(config_error(
-                    format!("Invalid type for 'session.instructions': expected a string, but got {}.", kind_of(v)),
+                    format!(
+                        "Invalid type for 'session.instructions': expected a string, but got {}.",
+                        kind_of(v)
+                    ),
                     "session.instructions",
                 ));
             }
@@ -417,7 +427,10 @@ fn check(f: &Map<String, Value>, kind: Kind, current_model: &str) -> Result<(), 
     if let Some(audio) = f.get("audio") {
         let Value::Object(audio) = audio else {
             return Err(config_error(
-                format!("Invalid type for 'session.audio': expected an object, but got {}.", kind_of(audio)),
+                format!(
+                    "Invalid type for 'session.audio': expected an object, but got {}.",
+                    kind_of(audio)
+                ),
                 "session.audio",
             ));
         };
@@ -427,9 +440,11 @@ fn check(f: &Map<String, Value>, kind: Kind, current_model: &str) -> Result<(), 
                 Kind::Transcription => k == "input",
             };
             if !ok {
-                return Err(ApiError::invalid(format!("Unknown parameter: 'session.audio.{k}'."))
-                    .with_code("unknown_parameter")
-                    .with_param(&format!("session.audio.{k}")));
+                return Err(
+                    ApiError::invalid(format!("Unknown parameter: 'session.audio.{k}'."))
+                        .with_code("unknown_parameter")
+                        .with_param(&format!("session.audio.{k}")),
+                );
             }
         }
         if let Some(input) = audio.get("input") {
@@ -445,7 +460,10 @@ fn check(f: &Map<String, Value>, kind: Kind, current_model: &str) -> Result<(), 
 pub(super) fn check_modalities(v: &Value, at: &str) -> Result<(), ApiError> {
     let Some(list) = modalities_of(Some(v)) else {
         return Err(config_error(
-            format!("Invalid type for '{at}': expected an array of strings, but got {}.", kind_of(v)),
+            format!(
+                "Invalid type for '{at}': expected an array of strings, but got {}.",
+                kind_of(v)
+            ),
             at,
         ));
     };
@@ -467,7 +485,10 @@ pub(super) fn check_modalities(v: &Value, at: &str) -> Result<(), ApiError> {
 pub(super) fn check_tools(v: &Value, at: &str) -> Result<(), ApiError> {
     let Value::Array(tools) = v else {
         return Err(config_error(
-            format!("Invalid type for '{at}': expected an array, but got {}.", kind_of(v)),
+            format!(
+                "Invalid type for '{at}': expected an array, but got {}.",
+                kind_of(v)
+            ),
             at,
         ));
     };
@@ -475,7 +496,10 @@ pub(super) fn check_tools(v: &Value, at: &str) -> Result<(), ApiError> {
         let here = format!("{at}[{i}]");
         let Value::Object(t) = t else {
             return Err(config_error(
-                format!("Invalid type for '{here}': expected an object, but got {}.", kind_of(t)),
+                format!(
+                    "Invalid type for '{here}': expected an object, but got {}.",
+                    kind_of(t)
+                ),
                 &here,
             ));
         };
@@ -491,7 +515,9 @@ pub(super) fn check_tools(v: &Value, at: &str) -> Result<(), ApiError> {
             "mcp" => {}
             other => {
                 return Err(config_error(
-                    format!("Invalid value: '{other}'. Supported values are: 'function' and 'mcp'."),
+                    format!(
+                        "Invalid value: '{other}'. Supported values are: 'function' and 'mcp'."
+                    ),
                     &format!("{here}.type"),
                 ))
             }
@@ -530,7 +556,10 @@ pub(super) fn check_max_tokens(v: &Value, at: &str) -> Result<(), ApiError> {
         Value::Null => Ok(()),
         Value::Number(n) if n.as_u64().is_some_and(|n| (1..=4096).contains(&n)) => Ok(()),
         other => Err(config_error(
-            format!("Invalid '{at}': expected an integer from 1 to 4096 or 'inf', but got {}.", show(other)),
+            format!(
+                "Invalid '{at}': expected an integer from 1 to 4096 or 'inf', but got {}.",
+                show(other)
+            ),
             at,
         )),
     }
@@ -539,7 +568,10 @@ pub(super) fn check_max_tokens(v: &Value, at: &str) -> Result<(), ApiError> {
 fn check_format(v: &Value, at: &str) -> Result<(), ApiError> {
     let Value::Object(f) = v else {
         return Err(config_error(
-            format!("Invalid type for '{at}': expected an object, but got {}.", kind_of(v)),
+            format!(
+                "Invalid type for '{at}': expected an object, but got {}.",
+                kind_of(v)
+            ),
             at,
         ));
     };
@@ -567,7 +599,10 @@ fn check_input(v: &Value) -> Result<(), ApiError> {
     const AT: &str = "session.audio.input";
     let Value::Object(input) = v else {
         return Err(config_error(
-            format!("Invalid type for '{AT}': expected an object, but got {}.", kind_of(v)),
+            format!(
+                "Invalid type for '{AT}': expected an object, but got {}.",
+                kind_of(v)
+            ),
             AT,
         ));
     };
@@ -596,7 +631,10 @@ fn check_input(v: &Value) -> Result<(), ApiError> {
         },
         Some(other) => {
             return Err(config_error(
-                format!("Invalid type for '{AT}.transcription': expected an object, but got {}.", kind_of(other)),
+                format!(
+                    "Invalid type for '{AT}.transcription': expected an object, but got {}.",
+                    kind_of(other)
+                ),
                 &format!("{AT}.transcription"),
             ))
         }
@@ -642,7 +680,10 @@ pub(super) fn check_output(v: &Value) -> Result<(), ApiError> {
     const AT: &str = "session.audio.output";
     let Value::Object(output) = v else {
         return Err(config_error(
-            format!("Invalid type for '{AT}': expected an object, but got {}.", kind_of(v)),
+            format!(
+                "Invalid type for '{AT}': expected an object, but got {}.",
+                kind_of(v)
+            ),
             AT,
         ));
     };
@@ -653,21 +694,26 @@ pub(super) fn check_output(v: &Value) -> Result<(), ApiError> {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if VOICES.contains(&s.as_str()) => {}
         Some(Value::Object(o)) if o.get("id").is_some_and(Value::is_string) => {}
-        Some(other) => {
-            return Err(config_error(
-                format!(
-                    "Invalid value: {}. Supported values are: {}, or a custom voice {{\"id\": ...}}.",
-                    show(other),
-                    VOICES.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
-                ),
-                &format!("{AT}.voice"),
-            ))
-        }
+        Some(other) => return Err(config_error(
+            format!(
+                "Invalid value: {}. Supported values are: {}, or a custom voice {{\"id\": ...}}.",
+                show(other),
+                VOICES
+                    .iter()
+                    .map(|v| format!("'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            &format!("{AT}.voice"),
+        )),
     }
     if let Some(s) = output.get("speed") {
         if !s.as_f64().is_some_and(|s| (0.25..=1.5).contains(&s)) && !s.is_null() {
             return Err(config_error(
-                format!("Invalid '{AT}.speed': expected a number from 0.25 to 1.5, but got {}.", show(s)),
+                format!(
+                    "Invalid '{AT}.speed': expected a number from 0.25 to 1.5, but got {}.",
+                    show(s)
+                ),
                 &format!("{AT}.speed"),
             ));
         }
@@ -696,7 +742,10 @@ mod tests {
         assert_eq!(j["expires_at"], 4600);
         let t = Config::transcription("sess_2".into(), "gpt-4o-transcribe", 0).to_json();
         assert_eq!(t["type"], "transcription");
-        assert_eq!(t["audio"]["input"]["transcription"]["model"], "gpt-4o-transcribe");
+        assert_eq!(
+            t["audio"]["input"]["transcription"]["model"],
+            "gpt-4o-transcribe"
+        );
         assert!(t.get("model").is_none());
     }
 
@@ -715,8 +764,11 @@ mod tests {
         // The output format beside the voice is kept.
         assert_eq!(s.output_format()["type"], "audio/pcm");
         // `null` clears one nested field.
-        s.update(&json!({"type": "realtime", "audio": {"input": {"turn_detection": null}}}), None)
-            .unwrap();
+        s.update(
+            &json!({"type": "realtime", "audio": {"input": {"turn_detection": null}}}),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.to_json()["audio"]["input"]["turn_detection"], Value::Null);
         assert_eq!(s.input_format()["rate"], 24000);
     }
@@ -724,26 +776,85 @@ mod tests {
     #[test]
     fn a_bad_update_is_refused_and_changes_nothing() {
         let cases = [
-            (json!({"type": "realtime", "model": "gpt-4o"}), "invalid_session_config", "session.model"),
-            (json!({"type": "realtime", "model": 7}), "invalid_session_config", "session.model"),
-            (json!({"type": "transcription"}), "invalid_session_config", "session.type"),
-            (json!({"type": "bogus"}), "invalid_session_config", "session.type"),
-            (json!({"type": "realtime", "output_modalities": ["video"]}), "invalid_session_config", "session.output_modalities"),
-            (json!({"type": "realtime", "output_modalities": []}), "invalid_session_config", "session.output_modalities"),
-            (json!({"type": "realtime", "audio": {"output": {"voice": "nobody"}}}), "invalid_session_config", "session.audio.output.voice"),
-            (json!({"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}), "invalid_session_config", "session.audio.input.format.rate"),
-            (json!({"type": "realtime", "audio": {"input": {"transcription": {"model": "gpt-4o"}}}}), "invalid_session_config", "session.audio.input.transcription.model"),
-            (json!({"type": "realtime", "audio": {"input": {"turn_detection": {"type": "manual"}}}}), "invalid_session_config", "session.audio.input.turn_detection.type"),
-            (json!({"type": "realtime", "tools": [{"type": "function"}]}), "invalid_session_config", "session.tools[0].name"),
-            (json!({"type": "realtime", "max_output_tokens": 0}), "invalid_session_config", "session.max_output_tokens"),
-            (json!({"type": "realtime", "temperature": 0.8}), "unknown_parameter", "session.temperature"),
-            (json!({"instructions": "x"}), "missing_required_parameter", "session.type"),
+            (
+                json!({"type": "realtime", "model": "gpt-4o"}),
+                "invalid_session_config",
+                "session.model",
+            ),
+            (
+                json!({"type": "realtime", "model": 7}),
+                "invalid_session_config",
+                "session.model",
+            ),
+            (
+                json!({"type": "transcription"}),
+                "invalid_session_config",
+                "session.type",
+            ),
+            (
+                json!({"type": "bogus"}),
+                "invalid_session_config",
+                "session.type",
+            ),
+            (
+                json!({"type": "realtime", "output_modalities": ["video"]}),
+                "invalid_session_config",
+                "session.output_modalities",
+            ),
+            (
+                json!({"type": "realtime", "output_modalities": []}),
+                "invalid_session_config",
+                "session.output_modalities",
+            ),
+            (
+                json!({"type": "realtime", "audio": {"output": {"voice": "nobody"}}}),
+                "invalid_session_config",
+                "session.audio.output.voice",
+            ),
+            (
+                json!({"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}),
+                "invalid_session_config",
+                "session.audio.input.format.rate",
+            ),
+            (
+                json!({"type": "realtime", "audio": {"input": {"transcription": {"model": "gpt-4o"}}}}),
+                "invalid_session_config",
+                "session.audio.input.transcription.model",
+            ),
+            (
+                json!({"type": "realtime", "audio": {"input": {"turn_detection": {"type": "manual"}}}}),
+                "invalid_session_config",
+                "session.audio.input.turn_detection.type",
+            ),
+            (
+                json!({"type": "realtime", "tools": [{"type": "function"}]}),
+                "invalid_session_config",
+                "session.tools[0].name",
+            ),
+            (
+                json!({"type": "realtime", "max_output_tokens": 0}),
+                "invalid_session_config",
+                "session.max_output_tokens",
+            ),
+            (
+                json!({"type": "realtime", "temperature": 0.8}),
+                "unknown_parameter",
+                "session.temperature",
+            ),
+            (
+                json!({"instructions": "x"}),
+                "missing_required_parameter",
+                "session.type",
+            ),
             (json!("realtime"), "invalid_session_config", "session"),
         ];
         for (update, code, param) in cases {
             let mut s = session();
-            s.update(&json!({"type": "realtime", "instructions": "Keep me."}), None)
-                .unwrap();
+            s.update(
+                &json!({"type": "realtime", "instructions": "Keep me."}),
+                None,
+            )
+            .unwrap();
             let before = s.clone();
             let e = s.update(&update, None).expect_err(&update.to_string());
             assert_eq!(e.code, Some(json!(code)), "{update}");
@@ -757,7 +868,10 @@ mod tests {
         assert!(is_realtime_model("gpt-realtime-mini", "x"));
         assert!(is_realtime_model("gpt-4o-realtime-preview", "x"));
         assert!(is_realtime_model("gpt-audio-1.5", "x"));
-        assert!(is_realtime_model("my-azure-deployment", "my-azure-deployment"));
+        assert!(is_realtime_model(
+            "my-azure-deployment",
+            "my-azure-deployment"
+        ));
         assert!(!is_realtime_model("gpt-realtime-whisper", "x"));
         assert!(!is_realtime_model("whisper-1", "x"));
         assert!(!is_realtime_model("gpt-4o", "x"));

@@ -58,7 +58,11 @@ pub(super) fn usage(model: &str, text: &str, audio_ms: f64, fixture: Option<Valu
         json!({"type": "duration", "seconds": (audio_ms / 1000.0 * 1000.0).round() / 1000.0})
     } else {
         let audio_tokens = (audio_ms / 100.0).ceil() as u64;
-        let output = if text.is_empty() { 0 } else { estimate_tokens(text.len()) };
+        let output = if text.is_empty() {
+            0
+        } else {
+            estimate_tokens(text.len())
+        };
         json!({
             "type": "tokens",
             "input_tokens": audio_tokens,
@@ -127,14 +131,23 @@ mod tests {
         let t = usage("gpt-4o-transcribe", "hello world!", 1500.0, None);
         assert_eq!(t["type"], "tokens");
         assert_eq!(t["input_tokens"], 15);
-        assert_eq!(t["total_tokens"], t["input_tokens"].as_u64().unwrap() + t["output_tokens"].as_u64().unwrap());
+        assert_eq!(
+            t["total_tokens"],
+            t["input_tokens"].as_u64().unwrap() + t["output_tokens"].as_u64().unwrap()
+        );
         let own = json!({"type": "duration", "seconds": 9});
         assert_eq!(usage("gpt-4o-transcribe", "x", 1.0, Some(own.clone())), own);
     }
 
     #[test]
     fn whisper_sends_one_delta() {
-        assert_eq!(events("i", "whisper-1", "hello world", 2, json!({})).len(), 2);
-        assert_eq!(events("i", "gpt-4o-transcribe", "hello world", 2, json!({})).len(), 7);
+        assert_eq!(
+            events("i", "whisper-1", "hello world", 2, json!({})).len(),
+            2
+        );
+        assert_eq!(
+            events("i", "gpt-4o-transcribe", "hello world", 2, json!({})).len(),
+            7
+        );
     }
 }
