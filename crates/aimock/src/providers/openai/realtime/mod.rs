@@ -492,7 +492,7 @@ impl State {
         let req = items::request(
             self.config.model(),
             &plan.instructions,
-            &plan.context,
+            plan.context.as_deref().unwrap_or(&self.conversation.items),
             &plan.tools,
             Endpoint::Realtime,
         );
@@ -664,7 +664,7 @@ impl State {
             }
         };
         let context = match r.get("input") {
-            None | Some(Value::Null) => self.conversation.items.clone(),
+            None | Some(Value::Null) => None,
             Some(Value::Array(input)) => {
                 let mut out = Vec::with_capacity(input.len());
                 for (i, v) in input.iter().enumerate() {
@@ -691,7 +691,7 @@ impl State {
                         })?);
                     }
                 }
-                out
+                Some(out)
             }
             Some(_) => {
                 return Err(ApiError::invalid(
@@ -725,7 +725,8 @@ struct ResponsePlan {
     metadata: Value,
     max_output_tokens: Value,
     in_conversation: bool,
-    context: Vec<Value>,
+    /// The response's own `input`, instead of the conversation.
+    context: Option<Vec<Value>>,
 }
 
 fn no_active_response() -> ApiError {
