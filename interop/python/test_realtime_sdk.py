@@ -162,6 +162,42 @@ def test_a_tool_round_trip_matches_the_result_by_tool_call_id(server):
     ]
 
 
+def test_message_items_take_text_image_and_audio_parts(server):
+    image = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
+    with client_for(server).realtime.connect(model="gpt-realtime") as conn:
+        recv(conn)
+        conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {"type": "input_image", "image_url": image},
+                    {"type": "input_audio", "audio": pcm_b64(100)},
+                    {"type": "input_text", "text": "hello realtime"},
+                ],
+            }
+        )
+        added = until(conn, "conversation.item.added")[-1]
+        parts = added.item.content
+        assert [p.type for p in parts] == ["input_image", "input_audio", "input_text"]
+        assert parts[0].image_url == image
+        assert parts[1].audio is None and parts[1].transcript is None, "audio bytes are not echoed"
+        until(conn, "conversation.item.done")
+        conn.conversation.item.create(item={"type": "message", "role": "system", "content": [{"type": "input_text", "text": "Be kind."}]})
+        assert until(conn, "conversation.item.done")[-1].item.role == "system"
+        conn.send({"type": "conversation.item.retrieve", "item_id": added.item.id})
+        got = until(conn, "conversation.item.retrieved")[-1]
+        assert type(got).__name__ == "ConversationItemRetrieved" and got.item.id == added.item.id
+        conn.response.create()
+        assert "".join(e.delta for e in until(conn) if e.type == "response.output_text.delta") == "Hello from the realtime socket!"
+        conn.send({"type": "conversation.item.delete", "item_id": added.item.id})
+        assert type(until(conn, "conversation.item.deleted")[-1]).__name__ == "ConversationItemDeletedEvent"
+        conn.send({"type": "conversation.item.delete", "item_id": added.item.id})
+        assert until(conn, "error")[-1].error.code == "item_not_found"
+    body = server.journal()[-1]["body"]
+    assert body["messages"] == [{"role": "user", "content": "hello realtime"}, {"role": "system", "content": "Be kind."}]
+
+
 def test_turn_index_counts_the_sockets_earlier_responses(server):
     with client_for(server).realtime.connect(model="gpt-realtime") as conn:
         recv(conn)
@@ -231,6 +267,10 @@ def test_a_transcription_session_transcribes_committed_audio(server):
             session={"type": "transcription", "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}}
         )
         assert until(conn, "session.updated")[-1].session.audio.input.transcription.model == "gpt-4o-transcribe"
+        conn.send({"type": "transcription_session.update", "session": {"audio": {"input": {"noise_reduction": {"type": "near_field"}}}}})
+        s = until(conn, "session.updated")[-1].session
+        assert s.audio.input.noise_reduction.type == "near_field"
+        assert s.audio.input.transcription.model == "gpt-4o-transcribe"
         # An empty buffer cannot be committed.
         conn.input_audio_buffer.commit()
         err = until(conn, "error")[-1]
