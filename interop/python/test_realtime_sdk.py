@@ -106,6 +106,8 @@ def test_text_turn_events_are_the_sdks_typed_models_with_the_fixture_text(server
     assert done.response.status == "completed"
     assert done.response.output[0].content[0].type == "output_text"
     assert done.response.output[0].content[0].text == "Hello from the realtime socket!"
+    # gpt-realtime-2's response phase (not in the SDK's types; kept as an extra field).
+    assert done.response.output[0].model_extra["phase"] == "final_answer"
     assert done.response.usage.total_tokens == done.response.usage.input_tokens + done.response.usage.output_tokens
     assert all(e.response_id == done.response.id for e in deltas)
 

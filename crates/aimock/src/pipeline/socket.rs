@@ -116,7 +116,10 @@ impl Turn {
     }
 
     /// Keep any other body in the journal (a turn with no conversation to match).
-    #[allow(dead_code, reason = "for sessions whose turns have no conversation to match")]
+    #[allow(
+        dead_code,
+        reason = "for sessions whose turns have no conversation to match"
+    )]
     pub(crate) fn set_body(&mut self, body: JournalBody) {
         self.ex.set_body(body);
     }

@@ -316,7 +316,10 @@ impl Socket {
     }
 
     /// Send one binary message now.
-    #[allow(dead_code, reason = "socket API for the realtime sessions; not every session uses each method")]
+    #[allow(
+        dead_code,
+        reason = "socket API for the realtime sessions; not every session uses each method"
+    )]
     pub(crate) async fn send_binary(&mut self, data: Bytes) -> bool {
         if self.gone {
             return false;
@@ -342,13 +345,19 @@ impl Socket {
     }
 
     /// Close with `1000` (normal).
-    #[allow(dead_code, reason = "socket API for the realtime sessions; not every session uses each method")]
+    #[allow(
+        dead_code,
+        reason = "socket API for the realtime sessions; not every session uses each method"
+    )]
     pub(crate) async fn close_normal(&mut self, reason: &'static str) {
         self.close(CloseCode::Normal, reason).await;
     }
 
     /// Close because the client broke the protocol's rules (`1008`, policy).
-    #[allow(dead_code, reason = "socket API for the realtime sessions; not every session uses each method")]
+    #[allow(
+        dead_code,
+        reason = "socket API for the realtime sessions; not every session uses each method"
+    )]
     pub(crate) async fn close_policy(&mut self, reason: &'static str) {
         self.close(CloseCode::Policy, reason).await;
     }
@@ -359,7 +368,10 @@ impl Socket {
     }
 
     /// Whether the connection is gone.
-    #[allow(dead_code, reason = "socket API for the realtime sessions; not every session uses each method")]
+    #[allow(
+        dead_code,
+        reason = "socket API for the realtime sessions; not every session uses each method"
+    )]
     pub(crate) fn is_gone(&self) -> bool {
         self.gone
     }

@@ -1,8 +1,10 @@
 //! A response's events: `response.created`, then per output item `response.output_item.added`,
 //! `conversation.item.added`, its content (text deltas, or audio and transcript deltas, or a
 //! function call's argument deltas), `response.output_item.done` and `conversation.item.done`,
-//! and `response.done` with usage. Each event records what it adds to the response, so a response
-//! cancelled after `n` events reports exactly what was sent.
+//! and `response.done` with usage. A message item carries gpt-realtime-2's `phase`:
+//! `commentary` for text beside a tool call, else `final_answer`. Each event records what it
+//! adds to the response, so a response cancelled after `n` events reports exactly what was
+//! sent.
 
 use serde_json::{json, Map, Value};
 
@@ -209,6 +211,12 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
         blocks.insert(0, Block::Text(String::new()));
     }
     let format = Format::of(&s.format);
+    // gpt-realtime-2's response phases: text beside a tool call is a preamble.
+    let phase = if blocks.iter().any(|b| matches!(b, Block::ToolCall(_))) {
+        "commentary"
+    } else {
+        "final_answer"
+    };
     let mut previous = s.previous_item_id.clone();
     for block in blocks {
         let idx = items.len();
@@ -221,7 +229,7 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
                     json!({"type": "output_text", "text": text})
                 };
                 json!({"id": id, "object": "realtime.item", "type": "message", "status": "completed",
-                       "role": "assistant", "content": [part]})
+                       "role": "assistant", "content": [part], "phase": phase})
             }
             Block::ToolCall(c) => json!({
                 "id": id, "object": "realtime.item", "type": "function_call", "status": "completed",
@@ -662,5 +670,30 @@ mod tests {
         assert_eq!(done["call_id"], "call_fixed");
         assert_eq!(done["name"], "get_weather");
         assert_eq!(r.items[0]["type"], "function_call");
+        // Text beside a tool call is commentary; text alone is the final answer.
+        let mixed = render(
+            Spoken {
+                blocks: vec![
+                    Block::Text("Checking.".into()),
+                    Block::ToolCall(ToolCall {
+                        name: "f".into(),
+                        arguments: "{}".into(),
+                        id: None,
+                    }),
+                ],
+                ..Default::default()
+            },
+            settings(&["text"]),
+        );
+        assert_eq!(mixed.items[0]["phase"], "commentary");
+        assert!(mixed.items[1].get("phase").is_none());
+        let plain = render(
+            Spoken {
+                blocks: vec![Block::Text("Done.".into())],
+                ..Default::default()
+            },
+            settings(&["text"]),
+        );
+        assert_eq!(plain.items[0]["phase"], "final_answer");
     }
 }

@@ -694,8 +694,9 @@ pub(super) fn check_output(v: &Value) -> Result<(), ApiError> {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if VOICES.contains(&s.as_str()) => {}
         Some(Value::Object(o)) if o.get("id").is_some_and(Value::is_string) => {}
-        Some(other) => return Err(config_error(
-            format!(
+        Some(other) => {
+            return Err(config_error(
+                format!(
                 "Invalid value: {}. Supported values are: {}, or a custom voice {{\"id\": ...}}.",
                 show(other),
                 VOICES
@@ -704,8 +705,9 @@ pub(super) fn check_output(v: &Value) -> Result<(), ApiError> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            &format!("{AT}.voice"),
-        )),
+                &format!("{AT}.voice"),
+            ))
+        }
     }
     if let Some(s) = output.get("speed") {
         if !s.as_f64().is_some_and(|s| (0.25..=1.5).contains(&s)) && !s.is_null() {
