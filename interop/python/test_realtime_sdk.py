@@ -261,6 +261,41 @@ def pcm_b64(ms: int) -> str:
     return base64.b64encode(bytes(48 * ms)).decode()
 
 
+def test_response_create_overrides_apply_to_that_response_only(server):
+    with client_for(server).realtime.connect(model="gpt-realtime") as conn:
+        recv(conn)
+        conn.conversation.item.create(item=user_text("speak silently"))
+        until(conn, "conversation.item.done")
+        # Audio for this response only, out of band (not added to the conversation).
+        conn.response.create(
+            response={
+                "output_modalities": ["audio"],
+                "instructions": "Whisper.",
+                "conversation": "none",
+                "metadata": {"topic": "test"},
+            }
+        )
+        events = until(conn)
+        assert any(e.type == "response.output_audio.delta" for e in events)
+        assert not any(e.type.startswith("conversation.item") for e in events)
+        done = events[-1].response
+        assert done.output_modalities == ["audio"]
+        assert done.conversation_id is None
+        assert done.metadata == {"topic": "test"}
+        # The session is unchanged: the next response is text, in the conversation.
+        conn.response.create()
+        events = until(conn)
+        assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "Twelve chars"
+        assert any(e.type == "conversation.item.added" for e in events)
+        # A bad override is refused, naming it.
+        conn.response.create(response={"output_modalities": ["smell"]})
+        err = until(conn, "error")[-1]
+        assert err.error.param == "response.output_modalities"
+    entries = [e for e in server.journal() if e["method"] == "WS"]
+    assert entries[0]["body"]["messages"][0] == {"role": "system", "content": "Whisper."}
+    assert entries[1]["body"]["messages"][0] == {"role": "user", "content": "speak silently"}
+
+
 def test_a_transcription_session_transcribes_committed_audio(server):
     with client_for(server).realtime.connect(extra_query={"intent": "transcription"}) as conn:
         created = recv(conn)
