@@ -489,3 +489,24 @@ def test_chaos_on_a_response_turn(start_aimock):
         raw = conn.recv_bytes()
         with pytest.raises(ValueError):
             json.loads(raw)
+
+
+def test_the_azure_client_connects_with_its_deployment_as_the_model(server):
+    client = openai.AzureOpenAI(
+        azure_endpoint=server.url,
+        api_version="2025-04-01-preview",
+        api_key="azure-key",
+        max_retries=0,
+        websocket_base_url=server.url.replace("http://", "ws://") + "/openai",
+    )
+    with client.realtime.connect(model="my-realtime-deployment") as conn:
+        created = recv(conn)
+        assert created.session.model == "my-realtime-deployment"
+        conn.conversation.item.create(item=user_text("hello realtime"))
+        until(conn, "conversation.item.done")
+        conn.response.create()
+        text = "".join(e.delta for e in until(conn) if e.type == "response.output_text.delta")
+    assert text == "Hello from the realtime socket!"
+    entry = [e for e in server.journal() if e["method"] == "WS"][0]
+    assert entry["path"].startswith("/openai/realtime?")
+    assert "deployment=my-realtime-deployment" in entry["path"]
