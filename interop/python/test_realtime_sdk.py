@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 
 import openai
 import pytest
