@@ -123,6 +123,8 @@ pub enum Endpoint {
     RealtimeTranscription,
     /// Realtime translation sessions.
     RealtimeTranslation,
+    /// GPT-Live sessions (`/v1/live/sessions`).
+    Live,
 }
 
 impl Endpoint {
@@ -143,6 +145,7 @@ impl Endpoint {
             Endpoint::Realtime => "realtime",
             Endpoint::RealtimeTranscription => "realtime-transcription",
             Endpoint::RealtimeTranslation => "realtime-translation",
+            Endpoint::Live => "live",
         }
     }
 
@@ -162,6 +165,7 @@ impl Endpoint {
         "realtime",
         "realtime-transcription",
         "realtime-translation",
+        "live",
     ];
 }
 

@@ -4,8 +4,10 @@
 pub(crate) mod chat;
 pub(crate) mod collapse;
 pub(crate) mod embeddings;
+pub(crate) mod live;
 pub(crate) mod moderation;
 pub(crate) mod responses;
+pub(crate) mod translations;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -100,6 +102,8 @@ pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::Socket
     let (label, run): (&'static str, crate::pipeline::socket::SessionFn) = match norm.path.as_ref()
     {
         "/v1/responses" => ("/v1/responses", responses::socket::run),
+        "/v1/realtime/translations" => ("/v1/realtime/translations", translations::run),
+        "/v1/live/sessions" => ("/v1/live/sessions", live::run),
         _ => return None,
     };
     Some(SocketRoute {

@@ -1,0 +1,1291 @@
+//! GPT-Live over its primary WebSocket (`GET /v1/live/sessions`, `client.live.connect()`): the
+//! client sends `session.start` (the strict session configuration, `model` required) and gets
+//! `session.started` with a `live_...` id; `session.close` ends with `session.closed`
+//! (`reason: "close_requested"`, the final snapshot and usage), and so do the session limits
+//! (`reason: "expired"`).
+//!
+//! A *turn* (one journal entry, matched against the fixtures with the session's conversation,
+//! chaos rolled once, paced by the fixture) is the model speaking:
+//! - after `session.commentary.append` (its text joins the conversation as the user's turn, or,
+//!   naming a delegation, as that delegation's result), or after an utterance of input audio
+//!   (`session.input_audio.append`: speech, then enough silence; the mock's voice activity
+//!   detection). The reply is spoken: `session.output_transcript.delta` with
+//!   `session.output_audio.delta` (the fixture's `audio`, else silence as long as the words
+//!   take), a `session.delegation.created` per tool call, then `session.usage.updated`.
+//! - or, with Responses delegation, after `response.create` (the items `response.item.create`
+//!   added are the backend's conversation): the Responses stream's events, each wrapped in a
+//!   `response.event`.
+//!
+//! Instructions and thinking join the conversation as context. Any command before
+//! `session.start`, an unknown type, a frame that is not a JSON object or a binary frame gets
+//! the `error` event, and the socket stays open.
+//!
+//! Session limits come from the upgrade request (aimock's headers; the API takes no query):
+//! `x-aimock-live-max-duration-ms` (default one hour, also the session's `expires_at`),
+//! `x-aimock-live-max-turns`; `x-aimock-turn-silence-ms` is how much silence ends an utterance
+//! (500 ms).
+
+pub(super) mod audio;
+mod config;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, StatusCode};
+use serde_json::{json, Map, Value};
+use tokio::time::Instant;
+
+use self::audio::{Format, Vad};
+use self::config::{Config, Delegation, Invalid};
+use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
+use crate::fixture::{Fixture, Reply};
+use crate::http::ids::random_id;
+use crate::http::ApiError;
+use crate::pipeline::socket::{Session, TurnAnswer};
+use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
+
+pub(super) use self::config::kind as json_kind;
+pub(super) use self::config::Invalid as EventError;
+
+/// A session lasts at most this long unless the upgrade request says otherwise.
+const DEFAULT_MAX_DURATION_MS: u64 = 60 * 60 * 1000;
+/// This much silence after speech ends an utterance unless the upgrade request says otherwise.
+pub(super) const DEFAULT_SILENCE_MS: u64 = 500;
+/// Fixture audio played with `session.output_audio.fixture.play` is at most 30 s of 24 kHz PCM16.
+const MAX_FIXTURE_AUDIO_BYTES: usize = 30 * 48_000;
+
+/// Every client command the API defines (others are unknown types).
+const COMMANDS: &[&str] = &[
+    "session.start",
+    "session.update",
+    "session.input_audio.append",
+    "session.input_audio.mute",
+    "session.input_audio.unmute",
+    "session.output_audio.fixture.play",
+    "session.instructions.append",
+    "session.thinking.append",
+    "session.commentary.append",
+    "decision.create",
+    "decision.item.create",
+    "decision.item.delete",
+    "response.item.create",
+    "response.create",
+    "session.close",
+];
+
+/// Runs a session.
+pub(crate) fn run(session: Session, socket: Socket) -> BoxFuture<'static, ()> {
+    Box::pin(serve(session, socket))
+}
+
+/// A number from an upgrade header.
+pub(super) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// A server event: `type`, a fresh `event_id`, and the command's `event_id` as
+/// `client_event_id` when it gave one.
+fn event(kind: &str, client_event_id: Option<&str>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("type".to_owned(), Value::String(kind.to_owned()));
+    m.insert(
+        "event_id".to_owned(),
+        Value::String(random_id("event_", 24)),
+    );
+    if let Some(id) = client_event_id {
+        m.insert("client_event_id".to_owned(), Value::String(id.to_owned()));
+    }
+    m
+}
+
+/// The `error` event for a refused command.
+fn invalid_event(e: &Invalid, client_event_id: Option<&str>) -> String {
+    error_event(
+        "invalid_request_error",
+        e.code,
+        &e.message,
+        e.param.as_deref(),
+        client_event_id,
+    )
+}
+
+/// The `error` event for an error a turn is answered with (an error fixture, a miss, chaos).
+fn api_error_event(e: &ApiError, client_event_id: Option<&str>) -> String {
+    let code = match e.code.as_ref() {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None if e.status == StatusCode::TOO_MANY_REQUESTS => "rate_limit_exceeded".to_owned(),
+        None => e.kind.clone(),
+    };
+    let param = e.param.as_ref().and_then(Value::as_str);
+    error_event(&e.kind, &code, &e.message, param, client_event_id)
+}
+
+fn error_event(
+    kind: &str,
+    code: &str,
+    message: &str,
+    param: Option<&str>,
+    client_event_id: Option<&str>,
+) -> String {
+    let mut m = event("error", client_event_id);
+    m.insert(
+        "error".to_owned(),
+        json!({
+            "type": kind,
+            "code": code,
+            "message": message,
+            "param": param,
+            "client_event_id": client_event_id,
+        }),
+    );
+    Value::Object(m).to_string()
+}
+
+/// The limits a session runs under.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_duration: Duration,
+    max_turns: Option<u64>,
+    silence_ms: u64,
+}
+
+impl Limits {
+    fn from_headers(h: &HeaderMap) -> Limits {
+        Limits {
+            max_duration: Duration::from_millis(
+                header_u64(h, "x-aimock-live-max-duration-ms").unwrap_or(DEFAULT_MAX_DURATION_MS),
+            ),
+            max_turns: header_u64(h, "x-aimock-live-max-turns"),
+            silence_ms: header_u64(h, "x-aimock-turn-silence-ms").unwrap_or(DEFAULT_SILENCE_MS),
+        }
+    }
+}
+
+/// A started session.
+struct Started {
+    config: Config,
+    id: String,
+    at: Instant,
+    expires_at: i64,
+}
+
+/// One socket's session state.
+struct Live {
+    session: Session,
+    limits: Limits,
+    started: Option<Started>,
+    /// The conversation the matcher sees.
+    history: Vec<Message>,
+    /// The Responses backend's conversation (its input items).
+    items: Vec<Value>,
+    /// Delegations the model created, by id.
+    delegations: HashSet<String>,
+    muted: bool,
+    vad: Vad,
+    /// When speech was last heard, for an utterance that ends in no audio at all.
+    last_audio: Option<Instant>,
+    turns: u64,
+}
+
+async fn serve(session: Session, mut socket: Socket) {
+    let limits = Limits::from_headers(&session.headers);
+    let mut live = Live {
+        session,
+        limits,
+        started: None,
+        history: Vec::new(),
+        items: Vec::new(),
+        delegations: HashSet::new(),
+        muted: false,
+        vad: Vad::default(),
+        last_audio: None,
+        turns: 0,
+    };
+    loop {
+        let wake = live.wake();
+        let frame = tokio::select! {
+            f = socket.recv() => f,
+            _ = sleep_until(wake) => {
+                if live.on_timer(&mut socket).await {
+                    continue;
+                }
+                break;
+            }
+        };
+        let Some(frame) = frame else { break };
+        if !live.on_frame(&mut socket, frame).await {
+            break;
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A command's fields, after its envelope was read.
+struct Command {
+    kind: String,
+    body: Map<String, Value>,
+    client_event_id: Option<String>,
+}
+
+impl Live {
+    /// The next moment a timer is due: the session's expiry, or the end of an utterance that
+    /// went quiet.
+    fn wake(&self) -> Option<Instant> {
+        let started = self.started.as_ref()?;
+        let expiry = started.at + self.limits.max_duration;
+        let quiet = self
+            .last_audio
+            .filter(|_| self.vad.speaking())
+            .map(|t| t + Duration::from_millis(self.limits.silence_ms));
+        Some(quiet.map_or(expiry, |q| q.min(expiry)))
+    }
+
+    /// A timer fired; false when the connection is over.
+    async fn on_timer(&mut self, socket: &mut Socket) -> bool {
+        let Some(started) = self.started.as_ref() else {
+            return true;
+        };
+        if Instant::now() >= started.at + self.limits.max_duration {
+            return self.close(socket, "expired", None).await;
+        }
+        if self.vad.speaking() {
+            return self.utterance(socket).await;
+        }
+        true
+    }
+
+    /// Milliseconds since the session started (its timeline).
+    fn now_ms(&self) -> u64 {
+        self.started
+            .as_ref()
+            .map_or(0, |s| s.at.elapsed().as_millis() as u64)
+    }
+
+    /// The session resource: the resolved configuration with its id, expiry and status.
+    fn resource(&self) -> Value {
+        let Some(s) = self.started.as_ref() else {
+            return Value::Null;
+        };
+        let mut m = Map::new();
+        m.insert("id".to_owned(), Value::String(s.id.clone()));
+        m.insert("expires_at".to_owned(), json!(s.expires_at));
+        m.insert("status".to_owned(), json!("active"));
+        m.extend(
+            s.config
+                .resolved
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        Value::Object(m)
+    }
+
+    /// Cumulative usage: the session's whole seconds so far.
+    fn usage(&self) -> Value {
+        json!({ "seconds": (self.now_ms() / 1000) as f64 })
+    }
+
+    /// End the session: `session.closed` with why, then a normal close.
+    async fn close(&mut self, socket: &mut Socket, reason: &str, cid: Option<&str>) -> bool {
+        let mut m = event("session.closed", cid);
+        m.insert("reason".to_owned(), json!(reason));
+        m.insert("session".to_owned(), self.resource());
+        m.insert("usage".to_owned(), self.usage());
+        socket.send(Value::Object(m).to_string()).await;
+        socket.close_normal("session closed").await;
+        false
+    }
+
+    async fn refuse(&self, socket: &mut Socket, e: &Invalid, cid: Option<&str>) -> bool {
+        socket.send(invalid_event(e, cid)).await
+    }
+
+    /// One message from the client; false when the connection is over.
+    async fn on_frame(&mut self, socket: &mut Socket, frame: Frame) -> bool {
+        let cmd = match read_command(&frame) {
+            Ok(c) => c,
+            Err((e, cid)) => return self.refuse(socket, &e, cid.as_deref()).await,
+        };
+        let cid = cmd.client_event_id.as_deref();
+        if !COMMANDS.contains(&cmd.kind.as_str()) {
+            let e = Invalid::new(
+                "invalid_value",
+                format!(
+                    "Invalid value: '{}'. Unknown Live client event type.",
+                    cmd.kind
+                ),
+                Some("type"),
+            );
+            return self.refuse(socket, &e, cid).await;
+        }
+        if self.started.is_none() && cmd.kind != "session.start" {
+            let e = Invalid::new(
+                "session_not_started",
+                "Send session.start first and wait for session.started before other commands.",
+                Some("type"),
+            );
+            return self.refuse(socket, &e, cid).await;
+        }
+        match cmd.kind.as_str() {
+            "session.start" => self.start(socket, &cmd).await,
+            "session.update" => self.update(socket, &cmd).await,
+            "session.input_audio.append" => self.audio(socket, &cmd).await,
+            "session.input_audio.mute" | "session.input_audio.unmute" => {
+                self.muted = cmd.kind.ends_with(".mute");
+                self.vad.reset();
+                self.last_audio = None;
+                let ack = if self.muted {
+                    "session.input_audio.muted"
+                } else {
+                    "session.input_audio.unmuted"
+                };
+                socket
+                    .send(Value::Object(event(ack, cid)).to_string())
+                    .await
+            }
+            "session.output_audio.fixture.play" => self.fixture_audio(socket, &cmd).await,
+            "session.instructions.append"
+            | "session.thinking.append"
+            | "session.commentary.append" => self.append(socket, &cmd).await,
+            "response.item.create" => self.item(socket, &cmd).await,
+            "response.create" => self.respond(socket, cid).await,
+            "session.close" => self.close(socket, "close_requested", cid).await,
+            // decision.*: Decisions delegation is not served.
+            _ => {
+                let e = Invalid::new(
+                    "unsupported_event",
+                    format!(
+                        "{} needs Decisions delegation, which this mock does not serve.",
+                        cmd.kind
+                    ),
+                    Some("type"),
+                );
+                self.refuse(socket, &e, cid).await
+            }
+        }
+    }
+
+    async fn start(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        if self.started.is_some() {
+            let e = Invalid::new(
+                "session_already_started",
+                "The session has already started: send session.update to change it.",
+                Some("type"),
+            );
+            return self.refuse(socket, &e, cid).await;
+        }
+        let config = match config::start(cmd.body.get("session")) {
+            Ok(c) => c,
+            Err(e) => return self.refuse(socket, &e, cid).await,
+        };
+        for (role, text) in config.history() {
+            let role = match role {
+                "developer" => Role::System,
+                "assistant" => Role::Assistant,
+                _ => Role::User,
+            };
+            self.history.push(Message::text(role, text));
+        }
+        if let Some(i) = config
+            .resolved
+            .get("instructions")
+            .and_then(Value::as_str)
+            .filter(|i| !i.trim().is_empty())
+        {
+            self.history.insert(0, Message::text(Role::System, i));
+        }
+        let secs = self.limits.max_duration.as_millis().div_ceil(1000) as i64;
+        self.started = Some(Started {
+            config,
+            id: random_id("live_", 24),
+            at: Instant::now(),
+            expires_at: crate::http::time::unix_now() + secs,
+        });
+        let mut m = event("session.started", cid);
+        m.insert("session".to_owned(), self.resource());
+        socket.send(Value::Object(m).to_string()).await
+    }
+
+    async fn update(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        let Some(started) = self.started.as_mut() else {
+            return true;
+        };
+        match config::update(&started.config, cmd.body.get("session")) {
+            Ok(next) => started.config = next,
+            Err(e) => return self.refuse(socket, &e, cid).await,
+        }
+        let mut m = event("session.updated", cid);
+        m.insert("session".to_owned(), self.resource());
+        socket.send(Value::Object(m).to_string()).await
+    }
+
+    fn format(&self) -> Format {
+        self.started
+            .as_ref()
+            .map_or(Format::Pcm16 { rate: 24_000 }, |s| s.config.format)
+    }
+
+    /// `session.input_audio.append`: no acknowledgement; the audio feeds the utterance detector.
+    async fn audio(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        let bytes = match audio_field(&cmd.body, "audio", self.format()) {
+            Ok(b) => b,
+            Err(e) => return self.refuse(socket, &e, cid).await,
+        };
+        if self.muted {
+            return true;
+        }
+        if self.vad.push(self.format(), &bytes, self.limits.silence_ms) {
+            return self.utterance(socket).await;
+        }
+        if self.vad.speaking() {
+            self.last_audio = Some(Instant::now());
+        }
+        true
+    }
+
+    /// An utterance ended: it is the user's turn in the conversation, and the model answers.
+    async fn utterance(&mut self, socket: &mut Socket) -> bool {
+        self.vad.reset();
+        self.last_audio = None;
+        self.history.push(Message {
+            role: Role::User,
+            text: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        });
+        self.speak(socket, None).await
+    }
+
+    /// `session.output_audio.fixture.play`: checked whole, then acknowledged and reported played.
+    async fn fixture_audio(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        let bytes = match audio_field(&cmd.body, "audio", Format::Pcm16 { rate: 24_000 }) {
+            Ok(b) => b,
+            Err(e) => return self.refuse(socket, &e, cid).await,
+        };
+        if bytes.len() > MAX_FIXTURE_AUDIO_BYTES {
+            let e = Invalid::new(
+                "invalid_value",
+                "Fixture audio is limited to 30 seconds of 24 kHz PCM16.",
+                Some("audio"),
+            );
+            return self.refuse(socket, &e, cid).await;
+        }
+        socket
+            .send_all(vec![
+                Value::Object(event("session.output_audio.fixture.playing", cid)).to_string(),
+                Value::Object(event("session.output_audio.fixture.played", cid)).to_string(),
+            ])
+            .await
+    }
+
+    /// `session.{instructions,thinking,commentary}.append`: acknowledged on the timeline, kept in
+    /// the conversation; commentary is spoken (a turn).
+    async fn append(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        let content = match cmd.body.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            None => {
+                let e = Invalid::new(
+                    "missing_required_parameter",
+                    "Missing required parameter: 'content'.",
+                    Some("content"),
+                );
+                return self.refuse(socket, &e, cid).await;
+            }
+            Some(other) => {
+                let e = Invalid::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'content': expected a string, but got {}.",
+                        json_kind(other)
+                    ),
+                    Some("content"),
+                );
+                return self.refuse(socket, &e, cid).await;
+            }
+        };
+        let delegation = match cmd.body.get("delegation_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) if self.delegations.contains(id) => Some(id.clone()),
+            Some(Value::String(id)) => {
+                let e = Invalid::new(
+                    "invalid_value",
+                    format!("No delegation '{id}' exists in this session."),
+                    Some("delegation_id"),
+                );
+                return self.refuse(socket, &e, cid).await;
+            }
+            Some(other) => {
+                let e = Invalid::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'delegation_id': expected a string or null, but got {}.",
+                        json_kind(other)
+                    ),
+                    Some("delegation_id"),
+                );
+                return self.refuse(socket, &e, cid).await;
+            }
+        };
+        let kind = cmd.kind.trim_end_matches(".append");
+        let at = self.now_ms();
+        let mut m = event(&format!("{kind}.appended"), cid);
+        m.insert("start_ms".to_owned(), json!(at));
+        m.insert("end_ms".to_owned(), json!(at));
+        if !socket.send(Value::Object(m).to_string()).await {
+            return false;
+        }
+        let commentary = kind == "session.commentary";
+        self.history.push(match (&delegation, commentary) {
+            (Some(id), _) => Message::tool_result(id.clone(), content),
+            (None, true) => Message::text(Role::User, content),
+            (None, false) => Message::text(Role::System, content),
+        });
+        if commentary {
+            return self.speak(socket, cid).await;
+        }
+        true
+    }
+
+    /// `response.item.create`: an item for the Responses backend's conversation.
+    async fn item(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
+        if let Some(e) = self.needs_responses("response.item.create") {
+            return self.refuse(socket, &e, cid).await;
+        }
+        match cmd.body.get("item") {
+            Some(Value::Object(item)) => {
+                self.items.push(Value::Object(item.clone()));
+                true
+            }
+            None => {
+                let e = Invalid::new(
+                    "missing_required_parameter",
+                    "Missing required parameter: 'item'.",
+                    Some("item"),
+                );
+                self.refuse(socket, &e, cid).await
+            }
+            Some(other) => {
+                let e = Invalid::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'item': expected an object, but got {}.",
+                        json_kind(other)
+                    ),
+                    Some("item"),
+                );
+                self.refuse(socket, &e, cid).await
+            }
+        }
+    }
+
+    fn needs_responses(&self, kind: &str) -> Option<Invalid> {
+        let owner = self.started.as_ref()?.config.delegation;
+        (owner != Delegation::Responses).then(|| {
+            Invalid::new(
+                "invalid_request",
+                format!(
+                    "{kind} requires Responses delegation; this session delegates to '{}'.",
+                    owner.as_str()
+                ),
+                Some("type"),
+            )
+        })
+    }
+
+    /// Whether the turn limit is reached (the session then ends as expired).
+    fn out_of_turns(&self) -> bool {
+        self.limits.max_turns.is_some_and(|max| self.turns >= max)
+    }
+
+    /// Match a turn; `None` when it was answered otherwise (an error event, chaos) and `Some`
+    /// with the fixture to play. The bool is whether the connection is still open.
+    async fn resolve(
+        &self,
+        socket: &mut Socket,
+        turn: &mut Option<crate::pipeline::socket::Turn>,
+        req: ChatRequest,
+        cid: Option<&str>,
+    ) -> Result<std::sync::Arc<Fixture>, bool> {
+        let Some(t) = turn.as_mut() else {
+            return Err(true);
+        };
+        let size = req.text_chars();
+        let answer = t.resolve(req, size);
+        let finish = |turn: &mut Option<crate::pipeline::socket::Turn>, status| {
+            if let Some(t) = turn.take() {
+                t.finish(status);
+            }
+        };
+        match answer {
+            TurnAnswer::Fixture(f) => Ok(f),
+            TurnAnswer::Error(e) => {
+                let sent = socket.send(api_error_event(&e, cid)).await;
+                finish(turn, e.status);
+                Err(sent)
+            }
+            TurnAnswer::Miss(m) => {
+                let sent = socket.send(api_error_event(&m.error, cid)).await;
+                finish(turn, m.error.status);
+                Err(sent)
+            }
+            TurnAnswer::Malformed => {
+                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
+                finish(turn, StatusCode::OK);
+                Err(sent)
+            }
+            TurnAnswer::Disconnect => {
+                socket.cut();
+                finish(turn, StatusCode::OK);
+                Err(false)
+            }
+        }
+    }
+
+    /// The model speaks: one turn, matched with the conversation so far.
+    async fn speak(&mut self, socket: &mut Socket, cid: Option<&str>) -> bool {
+        if self.out_of_turns() {
+            return self.close(socket, "expired", cid).await;
+        }
+        let Some(started) = self.started.as_ref() else {
+            return true;
+        };
+        let (format, owner) = (started.config.format, started.config.delegation);
+        let req = ChatRequest {
+            model: started.config.model.clone(),
+            messages: self.history.clone(),
+            tools: tool_names(started.config.responses()),
+            response_format: None,
+            endpoint: Endpoint::Live,
+            embedding_input: None,
+            stream: true,
+        };
+        self.turns += 1;
+        let mut turn = Some(self.session.turn());
+        let fixture = match self.resolve(socket, &mut turn, req, cid).await {
+            Ok(f) => f,
+            Err(open) => return open,
+        };
+        let Some(turn) = turn else { return false };
+        let spoken = match Spoken::from_reply(&fixture.reply) {
+            Some(s) => s,
+            None => {
+                let e = ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    format!(
+                        "Fixture {} answers with {}, which GPT-Live cannot speak",
+                        fixture.describe(),
+                        fixture.reply.kind()
+                    ),
+                );
+                let sent = socket.send(api_error_event(&e, cid)).await;
+                turn.finish(e.status);
+                return sent;
+            }
+        };
+        let settings = &self.session.core.settings;
+        let chunk = fixture.stream.chunk_size.unwrap_or(settings.chunk_size);
+        let rendered = spoken.render(format, chunk, self.now_ms(), owner, cid);
+        let mut events = rendered.events;
+        let mut usage = event("session.usage.updated", cid);
+        usage.insert("usage".to_owned(), self.usage());
+        events.push(Value::Object(usage).to_string());
+        self.delegations
+            .extend(rendered.calls.iter().map(|c| c.id.clone()));
+        self.history.push(Message {
+            role: Role::Assistant,
+            text: (!spoken.text.is_empty()).then(|| spoken.text.clone()),
+            tool_calls: rendered.calls,
+            tool_call_id: None,
+        });
+        let plan = TurnPlan {
+            events,
+            pacing: fixture
+                .stream
+                .pacing(settings.latency, settings.replay_speed),
+            truncate_after: fixture.stream.truncate_after_chunks,
+            disconnect_after: fixture
+                .stream
+                .disconnect_after_ms
+                .map(crate::stream::duration_ms),
+        };
+        turn.play(socket, plan, |_| Heard::Later).await.open()
+    }
+
+    /// `response.create` under Responses delegation: one turn answered with the Responses
+    /// stream, each event nested in a `response.event`.
+    async fn respond(&mut self, socket: &mut Socket, cid: Option<&str>) -> bool {
+        if let Some(e) = self.needs_responses("response.create") {
+            return self.refuse(socket, &e, cid).await;
+        }
+        if self.out_of_turns() {
+            return self.close(socket, "expired", cid).await;
+        }
+        let Some(started) = self.started.as_ref() else {
+            return true;
+        };
+        let mut body = Map::new();
+        if let Some(r) = started.config.responses() {
+            for key in [
+                "model",
+                "instructions",
+                "tools",
+                "tool_choice",
+                "parallel_tool_calls",
+                "max_output_tokens",
+                "reasoning",
+                "text",
+            ] {
+                if let Some(v) = r.get(key).filter(|v| !v.is_null()) {
+                    body.insert(key.to_owned(), v.clone());
+                }
+            }
+        }
+        body.insert("input".to_owned(), Value::Array(self.items.clone()));
+        let raw = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+        let (mut req, opts) = match super::responses::parse(&raw, None) {
+            Ok(p) => p,
+            Err(e) => return socket.send(api_error_event(&e, cid)).await,
+        };
+        req.endpoint = Endpoint::Live;
+        req.stream = true;
+        self.turns += 1;
+        let mut turn = Some(self.session.turn());
+        let fixture = match self.resolve(socket, &mut turn, req.clone(), cid).await {
+            Ok(f) => f,
+            Err(open) => return open,
+        };
+        let Some(turn) = turn else { return false };
+        let reply = match crate::providers::endpoint::message_reply(
+            &fixture,
+            "GPT-Live's Responses delegation",
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                let sent = socket.send(api_error_event(&e, cid)).await;
+                turn.finish(e.status);
+                return sent;
+            }
+        };
+        let settings = &self.session.core.settings;
+        let chunk = fixture.stream.chunk_size.unwrap_or(settings.chunk_size);
+        let nested = super::responses::stream_events(&req, &opts, reply, turn.ex.strict(), chunk);
+        let (events, outputs) = wrap_responses(nested, cid);
+        self.items.extend(outputs);
+        let plan = TurnPlan {
+            events,
+            pacing: fixture
+                .stream
+                .pacing(settings.latency, settings.replay_speed),
+            truncate_after: fixture.stream.truncate_after_chunks,
+            disconnect_after: fixture
+                .stream
+                .disconnect_after_ms
+                .map(crate::stream::duration_ms),
+        };
+        turn.play(socket, plan, |_| Heard::Later).await.open()
+    }
+}
+
+/// Read a frame's envelope: a JSON object with a string `type` and an optional string
+/// `event_id`. The error carries the `event_id` when one could be read.
+fn read_command(frame: &Frame) -> Result<Command, (Invalid, Option<String>)> {
+    let text = match frame {
+        Frame::Text(t) => t,
+        Frame::Binary(_) => {
+            return Err((
+                Invalid::new(
+                    "invalid_message",
+                    "Binary messages are not supported: send each command as a JSON text message (audio goes base64 in session.input_audio.append).",
+                    None,
+                ),
+                None,
+            ))
+        }
+    };
+    let body = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        Ok(other) => {
+            return Err((
+                Invalid::new(
+                    "invalid_json",
+                    format!(
+                        "Each command must be a JSON object, not {}.",
+                        json_kind(&other)
+                    ),
+                    None,
+                ),
+                None,
+            ))
+        }
+        Err(e) => {
+            return Err((
+                Invalid::new(
+                    "invalid_json",
+                    format!("The message is not valid JSON: {e}."),
+                    None,
+                ),
+                None,
+            ))
+        }
+    };
+    let client_event_id = match body.get("event_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err((
+                Invalid::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'event_id': expected a string, but got {}.",
+                        json_kind(other)
+                    ),
+                    Some("event_id"),
+                ),
+                None,
+            ))
+        }
+    };
+    let kind = match body.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        None => {
+            return Err((
+                Invalid::new(
+                    "missing_required_parameter",
+                    "Missing required parameter: 'type'.",
+                    Some("type"),
+                ),
+                client_event_id,
+            ))
+        }
+        Some(other) => {
+            return Err((
+                Invalid::new(
+                    "invalid_type",
+                    format!(
+                        "Invalid type for 'type': expected a string, but got {}.",
+                        json_kind(other)
+                    ),
+                    Some("type"),
+                ),
+                client_event_id,
+            ))
+        }
+    };
+    Ok(Command {
+        kind,
+        body,
+        client_event_id,
+    })
+}
+
+/// A base64 audio field, decoded and checked to hold whole samples of `format`.
+pub(super) fn audio_field(
+    body: &Map<String, Value>,
+    key: &str,
+    format: Format,
+) -> Result<Vec<u8>, Invalid> {
+    let text = match body.get(key) {
+        Some(Value::String(s)) => s,
+        None => {
+            return Err(Invalid::new(
+                "missing_required_parameter",
+                format!("Missing required parameter: '{key}'."),
+                Some(key),
+            ))
+        }
+        Some(other) => {
+            return Err(Invalid::new(
+                "invalid_type",
+                format!(
+                    "Invalid type for '{key}': expected a base64 string, but got {}.",
+                    json_kind(other)
+                ),
+                Some(key),
+            ))
+        }
+    };
+    let bytes = audio::decode(text).ok_or_else(|| {
+        Invalid::new(
+            "invalid_value",
+            format!("'{key}' is not valid base64."),
+            Some(key),
+        )
+    })?;
+    if !format.whole_samples(bytes.len()) {
+        return Err(Invalid::new(
+            "invalid_value",
+            format!("'{key}' does not hold whole 16-bit samples."),
+            Some(key),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The function tools the Responses backend declares (the names `toolName` fixtures match).
+fn tool_names(responses: Option<&Map<String, Value>>) -> Vec<String> {
+    responses
+        .and_then(|r| r.get("tools"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
+        .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// What a fixture has the model say: its words, its audio (when the fixture gives it) and the
+/// work it delegates.
+#[derive(Debug, Clone, PartialEq)]
+struct Spoken {
+    text: String,
+    audio: Option<Vec<u8>>,
+    /// Tool calls: (id when the fixture gives one, name, arguments).
+    calls: Vec<(Option<String>, String, String)>,
+}
+
+/// A spoken turn's events, and the delegations it created.
+struct Rendered {
+    events: Vec<String>,
+    calls: Vec<ToolCallRef>,
+}
+
+impl Spoken {
+    fn from_reply(reply: &Reply) -> Option<Spoken> {
+        match reply {
+            Reply::Message(m) => Some(Spoken {
+                text: m.content_text().map(|t| t.into_owned()).unwrap_or_default(),
+                audio: None,
+                calls: m
+                    .tool_calls()
+                    .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+                    .collect(),
+            }),
+            Reply::Other {
+                kind: "audio",
+                value,
+            } => Some(Spoken {
+                text: value
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                audio: value
+                    .get("audio")
+                    .and_then(Value::as_str)
+                    .and_then(audio::decode),
+                calls: Vec::new(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The transcript in chunks, each followed by its share of the audio (the fixture's, or
+    /// silence as long as the words take), on the session timeline from `at_ms`; then a
+    /// `session.delegation.created` per tool call.
+    fn render(
+        &self,
+        format: Format,
+        chunk: usize,
+        at_ms: u64,
+        owner: Delegation,
+        cid: Option<&str>,
+    ) -> Rendered {
+        let audio = self.audio.clone().unwrap_or_else(|| {
+            if self.text.is_empty() {
+                Vec::new()
+            } else {
+                format.silence(audio::speech_ms(&self.text))
+            }
+        });
+        let total_ms = format.ms(audio.len());
+        let words = crate::stream::chunk_text(&self.text, chunk);
+        let parts = format.split(&audio, words.len().max(1));
+        let mut events = Vec::new();
+        let n = words.len().max(parts.len());
+        let mut t = at_ms;
+        for i in 0..n {
+            let share = parts.get(i).map_or(0, |p| format.ms(p.len()));
+            if let Some(w) = words.get(i) {
+                let mut m = event("session.output_transcript.delta", cid);
+                m.insert("delta".to_owned(), json!(w));
+                m.insert("start_ms".to_owned(), json!(t));
+                m.insert("end_ms".to_owned(), json!(t + share));
+                events.push(Value::Object(m).to_string());
+            }
+            if let Some(p) = parts.get(i) {
+                let mut m = Map::new();
+                m.insert("type".to_owned(), json!("session.output_audio.delta"));
+                m.insert("delta".to_owned(), json!(audio::encode(p)));
+                events.push(Value::Object(m).to_string());
+            }
+            t += share;
+        }
+        let mut calls = Vec::new();
+        for (id, name, arguments) in &self.calls {
+            let id = id.clone().unwrap_or_else(|| random_id("dlg_", 24));
+            let mut delegation =
+                json!({ "id": id, "target": owner.as_str(), "type": "delegation" });
+            if owner == Delegation::Responses {
+                delegation["response_id"] = json!(random_id("resp_", 24));
+            }
+            let mut m = event("session.delegation.created", cid);
+            m.insert("delegation".to_owned(), delegation);
+            m.insert("offset_ms".to_owned(), json!(at_ms + total_ms));
+            events.push(Value::Object(m).to_string());
+            calls.push(ToolCallRef {
+                id,
+                name: name.clone(),
+                arguments: arguments.clone(),
+            });
+        }
+        Rendered { events, calls }
+    }
+}
+
+/// Nest each Responses event in a `response.event` (lifecycle snapshots trimmed, as the API
+/// keeps them small), and collect the output items the backend's conversation keeps.
+fn wrap_responses(nested: Vec<String>, cid: Option<&str>) -> (Vec<String>, Vec<Value>) {
+    let mut events = Vec::with_capacity(nested.len());
+    let mut outputs = Vec::new();
+    for json in nested {
+        let Ok(Value::Object(mut ev)) = serde_json::from_str::<Value>(&json) else {
+            continue;
+        };
+        match ev.get("type").and_then(Value::as_str) {
+            Some("response.output_item.done") => {
+                if let Some(item) = ev.get("item") {
+                    outputs.push(item.clone());
+                }
+            }
+            Some(
+                "response.created"
+                | "response.in_progress"
+                | "response.completed"
+                | "response.incomplete"
+                | "response.failed",
+            ) => {
+                if let Some(Value::Object(r)) = ev.get_mut("response") {
+                    r.remove("input");
+                    r.insert("instructions".to_owned(), Value::Null);
+                    r.insert("tools".to_owned(), json!([]));
+                    r.insert("output".to_owned(), json!([]));
+                }
+            }
+            _ => {}
+        }
+        let mut m = event("response.event", cid);
+        m.insert("event".to_owned(), Value::Object(ev));
+        m.insert("delegation_id".to_owned(), Value::Null);
+        events.push(Value::Object(m).to_string());
+    }
+    (events, outputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(events: &[String]) -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| serde_json::from_str(e).expect("json"))
+            .collect()
+    }
+
+    #[test]
+    fn a_spoken_turn_interleaves_transcript_and_audio_on_the_timeline() {
+        let s = Spoken {
+            text: "Hello there".to_owned(),
+            audio: None,
+            calls: vec![(None, "lookup".to_owned(), "{}".to_owned())],
+        };
+        let fmt = Format::Pcm16 { rate: 24_000 };
+        let r = s.render(fmt, 5, 1000, Delegation::Client, Some("evt_1"));
+        let ev = parse(&r.events);
+        let kinds: Vec<&str> = ev
+            .iter()
+            .map(|e| e["type"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "session.output_transcript.delta",
+                "session.output_audio.delta",
+                "session.output_transcript.delta",
+                "session.output_audio.delta",
+                "session.output_transcript.delta",
+                "session.output_audio.delta",
+                "session.delegation.created",
+            ]
+        );
+        let text: String = ev
+            .iter()
+            .filter_map(|e| {
+                e.get("delta")
+                    .filter(|_| e["type"] == "session.output_transcript.delta")
+            })
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(text, "Hello there");
+        let audio: Vec<u8> = ev
+            .iter()
+            .filter(|e| e["type"] == "session.output_audio.delta")
+            .flat_map(|e| audio::decode(e["delta"].as_str().unwrap_or("")).unwrap_or_default())
+            .collect();
+        assert_eq!(fmt.ms(audio.len()), audio::speech_ms("Hello there"));
+        assert!(audio.iter().all(|b| *b == 0), "silence");
+        assert_eq!(ev[0]["start_ms"], 1000);
+        assert_eq!(ev[0]["client_event_id"], "evt_1");
+        assert_eq!(ev[4]["end_ms"], 1000 + audio::speech_ms("Hello there"));
+        assert!(
+            ev[1].get("event_id").is_none(),
+            "primary audio deltas carry no ids"
+        );
+        assert_eq!(ev[6]["delegation"]["target"], "client");
+        assert_eq!(r.calls.len(), 1);
+        assert_eq!(ev[6]["delegation"]["id"], r.calls[0].id.as_str());
+    }
+
+    #[test]
+    fn fixture_audio_is_sent_as_given() {
+        let s = Spoken {
+            text: String::new(),
+            audio: Some(vec![1, 2, 3, 4]),
+            calls: Vec::new(),
+        };
+        let r = s.render(
+            Format::Pcm16 { rate: 24_000 },
+            10,
+            0,
+            Delegation::Client,
+            None,
+        );
+        let ev = parse(&r.events);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            audio::decode(ev[0]["delta"].as_str().unwrap_or("")),
+            Some(vec![1, 2, 3, 4])
+        );
+    }
+
+    #[test]
+    fn bad_frames_are_refused_with_their_codes() {
+        let code = |f: Frame| read_command(&f).err().map(|(e, _)| e.code);
+        assert_eq!(
+            code(Frame::Binary(bytes::Bytes::from_static(b"\x00"))),
+            Some("invalid_message")
+        );
+        assert_eq!(code(Frame::Text("nope".into())), Some("invalid_json"));
+        assert_eq!(code(Frame::Text("[1]".into())), Some("invalid_json"));
+        assert_eq!(
+            code(Frame::Text("{}".into())),
+            Some("missing_required_parameter")
+        );
+        assert_eq!(
+            code(Frame::Text(r#"{"type":1}"#.into())),
+            Some("invalid_type")
+        );
+        let (e, cid) = read_command(&Frame::Text(r#"{"event_id":"e1"}"#.into()))
+            .err()
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            (e.param.as_deref(), cid.as_deref()),
+            (Some("type"), Some("e1"))
+        );
+        let ok = read_command(&Frame::Text(
+            r#"{"type":"session.close","event_id":"x"}"#.into(),
+        ));
+        assert!(ok
+            .is_ok_and(|c| c.kind == "session.close" && c.client_event_id.as_deref() == Some("x")));
+    }
+
+    #[test]
+    fn responses_events_are_nested_and_lifecycle_snapshots_trimmed() {
+        let nested = vec![
+            json!({"type": "response.created", "response": {"id": "resp_1", "output": [1], "tools": [2], "instructions": "x", "input": []}}).to_string(),
+            json!({"type": "response.output_item.done", "item": {"type": "function_call", "call_id": "call_1"}}).to_string(),
+        ];
+        let (events, outputs) = wrap_responses(nested, None);
+        let ev = parse(&events);
+        assert_eq!(ev[0]["type"], "response.event");
+        assert_eq!(ev[0]["event"]["response"]["output"], json!([]));
+        assert_eq!(ev[0]["event"]["response"]["instructions"], Value::Null);
+        assert!(ev[0]["event"]["response"].get("input").is_none());
+        assert_eq!(ev[0]["delegation_id"], Value::Null);
+        assert_eq!(
+            outputs,
+            vec![json!({"type": "function_call", "call_id": "call_1"})]
+        );
+    }
+
+    #[test]
+    fn audio_fields_must_be_base64_of_whole_samples() {
+        let fmt = Format::Pcm16 { rate: 24_000 };
+        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
+        assert!(audio_field(&body(json!({"audio": "AAAA"})), "audio", fmt).is_ok());
+        assert_eq!(
+            audio_field(&body(json!({"audio": "AA=="})), "audio", fmt)
+                .err()
+                .map(|e| e.code),
+            Some("invalid_value")
+        );
+        assert_eq!(
+            audio_field(&body(json!({"audio": "%%"})), "audio", fmt)
+                .err()
+                .map(|e| e.code),
+            Some("invalid_value")
+        );
+        assert_eq!(
+            audio_field(&body(json!({})), "audio", fmt)
+                .err()
+                .map(|e| e.code),
+            Some("missing_required_parameter")
+        );
+        assert_eq!(
+            audio_field(&body(json!({"audio": 3})), "audio", fmt)
+                .err()
+                .map(|e| e.code),
+            Some("invalid_type")
+        );
+    }
+
+    #[test]
+    fn limits_come_from_the_upgrade_headers() {
+        let mut h = HeaderMap::new();
+        let l = Limits::from_headers(&h);
+        assert_eq!(
+            l.max_duration,
+            Duration::from_millis(DEFAULT_MAX_DURATION_MS)
+        );
+        assert_eq!((l.max_turns, l.silence_ms), (None, DEFAULT_SILENCE_MS));
+        h.insert(
+            "x-aimock-live-max-duration-ms",
+            http::HeaderValue::from_static("1500"),
+        );
+        h.insert(
+            "x-aimock-live-max-turns",
+            http::HeaderValue::from_static("2"),
+        );
+        h.insert(
+            "x-aimock-turn-silence-ms",
+            http::HeaderValue::from_static(" 100 "),
+        );
+        let l = Limits::from_headers(&h);
+        assert_eq!(l.max_duration, Duration::from_millis(1500));
+        assert_eq!((l.max_turns, l.silence_ms), (Some(2), 100));
+    }
+}
