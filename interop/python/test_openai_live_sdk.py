@@ -209,6 +209,24 @@ def test_an_error_fixture_reaches_the_sdk_as_the_live_error_event(server):
     assert err.error.message == "The voice backend is overloaded."
 
 
+def test_a_mute_mid_turn_is_acknowledged_at_once_and_a_close_mid_turn_stops_it(server):
+    story = "Once upon a time there was a mock server that spoke."
+    with client(server).live.connect() as conn:
+        started(conn)
+        conn.session.commentary.append(content="tell a long story", delegation_id=None)
+        events = until(conn, "session.output_transcript.delta")
+        conn.session.input_audio.mute(event_id="m1")
+        while events[-1].type != "session.input_audio.muted":
+            events.append(conn.recv())
+        assert events[-1].client_event_id == "m1"
+        conn.session.close()
+        events += until(conn, "session.closed")
+        assert list(conn) == []
+    assert events[-1].type == "session.closed" and events[-1].reason == "close_requested"
+    text = spoken(events)[0]
+    assert text and story.startswith(text) and text != story, "the turn stopped part way"
+
+
 def test_the_turn_limit_ends_the_session_as_expired(server):
     with client(server).live.connect(extra_headers={"x-aimock-live-max-turns": "1"}) as conn:
         started(conn)
@@ -393,3 +411,48 @@ def test_live_and_translation_turns_are_journaled_as_ws(server):
     # The journal keeps the path as sent, query included (as for HTTP requests).
     assert paths.count("/v1/realtime/translations?model=gpt-realtime-translate") == 1
     assert all(e["method"] == "WS" for e in entries)
+
+
+# -- Chaos on the sockets -------------------------------------------------------------------
+
+
+def test_chaos_rolls_once_per_live_turn(server):
+    c = client(server)
+    with c.live.connect(extra_headers={"x-aimock-chaos-drop": "1"}) as conn:
+        started(conn)
+        conn.session.commentary.append(content="greet the caller", delegation_id=None)
+        err = conn.recv()
+        assert err.type == "session.commentary.appended"
+        err = conn.recv()
+        assert type(err).__name__ == "ErrorEvent"
+        conn.session.close()
+        assert conn.recv().type == "session.closed", "the session goes on after a dropped turn"
+    with c.live.connect(extra_headers={"x-aimock-chaos-malformed": "1"}) as conn:
+        started(conn)
+        conn.session.commentary.append(content="greet the caller", delegation_id=None)
+        conn.recv()
+        raw = conn.recv_bytes()
+        with pytest.raises(ValueError):
+            json.loads(raw)
+    from websockets.exceptions import ConnectionClosedError
+
+    with c.live.connect(extra_headers={"x-aimock-chaos-disconnect": "1"}) as conn:
+        started(conn)
+        conn.session.commentary.append(content="greet the caller", delegation_id=None)
+        conn.recv()
+        with pytest.raises(ConnectionClosedError):
+            conn.recv()
+
+
+def test_chaos_drops_a_translation_turn_with_the_realtime_error_event(server):
+    c = client(server)
+    with c.realtime.translations.connect(
+        model="gpt-realtime-translate", extra_headers={"x-aimock-chaos-drop": "1"}
+    ) as conn:
+        conn.recv()
+        conn.session.input_audio_buffer.append(audio=tone(200))
+        conn.session.input_audio_buffer.append(audio=silence(600))
+        err = conn.recv()
+        assert type(err).__name__ == "RealtimeErrorEvent"
+        conn.session.close()
+        assert conn.recv().type == "session.closed"

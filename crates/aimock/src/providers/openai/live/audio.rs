@@ -73,7 +73,7 @@ impl Format {
 
     /// Whether a length is a whole number of samples.
     pub(crate) fn whole_samples(self, bytes: usize) -> bool {
-        bytes % self.frame() == 0
+        bytes.is_multiple_of(self.frame())
     }
 
     /// Cut audio into `n` pieces of about the same length, on sample boundaries (fewer when the

@@ -27,6 +27,8 @@
 
 pub(super) mod audio;
 mod config;
+mod events;
+mod speech;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -38,15 +40,18 @@ use tokio::time::Instant;
 
 use self::audio::{Format, Vad};
 use self::config::{Config, Delegation, Invalid};
-use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Fixture, Reply};
+use self::events::{api_error_event, event, invalid_event, read_command, Command};
+use self::speech::{tool_names, wrap_responses, Spoken};
+use crate::conversation::{ChatRequest, Endpoint, Message, Role};
+use crate::fixture::Fixture;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, TurnAnswer};
+use crate::pipeline::socket::{Session, Turn, TurnAnswer};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 pub(super) use self::config::kind as json_kind;
 pub(super) use self::config::Invalid as EventError;
+pub(super) use self::events::audio_field;
 
 /// A session lasts at most this long unless the upgrade request says otherwise.
 const DEFAULT_MAX_DURATION_MS: u64 = 60 * 60 * 1000;
@@ -84,65 +89,6 @@ pub(super) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// A server event: `type`, a fresh `event_id`, and the command's `event_id` as
-/// `client_event_id` when it gave one.
-fn event(kind: &str, client_event_id: Option<&str>) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("type".to_owned(), Value::String(kind.to_owned()));
-    m.insert(
-        "event_id".to_owned(),
-        Value::String(random_id("event_", 24)),
-    );
-    if let Some(id) = client_event_id {
-        m.insert("client_event_id".to_owned(), Value::String(id.to_owned()));
-    }
-    m
-}
-
-/// The `error` event for a refused command.
-fn invalid_event(e: &Invalid, client_event_id: Option<&str>) -> String {
-    error_event(
-        "invalid_request_error",
-        e.code,
-        &e.message,
-        e.param.as_deref(),
-        client_event_id,
-    )
-}
-
-/// The `error` event for an error a turn is answered with (an error fixture, a miss, chaos).
-fn api_error_event(e: &ApiError, client_event_id: Option<&str>) -> String {
-    let code = match e.code.as_ref() {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None if e.status == StatusCode::TOO_MANY_REQUESTS => "rate_limit_exceeded".to_owned(),
-        None => e.kind.clone(),
-    };
-    let param = e.param.as_ref().and_then(Value::as_str);
-    error_event(&e.kind, &code, &e.message, param, client_event_id)
-}
-
-fn error_event(
-    kind: &str,
-    code: &str,
-    message: &str,
-    param: Option<&str>,
-    client_event_id: Option<&str>,
-) -> String {
-    let mut m = event("error", client_event_id);
-    m.insert(
-        "error".to_owned(),
-        json!({
-            "type": kind,
-            "code": code,
-            "message": message,
-            "param": param,
-            "client_event_id": client_event_id,
-        }),
-    );
-    Value::Object(m).to_string()
-}
-
 /// The limits a session runs under.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -161,6 +107,16 @@ impl Limits {
             silence_ms: header_u64(h, "x-aimock-turn-silence-ms").unwrap_or(DEFAULT_SILENCE_MS),
         }
     }
+}
+
+/// The acknowledgement of `session.input_audio.mute` or `.unmute`.
+fn mute_ack(muted: bool, cid: Option<&str>) -> String {
+    let kind = if muted {
+        "session.input_audio.muted"
+    } else {
+        "session.input_audio.unmuted"
+    };
+    Value::Object(event(kind, cid)).to_string()
 }
 
 /// A started session.
@@ -228,13 +184,6 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// A command's fields, after its envelope was read.
-struct Command {
-    kind: String,
-    body: Map<String, Value>,
-    client_event_id: Option<String>,
-}
-
 impl Live {
     /// The next moment a timer is due: the session's expiry, or the end of an utterance that
     /// went quiet.
@@ -294,13 +243,60 @@ impl Live {
 
     /// End the session: `session.closed` with why, then a normal close.
     async fn close(&mut self, socket: &mut Socket, reason: &str, cid: Option<&str>) -> bool {
+        socket.send(self.closed_event(reason, cid)).await;
+        socket.close_normal("session closed").await;
+        false
+    }
+
+    /// `session.closed`: why, the final snapshot and the usage.
+    fn closed_event(&self, reason: &str, cid: Option<&str>) -> String {
         let mut m = event("session.closed", cid);
         m.insert("reason".to_owned(), json!(reason));
         m.insert("session".to_owned(), self.resource());
         m.insert("usage".to_owned(), self.usage());
-        socket.send(Value::Object(m).to_string()).await;
-        socket.close_normal("session closed").await;
-        false
+        Value::Object(m).to_string()
+    }
+
+    /// Play a turn, listening: `session.close` in the middle stops it with `session.closed`
+    /// and ends the session; a mute or unmute is acknowledged at once; anything else waits for
+    /// the turn's end. False when the connection is over.
+    async fn play(&mut self, socket: &mut Socket, turn: Turn, plan: TurnPlan) -> bool {
+        let mut closing = false;
+        let mut muted = None;
+        let end = turn
+            .play(socket, plan, |frame| {
+                let Ok(cmd) = read_command(frame) else {
+                    return Heard::Later;
+                };
+                let cid = cmd.client_event_id.as_deref();
+                match cmd.kind.as_str() {
+                    "session.close" => {
+                        closing = true;
+                        Heard::Stop(vec![self.closed_event("close_requested", cid)])
+                    }
+                    "session.input_audio.mute" | "session.input_audio.unmute" => {
+                        let mute = cmd.kind.ends_with(".mute");
+                        muted = Some(mute);
+                        Heard::Answered(vec![mute_ack(mute, cid)])
+                    }
+                    _ => Heard::Later,
+                }
+            })
+            .await;
+        if let Some(m) = muted {
+            self.set_muted(m);
+        }
+        if closing {
+            socket.close_normal("session closed").await;
+            return false;
+        }
+        end.open()
+    }
+
+    fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
+        self.vad.reset();
+        self.last_audio = None;
     }
 
     async fn refuse(&self, socket: &mut Socket, e: &Invalid, cid: Option<&str>) -> bool {
@@ -338,17 +334,9 @@ impl Live {
             "session.update" => self.update(socket, &cmd).await,
             "session.input_audio.append" => self.audio(socket, &cmd).await,
             "session.input_audio.mute" | "session.input_audio.unmute" => {
-                self.muted = cmd.kind.ends_with(".mute");
-                self.vad.reset();
-                self.last_audio = None;
-                let ack = if self.muted {
-                    "session.input_audio.muted"
-                } else {
-                    "session.input_audio.unmuted"
-                };
-                socket
-                    .send(Value::Object(event(ack, cid)).to_string())
-                    .await
+                let mute = cmd.kind.ends_with(".mute");
+                self.set_muted(mute);
+                socket.send(mute_ack(mute, cid)).await
             }
             "session.output_audio.fixture.play" => self.fixture_audio(socket, &cmd).await,
             "session.instructions.append"
@@ -615,7 +603,7 @@ impl Live {
     async fn resolve(
         &self,
         socket: &mut Socket,
-        turn: &mut Option<crate::pipeline::socket::Turn>,
+        turn: &mut Option<Turn>,
         req: ChatRequest,
         cid: Option<&str>,
     ) -> Result<std::sync::Arc<Fixture>, bool> {
@@ -624,7 +612,7 @@ impl Live {
         };
         let size = req.text_chars();
         let answer = t.resolve(req, size);
-        let finish = |turn: &mut Option<crate::pipeline::socket::Turn>, status| {
+        let finish = |turn: &mut Option<Turn>, status| {
             if let Some(t) = turn.take() {
                 t.finish(status);
             }
@@ -722,7 +710,7 @@ impl Live {
                 .disconnect_after_ms
                 .map(crate::stream::duration_ms),
         };
-        turn.play(socket, plan, |_| Heard::Later).await.open()
+        self.play(socket, turn, plan).await
     }
 
     /// `response.create` under Responses delegation: one turn answered with the Responses
@@ -796,472 +784,13 @@ impl Live {
                 .disconnect_after_ms
                 .map(crate::stream::duration_ms),
         };
-        turn.play(socket, plan, |_| Heard::Later).await.open()
+        self.play(socket, turn, plan).await
     }
-}
-
-/// Read a frame's envelope: a JSON object with a string `type` and an optional string
-/// `event_id`. The error carries the `event_id` when one could be read.
-fn read_command(frame: &Frame) -> Result<Command, (Invalid, Option<String>)> {
-    let text = match frame {
-        Frame::Text(t) => t,
-        Frame::Binary(_) => {
-            return Err((
-                Invalid::new(
-                    "invalid_message",
-                    "Binary messages are not supported: send each command as a JSON text message (audio goes base64 in session.input_audio.append).",
-                    None,
-                ),
-                None,
-            ))
-        }
-    };
-    let body = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => m,
-        Ok(other) => {
-            return Err((
-                Invalid::new(
-                    "invalid_json",
-                    format!(
-                        "Each command must be a JSON object, not {}.",
-                        json_kind(&other)
-                    ),
-                    None,
-                ),
-                None,
-            ))
-        }
-        Err(e) => {
-            return Err((
-                Invalid::new(
-                    "invalid_json",
-                    format!("The message is not valid JSON: {e}."),
-                    None,
-                ),
-                None,
-            ))
-        }
-    };
-    let client_event_id = match body.get("event_id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err((
-                Invalid::new(
-                    "invalid_type",
-                    format!(
-                        "Invalid type for 'event_id': expected a string, but got {}.",
-                        json_kind(other)
-                    ),
-                    Some("event_id"),
-                ),
-                None,
-            ))
-        }
-    };
-    let kind = match body.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        None => {
-            return Err((
-                Invalid::new(
-                    "missing_required_parameter",
-                    "Missing required parameter: 'type'.",
-                    Some("type"),
-                ),
-                client_event_id,
-            ))
-        }
-        Some(other) => {
-            return Err((
-                Invalid::new(
-                    "invalid_type",
-                    format!(
-                        "Invalid type for 'type': expected a string, but got {}.",
-                        json_kind(other)
-                    ),
-                    Some("type"),
-                ),
-                client_event_id,
-            ))
-        }
-    };
-    Ok(Command {
-        kind,
-        body,
-        client_event_id,
-    })
-}
-
-/// A base64 audio field, decoded and checked to hold whole samples of `format`.
-pub(super) fn audio_field(
-    body: &Map<String, Value>,
-    key: &str,
-    format: Format,
-) -> Result<Vec<u8>, Invalid> {
-    let text = match body.get(key) {
-        Some(Value::String(s)) => s,
-        None => {
-            return Err(Invalid::new(
-                "missing_required_parameter",
-                format!("Missing required parameter: '{key}'."),
-                Some(key),
-            ))
-        }
-        Some(other) => {
-            return Err(Invalid::new(
-                "invalid_type",
-                format!(
-                    "Invalid type for '{key}': expected a base64 string, but got {}.",
-                    json_kind(other)
-                ),
-                Some(key),
-            ))
-        }
-    };
-    let bytes = audio::decode(text).ok_or_else(|| {
-        Invalid::new(
-            "invalid_value",
-            format!("'{key}' is not valid base64."),
-            Some(key),
-        )
-    })?;
-    if !format.whole_samples(bytes.len()) {
-        return Err(Invalid::new(
-            "invalid_value",
-            format!("'{key}' does not hold whole 16-bit samples."),
-            Some(key),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// The function tools the Responses backend declares (the names `toolName` fixtures match).
-fn tool_names(responses: Option<&Map<String, Value>>) -> Vec<String> {
-    responses
-        .and_then(|r| r.get("tools"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
-        .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
-        .collect()
-}
-
-/// What a fixture has the model say: its words, its audio (when the fixture gives it) and the
-/// work it delegates.
-#[derive(Debug, Clone, PartialEq)]
-struct Spoken {
-    text: String,
-    audio: Option<Vec<u8>>,
-    /// Tool calls: (id when the fixture gives one, name, arguments).
-    calls: Vec<(Option<String>, String, String)>,
-}
-
-/// A spoken turn's events, and the delegations it created.
-struct Rendered {
-    events: Vec<String>,
-    calls: Vec<ToolCallRef>,
-}
-
-impl Spoken {
-    fn from_reply(reply: &Reply) -> Option<Spoken> {
-        match reply {
-            Reply::Message(m) => Some(Spoken {
-                text: m.content_text().map(|t| t.into_owned()).unwrap_or_default(),
-                audio: None,
-                calls: m
-                    .tool_calls()
-                    .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
-                    .collect(),
-            }),
-            Reply::Other {
-                kind: "audio",
-                value,
-            } => Some(Spoken {
-                text: value
-                    .get("content")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                audio: value
-                    .get("audio")
-                    .and_then(Value::as_str)
-                    .and_then(audio::decode),
-                calls: Vec::new(),
-            }),
-            _ => None,
-        }
-    }
-
-    /// The transcript in chunks, each followed by its share of the audio (the fixture's, or
-    /// silence as long as the words take), on the session timeline from `at_ms`; then a
-    /// `session.delegation.created` per tool call.
-    fn render(
-        &self,
-        format: Format,
-        chunk: usize,
-        at_ms: u64,
-        owner: Delegation,
-        cid: Option<&str>,
-    ) -> Rendered {
-        let audio = self.audio.clone().unwrap_or_else(|| {
-            if self.text.is_empty() {
-                Vec::new()
-            } else {
-                format.silence(audio::speech_ms(&self.text))
-            }
-        });
-        let total_ms = format.ms(audio.len());
-        let words = crate::stream::chunk_text(&self.text, chunk);
-        let parts = format.split(&audio, words.len().max(1));
-        let mut events = Vec::new();
-        let n = words.len().max(parts.len());
-        let mut t = at_ms;
-        for i in 0..n {
-            let share = parts.get(i).map_or(0, |p| format.ms(p.len()));
-            if let Some(w) = words.get(i) {
-                let mut m = event("session.output_transcript.delta", cid);
-                m.insert("delta".to_owned(), json!(w));
-                m.insert("start_ms".to_owned(), json!(t));
-                m.insert("end_ms".to_owned(), json!(t + share));
-                events.push(Value::Object(m).to_string());
-            }
-            if let Some(p) = parts.get(i) {
-                let mut m = Map::new();
-                m.insert("type".to_owned(), json!("session.output_audio.delta"));
-                m.insert("delta".to_owned(), json!(audio::encode(p)));
-                events.push(Value::Object(m).to_string());
-            }
-            t += share;
-        }
-        let mut calls = Vec::new();
-        for (id, name, arguments) in &self.calls {
-            let id = id.clone().unwrap_or_else(|| random_id("dlg_", 24));
-            let mut delegation =
-                json!({ "id": id, "target": owner.as_str(), "type": "delegation" });
-            if owner == Delegation::Responses {
-                delegation["response_id"] = json!(random_id("resp_", 24));
-            }
-            let mut m = event("session.delegation.created", cid);
-            m.insert("delegation".to_owned(), delegation);
-            m.insert("offset_ms".to_owned(), json!(at_ms + total_ms));
-            events.push(Value::Object(m).to_string());
-            calls.push(ToolCallRef {
-                id,
-                name: name.clone(),
-                arguments: arguments.clone(),
-            });
-        }
-        Rendered { events, calls }
-    }
-}
-
-/// Nest each Responses event in a `response.event` (lifecycle snapshots trimmed, as the API
-/// keeps them small), and collect the output items the backend's conversation keeps.
-fn wrap_responses(nested: Vec<String>, cid: Option<&str>) -> (Vec<String>, Vec<Value>) {
-    let mut events = Vec::with_capacity(nested.len());
-    let mut outputs = Vec::new();
-    for json in nested {
-        let Ok(Value::Object(mut ev)) = serde_json::from_str::<Value>(&json) else {
-            continue;
-        };
-        match ev.get("type").and_then(Value::as_str) {
-            Some("response.output_item.done") => {
-                if let Some(item) = ev.get("item") {
-                    outputs.push(item.clone());
-                }
-            }
-            Some(
-                "response.created"
-                | "response.in_progress"
-                | "response.completed"
-                | "response.incomplete"
-                | "response.failed",
-            ) => {
-                if let Some(Value::Object(r)) = ev.get_mut("response") {
-                    r.remove("input");
-                    r.insert("instructions".to_owned(), Value::Null);
-                    r.insert("tools".to_owned(), json!([]));
-                    r.insert("output".to_owned(), json!([]));
-                }
-            }
-            _ => {}
-        }
-        let mut m = event("response.event", cid);
-        m.insert("event".to_owned(), Value::Object(ev));
-        m.insert("delegation_id".to_owned(), Value::Null);
-        events.push(Value::Object(m).to_string());
-    }
-    (events, outputs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse(events: &[String]) -> Vec<Value> {
-        events
-            .iter()
-            .map(|e| serde_json::from_str(e).expect("json"))
-            .collect()
-    }
-
-    #[test]
-    fn a_spoken_turn_interleaves_transcript_and_audio_on_the_timeline() {
-        let s = Spoken {
-            text: "Hello there".to_owned(),
-            audio: None,
-            calls: vec![(None, "lookup".to_owned(), "{}".to_owned())],
-        };
-        let fmt = Format::Pcm16 { rate: 24_000 };
-        let r = s.render(fmt, 5, 1000, Delegation::Client, Some("evt_1"));
-        let ev = parse(&r.events);
-        let kinds: Vec<&str> = ev
-            .iter()
-            .map(|e| e["type"].as_str().unwrap_or(""))
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                "session.output_transcript.delta",
-                "session.output_audio.delta",
-                "session.output_transcript.delta",
-                "session.output_audio.delta",
-                "session.output_transcript.delta",
-                "session.output_audio.delta",
-                "session.delegation.created",
-            ]
-        );
-        let text: String = ev
-            .iter()
-            .filter_map(|e| {
-                e.get("delta")
-                    .filter(|_| e["type"] == "session.output_transcript.delta")
-            })
-            .filter_map(Value::as_str)
-            .collect();
-        assert_eq!(text, "Hello there");
-        let audio: Vec<u8> = ev
-            .iter()
-            .filter(|e| e["type"] == "session.output_audio.delta")
-            .flat_map(|e| audio::decode(e["delta"].as_str().unwrap_or("")).unwrap_or_default())
-            .collect();
-        assert_eq!(fmt.ms(audio.len()), audio::speech_ms("Hello there"));
-        assert!(audio.iter().all(|b| *b == 0), "silence");
-        assert_eq!(ev[0]["start_ms"], 1000);
-        assert_eq!(ev[0]["client_event_id"], "evt_1");
-        assert_eq!(ev[4]["end_ms"], 1000 + audio::speech_ms("Hello there"));
-        assert!(
-            ev[1].get("event_id").is_none(),
-            "primary audio deltas carry no ids"
-        );
-        assert_eq!(ev[6]["delegation"]["target"], "client");
-        assert_eq!(r.calls.len(), 1);
-        assert_eq!(ev[6]["delegation"]["id"], r.calls[0].id.as_str());
-    }
-
-    #[test]
-    fn fixture_audio_is_sent_as_given() {
-        let s = Spoken {
-            text: String::new(),
-            audio: Some(vec![1, 2, 3, 4]),
-            calls: Vec::new(),
-        };
-        let r = s.render(
-            Format::Pcm16 { rate: 24_000 },
-            10,
-            0,
-            Delegation::Client,
-            None,
-        );
-        let ev = parse(&r.events);
-        assert_eq!(ev.len(), 1);
-        assert_eq!(
-            audio::decode(ev[0]["delta"].as_str().unwrap_or("")),
-            Some(vec![1, 2, 3, 4])
-        );
-    }
-
-    #[test]
-    fn bad_frames_are_refused_with_their_codes() {
-        let code = |f: Frame| read_command(&f).err().map(|(e, _)| e.code);
-        assert_eq!(
-            code(Frame::Binary(bytes::Bytes::from_static(b"\x00"))),
-            Some("invalid_message")
-        );
-        assert_eq!(code(Frame::Text("nope".into())), Some("invalid_json"));
-        assert_eq!(code(Frame::Text("[1]".into())), Some("invalid_json"));
-        assert_eq!(
-            code(Frame::Text("{}".into())),
-            Some("missing_required_parameter")
-        );
-        assert_eq!(
-            code(Frame::Text(r#"{"type":1}"#.into())),
-            Some("invalid_type")
-        );
-        let (e, cid) = read_command(&Frame::Text(r#"{"event_id":"e1"}"#.into()))
-            .err()
-            .unwrap_or_else(|| unreachable!());
-        assert_eq!(
-            (e.param.as_deref(), cid.as_deref()),
-            (Some("type"), Some("e1"))
-        );
-        let ok = read_command(&Frame::Text(
-            r#"{"type":"session.close","event_id":"x"}"#.into(),
-        ));
-        assert!(ok
-            .is_ok_and(|c| c.kind == "session.close" && c.client_event_id.as_deref() == Some("x")));
-    }
-
-    #[test]
-    fn responses_events_are_nested_and_lifecycle_snapshots_trimmed() {
-        let nested = vec![
-            json!({"type": "response.created", "response": {"id": "resp_1", "output": [1], "tools": [2], "instructions": "x", "input": []}}).to_string(),
-            json!({"type": "response.output_item.done", "item": {"type": "function_call", "call_id": "call_1"}}).to_string(),
-        ];
-        let (events, outputs) = wrap_responses(nested, None);
-        let ev = parse(&events);
-        assert_eq!(ev[0]["type"], "response.event");
-        assert_eq!(ev[0]["event"]["response"]["output"], json!([]));
-        assert_eq!(ev[0]["event"]["response"]["instructions"], Value::Null);
-        assert!(ev[0]["event"]["response"].get("input").is_none());
-        assert_eq!(ev[0]["delegation_id"], Value::Null);
-        assert_eq!(
-            outputs,
-            vec![json!({"type": "function_call", "call_id": "call_1"})]
-        );
-    }
-
-    #[test]
-    fn audio_fields_must_be_base64_of_whole_samples() {
-        let fmt = Format::Pcm16 { rate: 24_000 };
-        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
-        assert!(audio_field(&body(json!({"audio": "AAAA"})), "audio", fmt).is_ok());
-        assert_eq!(
-            audio_field(&body(json!({"audio": "AA=="})), "audio", fmt)
-                .err()
-                .map(|e| e.code),
-            Some("invalid_value")
-        );
-        assert_eq!(
-            audio_field(&body(json!({"audio": "%%"})), "audio", fmt)
-                .err()
-                .map(|e| e.code),
-            Some("invalid_value")
-        );
-        assert_eq!(
-            audio_field(&body(json!({})), "audio", fmt)
-                .err()
-                .map(|e| e.code),
-            Some("missing_required_parameter")
-        );
-        assert_eq!(
-            audio_field(&body(json!({"audio": 3})), "audio", fmt)
-                .err()
-                .map(|e| e.code),
-            Some("invalid_type")
-        );
-    }
 
     #[test]
     fn limits_come_from_the_upgrade_headers() {
