@@ -85,8 +85,11 @@ pub(crate) fn run(session: Session, socket: Socket) -> BoxFuture<'static, ()> {
 }
 
 /// A number from an upgrade header.
+/// A number from an upgrade header, at most a week (of milliseconds): timers stay in range.
 pub(super) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+    const MAX: u64 = 7 * 24 * 60 * 60 * 1000;
+    let v: u64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    Some(v.min(MAX))
 }
 
 /// The limits a session runs under.
@@ -816,5 +819,16 @@ mod tests {
         let l = Limits::from_headers(&h);
         assert_eq!(l.max_duration, Duration::from_millis(1500));
         assert_eq!((l.max_turns, l.silence_ms), (Some(2), 100));
+        // A huge limit is capped, so adding it to an instant cannot overflow.
+        h.insert(
+            "x-aimock-live-max-duration-ms",
+            http::HeaderValue::from_static("18446744073709551615"),
+        );
+        let l = Limits::from_headers(&h);
+        assert_eq!(
+            l.max_duration,
+            Duration::from_millis(7 * 24 * 60 * 60 * 1000)
+        );
+        assert!(Instant::now().checked_add(l.max_duration).is_some());
     }
 }
