@@ -456,3 +456,56 @@ def test_chaos_drops_a_translation_turn_with_the_realtime_error_event(server):
         assert type(err).__name__ == "RealtimeErrorEvent"
         conn.session.close()
         assert conn.recv().type == "session.closed"
+
+
+# -- aimock's onLive fixtures: a recorded session replayed ------------------------------------
+
+REPLAY = FIXTURES_DIR / "openai_live_replay"
+SESSION = {"model": "gpt-live-1", "audio": {"format": {"type": "audio/pcm", "rate": 24000}}, "delegation": {"type": "client"}}
+
+
+@pytest.fixture
+def replaying(start_aimock):
+    return start_aimock([REPLAY])
+
+
+def test_an_onlive_fixture_replays_the_recorded_session_to_the_sdk(replaying):
+    recorded = json.loads((REPLAY / "recorded-session.json").read_text())["fixtures"][0]["response"]["live"]
+    server_events = [e["event"] for e in recorded["entries"] if e["direction"] == "server"]
+    with client(replaying).live.connect() as conn:
+        conn.session.start(session=SESSION, event_id="my_start")
+        ev = conn.recv()
+        assert type(ev).__name__ == "SessionStartedEvent"
+        assert ev.client_event_id == "my_start", "the client's id is bound into the recorded event"
+        assert ev.session.id.startswith("aimock-"), "a defined id is minted fresh"
+        assert ev.session.model == "gpt-live-1"
+        # The recorded 8 bytes of input audio, in other chunk sizes.
+        conn.session.input_audio.append(audio=base64.b64encode(bytes([1, 0, 2, 0])).decode())
+        conn.session.input_audio.append(audio=base64.b64encode(bytes([3, 0, 4, 0])).decode())
+        delta, audio = conn.recv(), conn.recv()
+        assert type(delta).__name__ == "OutputTranscriptDeltaEvent"
+        assert delta.delta == server_events[1]["delta"]
+        assert base64.b64decode(audio.delta) == base64.b64decode(server_events[2]["delta"])
+        conn.session.close()
+        closed = conn.recv()
+        assert type(closed).__name__ == "SessionClosedEvent"
+        assert closed.reason == "close_requested" and closed.usage.seconds == 2
+        assert closed.session.id == ev.session.id, "a referenced id is the one defined before"
+        assert list(conn) == []
+    entries = http_request("GET", replaying.url + "/__aimock/journal?method=WS").json()
+    entries = entries if isinstance(entries, list) else entries.get("entries", entries)
+    assert len(entries) == 1 and entries[0]["path"] == "/v1/live/sessions", "the session is one turn"
+
+
+def test_a_command_the_recording_does_not_have_ends_the_replay_with_aimock_error(replaying):
+    from websockets.exceptions import ConnectionClosedError
+
+    with client(replaying).live.connect() as conn:
+        conn.session.start(session=SESSION, event_id="s1")
+        assert conn.recv().type == "session.started"
+        conn.session.commentary.append(content="not in the recording", delegation_id=None)
+        err = json.loads(conn.recv_bytes())
+        assert err["type"] == "aimock.error" and err["error"]["category"] == "fixture-mismatch"
+        with pytest.raises(ConnectionClosedError) as closed:
+            conn.recv()
+    assert closed.value.rcvd.code == 1008

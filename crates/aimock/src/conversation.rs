@@ -123,7 +123,8 @@ pub enum Endpoint {
     RealtimeTranscription,
     /// Realtime translation sessions.
     RealtimeTranslation,
-    /// GPT-Live sessions (`/v1/live/sessions`).
+    /// GPT-Live sessions (`/v1/live/sessions`); aimock's name, `openai-live`.
+    #[serde(rename = "openai-live")]
     Live,
 }
 
@@ -145,7 +146,7 @@ impl Endpoint {
             Endpoint::Realtime => "realtime",
             Endpoint::RealtimeTranscription => "realtime-transcription",
             Endpoint::RealtimeTranslation => "realtime-translation",
-            Endpoint::Live => "live",
+            Endpoint::Live => "openai-live",
         }
     }
 
@@ -165,7 +166,7 @@ impl Endpoint {
         "realtime",
         "realtime-transcription",
         "realtime-translation",
-        "live",
+        "openai-live",
     ];
 }
 

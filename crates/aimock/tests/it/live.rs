@@ -18,7 +18,7 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const FIXTURES: &str = r#"{"fixtures": [
-  {"match": {"endpoint": "live", "userMessage": "hello"}, "response": {"content": "Hi there, caller!"}, "chunkSize": 4},
+  {"match": {"endpoint": "openai-live", "userMessage": "hello"}, "response": {"content": "Hi there, caller!"}, "chunkSize": 4},
   {"match": {"endpoint": "realtime-translation"}, "response": {"content": "Bonjour"}}
 ]}"#;
 
@@ -232,4 +232,30 @@ async fn a_translation_is_flushed_at_close_and_a_socket_without_a_model_is_refus
         Some(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::Policy),
         other => panic!("expected a policy close, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn aimock_onlive_fixtures_load_and_a_malformed_transcript_is_refused() {
+    let s = MockServer::builder().start().await;
+    let fixture = |live: &str, timing: &str| {
+        format!(
+            r#"{{"fixtures": [{{"match": {{"endpoint": "openai-live"}}, "response": {{"live": {live}, "liveTiming": "{timing}"}}}}]}}"#
+        )
+    };
+    let good = r#"{"version": 1, "entries": [{"direction": "client", "atMs": 0, "event": {"type": "session.start"}}], "bindings": []}"#;
+    s.load_str_as(&fixture(good, "immediate"), "good.json")
+        .expect("an onLive fixture loads");
+    let e = s
+        .load_str_as(&fixture(good, "slowly"), "timing.json")
+        .expect_err("a bad timing");
+    assert!(format!("{e:?}").contains("liveTiming"), "{e:?}");
+    let sideways = r#"{"entries": [{"direction": "sideways", "atMs": 0, "event": {"type": "x"}}]}"#;
+    let e = s
+        .load_str_as(&fixture(sideways, "recorded"), "dir.json")
+        .expect_err("a bad direction");
+    assert!(format!("{e:?}").contains("direction"), "{e:?}");
+    let e = s
+        .load_str_as(&fixture(r#"{"version": 1}"#, "recorded"), "entries.json")
+        .expect_err("no entries");
+    assert!(format!("{e:?}").contains("entries"), "{e:?}");
 }
