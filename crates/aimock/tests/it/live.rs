@@ -173,6 +173,19 @@ async fn bad_live_input_gets_error_events_and_the_socket_stays_open() {
 }
 
 #[tokio::test]
+async fn a_model_in_the_live_url_is_refused_and_the_socket_closed() {
+    let s = server().await;
+    let mut ws = connect(&s, "/v1/live/sessions?model=gpt-live-1", &[]).await;
+    let e = event(&mut ws).await;
+    assert_eq!(e["error"]["code"], "unknown_parameter");
+    assert_eq!(e["error"]["param"], "model");
+    match next(&mut ws).await {
+        Some(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::Policy),
+        other => panic!("expected a policy close, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn the_turn_limit_ends_a_live_session_as_expired() {
     let s = server().await;
     let mut ws = connect(&s, "/v1/live/sessions", &[("x-aimock-live-max-turns", "1")]).await;

@@ -20,6 +20,10 @@
 //! `session.start`, an unknown type, a frame that is not a JSON object or a binary frame gets
 //! the `error` event, and the socket stays open.
 //!
+//! Fixtures for these turns may say `"endpoint": "openai-live"`. aimock's `onLive` fixtures
+//! (`response.live`, a recorded session) are served as aimock serves them: when one answers a
+//! `session.start`, the recording is replayed instead of turns ([`replay`]).
+//!
 //! Session limits come from the upgrade request (aimock's headers; the API takes no query):
 //! `x-aimock-live-max-duration-ms` (default one hour, also the session's `expires_at`),
 //! `x-aimock-live-max-turns`; `x-aimock-turn-silence-ms` is how much silence ends an utterance
@@ -153,6 +157,17 @@ struct Live {
 }
 
 async fn serve(session: Session, mut socket: Socket) {
+    // The model belongs in session.start: the API takes no query.
+    if session.query_param("model").is_some() {
+        let e = Invalid::new(
+            "unknown_parameter",
+            "Unknown parameter: 'model' in the URL. Connect without query parameters and send the model in session.start.",
+            Some("model"),
+        );
+        socket.send(invalid_event(&e, None)).await;
+        socket.close_policy("model in the URL").await;
+        return;
+    }
     let limits = Limits::from_headers(&session.headers);
     let mut live = Live {
         session,
