@@ -22,7 +22,7 @@
 //!
 //! Fixtures for these turns may say `"endpoint": "openai-live"`. aimock's `onLive` fixtures
 //! (`response.live`, a recorded session) are served as aimock serves them: when one answers a
-//! `session.start`, the recording is replayed instead of turns ([`replay`]).
+//! `session.start`, the recording is replayed instead of turns (see `replay`).
 //!
 //! Session limits come from the upgrade request (aimock's headers; the API takes no query):
 //! `x-aimock-live-max-duration-ms` (default one hour, also the session's `expires_at`),
