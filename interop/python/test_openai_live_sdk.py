@@ -509,3 +509,21 @@ def test_a_command_the_recording_does_not_have_ends_the_replay_with_aimock_error
         with pytest.raises(ConnectionClosedError) as closed:
             conn.recv()
     assert closed.value.rcvd.code == 1008
+
+
+def test_a_replay_waiting_too_long_for_recorded_input_ends_with_aimock_error(replaying):
+    from websockets.exceptions import ConnectionClosedError
+
+    headers = {"x-aimock-live-mismatch-timeout-ms": "200"}
+    with client(replaying).live.connect(extra_headers=headers) as conn:
+        conn.session.start(session=SESSION, event_id="s1")
+        assert conn.recv().type == "session.started"
+        # The recording expects input audio next; none comes.
+        err = json.loads(conn.recv_bytes())
+        assert err == {
+            "type": "aimock.error",
+            "error": {"category": "fixture-mismatch", "message": "expected client input deadline exceeded"},
+        }
+        with pytest.raises(ConnectionClosedError) as closed:
+            conn.recv()
+    assert closed.value.rcvd.code == 1008

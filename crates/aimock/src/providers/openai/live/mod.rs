@@ -27,7 +27,8 @@
 //! Session limits come from the upgrade request (aimock's headers; the API takes no query):
 //! `x-aimock-live-max-duration-ms` (default one hour, also the session's `expires_at`),
 //! `x-aimock-live-max-turns`; `x-aimock-turn-silence-ms` is how much silence ends an utterance
-//! (500 ms).
+//! (500 ms); `x-aimock-live-mismatch-timeout-ms` how long a replay waits for the input its
+//! recording expects (30 s, as aimock).
 
 pub(super) mod audio;
 mod config;
@@ -63,6 +64,8 @@ pub(super) use self::events::audio_field;
 const DEFAULT_MAX_DURATION_MS: u64 = 60 * 60 * 1000;
 /// This much silence after speech ends an utterance unless the upgrade request says otherwise.
 pub(super) const DEFAULT_SILENCE_MS: u64 = 500;
+/// A replay waits this long for the client input its recording expects (aimock's default).
+const DEFAULT_MISMATCH_TIMEOUT_MS: u64 = 30_000;
 /// Fixture audio played with `session.output_audio.fixture.play` is at most 30 s of 24 kHz PCM16.
 const MAX_FIXTURE_AUDIO_BYTES: usize = 30 * 48_000;
 
@@ -104,6 +107,8 @@ struct Limits {
     max_duration: Duration,
     max_turns: Option<u64>,
     silence_ms: u64,
+    /// How long a replay waits for the client input its recording expects.
+    mismatch_timeout: Duration,
 }
 
 impl Limits {
@@ -114,6 +119,10 @@ impl Limits {
             ),
             max_turns: header_u64(h, "x-aimock-live-max-turns"),
             silence_ms: header_u64(h, "x-aimock-turn-silence-ms").unwrap_or(DEFAULT_SILENCE_MS),
+            mismatch_timeout: Duration::from_millis(
+                header_u64(h, "x-aimock-live-mismatch-timeout-ms")
+                    .unwrap_or(DEFAULT_MISMATCH_TIMEOUT_MS),
+            ),
         }
     }
 }
@@ -218,8 +227,12 @@ impl Live {
             .filter(|_| self.vad.speaking())
             .map(|t| t + Duration::from_millis(self.limits.silence_ms));
         let replay = self.replay.as_ref().and_then(Replay::next_at);
+        let waiting = self
+            .replay
+            .as_ref()
+            .and_then(|r| r.waiting_until(self.limits.mismatch_timeout));
         Some(
-            [quiet, replay]
+            [quiet, replay, waiting]
                 .into_iter()
                 .flatten()
                 .fold(expiry, Instant::min),
@@ -236,6 +249,20 @@ impl Live {
             if expired {
                 return self
                     .fail(socket, "timeout", "Live session duration exceeded")
+                    .await;
+            }
+            let waited = self
+                .replay
+                .as_ref()
+                .and_then(|r| r.waiting_until(self.limits.mismatch_timeout))
+                .is_some_and(|at| Instant::now() >= at);
+            if waited {
+                return self
+                    .fail(
+                        socket,
+                        "fixture-mismatch",
+                        "expected client input deadline exceeded",
+                    )
                     .await;
             }
             return self.pump(socket).await;

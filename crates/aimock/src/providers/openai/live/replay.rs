@@ -54,6 +54,8 @@ pub(in crate::providers::openai) struct Replay {
     immediate: bool,
     speed: f64,
     start: Option<Instant>,
+    /// The last command taken or event sent.
+    last_activity: Instant,
     /// The last event sent was `session.closed`.
     closed: bool,
 }
@@ -175,6 +177,7 @@ impl Replay {
                 1.0
             },
             start: None,
+            last_activity: Instant::now(),
             closed: false,
         })
     }
@@ -260,6 +263,7 @@ impl Replay {
             }
         }
         self.start.get_or_insert(now);
+        self.last_activity = now;
         Ok(())
     }
 
@@ -317,8 +321,24 @@ impl Replay {
             self.closed = event.get("type").and_then(Value::as_str) == Some("session.closed");
             out.push(event.to_string());
             self.next += 1;
+            self.last_activity = now;
         }
         Ok(out)
+    }
+
+    /// While the recording waits for client input it has not had: the moment waiting becomes a
+    /// mismatch, `timeout` after the last activity.
+    pub(in crate::providers::openai) fn waiting_until(&self, timeout: Duration) -> Option<Instant> {
+        // Input is left unless the cursor is past the tape, or on its last step, a run of audio
+        // wholly received.
+        let input_left = match self.tape.get(self.cursor) {
+            None => false,
+            Some(Step::Audio { bytes, .. }) if self.cursor + 1 == self.tape.len() => {
+                self.offset < bytes.len()
+            }
+            Some(_) => true,
+        };
+        (input_left && !self.eligible()).then(|| self.last_activity + timeout)
     }
 
     /// Every server event was sent.
@@ -436,6 +456,29 @@ mod tests {
             .is_err(),
             "other audio bytes"
         );
+    }
+
+    #[test]
+    fn waiting_for_input_the_recording_expects_has_a_deadline() {
+        let mut r = Replay::new(&transcript(), true, 1.0).expect("valid");
+        let t = Instant::now();
+        let wait = Duration::from_secs(30);
+        assert!(
+            r.waiting_until(wait).is_some(),
+            "the recording starts with a command"
+        );
+        r.accept(
+            &json!({"type": "session.start", "event_id": "a", "session": {"model": "gpt-live-1"}}),
+            t,
+        )
+        .expect("ok");
+        assert_eq!(
+            r.waiting_until(wait),
+            None,
+            "session.started is due, not client input"
+        );
+        r.due(t).expect("ok");
+        assert_eq!(r.waiting_until(wait), Some(t + wait));
     }
 
     #[test]
