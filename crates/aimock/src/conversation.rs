@@ -123,6 +123,9 @@ pub enum Endpoint {
     RealtimeTranscription,
     /// Realtime translation sessions.
     RealtimeTranslation,
+    /// GPT-Live sessions (`/v1/live/sessions`); aimock's name, `openai-live`.
+    #[serde(rename = "openai-live")]
+    Live,
 }
 
 impl Endpoint {
@@ -143,6 +146,7 @@ impl Endpoint {
             Endpoint::Realtime => "realtime",
             Endpoint::RealtimeTranscription => "realtime-transcription",
             Endpoint::RealtimeTranslation => "realtime-translation",
+            Endpoint::Live => "openai-live",
         }
     }
 
@@ -162,6 +166,7 @@ impl Endpoint {
         "realtime",
         "realtime-transcription",
         "realtime-translation",
+        "openai-live",
     ];
 }
 

@@ -28,6 +28,7 @@ mod gemini;
 mod health;
 mod journal_and_control;
 mod layers;
+mod live;
 mod mcp;
 mod mcp_rmcp;
 mod metrics_auth;

@@ -4,9 +4,11 @@
 pub(crate) mod chat;
 pub(crate) mod collapse;
 pub(crate) mod embeddings;
+pub(crate) mod live;
 pub(crate) mod moderation;
 pub(crate) mod realtime;
 pub(crate) mod responses;
+pub(crate) mod translations;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -104,6 +106,8 @@ pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::Socket
         "/v1/realtime" => ("/v1/realtime", realtime::run),
         // Azure's `/openai/realtime?deployment=...`.
         "/realtime" if path.starts_with("/openai/") => ("/openai/realtime", realtime::run),
+        "/v1/realtime/translations" => ("/v1/realtime/translations", translations::run),
+        "/v1/live/sessions" => ("/v1/live/sessions", live::run),
         _ => return None,
     };
     let azure = norm.deployment.is_some() || norm.path == "/realtime";

@@ -306,6 +306,23 @@ pub(crate) fn parse(
     Ok((req, v))
 }
 
+/// A reply as the Responses stream's events (JSON objects, in order, `response.created` to
+/// `response.completed`), for the socket APIs that nest Responses events (GPT-Live's Responses
+/// delegation).
+pub(crate) fn stream_events(
+    req: &ChatRequest,
+    opts: &ResponsesOptions,
+    reply: &MessageReply,
+    strict: bool,
+    chunk_size: usize,
+) -> Vec<String> {
+    RenderedResponse::new(req, opts, reply, strict)
+        .events(chunk_size)
+        .into_iter()
+        .map(|(_, json)| json)
+        .collect()
+}
+
 /// `POST /v1/responses`.
 #[derive(Debug)]
 pub(crate) struct Responses;
