@@ -410,7 +410,7 @@ async fn a_closure_reply_that_is_not_a_valid_response_is_an_error_in_the_provide
     assert_eq!(v["error"]["code"], "invalid_mock_reply");
     assert_eq!(
         v["error"]["message"],
-        "the reply closure of mock \"empty reply\" { userMessage(\"empty\") } returned a response that is not a valid fixture response: `response`: the response has no known kind: give `content`, `toolCalls`, `blocks`, `error`, `embedding`, `image`, `audio`, `transcription`, `video` or `json`"
+        "the reply closure of mock \"empty reply\" { userMessage(\"empty\") } returned a response that is not a valid fixture response: `response`: the response has no known kind: give `content`, `toolCalls`, `blocks`, `error`, `embedding`, `image`, `audio`, `transcription`, `video`, `json` or `live`"
     );
 
     let r = post_with(
