@@ -107,7 +107,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 /// The API a WebSocket upgrade on `path` is for (realtime sessions, Responses over WebSocket,
 /// Gemini Live).
 pub(crate) fn socket_route(path: &str) -> Option<crate::pipeline::socket::SocketRoute> {
-    openai::socket_route(path)
+    openai::socket_route(path).or_else(|| gemini::socket_route(path))
 }
 
 /// The vendor whose envelope answers a path no route serves (a 404, a refused key): Google's

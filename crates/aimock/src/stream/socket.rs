@@ -344,6 +344,24 @@ impl Socket {
         let _ = tokio::time::timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
     }
 
+    /// Close with a code and a reason made at run time (an error's message), cut to the 123 bytes
+    /// a close frame's reason may hold, on a character boundary.
+    pub(crate) async fn close_with(&mut self, code: CloseCode, reason: &str) {
+        if self.gone {
+            return;
+        }
+        self.gone = true;
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let frame = CloseFrame {
+            code,
+            reason: reason[..end].into(),
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.ws.close(Some(frame))).await;
+    }
+
     /// Close with `1000` (normal).
     #[allow(
         dead_code,

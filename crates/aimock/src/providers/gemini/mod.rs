@@ -8,10 +8,15 @@
 //! - Vertex express mode: `/{version}/publishers/google/models/{model}:{action}`
 //!
 //! Only the `google` publisher is served here; Anthropic models on Vertex have their own module.
+//!
+//! Gemini Live (`BidiGenerateContent` over WebSocket) is [`live`].
 
 pub(crate) mod collapse;
 mod embed;
 mod generate;
+mod live;
+
+pub(crate) use live::socket_route;
 
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
