@@ -25,6 +25,7 @@ mod cohere;
 mod embeddings;
 mod examples;
 mod gemini;
+mod gemini_live;
 mod health;
 mod journal_and_control;
 mod layers;

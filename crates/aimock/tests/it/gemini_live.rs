@@ -1,0 +1,327 @@
+//! Gemini Live (`BidiGenerateContent`) over a real socket with a tungstenite client: the setup
+//! rule, chaos rolled per turn (drop and rate limit close with the error, malformed sends a frame
+//! that is not JSON, disconnect cuts), `truncateAfterChunks` and `disconnectAfterMs` mid-turn, an
+//! unknown resumption handle, and each turn journaled as `WS` with the matched fixture.
+
+use aimock::MockServer;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::WAIT;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const PATH: &str = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+
+const FIXTURES: &str = r#"{"fixtures": [
+  {"match": {"userMessage": "hello"}, "response": {"content": "Hi there, friend!"}, "chunkSize": 4},
+  {"match": {"userMessage": "cut"}, "response": {"content": "abcdefghijkl"}, "chunkSize": 2, "truncateAfterChunks": 3},
+  {"match": {"userMessage": "late"}, "response": {"content": "abcdefghijkl"}, "chunkSize": 2, "latency": 200, "disconnectAfterMs": 300},
+  {"match": {"userMessage": "weather", "hasToolResult": true}, "response": {"content": "Sunny."}},
+  {"match": {"userMessage": "weather"}, "response": {"toolCalls": [{"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}]}}
+]}"#;
+
+async fn server() -> MockServer {
+    let s = MockServer::start().await;
+    s.load_str_as(FIXTURES, "live.json").unwrap();
+    s
+}
+
+async fn connect(s: &MockServer, headers: &[(&str, &str)]) -> Ws {
+    let mut req = format!("ws://{}{}", s.address(), PATH)
+        .into_client_request()
+        .unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
+        .await
+        .expect("connect in time")
+        .expect("upgrade accepted");
+    assert_eq!(resp.status(), 101);
+    ws
+}
+
+async fn next(ws: &mut Ws) -> Option<Message> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a message in time")
+        {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(m)) => return Some(m),
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+async fn message(ws: &mut Ws) -> Value {
+    match next(ws).await {
+        Some(Message::Text(t)) => serde_json::from_str(t.as_str()).expect("JSON"),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::text(v.to_string())).await.unwrap();
+}
+
+/// Connect and set up a session.
+async fn session(s: &MockServer, headers: &[(&str, &str)], setup: Value) -> Ws {
+    let mut ws = connect(s, headers).await;
+    send(&mut ws, json!({ "setup": setup })).await;
+    let done = message(&mut ws).await;
+    assert!(done["setupComplete"]["sessionId"].is_string(), "{done}");
+    ws
+}
+
+fn say(text: &str) -> Value {
+    json!({"clientContent": {"turns": [{"role": "user", "parts": [{"text": text}]}], "turnComplete": true}})
+}
+
+/// Messages up to the `turnComplete`, or the close frame that ends the session instead.
+async fn turn(ws: &mut Ws) -> (Vec<Value>, Option<CloseFrame>) {
+    let mut out = Vec::new();
+    loop {
+        match next(ws).await {
+            Some(Message::Text(t)) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                let done = v["serverContent"]["turnComplete"] == true;
+                out.push(v);
+                if done {
+                    return (out, None);
+                }
+            }
+            Some(Message::Close(f)) => return (out, f),
+            None => return (out, None),
+            Some(other) => panic!("{other:?}"),
+        }
+    }
+}
+
+fn text_of(msgs: &[Value]) -> String {
+    msgs.iter()
+        .filter_map(|m| m["serverContent"]["modelTurn"]["parts"][0]["text"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_turn_is_text_chunks_then_generation_and_turn_complete_journaled_as_ws() {
+    let s = server().await;
+    let mut ws = session(&s, &[], json!({"model": "models/gemini-live-2.5-flash"})).await;
+    send(&mut ws, say("hello")).await;
+    let (msgs, close) = turn(&mut ws).await;
+    assert!(close.is_none());
+    assert_eq!(text_of(&msgs), "Hi there, friend!");
+    assert_eq!(
+        msgs.len(),
+        5 + 2,
+        "5 chunks of 4, generationComplete, turnComplete"
+    );
+    assert_eq!(msgs[5]["serverContent"]["generationComplete"], true);
+    assert!(
+        msgs[6]["usageMetadata"]["totalTokenCount"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let j = s.journal();
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0].method, "WS");
+    assert_eq!(j[0].path, PATH);
+    assert!(j[0].response.fixture.is_some());
+}
+
+#[tokio::test]
+async fn input_before_setup_is_the_precondition_error_then_1008() {
+    let s = server().await;
+    let mut ws = connect(&s, &[]).await;
+    send(&mut ws, say("hello")).await;
+    assert_eq!(
+        message(&mut ws).await,
+        json!({"error": {"code": 9, "message": "Setup required", "status": "FAILED_PRECONDITION"}})
+    );
+    match next(&mut ws).await {
+        Some(Message::Close(Some(f))) => {
+            assert_eq!(f.code, CloseCode::Policy);
+            assert_eq!(f.reason.as_str(), "Setup required");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.journal().is_empty(), "no turn was taken");
+}
+
+#[tokio::test]
+async fn a_tool_call_then_its_response_continues_with_the_tool_result() {
+    let s = server().await;
+    let setup = json!({"model": "models/g", "tools": [{"functionDeclarations": [{"name": "get_weather"}]}]});
+    let mut ws = session(&s, &[], setup).await;
+    send(&mut ws, say("weather")).await;
+    let (msgs, _) = turn(&mut ws).await;
+    let call = &msgs[0]["toolCall"]["functionCalls"][0];
+    assert_eq!(call["name"], "get_weather");
+    assert_eq!(call["args"], json!({"city": "Paris"}));
+    let id = call["id"].as_str().unwrap().to_owned();
+    send(
+        &mut ws,
+        json!({"tool_response": {"functionResponses": [{"id": id, "name": "get_weather", "response": {"t": 21}}]}}),
+    )
+    .await;
+    let (msgs, _) = turn(&mut ws).await;
+    assert_eq!(text_of(&msgs), "Sunny.");
+    let j = s.journal();
+    let aimock::journal::JournalBody::Chat(body) = &j[1].body else {
+        panic!("{:?}", j[1].body)
+    };
+    assert_eq!(body.tools, vec!["get_weather".to_owned()]);
+    assert_eq!(
+        body.messages.last().unwrap().tool_call_id.as_deref(),
+        Some(id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_resumption_handle_is_invalid_argument_then_1007() {
+    let s = server().await;
+    let mut ws = connect(&s, &[]).await;
+    send(
+        &mut ws,
+        json!({"setup": {"model": "m", "sessionResumption": {"handle": "sess_nope"}}}),
+    )
+    .await;
+    let e = message(&mut ws).await;
+    assert_eq!(e["error"]["status"], "INVALID_ARGUMENT");
+    match next(&mut ws).await {
+        Some(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::Invalid),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_miss_closes_with_1008_and_the_reason_and_is_journaled_404() {
+    let s = server().await;
+    let mut ws = session(&s, &[], json!({"model": "m"})).await;
+    send(&mut ws, say("nothing matches")).await;
+    let (msgs, close) = turn(&mut ws).await;
+    assert!(msgs.is_empty());
+    let close = close.expect("a close frame");
+    assert_eq!(close.code, CloseCode::Policy);
+    assert!(
+        close.reason.as_str().contains("No fixture matched"),
+        "{}",
+        close.reason
+    );
+    assert_eq!(s.journal()[0].response.status, 404);
+}
+
+// --- chaos, per turn ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn chaos_drop_closes_the_session_with_the_error() {
+    let s = server().await;
+    let mut ws = session(&s, &[("x-aimock-chaos-drop", "1")], json!({"model": "m"})).await;
+    send(&mut ws, say("hello")).await;
+    let (msgs, close) = turn(&mut ws).await;
+    assert!(msgs.is_empty());
+    assert_eq!(close.expect("a close frame").code, CloseCode::Error);
+    assert_eq!(s.journal()[0].response.chaos_action, Some("drop"));
+}
+
+#[tokio::test]
+async fn chaos_rate_limit_closes_with_1011() {
+    let s = server().await;
+    let mut ws = session(
+        &s,
+        &[("x-aimock-chaos-ratelimit", "1")],
+        json!({"model": "m"}),
+    )
+    .await;
+    send(&mut ws, say("hello")).await;
+    let (_, close) = turn(&mut ws).await;
+    assert_eq!(close.expect("a close frame").code, CloseCode::Error);
+    assert_eq!(s.journal()[0].response.status, 429);
+}
+
+#[tokio::test]
+async fn chaos_malformed_sends_a_frame_that_is_not_json_and_the_session_goes_on() {
+    let s = server().await;
+    let mut ws = session(
+        &s,
+        &[("x-aimock-chaos-malformed", "1")],
+        json!({"model": "m"}),
+    )
+    .await;
+    send(&mut ws, say("hello")).await;
+    match next(&mut ws).await {
+        Some(Message::Text(t)) => {
+            assert!(serde_json::from_str::<Value>(t.as_str()).is_err(), "{t}")
+        }
+        other => panic!("{other:?}"),
+    }
+    send(&mut ws, say("hello")).await;
+    assert!(matches!(next(&mut ws).await, Some(Message::Text(_))));
+    assert_eq!(s.journal()[0].response.chaos_action, Some("malformed"));
+}
+
+#[tokio::test]
+async fn chaos_disconnect_cuts_the_socket_without_a_close_frame() {
+    let s = server().await;
+    let mut ws = session(
+        &s,
+        &[("x-aimock-chaos-disconnect", "1")],
+        json!({"model": "m"}),
+    )
+    .await;
+    send(&mut ws, say("hello")).await;
+    match tokio::time::timeout(WAIT, ws.next()).await.unwrap() {
+        None | Some(Err(_)) => {}
+        Some(Ok(m)) => panic!("expected the connection to end, got {m:?}"),
+    }
+    assert_eq!(s.journal()[0].response.status, 0);
+}
+
+#[tokio::test]
+async fn truncate_after_chunks_cuts_a_turn_after_that_many_messages() {
+    let s = server().await;
+    let mut ws = session(&s, &[], json!({"model": "m"})).await;
+    send(&mut ws, say("cut")).await;
+    let (msgs, close) = turn(&mut ws).await;
+    assert_eq!(msgs.len(), 3);
+    assert!(close.is_none(), "cut, not closed");
+    let end = crate::support::eventually(async || {
+        s.journal()
+            .first()
+            .filter(|e| e.response.delivered.is_some())
+            .map(|e| (e.response.delivered, e.response.interrupt_reason.clone()))
+            .ok_or_else(|| "the turn has not ended yet".to_owned())
+    })
+    .await;
+    assert_eq!(end, (Some(false), Some("truncateAfterChunks".to_owned())));
+}
+
+#[tokio::test]
+async fn disconnect_after_ms_cuts_a_paced_turn() {
+    let s = server().await;
+    let mut ws = session(&s, &[], json!({"model": "m"})).await;
+    send(&mut ws, say("late")).await;
+    let (msgs, close) = turn(&mut ws).await;
+    assert!(close.is_none());
+    assert!(msgs.len() < 8, "the turn was cut before its end: {msgs:?}");
+    let end = crate::support::eventually(async || {
+        s.journal()
+            .first()
+            .filter(|e| e.response.delivered.is_some())
+            .map(|e| e.response.interrupt_reason.clone())
+            .ok_or_else(|| "the turn has not ended yet".to_owned())
+    })
+    .await;
+    assert_eq!(end.as_deref(), Some("disconnectAfterMs"));
+}
