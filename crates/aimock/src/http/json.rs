@@ -87,29 +87,52 @@ static ESCAPE: [u8; 256] = {
     t
 };
 
+/// Whether any of the 8 bytes of `w` needs an escape in a JSON string (a control character,
+/// `"` or a backslash): the classic "has a byte less than n" and "has a zero byte" tests, exact for
+/// whether one exists.
+fn word_needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(LO * 0x20) & !w;
+    let q = w ^ (LO * u64::from(b'"'));
+    let quote = q.wrapping_sub(LO) & !q;
+    let b = w ^ (LO * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(LO) & !b;
+    (control | quote | backslash) & HI != 0
+}
+
 /// Append `s` as a JSON string literal (as serde_json writes it), copying the runs that need no
-/// escape whole: the hot paths write their replies this way.
+/// escape whole: the hot paths write their replies this way. Eight bytes are checked at a time;
+/// only a word holding a byte to escape, and the last few bytes, are looked at byte by byte.
 pub(crate) fn push_json_str(buf: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.reserve(s.len() + 2);
     buf.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes[i..].first_chunk::<8>() {
+            if !word_needs_escape(u64::from_le_bytes(*word)) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let e = ESCAPE[usize::from(b)];
-        if e == 0 {
-            continue;
+        if e != 0 {
+            buf.push_str(&s[start..i]);
+            if e == b'u' {
+                buf.push_str("\\u00");
+                buf.push(char::from(HEX[usize::from(b >> 4)]));
+                buf.push(char::from(HEX[usize::from(b & 0xf)]));
+            } else {
+                buf.push('\\');
+                buf.push(char::from(e));
+            }
+            start = i + 1;
         }
-        buf.push_str(&s[start..i]);
-        if e == b'u' {
-            buf.push_str("\\u00");
-            buf.push(char::from(HEX[usize::from(b >> 4)]));
-            buf.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            buf.push('\\');
-            buf.push(char::from(e));
-        }
-        start = i + 1;
+        i += 1;
     }
     buf.push_str(&s[start..]);
     buf.push('"');
@@ -131,10 +154,26 @@ mod tests {
             "quote \" back \\ nl \n tab \t",
             "\u{1} ctl \u{1f} \u{7f}",
             "ünï ✓",
+            "",
+            "exactly8",
+            "sixteen bytes ok",
+            "long run without escapes, then one\" and more text after it \\ end",
+            "\u{0}\u{1f} \u{20}!\u{7e}\u{7f}\u{80}\u{ff}",
+            "a\"b\\c\nd\re\tf\u{8}g\u{c}h",
+            "1234567\"1234567\\12345678\n",
         ] {
             let mut b = String::new();
             push_json_str(&mut b, s);
             assert_eq!(b, serde_json::to_string(s).unwrap());
+        }
+        // Every byte value at every position of a word.
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            for pos in 0..17 {
+                let s: String = (0..20).map(|i| if i == pos { c } else { 'x' }).collect();
+                let mut b = String::new();
+                push_json_str(&mut b, &s);
+                assert_eq!(b, serde_json::to_string(&s).unwrap(), "{c:?} at {pos}");
+            }
         }
     }
 }

@@ -101,6 +101,11 @@ pub fn upstreams() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// The provider route serving a request, if any.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    // The most asked route goes straight to OpenAI's, the last in the table: no provider before
+    // it serves this path (a test holds the table to that).
+    if method == Method::POST && path == "/v1/chat/completions" {
+        return openai::route(method, path);
+    }
     ROUTES.iter().find_map(|p| (p.route)(method, path))
 }
 
@@ -383,6 +388,17 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn chat_completions_is_only_openais() {
+        let (last, before) = ROUTES.split_last().unwrap();
+        assert_eq!(last.upstreams[0].1, "OpenAI");
+        for p in before {
+            assert!((p.route)(&Method::POST, "/v1/chat/completions").is_none());
+        }
+        let r = route(&Method::POST, "/v1/chat/completions").unwrap();
+        assert_eq!(r.vendor.key, openai::VENDOR.key);
+    }
 
     #[test]
     fn reasoning_models_are_told_apart_by_family() {

@@ -290,13 +290,11 @@ fn start<B: RequestBody + Unpin>(
     // One id per request: the client's, or one minted here and put on the request too, so the
     // journal (and its `requestId` filter) knows the id the client sees.
     use crate::http::ids::X_REQUEST_ID;
-    let request_id = match req.headers().get(&X_REQUEST_ID) {
-        Some(v) => v.clone(),
-        None => {
-            let v = crate::http::ids::request_id();
-            req.headers_mut().insert(X_REQUEST_ID, v.clone());
-            v
-        }
+    // One look-up for both (the name hashed once): the client's, or the slot the minted one
+    // goes in.
+    let request_id = match req.headers_mut().entry(X_REQUEST_ID) {
+        http::header::Entry::Occupied(e) => e.get().clone(),
+        http::header::Entry::Vacant(e) => e.insert(crate::http::ids::request_id()).clone(),
     };
     let target = target(&state, req.method(), req.uri().path(), only.as_ref());
     let key = started.map(|_| RequestKey::new(req.method(), target.label(req.uri().path())));
