@@ -84,11 +84,9 @@ pub(crate) struct Turn {
     label: PathLabel,
 }
 
-/// What answers a turn.
+/// What answers a turn when its fixture's events do not.
 #[derive(Debug)]
-pub(crate) enum TurnAnswer {
-    /// A fixture.
-    Fixture(Arc<crate::fixture::Fixture>),
+pub(crate) enum NoFixture {
     /// An error event (an error fixture, a miss, chaos's drop or rate limit), with its status for
     /// the journal.
     Error(crate::http::ApiError),
@@ -100,19 +98,66 @@ pub(crate) enum TurnAnswer {
     Disconnect,
 }
 
+/// How a session's API answers an error turn.
+#[derive(Debug)]
+pub(crate) enum ErrorAnswer {
+    /// With this event; the socket stays open.
+    Event(String),
+    /// By closing the socket with this code and reason.
+    Close(crate::stream::socket::CloseCode, String),
+}
+
 impl Turn {
-    /// Match the turn's request (journaled with it), chaos rolled once.
-    pub(crate) fn resolve(&mut self, req: ChatRequest, size: usize) -> TurnAnswer {
+    /// Match the turn's request (journaled with it), chaos rolled once: the fixture whose
+    /// events answer it, or what answers it instead.
+    pub(crate) fn resolve(
+        &mut self,
+        req: ChatRequest,
+        size: usize,
+    ) -> Result<Arc<crate::fixture::Fixture>, NoFixture> {
         let req = Arc::new(req);
         self.ex.set_request(req.clone(), size);
         let answer = self.ex.resolve(&req);
         match (answer, self.ex.chaos().action) {
-            (Answer::Error(_), Some(ChaosAction::Malformed)) => TurnAnswer::Malformed,
-            (Answer::Error(_), Some(ChaosAction::Disconnect)) => TurnAnswer::Disconnect,
-            (Answer::Fixture(f), _) => TurnAnswer::Fixture(f),
-            (Answer::Error(e), _) => TurnAnswer::Error(e),
-            (Answer::Miss(m), _) => TurnAnswer::Miss(m),
+            (Answer::Error(_), Some(ChaosAction::Malformed)) => Err(NoFixture::Malformed),
+            (Answer::Error(_), Some(ChaosAction::Disconnect)) => Err(NoFixture::Disconnect),
+            (Answer::Fixture(f), _) => Ok(f),
+            (Answer::Error(e), _) => Err(NoFixture::Error(e)),
+            (Answer::Miss(m), _) => Err(NoFixture::Miss(m)),
         }
+    }
+
+    /// Answer a turn its fixture's events do not answer, and journal it: an error (an error
+    /// fixture, a miss, chaos's drop or rate limit) as `on_error` says the session's API answers
+    /// one, chaos's malformed frame, or chaos's cut. Whether the socket is still open.
+    pub(crate) async fn answer_without_fixture(
+        self,
+        socket: &mut Socket,
+        answer: NoFixture,
+        on_error: impl FnOnce(&crate::http::ApiError) -> ErrorAnswer,
+    ) -> bool {
+        let (open, status) = match answer {
+            NoFixture::Error(e) | NoFixture::Miss(super::Miss { error: e, .. }) => {
+                let open = match on_error(&e) {
+                    ErrorAnswer::Event(event) => socket.send(event).await,
+                    ErrorAnswer::Close(code, reason) => {
+                        socket.close_with(code, &reason).await;
+                        false
+                    }
+                };
+                (open, e.status)
+            }
+            NoFixture::Malformed => (
+                socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await,
+                StatusCode::OK,
+            ),
+            NoFixture::Disconnect => {
+                socket.cut();
+                (false, StatusCode::OK)
+            }
+        };
+        self.finish(status);
+        open
     }
 
     /// Keep any other body in the journal (a turn with no conversation to match).

@@ -59,7 +59,7 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{MatchOutcome, Reply};
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::socket::{ws_method, Session, SocketRoute, TurnAnswer};
+use crate::pipeline::socket::{ws_method, ErrorAnswer, Session, SocketRoute};
 use crate::pipeline::RequestCtx;
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 use render::{Modes, Output};
@@ -482,28 +482,14 @@ impl Live {
         let prompt_chars = crate::providers::message_chars(&req);
         let mut turn = session.turn();
         let fixture = match turn.resolve(req, size) {
-            TurnAnswer::Fixture(f) => f,
-            TurnAnswer::Error(e) => {
-                socket.close_with(close_code(e.status), &e.message).await;
-                turn.finish(e.status);
-                return false;
-            }
-            TurnAnswer::Miss(m) => {
-                socket
-                    .close_with(close_code(m.error.status), &m.error.message)
-                    .await;
-                turn.finish(m.error.status);
-                return false;
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                turn.finish(StatusCode::OK);
-                return sent;
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                turn.finish(StatusCode::OK);
-                return false;
+            Ok(f) => f,
+            // The SDK cannot read an error message mid-session: an error closes the socket.
+            Err(other) => {
+                return turn
+                    .answer_without_fixture(socket, other, |e| {
+                        ErrorAnswer::Close(close_code(e.status), e.message.clone())
+                    })
+                    .await
             }
         };
         let out = match render::output(&fixture.reply, self.saved.calls) {

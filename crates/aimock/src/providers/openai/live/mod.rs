@@ -54,7 +54,7 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Fixture;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, Turn, TurnAnswer};
+use crate::pipeline::socket::{ErrorAnswer, Session, Turn};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 pub(super) use self::config::kind as json_kind;
@@ -681,38 +681,20 @@ impl Live {
         req: ChatRequest,
         cid: Option<&str>,
     ) -> Result<std::sync::Arc<Fixture>, bool> {
-        let Some(t) = turn.as_mut() else {
+        let Some(mut t) = turn.take() else {
             return Err(true);
         };
         let size = req.text_chars();
-        let answer = t.resolve(req, size);
-        let finish = |turn: &mut Option<Turn>, status| {
-            if let Some(t) = turn.take() {
-                t.finish(status);
+        match t.resolve(req, size) {
+            Ok(f) => {
+                *turn = Some(t);
+                Ok(f)
             }
-        };
-        match answer {
-            TurnAnswer::Fixture(f) => Ok(f),
-            TurnAnswer::Error(e) => {
-                let sent = socket.send(api_error_event(&e, cid)).await;
-                finish(turn, e.status);
-                Err(sent)
-            }
-            TurnAnswer::Miss(m) => {
-                let sent = socket.send(api_error_event(&m.error, cid)).await;
-                finish(turn, m.error.status);
-                Err(sent)
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                finish(turn, StatusCode::OK);
-                Err(sent)
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                finish(turn, StatusCode::OK);
-                Err(false)
-            }
+            Err(other) => Err(t
+                .answer_without_fixture(socket, other, |e| {
+                    ErrorAnswer::Event(api_error_event(e, cid))
+                })
+                .await),
         }
     }
 

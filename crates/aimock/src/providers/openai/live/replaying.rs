@@ -13,7 +13,7 @@ use super::{Live, Started};
 use crate::conversation::{ChatRequest, Endpoint};
 use crate::fixture::Reply;
 use crate::http::ids::random_id;
-use crate::pipeline::socket::TurnAnswer;
+use crate::pipeline::socket::{ErrorAnswer, NoFixture};
 use crate::stream::socket::{Frame, Socket};
 
 impl Live {
@@ -37,22 +37,16 @@ impl Live {
         let cid = cmd.client_event_id.as_deref();
         let mut turn = self.session.turn();
         let fixture = match turn.resolve(req, 0) {
-            TurnAnswer::Fixture(f) => f,
-            TurnAnswer::Miss(_) => return None,
-            TurnAnswer::Error(e) => {
-                let sent = socket.send(api_error_event(&e, cid)).await;
-                turn.finish(e.status);
-                return Some(sent);
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                turn.finish(StatusCode::OK);
-                return Some(sent);
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                turn.finish(StatusCode::OK);
-                return Some(false);
+            Ok(f) => f,
+            // Not a recorded session: the caller runs it turn by turn.
+            Err(NoFixture::Miss(_)) => return None,
+            Err(other) => {
+                return Some(
+                    turn.answer_without_fixture(socket, other, |e| {
+                        ErrorAnswer::Event(api_error_event(e, cid))
+                    })
+                    .await,
+                )
             }
         };
         let Reply::Other {

@@ -20,7 +20,6 @@ mod session;
 mod transcription;
 
 use futures_util::future::BoxFuture;
-use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -31,7 +30,7 @@ use self::session::{Config, Kind};
 use crate::conversation::Endpoint;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, TurnAnswer};
+use crate::pipeline::socket::{ErrorAnswer, Session};
 use crate::stream::socket::{Frame, Heard, Socket, TurnEnd, TurnPlan};
 
 /// Adds the parameter at fault to an error.
@@ -425,26 +424,13 @@ impl State {
         );
         let mut turn = session.turn();
         let fixture = match turn.resolve(req, 0) {
-            TurnAnswer::Fixture(f) => f,
-            TurnAnswer::Error(e) => {
-                let sent = socket.send(transcription::failed(id, &e)).await;
-                turn.finish(e.status);
-                return sent;
-            }
-            TurnAnswer::Miss(m) => {
-                let sent = socket.send(transcription::failed(id, &m.error)).await;
-                turn.finish(m.error.status);
-                return sent;
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                turn.finish(StatusCode::OK);
-                return sent;
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                turn.finish(StatusCode::OK);
-                return false;
+            Ok(f) => f,
+            Err(other) => {
+                return turn
+                    .answer_without_fixture(socket, other, |e| {
+                        ErrorAnswer::Event(transcription::failed(id, e))
+                    })
+                    .await
             }
         };
         let (text, usage) = match transcription::transcript(&fixture) {
@@ -499,26 +485,13 @@ impl State {
         let input_chars = req.text_chars();
         let mut turn = session.turn();
         let fixture = match turn.resolve(req, size) {
-            TurnAnswer::Fixture(f) => f,
-            TurnAnswer::Error(e) => {
-                let sent = socket.send(error_event(&e, cid)).await;
-                turn.finish(e.status);
-                return sent;
-            }
-            TurnAnswer::Miss(m) => {
-                let sent = socket.send(error_event(&m.error, cid)).await;
-                turn.finish(m.error.status);
-                return sent;
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                turn.finish(StatusCode::OK);
-                return sent;
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                turn.finish(StatusCode::OK);
-                return false;
+            Ok(f) => f,
+            Err(other) => {
+                return turn
+                    .answer_without_fixture(socket, other, |e| {
+                        ErrorAnswer::Event(error_event(e, cid))
+                    })
+                    .await
             }
         };
         let spoken = match response::spoken(&fixture) {

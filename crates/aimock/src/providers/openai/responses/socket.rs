@@ -18,7 +18,7 @@ use super::render::RenderedResponse;
 use super::{parse, Responses};
 use crate::conversation::{ChatRequest, Message, Role};
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, Turn, TurnAnswer};
+use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::providers::endpoint::{message_reply, MessageApi};
 use crate::record::proxy::Recording;
 use crate::record::socket::Upstream;
@@ -162,29 +162,16 @@ async fn create(
         }
     }
     let fixture = match turn.resolve(req.clone(), raw.len()) {
-        TurnAnswer::Fixture(f) => f,
-        TurnAnswer::Error(e) => {
-            let sent = socket.send(error_event(&e, stream_id)).await;
-            turn.finish(e.status);
-            return sent;
-        }
-        TurnAnswer::Miss(m) if m.proxy => {
+        Ok(f) => f,
+        Err(NoFixture::Miss(m)) if m.proxy => {
             return record(session, socket, turn, &req, original, state.upstream).await;
         }
-        TurnAnswer::Miss(m) => {
-            let sent = socket.send(error_event(&m.error, stream_id)).await;
-            turn.finish(m.error.status);
-            return sent;
-        }
-        TurnAnswer::Malformed => {
-            let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-            turn.finish(StatusCode::OK);
-            return sent;
-        }
-        TurnAnswer::Disconnect => {
-            socket.cut();
-            turn.finish(StatusCode::OK);
-            return false;
+        Err(other) => {
+            return turn
+                .answer_without_fixture(socket, other, |e| {
+                    ErrorAnswer::Event(error_event(e, stream_id))
+                })
+                .await
         }
     };
     let reply = match message_reply(&fixture, Responses::SURFACE) {

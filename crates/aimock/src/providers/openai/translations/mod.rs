@@ -27,7 +27,7 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Reply;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{Session, TurnAnswer};
+use crate::pipeline::socket::{ErrorAnswer, Session};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 /// Translation input (and output) audio: 24 kHz PCM16 mono.
@@ -472,26 +472,13 @@ impl Translation {
         };
         let mut turn = self.session.turn();
         let fixture = match turn.resolve(req, 0) {
-            TurnAnswer::Fixture(f) => f,
-            TurnAnswer::Error(e) => {
-                let sent = socket.send(api_error_event(&e, None)).await;
-                turn.finish(e.status);
-                return sent;
-            }
-            TurnAnswer::Miss(m) => {
-                let sent = socket.send(api_error_event(&m.error, None)).await;
-                turn.finish(m.error.status);
-                return sent;
-            }
-            TurnAnswer::Malformed => {
-                let sent = socket.send(crate::chaos::MALFORMED_BODY.to_owned()).await;
-                turn.finish(StatusCode::OK);
-                return sent;
-            }
-            TurnAnswer::Disconnect => {
-                socket.cut();
-                turn.finish(StatusCode::OK);
-                return false;
+            Ok(f) => f,
+            Err(other) => {
+                return turn
+                    .answer_without_fixture(socket, other, |e| {
+                        ErrorAnswer::Event(api_error_event(e, None))
+                    })
+                    .await
             }
         };
         let Some((text, audio)) = translation(&fixture.reply) else {
