@@ -17,6 +17,9 @@
 //! | `systemHash` | chat | same user text, different system prompt (#185) |
 //! | `toolsHash` | chat | same user text, different tool set (#185) |
 //!
+//! "Chat" here is every conversation: chat requests, and realtime sessions' turns (endpoint
+//! `realtime`, whose history is a conversation with tool calls and results like chat's).
+//!
 //! **Absent means "any".** A match field that is left out matches every value, so a key must
 //! carry every field that could tell it apart from a later call, or the earlier recording answers
 //! the later call in record mode and that call is never recorded. Hence, where aimock differs:
@@ -80,7 +83,8 @@ pub(crate) fn recorded_match(
         };
         m.insert("model".into(), model.into());
     }
-    if req.endpoint == Endpoint::Chat && !req.messages.is_empty() {
+    let conversation = matches!(req.endpoint, Endpoint::Chat | Endpoint::Realtime);
+    if conversation && !req.messages.is_empty() {
         m.insert("turnIndex".into(), req.assistant_count().into());
         m.insert(
             "hasToolResult".into(),
@@ -99,7 +103,7 @@ pub(crate) fn recorded_match(
     if let Some(c) = context {
         m.insert("context".into(), c.into());
     }
-    if req.endpoint == Endpoint::Chat {
+    if conversation {
         let h = req.system_hash();
         if !req.system_text().is_empty() {
             meta.insert("systemHash".into(), h.clone().into());
