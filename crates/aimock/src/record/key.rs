@@ -457,6 +457,47 @@ mod tests {
     }
 
     #[test]
+    fn a_realtime_tool_loop_is_keyed_like_chats_each_leg_by_its_own_recording() {
+        let legs: Vec<ChatRequest> = tool_loop()
+            .into_iter()
+            .map(|mut r| {
+                r.endpoint = Endpoint::Realtime;
+                r
+            })
+            .collect();
+        let fixtures: Vec<Value> = legs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (m, _) = recorded_match(r, None, false);
+                assert_eq!(m["endpoint"], "realtime");
+                assert_eq!(m["hasToolResult"], i > 0, "{m}");
+                json!({"match": m, "response": {"content": format!("leg {i}")}})
+            })
+            .collect();
+        // The first leg alone does not answer the continuation (it would loop for ever).
+        let store = FixtureStore::default();
+        let first = parse_value(json!({"fixtures": [fixtures[0].clone()]}), "r.json");
+        store.append(first.fixtures);
+        assert!(matches!(
+            store.resolve(&legs[1], &MatchContext::default()),
+            MatchOutcome::Miss { .. }
+        ));
+        let store = FixtureStore::default();
+        let report = parse_value(json!({ "fixtures": fixtures }), "r.json");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        store.append(report.fixtures.iter().map(Arc::clone));
+        for (i, r) in legs.iter().enumerate() {
+            match store.resolve(r, &MatchContext::default()) {
+                MatchOutcome::Matched { slot, .. } => {
+                    assert!(Arc::ptr_eq(&slot.fixture, &report.fixtures[i]), "leg {i}")
+                }
+                other => panic!("leg {i} missed: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_context_key_matches_only_under_that_context() {
         let req = chat(None, "hi");
         let (m, _) = recorded_match(&req, Some("suite-a"), false);
