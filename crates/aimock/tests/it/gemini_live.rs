@@ -8,15 +8,12 @@
 use aimock::MockServer;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::support::ws::{self, event as message, next, send, Ws};
 use crate::support::WAIT;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const PATH: &str = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
 
@@ -35,45 +32,7 @@ async fn server() -> MockServer {
 }
 
 async fn connect(s: &MockServer, headers: &[(&str, &str)]) -> Ws {
-    let mut req = format!("ws://{}{}", s.address(), PATH)
-        .into_client_request()
-        .unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("connect in time")
-        .expect("upgrade accepted");
-    assert_eq!(resp.status(), 101);
-    ws
-}
-
-async fn next(ws: &mut Ws) -> Option<Message> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(m)) => return Some(m),
-            Some(Err(_)) | None => return None,
-        }
-    }
-}
-
-async fn message(ws: &mut Ws) -> Value {
-    match next(ws).await {
-        Some(Message::Text(t)) => serde_json::from_str(t.as_str()).expect("JSON"),
-        other => panic!("expected a text message, got {other:?}"),
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
+    ws::connect(s, PATH, headers).await
 }
 
 /// Connect and set up a session.

@@ -6,15 +6,9 @@
 
 use aimock::MockServer;
 use base64::Engine as _;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::WAIT;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::support::ws::{connect, maybe_event as event, output_text as text_of, send, until, Ws};
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hi there, friend!"}, "chunkSize": 4},
@@ -29,55 +23,6 @@ async fn server() -> MockServer {
     s
 }
 
-async fn connect(s: &MockServer, path: &str, headers: &[(&str, &str)]) -> Ws {
-    let mut req = format!("ws://{}{}", s.address(), path)
-        .into_client_request()
-        .unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("connect in time")
-        .expect("upgrade accepted");
-    assert_eq!(resp.status(), 101);
-    ws
-}
-
-/// The next text event as JSON; `None` once the connection is gone.
-async fn event(ws: &mut Ws) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(t.as_str()).unwrap()),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(other)) => panic!("unexpected {other:?}"),
-            Some(Err(_)) | None => return None,
-        }
-    }
-}
-
-async fn until(ws: &mut Ws, last: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let e = event(ws).await.expect("an event");
-        let done = e["type"] == last || e["type"] == "error";
-        out.push(e);
-        if done {
-            return out;
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
-}
-
 async fn ask(ws: &mut Ws, text: &str) {
     send(
         ws,
@@ -87,14 +32,6 @@ async fn ask(ws: &mut Ws, text: &str) {
     .await;
     until(ws, "conversation.item.done").await;
     send(ws, json!({"type": "response.create"})).await;
-}
-
-fn text_of(events: &[Value]) -> String {
-    events
-        .iter()
-        .filter(|e| e["type"] == "response.output_text.delta")
-        .map(|e| e["delta"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -14,10 +14,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, O
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::support::ws::{
+    close_code, connect, event, next, output_text as text_of, send, until as events_until,
+    url as ws_url,
+};
 use crate::support::WAIT;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"userMessage": "hello"}, "response": {"content": "Hi there, friend!"}},
@@ -37,86 +38,8 @@ async fn server() -> MockServer {
     server_with(ServerConfig::default()).await
 }
 
-fn ws_url(s: &MockServer, path: &str) -> String {
-    format!("ws://{}{}", s.address(), path)
-}
-
-async fn connect(s: &MockServer, path: &str, headers: &[(&str, &str)]) -> Ws {
-    let mut req = ws_url(s, path).into_client_request().unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("connect in time")
-        .expect("upgrade accepted");
-    assert_eq!(resp.status(), 101);
-    ws
-}
-
-/// The next message, within [`WAIT`].
-async fn next(ws: &mut Ws) -> Option<Message> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(m)) => return Some(m),
-            Some(Err(_)) | None => return None,
-        }
-    }
-}
-
-/// The next text message, as JSON.
-async fn event(ws: &mut Ws) -> Value {
-    match next(ws).await {
-        Some(Message::Text(t)) => serde_json::from_str(t.as_str()).expect("a JSON event"),
-        other => panic!("expected a text event, got {other:?}"),
-    }
-}
-
-/// Events up to and including the one of type `last`.
-async fn events_until(ws: &mut Ws, last: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let e = event(ws).await;
-        let done = e["type"] == last || e["type"] == "error";
-        out.push(e);
-        if done {
-            return out;
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
-}
-
 fn create(input: Value) -> Value {
     json!({"type": "response.create", "model": "gpt-4o", "input": input})
-}
-
-fn text_of(events: &[Value]) -> String {
-    events
-        .iter()
-        .filter(|e| e["type"] == "response.output_text.delta")
-        .map(|e| e["delta"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The close frame the server ends with.
-async fn close_code(ws: &mut Ws) -> Option<CloseCode> {
-    loop {
-        match next(ws).await {
-            Some(Message::Close(f)) => return f.map(|f| f.code),
-            Some(_) => continue,
-            None => return None,
-        }
-    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 pub(crate) mod eventstream;
 pub(crate) mod router;
 pub(crate) mod sse;
+pub(crate) mod ws;
 
 /// How long to wait for anything a server should do or send before failing. Generous: it only
 /// turns a hang into a failure, it never measures the server.
