@@ -111,6 +111,19 @@ pub(crate) fn recorded_match(
         }
         m.insert("toolsHash".into(), h.into());
     }
+    // GPT-Live's and Realtime translations' turns are a conversation too, and an utterance of
+    // audio has no text: each is told apart by its position, a delegation's result and the
+    // instructions (a translation's target language), as chat's turns are.
+    if matches!(req.endpoint, Endpoint::Live | Endpoint::RealtimeTranslation)
+        && !req.messages.is_empty()
+    {
+        m.insert("turnIndex".into(), req.assistant_count().into());
+        m.insert(
+            "hasToolResult".into(),
+            req.current_turn_has_tool_result().into(),
+        );
+        m.insert("systemHash".into(), req.system_hash().into());
+    }
     meta.insert(
         "recordedAt".into(),
         super::writer::iso_now(std::time::SystemTime::now()).into(),
