@@ -39,6 +39,8 @@
 #   HTTP=1              0 skips every HTTP scenario (only the WebSocket ones run)
 #   WS_SOCKETS=32 WS_DURATION=8s  concurrent sockets and length of each WebSocket turns run
 #   WS_IDLE=1000        idle sockets held open for the memory-per-idle-socket figure
+#   WS_SESSION_TURNS=20 turns per Realtime socket before the loader opens a new one (a Realtime
+#                       session keeps its conversation, so an endless one grows without bound)
 #   WS_BIN=/path        the WebSocket load generator (default: <repo>/target/release/aimock-bench-ws)
 #   KEEP_TMP=1          keep the temp dir (fixtures, server logs, wrk output)
 #
@@ -69,6 +71,7 @@ HTTP=${HTTP:-1}
 WS_SOCKETS=${WS_SOCKETS:-32}
 WS_DURATION=${WS_DURATION:-8s}
 WS_IDLE=${WS_IDLE:-1000}
+WS_SESSION_TURNS=${WS_SESSION_TURNS:-20}
 WS_BIN=${WS_BIN:-$ROOT/target/release/aimock-bench-ws}
 SERVER_CPUS=${SERVER_CPUS:-}
 WRK_CPUS=${WRK_CPUS:-}
@@ -502,14 +505,16 @@ bench_server() {
 # The realtime APIs: WS_SOCKETS concurrent sockets each running short text turns for
 # WS_DURATION (turns/s, server CPU per turn), then WS_IDLE idle sockets held open (memory per
 # idle socket), on a fresh server with one fixture.
-ws_turns() { # name scenario pid url until message...
-  local name=$1 sc=$2 pid=$3 url=$4 until=$5 out c0 c1 line turns=0 secs=1 errors=0 kv
-  shift 5
+ws_turns() { # name scenario pid per-socket(0: one socket per run) url until message...
+  local name=$1 sc=$2 pid=$3 per=$4 url=$5 until=$6 out c0 c1 line turns=0 secs=1 errors=0 kv
+  local -a flags=()
+  shift 6
+  (( per > 0 )) && flags=("--per-socket=$per")
   out="$TMP/wrk/$name-$sc.txt"
   log "$name / $sc: $WS_SOCKETS sockets for $WS_DURATION"
-  "${WRK_PREFIX[@]}" "$WS_BIN" turns "$url" "$WS_SOCKETS" 1 "$until" "$@" >"$out.warmup" 2>&1 || true
+  "${WRK_PREFIX[@]}" "$WS_BIN" turns "${flags[@]}" "$url" "$WS_SOCKETS" 1 "$until" "$@" >"$out.warmup" 2>&1 || true
   c0=$(cpu_ticks "$pid")
-  "${WRK_PREFIX[@]}" "$WS_BIN" turns "$url" "$WS_SOCKETS" "${WS_DURATION%s}" "$until" "$@" >"$out" 2>&1 || true
+  "${WRK_PREFIX[@]}" "$WS_BIN" turns "${flags[@]}" "$url" "$WS_SOCKETS" "${WS_DURATION%s}" "$until" "$@" >"$out" 2>&1 || true
   c1=$(cpu_ticks "$pid" 2>/dev/null) || { fail "$name" "$sc" "server died under load"; return 1; }
   line=$(grep '^BENCH ' "$out" || true)
   for kv in ${line#BENCH }; do
@@ -538,9 +543,9 @@ bench_ws() {
     return 0
   fi
   pid=$SRV_PID port=$SRV_PORT
-  ws_turns "$name" ws_responses "$pid" "ws://127.0.0.1:$port/v1/responses" response.completed \
+  ws_turns "$name" ws_responses "$pid" 0 "ws://127.0.0.1:$port/v1/responses" response.completed \
     '{"type":"response.create","model":"gpt-4o","input":"realtime bench turn"}' || true
-  alive "$pid" && ws_turns "$name" ws_realtime "$pid" "ws://127.0.0.1:$port/v1/realtime?model=gpt-realtime" response.done \
+  alive "$pid" && ws_turns "$name" ws_realtime "$pid" "$WS_SESSION_TURNS" "ws://127.0.0.1:$port/v1/realtime?model=gpt-realtime" response.done \
     '{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"realtime bench turn"}]}}' \
     '{"type":"response.create"}' || true
   stop_pid "$pid"

@@ -329,3 +329,66 @@ def test_vertex_live_path_serves_the_same_session(server):
     msgs = asyncio.run(run())
     assert texts(msgs) == "Hello from Gemini Live!"
     assert journal_ws(server)[0]["path"] == "/ws/google.cloud.aiplatform.v1.LlmBidiService/BidiGenerateContent"
+
+
+def test_record_then_replay_with_the_upstream_stopped(start_aimock, tmp_path):
+    """A recording server (``--record --provider-gemini <upstream>``, no fixtures of its own) opens
+    its own Gemini Live session on an upstream aimock for the turns it cannot answer, relays them,
+    and saves each; a fresh server on the recordings alone then answers the same session (a text
+    turn, a tool call and the turn after its response), the upstream stopped."""
+    from conftest import stop_server
+
+    upstream = start_aimock([FIXTURES])
+    empty = tmp_path / "fixtures"
+    empty.mkdir()
+    recorder = start_aimock([empty], args=["--record", "--provider-gemini", upstream.url])
+
+    def converse(server):
+        async def run():
+            client = client_for(server)
+            config = {"response_modalities": ["TEXT"], "tools": [types.Tool(function_declarations=[WEATHER])]}
+            async with client.aio.live.connect(model=MODEL, config=config) as s:
+                await s.send_client_content(turns={"role": "user", "parts": [{"text": "hello live"}]})
+                hello = await turn(s)
+                await s.send_client_content(turns={"role": "user", "parts": [{"text": "weather in Paris"}]})
+                first = await turn(s)
+                fc = next(m.tool_call for m in first if m.tool_call).function_calls[0]
+                await s.send_tool_response(
+                    function_responses=[types.FunctionResponse(id=fc.id, name=fc.name, response={"temp": 21})]
+                )
+                after = await turn(s)
+            usage = hello[-1].usage_metadata
+            return (
+                texts(hello),
+                (usage.prompt_token_count, usage.response_token_count, usage.total_token_count),
+                (fc.id, fc.name, fc.args),
+                texts(after),
+            )
+
+        return asyncio.run(run())
+
+    live = converse(recorder)
+    assert live[0] == "Hello from Gemini Live!"
+    assert live[1] == (11, 6, 17), "the upstream's usage is relayed"
+    assert live[2][1:] == ("get_weather", {"city": "Paris"}) and live[2][0]
+    assert live[3] == "It is 21 degrees and sunny in Paris."
+    ws = journal_ws(recorder)
+    assert [e["response"].get("source") for e in ws] == ["proxy"] * 3, ws
+    up = journal_ws(upstream)
+    assert len(up) == 3, "the upstream took each turn, on one session"
+    assert any(m.get("role") == "tool" for m in up[2]["body"]["messages"]), up[2]["body"]
+    recorded = sorted((empty / "recorded").glob("*.json"))
+    assert len(recorded) == 3, recorded
+    matches = [json.loads(f.read_text())["fixtures"][0]["match"] for f in recorded]
+    assert sorted((m["userMessage"]["equals"], m["hasToolResult"]) for m in matches) == [
+        ("hello live", False),
+        ("weather in Paris", False),
+        ("weather in Paris", True),
+    ]
+    assert all(m["endpoint"] == "realtime" for m in matches)
+
+    stop_server(recorder)
+    stop_server(upstream)
+    replay = start_aimock([empty / "recorded"])
+    assert converse(replay) == live
+    assert [e["response"].get("source") for e in journal_ws(replay)] == ["fixture"] * 3

@@ -509,3 +509,87 @@ def test_the_azure_client_connects_with_its_deployment_as_the_model(server):
     entry = [e for e in server.journal() if e["method"] == "WS"][0]
     assert entry["path"].startswith("/openai/realtime?")
     assert "deployment=my-realtime-deployment" in entry["path"]
+
+
+def test_record_then_replay_a_session_with_the_upstream_stopped(start_aimock, tmp_path):
+    """A recording server (``--record --provider-openai <upstream>``, no fixtures of its own)
+    relays each missed response to an upstream aimock over one socket per client socket, first
+    bringing the upstream in step with the session (its configuration, the user's items, the
+    tool's output), and saves each turn; a server on the recordings alone then answers the same
+    session, the upstream stopped: the same text, tool call, audio bytes and transcript."""
+    from conftest import stop_server
+
+    upstream = start_aimock([FIXTURES])
+    empty = tmp_path / "fixtures"
+    empty.mkdir()
+    recorder = start_aimock([empty], args=["--record", "--provider-openai", upstream.url])
+    tools = [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]
+
+    def response(conn):
+        events = until(conn)
+        # The turn's own events: the upstream's acknowledgements of the sync are not relayed.
+        assert events[0].type == "response.created", [e.type for e in events]
+        assert events[-1].type == "response.done", events[-1]
+        return events
+
+    def ask(conn, text: str):
+        conn.conversation.item.create(item=user_text(text))
+        until(conn, "conversation.item.done")
+        conn.response.create()
+        return response(conn)
+
+    def session(url: str):
+        client = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0)
+        with client.realtime.connect(model="gpt-realtime") as conn:
+            assert recv(conn).type == "session.created"
+            conn.session.update(session={"type": "realtime", "instructions": "Answer briefly.", "tools": tools})
+            until(conn, "session.updated")
+            hello = ask(conn, "hello realtime")
+            first = ask(conn, "weather in Paris")
+            call = first[-1].response.output[0]
+            conn.conversation.item.create(
+                item={"type": "function_call_output", "call_id": call.call_id, "output": "21C, sunny"}
+            )
+            until(conn, "conversation.item.done")
+            conn.response.create()
+            answer = response(conn)
+        with client.realtime.connect(model="gpt-realtime") as conn:
+            recv(conn)
+            conn.session.update(session={"type": "realtime", "output_modalities": ["audio"]})
+            until(conn, "session.updated")
+            spoken = ask(conn, "speak the file")
+        text = lambda evs: "".join(e.delta for e in evs if e.type == "response.output_text.delta")
+        return {
+            "hello": text(hello),
+            "call": (call.type, call.name, call.call_id, json.loads(call.arguments)),
+            "answer": text(answer),
+            "audio": b"".join(base64.b64decode(e.delta) for e in spoken if e.type == "response.output_audio.delta"),
+            "transcript": "".join(e.delta for e in spoken if e.type == "response.output_audio_transcript.delta"),
+        }
+
+    live = session(recorder.url)
+    assert live["hello"] == "Hello from the realtime socket!"
+    assert live["call"] == ("function_call", "get_weather", "call_weather_1", {"city": "Paris"})
+    assert live["answer"] == "It is 21C and sunny in Paris."
+    assert live["audio"] == (FIXTURES / "speech.pcm").read_bytes()
+    assert live["transcript"] == "Here is the recording."
+    # The upstream answered every turn; the recorder journaled them as proxied.
+    assert [e["response"]["fixture"]["match"] for e in upstream.journal() if e["method"] == "WS"] == [
+        {"userMessage": "hello realtime"},
+        {"userMessage": "weather in Paris"},
+        {"toolCallId": "call_weather_1"},
+        {"userMessage": "speak the file"},
+    ]
+    assert [e["response"]["source"] for e in recorder.journal() if e["method"] == "WS"] == ["proxy"] * 4
+    recorded = sorted((empty / "recorded").glob("*.json"))
+    assert len(recorded) == 4, recorded
+    matches = [json.loads(f.read_text())["fixtures"][0]["match"] for f in recorded]
+    assert all(m["endpoint"] == "realtime" for m in matches), matches
+    legs = sorted(m["hasToolResult"] for m in matches if m["userMessage"]["equals"] == "weather in Paris")
+    assert legs == [False, True], matches
+
+    stop_server(recorder)
+    stop_server(upstream)
+    replay = start_aimock([empty / "recorded"])
+    assert session(replay.url) == live
+    assert [e["response"]["source"] for e in replay.journal() if e["method"] == "WS"] == ["fixture"] * 4

@@ -3,10 +3,12 @@
 //! sockets held open (for memory per idle socket).
 //!
 //! ```text
-//! aimock-bench-ws turns URL SOCKETS SECONDS UNTIL MESSAGE...
+//! aimock-bench-ws turns [--per-socket=N] URL SOCKETS SECONDS UNTIL MESSAGE...
 //!     Each of SOCKETS sockets runs turns for SECONDS: every MESSAGE (JSON text) is sent, then
-//!     events are read until one whose "type" is UNTIL. Prints
-//!     `BENCH turns=<n> secs=<s> errors=<n>`.
+//!     events are read until one whose top-level "type" is UNTIL. With --per-socket, a socket
+//!     closes after N turns and a new one opens (a session of N turns: the Realtime API keeps
+//!     the conversation, which grows with every turn). Prints
+//!     `BENCH turns=<n> secs=<s> errors=<n> sockets=<n>`.
 //! aimock-bench-ws idle URL SOCKETS
 //!     Opens SOCKETS sockets, prints `READY <n>` once all are open, and holds them until stdin
 //!     closes.
@@ -22,7 +24,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: aimock-bench-ws turns URL SOCKETS SECONDS UNTIL MESSAGE... | idle URL SOCKETS"
+        "usage: aimock-bench-ws turns [--per-socket=N] URL SOCKETS SECONDS UNTIL MESSAGE... \
+         | idle URL SOCKETS"
     );
     std::process::exit(2)
 }
@@ -31,74 +34,101 @@ fn arg<T: std::str::FromStr>(v: Option<&String>) -> T {
     v.and_then(|s| s.parse().ok()).unwrap_or_else(|| usage())
 }
 
-/// Whether an event's `type` is `until` (a scan for the key, not a parse: the generator must not
-/// be the bottleneck).
-fn ends_turn(text: &str, until: &str) -> bool {
-    let Some(at) = text.find("\"type\"") else {
-        return false;
-    };
-    let rest = text[at + 6..].trim_start();
-    let Some(rest) = rest.strip_prefix(':') else {
-        return false;
-    };
-    let rest = rest.trim_start();
-    rest.strip_prefix('"')
-        .and_then(|r| r.strip_prefix(until))
-        .is_some_and(|r| r.starts_with('"'))
+/// An event's top-level `type`; nested objects are skipped, not built (the generator must not be
+/// the bottleneck). Servers order keys as they like: ours sorts them, so a nested `"type"` (an
+/// item's, a content part's) often comes first in the text.
+#[derive(serde::Deserialize)]
+struct Kind<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<std::borrow::Cow<'a, str>>,
 }
 
-async fn turns(url: String, sockets: usize, secs: f64, until: String, messages: Vec<String>) {
+/// Whether an event's top-level `type` is `until`.
+fn ends_turn(text: &str, until: &str) -> bool {
+    serde_json::from_str::<Kind<'_>>(text).is_ok_and(|k| k.kind.as_deref() == Some(until))
+}
+
+/// The longest wait for a turn's next event: a server that stops answering is an error, not a
+/// hung benchmark.
+const STALL: Duration = Duration::from_secs(10);
+
+/// What a `turns` run does.
+struct Run {
+    url: String,
+    sockets: usize,
+    secs: f64,
+    until: String,
+    messages: Vec<String>,
+    /// Turns per socket before it is replaced (`None`: one socket for the whole run).
+    per_socket: Option<u64>,
+}
+
+async fn turns(run: Run) {
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let opened = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let end = start + Duration::from_secs_f64(secs);
+    let end = start + Duration::from_secs_f64(run.secs);
+    let run = Arc::new(run);
     let mut tasks = Vec::new();
-    for _ in 0..sockets {
-        let (url, until, messages) = (url.clone(), until.clone(), messages.clone());
-        let (done, errors) = (done.clone(), errors.clone());
+    for _ in 0..run.sockets {
+        let run = run.clone();
+        let (done, errors, opened) = (done.clone(), errors.clone(), opened.clone());
         tasks.push(tokio::spawn(async move {
-            let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
-                errors.fetch_add(1, Ordering::Relaxed);
-                return;
-            };
-            'turns: while Instant::now() < end {
-                for m in &messages {
-                    if ws.send(Message::text(m.clone())).await.is_err() {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                        break 'turns;
-                    }
-                }
-                loop {
-                    match ws.next().await {
-                        Some(Ok(Message::Text(t))) => {
-                            if ends_turn(t.as_str(), &until) {
-                                done.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            if ends_turn(t.as_str(), "error") {
-                                errors.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                        }
-                        Some(Ok(_)) => {}
-                        _ => {
+            while Instant::now() < end {
+                let Ok((mut ws, _)) = tokio_tungstenite::connect_async(run.url.as_str()).await
+                else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                let mut here = 0u64;
+                'turns: while Instant::now() < end && run.per_socket.is_none_or(|n| here < n) {
+                    for m in &run.messages {
+                        if ws.send(Message::text(m.clone())).await.is_err() {
                             errors.fetch_add(1, Ordering::Relaxed);
-                            break 'turns;
+                            return;
+                        }
+                    }
+                    loop {
+                        let Ok(next) = tokio::time::timeout(STALL, ws.next()).await else {
+                            eprintln!("no event for {} s: the turn stalled", STALL.as_secs());
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            return;
+                        };
+                        match next {
+                            Some(Ok(Message::Text(t))) => {
+                                if ends_turn(t.as_str(), &run.until) {
+                                    done.fetch_add(1, Ordering::Relaxed);
+                                    here += 1;
+                                    break;
+                                }
+                                if ends_turn(t.as_str(), "error") {
+                                    errors.fetch_add(1, Ordering::Relaxed);
+                                    break 'turns;
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            _ => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                return;
+                            }
                         }
                     }
                 }
+                let _ = ws.close(None).await;
             }
-            let _ = ws.close(None).await;
         }));
     }
     for t in tasks {
         let _ = t.await;
     }
     println!(
-        "BENCH turns={} secs={:.3} errors={}",
+        "BENCH turns={} secs={:.3} errors={} sockets={}",
         done.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64(),
-        errors.load(Ordering::Relaxed)
+        errors.load(Ordering::Relaxed),
+        opened.load(Ordering::Relaxed)
     );
 }
 
@@ -140,13 +170,30 @@ fn main() {
             std::process::exit(1)
         });
     match args.get(1).map(String::as_str) {
-        Some("turns") if args.len() >= 7 => rt.block_on(turns(
-            args[2].clone(),
-            arg(args.get(3)),
-            arg(args.get(4)),
-            args[5].clone(),
-            args[6..].to_vec(),
-        )),
+        Some("turns") => {
+            let mut rest = &args[2..];
+            let mut per_socket = None;
+            if let Some(n) = rest.first().and_then(|a| a.strip_prefix("--per-socket=")) {
+                per_socket = Some(
+                    n.parse::<u64>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .unwrap_or_else(|| usage()),
+                );
+                rest = &rest[1..];
+            }
+            if rest.len() < 5 {
+                usage()
+            }
+            rt.block_on(turns(Run {
+                url: rest[0].clone(),
+                sockets: arg(rest.get(1)),
+                secs: arg(rest.get(2)),
+                until: rest[3].clone(),
+                messages: rest[4..].to_vec(),
+                per_socket,
+            }))
+        }
         Some("idle") if args.len() == 4 => rt.block_on(idle(args[2].clone(), arg(args.get(3)))),
         _ => usage(),
     }
@@ -172,5 +219,14 @@ mod tests {
             "response.completed"
         ));
         assert!(!ends_turn(r#"{"delta":"type"}"#, "response.completed"));
+        // The top-level type, wherever it is, and not a nested one.
+        assert!(ends_turn(
+            r#"{"event_id":"e","response":{"output":[{"type":"message"}]},"type":"response.done"}"#,
+            "response.done"
+        ));
+        assert!(!ends_turn(
+            r#"{"item":{"type":"response.done"},"type":"conversation.item.done"}"#,
+            "response.done"
+        ));
     }
 }

@@ -17,6 +17,9 @@
 //! | `systemHash` | chat | same user text, different system prompt (#185) |
 //! | `toolsHash` | chat | same user text, different tool set (#185) |
 //!
+//! "Chat" here is every conversation: chat requests, and realtime sessions' turns (endpoint
+//! `realtime`, whose history is a conversation with tool calls and results like chat's).
+//!
 //! **Absent means "any".** A match field that is left out matches every value, so a key must
 //! carry every field that could tell it apart from a later call, or the earlier recording answers
 //! the later call in record mode and that call is never recorded. Hence, where aimock differs:
@@ -80,7 +83,8 @@ pub(crate) fn recorded_match(
         };
         m.insert("model".into(), model.into());
     }
-    if req.endpoint == Endpoint::Chat && !req.messages.is_empty() {
+    let conversation = matches!(req.endpoint, Endpoint::Chat | Endpoint::Realtime);
+    if conversation && !req.messages.is_empty() {
         m.insert("turnIndex".into(), req.assistant_count().into());
         m.insert(
             "hasToolResult".into(),
@@ -99,7 +103,7 @@ pub(crate) fn recorded_match(
     if let Some(c) = context {
         m.insert("context".into(), c.into());
     }
-    if req.endpoint == Endpoint::Chat {
+    if conversation {
         let h = req.system_hash();
         if !req.system_text().is_empty() {
             meta.insert("systemHash".into(), h.clone().into());
@@ -463,6 +467,47 @@ mod tests {
             store.resolve(&legs[1], &MatchContext::default()),
             MatchOutcome::Miss { .. }
         ));
+    }
+
+    #[test]
+    fn a_realtime_tool_loop_is_keyed_like_chats_each_leg_by_its_own_recording() {
+        let legs: Vec<ChatRequest> = tool_loop()
+            .into_iter()
+            .map(|mut r| {
+                r.endpoint = Endpoint::Realtime;
+                r
+            })
+            .collect();
+        let fixtures: Vec<Value> = legs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (m, _) = recorded_match(r, None, false);
+                assert_eq!(m["endpoint"], "realtime");
+                assert_eq!(m["hasToolResult"], i > 0, "{m}");
+                json!({"match": m, "response": {"content": format!("leg {i}")}})
+            })
+            .collect();
+        // The first leg alone does not answer the continuation (it would loop for ever).
+        let store = FixtureStore::default();
+        let first = parse_value(json!({"fixtures": [fixtures[0].clone()]}), "r.json");
+        store.append(first.fixtures);
+        assert!(matches!(
+            store.resolve(&legs[1], &MatchContext::default()),
+            MatchOutcome::Miss { .. }
+        ));
+        let store = FixtureStore::default();
+        let report = parse_value(json!({ "fixtures": fixtures }), "r.json");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        store.append(report.fixtures.iter().map(Arc::clone));
+        for (i, r) in legs.iter().enumerate() {
+            match store.resolve(r, &MatchContext::default()) {
+                MatchOutcome::Matched { slot, .. } => {
+                    assert!(Arc::ptr_eq(&slot.fixture, &report.fixtures[i]), "leg {i}")
+                }
+                other => panic!("leg {i} missed: {other:?}"),
+            }
+        }
     }
 
     #[test]

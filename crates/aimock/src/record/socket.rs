@@ -32,6 +32,8 @@ pub(crate) struct Upstream {
     /// The turn's events so far, with their arrival times (ms since the turn started).
     events: Vec<String>,
     times: Vec<f64>,
+    /// The close frame's code and reason, once the upstream closed with one.
+    closed: Option<(u16, String)>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -107,6 +109,7 @@ impl Upstream {
             started: tokio::time::Instant::now(),
             events: Vec::new(),
             times: Vec::new(),
+            closed: None,
         })
     }
 
@@ -140,7 +143,11 @@ impl Upstream {
                     Ok(t) => t,
                     Err(_) => continue,
                 },
-                Some(Ok(Message::Close(_))) | None => return Ok(None),
+                Some(Ok(Message::Close(f))) => {
+                    self.closed = f.map(|f| (u16::from(f.code), f.reason.as_str().to_owned()));
+                    return Ok(None);
+                }
+                None => return Ok(None),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(format!("upstream socket: {e}")),
             };
@@ -175,6 +182,42 @@ impl Upstream {
                 body.push_str(&k);
                 body.push('\n');
             }
+            body.push_str("data: ");
+            body.push_str(e);
+            body.push_str("\n\n");
+        }
+        let collapsed = collapse_stream(collapser, body.as_bytes());
+        if !collapsed.complete {
+            return Err("the turn ended before its last event; not recorded".to_owned());
+        }
+        let timings = super::proxy::timings(&self.times);
+        save_recording(host, rec, collapsed, Some(timings)).await
+    }
+
+    /// The code and reason the upstream closed its socket with, if it sent a close frame.
+    pub(crate) fn closed_with(&self) -> Option<(u16, &str)> {
+        self.closed.as_ref().map(|(c, r)| (*c, r.as_str()))
+    }
+
+    /// Save a turn as a fixture for `rec` (unless proxy-only) from `events` the session reshaped
+    /// from the upstream's messages into what `collapser` reads as `data:` frames of an SSE
+    /// stream (Gemini Live's messages as `generateContent` chunks, say), with the turn's
+    /// arrival times; a turn whose events lack the final one is not saved.
+    pub(crate) async fn save_events<H: Host + ?Sized>(
+        &self,
+        host: &H,
+        rec: &Recording<'_>,
+        collapser: &'static Collapser,
+        events: &[String],
+    ) -> Result<(), String> {
+        let Some(recorder) = host.recorder() else {
+            return Ok(());
+        };
+        if recorder.config.proxy_only {
+            return Ok(());
+        }
+        let mut body = String::new();
+        for e in events {
             body.push_str("data: ");
             body.push_str(e);
             body.push_str("\n\n");

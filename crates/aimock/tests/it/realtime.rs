@@ -276,3 +276,296 @@ async fn chaos_rolls_once_per_response_turn() {
     assert_eq!(j[3].response.delivered, Some(false));
     assert_eq!(j[4].response.delivered, Some(false));
 }
+
+// --- record mode ----------------------------------------------------------------------------------
+
+/// The upstream's fixtures for record mode: a text turn, a tool call, the answer after the tool's
+/// output (told apart from the call by `hasToolResult`), and a spoken turn with its audio.
+const UPSTREAM: &str = r#"{"fixtures": [
+  {"match": {"userMessage": "hello"}, "response": {"content": "Hi there, friend!"}, "chunkSize": 4},
+  {"match": {"userMessage": "weather in Paris?", "hasToolResult": false},
+   "response": {"toolCalls": [{"name": "get_weather", "arguments": "{\"city\":\"Paris\"}", "id": "call_paris"}]}},
+  {"match": {"userMessage": "weather in Paris?", "hasToolResult": true},
+   "response": {"content": "Sunny, 22 degrees."}, "chunkSize": 5},
+  {"match": {"userMessage": "cut"}, "response": {"content": "abcdefghijkl"}, "chunkSize": 2, "truncateAfterChunks": 5},
+  {"match": {"userMessage": "speak"}, "response": {"content": "Hello!", "audio": "AQIDBAUGBwgJCgsMDQ4PEA=="}, "chunkSize": 2}
+]}"#;
+
+async fn upstream() -> MockServer {
+    let s = MockServer::start().await;
+    s.load_str_as(UPSTREAM, "upstream.json").unwrap();
+    s
+}
+
+/// A session set up as the record tests' client sets it: instructions and the weather tool.
+async fn configured(s: &MockServer) -> Ws {
+    let mut ws = connect(s, "/v1/realtime?model=gpt-realtime", &[]).await;
+    assert_eq!(event(&mut ws).await.unwrap()["type"], "session.created");
+    send(
+        &mut ws,
+        json!({"type": "session.update", "session": {"type": "realtime", "instructions": "Be brief.",
+               "tools": [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}]}}),
+    )
+    .await;
+    until(&mut ws, "session.updated").await;
+    ws
+}
+
+/// The three turns of the record test, on one socket: hello, the tool call, and the answer after
+/// the tool's output. Gives each turn's events.
+async fn three_turns(ws: &mut Ws) -> [Vec<Value>; 3] {
+    ask(ws, "hello").await;
+    let hello = until(ws, "response.done").await;
+    ask(ws, "weather in Paris?").await;
+    let call = until(ws, "response.done").await;
+    let call_id = call.last().unwrap()["response"]["output"][0]["call_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    send(
+        ws,
+        json!({"type": "conversation.item.create", "item": {"type": "function_call_output",
+               "call_id": call_id, "output": "{\"temperature\":22}"}}),
+    )
+    .await;
+    until(ws, "conversation.item.done").await;
+    send(ws, json!({"type": "response.create"})).await;
+    let answer = until(ws, "response.done").await;
+    [hello, call, answer]
+}
+
+fn check_three_turns([hello, call, answer]: &[Vec<Value>; 3]) {
+    assert_eq!(text_of(hello), "Hi there, friend!");
+    assert_eq!(hello.last().unwrap()["response"]["status"], "completed");
+    let item = &call.last().unwrap()["response"]["output"][0];
+    assert_eq!(item["type"], "function_call", "{item}");
+    assert_eq!(item["name"], "get_weather");
+    assert_eq!(item["call_id"], "call_paris");
+    assert_eq!(item["arguments"], "{\"city\":\"Paris\"}");
+    let args: String = call
+        .iter()
+        .filter(|e| e["type"] == "response.function_call_arguments.delta")
+        .map(|e| e["delta"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(args, "{\"city\":\"Paris\"}");
+    assert_eq!(text_of(answer), "Sunny, 22 degrees.");
+    for turn in [hello, call, answer] {
+        // The turn's own events only: no acknowledgement of the upstream's sync messages.
+        assert_eq!(turn[0]["type"], "response.created", "{turn:?}");
+        assert!(
+            !turn
+                .iter()
+                .any(|e| e["type"] == "session.updated" || e["type"] == "error"),
+            "{turn:?}"
+        );
+    }
+}
+
+fn recordings(dir: &std::path::Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let v: Value = serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
+        out.extend(v["fixtures"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_realtime_session_is_recorded_turn_by_turn_and_replays_without_the_upstream() {
+    let upstream = upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = crate::support::recorder(&upstream, dir.path()).await;
+
+    let mut ws = configured(&recorder).await;
+    let turns = three_turns(&mut ws).await;
+    check_three_turns(&turns);
+    // The upstream answered each turn, over one socket, in step with the session: it had the
+    // instructions and tools of the session.update, the user's items, the call it made and the
+    // tool's output.
+    let up: Vec<_> = upstream.journal();
+    assert_eq!(up.len(), 3, "{up:?}");
+    assert!(up
+        .iter()
+        .all(|e| e.method == "WS" && e.path.starts_with("/v1/realtime?model=gpt-realtime")));
+    let aimock::journal::JournalBody::Chat(last) = &up[2].body else {
+        panic!("the upstream's turn has no request: {:?}", up[2].body);
+    };
+    let roles: Vec<_> = last
+        .messages
+        .iter()
+        .map(|m| format!("{:?}", m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        ["System", "User", "Assistant", "User", "Assistant", "Tool"],
+        "{last:?}"
+    );
+    assert_eq!(last.messages[0].text.as_deref(), Some("Be brief."));
+    assert_eq!(last.messages[4].tool_calls[0].id, "call_paris");
+    assert_eq!(last.messages[5].tool_call_id.as_deref(), Some("call_paris"));
+    assert_eq!(last.tools, ["get_weather"]);
+    let j = recorder.journal();
+    assert_eq!(j.len(), 3);
+    assert!(
+        j.iter().all(|e| e.response.source == Some("proxy")),
+        "{j:?}"
+    );
+    drop(ws);
+
+    // The recordings are on disk, one per turn, keyed as the session saw each turn.
+    let saved = recordings(dir.path());
+    assert_eq!(saved.len(), 3, "{saved:?}");
+    let by_leg = |has: bool| {
+        saved
+            .iter()
+            .find(|f| {
+                f["match"]["userMessage"]["equals"] == "weather in Paris?"
+                    && f["match"]["hasToolResult"] == has
+            })
+            .unwrap_or_else(|| panic!("no leg with hasToolResult {has}: {saved:?}"))
+    };
+    assert_eq!(by_leg(false)["match"]["endpoint"], "realtime");
+    assert_eq!(
+        by_leg(false)["response"]["toolCalls"][0],
+        json!({"name": "get_weather", "arguments": "{\"city\":\"Paris\"}", "id": "call_paris"})
+    );
+    assert_eq!(by_leg(true)["response"]["content"], "Sunny, 22 degrees.");
+    assert!(by_leg(true)["response"]["usage"]["output_tokens"].is_u64());
+
+    // With the upstream gone, the same turns on a fresh socket replay from the recordings: on the
+    // recorder (they were registered as they were saved) and on a server loaded from the files.
+    drop(upstream);
+    let fresh = MockServer::start().await;
+    fresh.load(dir.path()).unwrap();
+    for s in [&recorder, &fresh] {
+        let mut ws = configured(s).await;
+        let turns = three_turns(&mut ws).await;
+        check_three_turns(&turns);
+    }
+    let j = recorder.journal();
+    assert_eq!(j.len(), 6);
+    assert!(
+        j[3..].iter().all(|e| e.response.source == Some("fixture")),
+        "{j:?}"
+    );
+    let j = fresh.journal();
+    assert_eq!(j.len(), 3);
+    assert!(j
+        .iter()
+        .all(|e| e.response.source == Some("fixture") && e.response.status == 200));
+}
+
+#[tokio::test]
+async fn a_spoken_turn_is_recorded_with_its_audio() {
+    let upstream = upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = crate::support::recorder(&upstream, dir.path()).await;
+    let spoken = |evs: &[Value]| -> (Vec<u8>, String) {
+        let audio = evs
+            .iter()
+            .filter(|e| e["type"] == "response.output_audio.delta")
+            .flat_map(|e| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(e["delta"].as_str().unwrap())
+                    .unwrap()
+            })
+            .collect();
+        let transcript = evs
+            .iter()
+            .filter(|e| e["type"] == "response.output_audio_transcript.delta")
+            .map(|e| e["delta"].as_str().unwrap().to_owned())
+            .collect();
+        (audio, transcript)
+    };
+    let mut heard = Vec::new();
+    for s in [&recorder, &recorder] {
+        let mut ws = connect(s, "/v1/realtime", &[]).await;
+        event(&mut ws).await.unwrap();
+        send(
+            &mut ws,
+            json!({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["audio"]}}),
+        )
+        .await;
+        until(&mut ws, "session.updated").await;
+        ask(&mut ws, "speak").await;
+        heard.push(spoken(&until(&mut ws, "response.done").await));
+    }
+    let want: Vec<u8> = (1..=16).collect();
+    assert_eq!(heard[0], (want.clone(), "Hello!".to_owned()));
+    assert_eq!(heard[1], heard[0]);
+    let j = recorder.journal();
+    assert_eq!(
+        j.iter().map(|e| e.response.source).collect::<Vec<_>>(),
+        [Some("proxy"), Some("fixture")]
+    );
+    let saved = recordings(dir.path());
+    assert_eq!(saved.len(), 1);
+    assert_eq!(
+        saved[0]["response"]["audio"],
+        base64::engine::general_purpose::STANDARD.encode(&want)
+    );
+    assert_eq!(saved[0]["response"]["content"], "Hello!");
+}
+
+#[tokio::test]
+async fn a_dead_upstream_gets_an_error_event_and_the_realtime_socket_stays_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rc = aimock::record::RecordConfig::default();
+    rc.providers
+        .insert("openai".into(), "http://127.0.0.1:9".to_owned());
+    rc.fixture_path = dir.path().to_path_buf();
+    rc.upstream_timeout_ms = 2_000;
+    let recorder = MockServer::builder().record(rc).start().await;
+    recorder.load_str_as(FIXTURES, "rt.json").unwrap();
+    let mut ws = connect(&recorder, "/v1/realtime", &[]).await;
+    event(&mut ws).await.unwrap();
+    ask(&mut ws, "not in any fixture").await;
+    let e = event(&mut ws).await.unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["code"], "upstream_unavailable");
+    assert_eq!(e["error"]["type"], "server_error");
+    ask(&mut ws, "hello").await;
+    assert_eq!(
+        text_of(&until(&mut ws, "response.done").await),
+        "Hi there, friend!"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let j = recorder.journal();
+    assert_eq!(j[0].response.status, 502);
+    assert_eq!(j[0].response.source, Some("proxy"));
+}
+
+#[tokio::test]
+async fn an_upstream_that_drops_mid_turn_gets_an_error_event_and_the_next_miss_reconnects() {
+    let upstream = upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = crate::support::recorder(&upstream, dir.path()).await;
+    let mut ws = connect(&recorder, "/v1/realtime", &[]).await;
+    event(&mut ws).await.unwrap();
+    ask(&mut ws, "cut").await;
+    // The five events the upstream sent before its cut, then the error.
+    let evs = until(&mut ws, "response.done").await;
+    let kinds: Vec<_> = evs.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
+    assert_eq!(kinds[0], "response.created");
+    let e = evs.last().unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["code"], "upstream_failed");
+    // The next miss opens a new upstream socket, brought in step with the whole conversation.
+    ask(&mut ws, "hello").await;
+    assert_eq!(
+        text_of(&until(&mut ws, "response.done").await),
+        "Hi there, friend!"
+    );
+    let up = upstream.journal();
+    assert_eq!(up.len(), 2);
+    let aimock::journal::JournalBody::Chat(req) = &up[1].body else {
+        panic!("no request: {:?}", up[1].body);
+    };
+    let texts: Vec<_> = req.messages.iter().map(|m| m.text.clone()).collect();
+    assert_eq!(texts, [Some("cut".to_owned()), Some("hello".to_owned())]);
+    // Only the completed turn was saved.
+    let saved = recordings(dir.path());
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(saved[0]["match"]["userMessage"]["equals"], "hello");
+}

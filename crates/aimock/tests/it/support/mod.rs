@@ -80,11 +80,12 @@ pub(crate) async fn file_server(path: &Path) -> (MockServer, usize) {
     (s, n)
 }
 
-/// Record mode with `upstream` as the OpenAI and Anthropic upstream, writing under `dir`.
+/// Record mode with `upstream` as the OpenAI, Anthropic and Gemini upstream, writing under `dir`.
 pub(crate) fn record_config(upstream: &MockServer, dir: &Path) -> RecordConfig {
     let mut rc = RecordConfig::default();
     rc.providers.insert("openai".into(), upstream.uri());
     rc.providers.insert("anthropic".into(), upstream.uri());
+    rc.providers.insert("gemini".into(), upstream.uri());
     rc.fixture_path = dir.to_path_buf();
     rc
 }

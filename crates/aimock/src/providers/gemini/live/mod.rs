@@ -40,8 +40,10 @@
 //! disconnect cuts the connection. The client's JSON may come in text or binary frames; the
 //! server's messages go out as text frames (the SDK reads both).
 //!
-//! Record mode does not proxy Gemini Live: a miss is a miss.
+//! Record mode: a turn no fixture answers goes to the upstream's Gemini Live (see [`relay`]),
+//! whose messages are relayed and whose answer is saved as a fixture that replays here.
 
+mod relay;
 mod render;
 mod resume;
 mod wire;
@@ -59,7 +61,7 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{MatchOutcome, Reply};
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
-use crate::pipeline::socket::{ws_method, ErrorAnswer, Session, SocketRoute};
+use crate::pipeline::socket::{ws_method, ErrorAnswer, NoFixture, Session, SocketRoute};
 use crate::pipeline::RequestCtx;
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 use render::{Modes, Output};
@@ -142,6 +144,8 @@ struct Live {
     inbox: VecDeque<Frame>,
     /// When a `goAway` said the session ends.
     ends_at: Option<tokio::time::Instant>,
+    /// Record mode's upstream session.
+    relay: relay::Relay,
 }
 
 /// What started a turn.
@@ -153,6 +157,12 @@ enum Source {
 
 async fn serve(session: Session, mut socket: Socket) {
     let mut live = Live::default();
+    converse(&session, &mut socket, &mut live).await;
+    live.relay.close().await;
+}
+
+/// The session's messages, until it is over.
+async fn converse(session: &Session, socket: &mut Socket, live: &mut Live) {
     loop {
         let frame = match live.inbox.pop_front() {
             Some(f) => f,
@@ -185,9 +195,19 @@ async fn serve(session: Session, mut socket: Socket) {
         };
         let msg = match read_frame(&frame) {
             Ok(m) => m,
-            Err(e) => return protocol_error(&mut socket, &e).await,
+            Err(e) => return protocol_error(socket, &e).await,
         };
-        if !live.handle(&session, &mut socket, msg, size).await {
+        // Record mode keeps the setup and context updates as sent, for the upstream.
+        if relay::on(session) {
+            match (&msg, live.conf.is_none()) {
+                (ClientMsg::Setup(_), true) => live.relay.keep_setup(frame_text(&frame)),
+                (ClientMsg::ContextUpdate { .. }, false) => {
+                    live.relay.context_update(frame_text(&frame)).await;
+                }
+                _ => {}
+            }
+        }
+        if !live.handle(session, socket, msg, size).await {
             return;
         }
     }
@@ -203,6 +223,14 @@ fn read_frame(frame: &Frame) -> Result<ClientMsg, WireError> {
                 "Invalid JSON payload received. The binary message is not UTF-8 JSON.",
             )),
         },
+    }
+}
+
+/// A frame's text (a binary frame's when it is UTF-8, else nothing).
+fn frame_text(frame: &Frame) -> &str {
+    match frame {
+        Frame::Text(t) => t,
+        Frame::Binary(b) => std::str::from_utf8(b).unwrap_or_default(),
     }
 }
 
@@ -409,6 +437,18 @@ impl Live {
             .push(Message::tool_result(id, response_text(&r.response)));
     }
 
+    /// The session's state once the model answered `out`: the answer joins the history, its
+    /// calls wait for their responses.
+    fn after(&self, out: &Output) -> Saved {
+        let mut after = self.saved.clone();
+        after.history.push(assistant_message(out));
+        after
+            .pending
+            .extend(out.calls().map(|c| (c.name.clone(), c.id.clone())));
+        after.calls += out.calls().count();
+        after
+    }
+
     /// The request a turn matches.
     fn request(&self, conf: &Conf, endpoint: Endpoint) -> ChatRequest {
         let mut messages = conf.system.clone();
@@ -481,10 +521,18 @@ impl Live {
         let req = self.request(conf, Endpoint::Realtime);
         let prompt_chars = crate::providers::message_chars(&req);
         let mut turn = session.turn();
-        let fixture = match turn.resolve(req, size) {
-            Ok(f) => f,
+        // Record mode records the request the turn matched.
+        let kept = relay::on(session).then(|| req.clone());
+        let fixture = match (turn.resolve(req, size), kept) {
+            (Ok(f), _) => f,
+            (Err(NoFixture::Miss(m)), Some(req)) if m.proxy => {
+                let transcript = heard_text.filter(|_| conf.input_transcription);
+                return self
+                    .record(session, socket, turn, &req, transcript.as_deref())
+                    .await;
+            }
             // The SDK cannot read an error message mid-session: an error closes the socket.
-            Err(other) => {
+            (Err(other), _) => {
                 return turn
                     .answer_without_fixture(socket, other, |e| {
                         ErrorAnswer::Close(close_code(e.status), e.message.clone())
@@ -515,12 +563,7 @@ impl Live {
             prompt_chars,
         );
         // The state after this turn, should it complete.
-        let mut after = self.saved.clone();
-        after.history.push(assistant_message(&out));
-        after
-            .pending
-            .extend(out.calls().map(|c| (c.name.clone(), c.id.clone())));
-        after.calls += out.calls().count();
+        let after = self.after(&out);
         let mut events = rendered.body;
         events.push(rendered.generation_complete);
         if conf.resumption {

@@ -14,10 +14,14 @@
 //! sends: an `error` event with code `beta_api_shape_disabled`, then close code 4000.
 
 mod audio;
+pub(crate) mod collapse;
 mod items;
+mod relay;
 mod response;
 mod session;
 mod transcription;
+
+use std::collections::VecDeque;
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
@@ -30,7 +34,8 @@ use self::session::{Config, Kind};
 use crate::conversation::Endpoint;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{ErrorAnswer, Session};
+use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session};
+use crate::record::proxy::Host;
 use crate::stream::socket::{Frame, Heard, Socket, TurnEnd, TurnPlan};
 
 /// Adds the parameter at fault to an error.
@@ -125,7 +130,15 @@ async fn serve(session: Session, mut socket: Socket) {
     if !socket.send(created).await {
         return;
     }
-    while let Some(frame) = socket.recv().await {
+    loop {
+        // Messages heard while a recorded turn ran come first.
+        let frame = match state.later.pop_front() {
+            Some(f) => f,
+            None => match socket.recv().await {
+                Some(f) => f,
+                None => break,
+            },
+        };
         let open = match frame {
             Frame::Binary(_) => {
                 let e = ApiError::invalid(
@@ -140,6 +153,7 @@ async fn serve(session: Session, mut socket: Socket) {
             break;
         }
     }
+    state.forget().await;
 }
 
 /// A session's state between client events.
@@ -148,6 +162,10 @@ struct State {
     conversation: Conversation,
     buffer: InputBuffer,
     conversation_id: String,
+    /// Record mode's upstream socket, opened at the first response no fixture answers.
+    relay: Option<relay::Relay>,
+    /// Client events heard while a recorded turn ran, for after it.
+    later: VecDeque<Frame>,
 }
 
 impl State {
@@ -171,6 +189,8 @@ impl State {
             conversation: Conversation::default(),
             buffer: InputBuffer::default(),
             conversation_id: random_id("conv_", 24),
+            relay: None,
+            later: VecDeque::new(),
         }
     }
 
@@ -229,7 +249,7 @@ impl State {
             // WebRTC and SIP only; nothing to clear on a WebSocket.
             "output_audio_buffer.clear" => Ok(Vec::new()),
             "response.create" => {
-                return self.respond(session, socket, &ev, text.len(), cid).await;
+                return self.respond(session, socket, &ev, text, cid).await;
             }
             "response.cancel" => Err(no_active_response()),
             other => Err(ApiError::invalid(format!(
@@ -468,7 +488,7 @@ impl State {
         session: &Session,
         socket: &mut Socket,
         ev: &Map<String, Value>,
-        size: usize,
+        text: &str,
         cid: Option<&str>,
     ) -> bool {
         let plan = match self.plan(ev) {
@@ -484,8 +504,18 @@ impl State {
         );
         let input_chars = req.text_chars();
         let mut turn = session.turn();
-        let fixture = match turn.resolve(req, size) {
+        // Record mode keeps the request for the recording's key.
+        let kept = session.core.recorder().is_some().then(|| req.clone());
+        let fixture = match turn.resolve(req, text.len()) {
             Ok(f) => f,
+            Err(NoFixture::Miss(m)) if m.proxy && kept.is_some() => {
+                let Some(req) = kept else {
+                    return false;
+                };
+                return self
+                    .record(session, socket, turn, &req, text, plan.in_conversation, cid)
+                    .await;
+            }
             Err(other) => {
                 return turn
                     .answer_without_fixture(socket, other, |e| {
