@@ -20,6 +20,7 @@ use super::audio;
 use crate::record::collapse::{
     collapse_stream, sse_json, str_of, Builder, Collapsed, Collapser, Framing,
 };
+use crate::record::socket::sse;
 
 /// Which socket's turn the events are.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -107,33 +108,24 @@ pub(in crate::providers::openai) static TRANSLATION: Collapser = Collapser {
 
 /// A turn's events (JSON texts, in arrival order) as a fixture response: read by `c`, with the
 /// audio deltas' bytes as `audio` when there are any.
-pub(in crate::providers::openai) fn collapse(c: &'static Collapser, events: &[String]) -> Collapsed {
-    let mut body = String::new();
+pub(in crate::providers::openai) fn collapse(
+    c: &'static Collapser,
+    events: &[String],
+) -> Collapsed {
     let mut pcm: Vec<u8> = Vec::new();
     let mut bad_audio = 0usize;
-    for e in events {
-        let v = serde_json::from_str::<Value>(e).ok();
-        let kind = v.as_ref().and_then(|v| str_of(v.get("type")));
-        if let Some(k) = kind {
-            body.push_str("event: ");
-            body.push_str(k);
-            body.push('\n');
-            if k == "session.output_audio.delta" {
-                match v
-                    .as_ref()
-                    .and_then(|v| str_of(v.get("delta")))
-                    .and_then(audio::decode)
-                {
-                    Some(bytes) => pcm.extend_from_slice(&bytes),
-                    None => bad_audio += 1,
-                }
+    for v in events
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e).ok())
+    {
+        if str_of(v.get("type")) == Some("session.output_audio.delta") {
+            match str_of(v.get("delta")).and_then(audio::decode) {
+                Some(bytes) => pcm.extend_from_slice(&bytes),
+                None => bad_audio += 1,
             }
         }
-        body.push_str("data: ");
-        body.push_str(e);
-        body.push_str("\n\n");
     }
-    let mut collapsed = collapse_stream(c, body.as_bytes());
+    let mut collapsed = collapse_stream(c, sse(events).as_bytes());
     if bad_audio > 0 {
         collapsed.warnings.push(format!(
             "{bad_audio} audio delta(s) were not base64 and were left out"
@@ -208,13 +200,17 @@ mod tests {
         // Without its last event the turn is not complete; an error makes it incomplete too.
         assert!(!collapse(&LIVE, &events[..5]).complete);
         let mut errored = events.clone();
-        errored.insert(0, json!({"type": "error", "error": {"message": "no"}}).to_string());
+        errored.insert(
+            0,
+            json!({"type": "error", "error": {"message": "no"}}).to_string(),
+        );
         assert!(!collapse(&LIVE, &errored).complete);
     }
 
     #[test]
     fn a_responses_turn_is_read_from_the_nested_events() {
-        let nest = |ev: Value| json!({"type": "response.event", "event": ev, "delegation_id": null});
+        let nest =
+            |ev: Value| json!({"type": "response.event", "event": ev, "delegation_id": null});
         let events = texts(&[
             nest(
                 json!({"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}}),
@@ -230,7 +226,10 @@ mod tests {
         let c = collapse(&LIVE, &events);
         assert!(c.complete, "{:?}", c.warnings);
         assert_eq!(c.response["toolCalls"][0]["name"], "get_weather");
-        assert_eq!(c.response["toolCalls"][0]["arguments"], "{\"city\":\"Paris\"}");
+        assert_eq!(
+            c.response["toolCalls"][0]["arguments"],
+            "{\"city\":\"Paris\"}"
+        );
         assert!(c.response.get("audio").is_none());
     }
 
@@ -246,7 +245,11 @@ mod tests {
         assert!(c.complete);
         assert_eq!(c.response["content"], "Bonjour");
         assert!(c.response.get("audio").is_none());
-        assert!(c.warnings.iter().any(|w| w.contains("base64")), "{:?}", c.warnings);
+        assert!(
+            c.warnings.iter().any(|w| w.contains("base64")),
+            "{:?}",
+            c.warnings
+        );
         assert!(!collapse(&TRANSLATION, &events[..2]).complete);
     }
 }

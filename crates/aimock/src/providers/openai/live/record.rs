@@ -542,7 +542,10 @@ mod tests {
             "relay"
         );
         assert_eq!(step(json!({"type": "session.usage.updated"}), false), "end");
-        assert_eq!(step(json!({"type": "session.usage.updated"}), true), "relay");
+        assert_eq!(
+            step(json!({"type": "session.usage.updated"}), true),
+            "relay"
+        );
         assert_eq!(
             step(
                 json!({"type": "response.event", "event": {"type": "response.completed"}}),
