@@ -527,3 +527,140 @@ def test_a_replay_waiting_too_long_for_recorded_input_ends_with_aimock_error(rep
         with pytest.raises(ConnectionClosedError) as closed:
             conn.recv()
     assert closed.value.rcvd.code == 1008
+
+
+# -- record mode ------------------------------------------------------------------------------
+
+
+def recording_servers(start_aimock, tmp_path):
+    """An upstream on the Live fixtures, and a recorder (no fixtures of its own) in front of it."""
+    upstream = start_aimock([FIXTURES])
+    empty = tmp_path / "fixtures"
+    empty.mkdir()
+    recorder = start_aimock([empty], args=["--record", "--provider-openai", upstream.url])
+    return upstream, recorder, empty
+
+
+def ws_sources(server):
+    return [e["response"]["source"] for e in server.journal() if e["method"] == "WS"]
+
+
+def test_record_then_replay_a_live_session_with_the_upstream_stopped(start_aimock, tmp_path):
+    """A recording server relays each missed GPT-Live turn (commentary, a delegation and its
+    result, an utterance of input audio) to an upstream aimock over one socket per client socket
+    and saves it; a server on the recordings alone then answers the same sessions, the upstream
+    stopped: the same transcripts, delegation and audio."""
+    from conftest import stop_server
+
+    upstream, recorder, empty = recording_servers(start_aimock, tmp_path)
+
+    def turn(conn):
+        events = until(conn, "session.usage.updated")
+        kinds = [e.type for e in events]
+        assert kinds[-1] == "session.usage.updated", kinds
+        # The upstream's acknowledgements of what it was sent are not relayed.
+        assert "session.started" not in kinds and kinds.count("session.commentary.appended") <= 1, kinds
+        return events
+
+    def session(url: str):
+        c = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0)
+        with c.live.connect() as conn:
+            started(conn, instructions="Be brief.")
+            conn.session.commentary.append(content="greet the caller", delegation_id=None)
+            greet = turn(conn)
+            conn.session.commentary.append(content="book a table", delegation_id=None)
+            first = turn(conn)
+            delegated = [e for e in first if e.type == "session.delegation.created"]
+            assert len(delegated) == 1, [e.type for e in first]
+            conn.session.commentary.append(content="booked: 2 people at 8pm", delegation_id=delegated[0].delegation.id)
+            second = turn(conn)
+        with c.live.connect() as conn:
+            started(conn, model="gpt-live-1.1")
+            conn.session.input_audio.append(audio=tone(200))
+            conn.session.input_audio.append(audio=silence(300))
+            conn.session.input_audio.append(audio=silence(300))
+            heard = turn(conn)
+        return {
+            "greet": spoken(greet),
+            "delegation": (delegated[0].delegation.id, delegated[0].delegation.target, spoken(first)[0]),
+            "booked": spoken(second)[0],
+            "heard": spoken(heard),
+        }
+
+    live = session(recorder.url)
+    assert live["greet"][0] == "Hello! How can I help you today?"
+    assert len(live["greet"][1]) == 48 * 60 * len(live["greet"][0])
+    assert live["delegation"][1:] == ("client", "Let me book that.")
+    assert live["booked"] == "Your table for two is booked."
+    assert live["heard"] == ("I heard you.", FIXTURE_AUDIO)
+    # The upstream answered every turn; the recorder journaled them as proxied.
+    assert [e["path"] for e in upstream.journal() if e["method"] == "WS"] == ["/v1/live/sessions"] * 4
+    assert ws_sources(recorder) == ["proxy"] * 4
+    recorded = sorted((empty / "recorded").glob("*.json"))
+    assert len(recorded) == 4, recorded
+    saved = [json.loads(f.read_text())["fixtures"][0] for f in recorded]
+    assert all(f["match"]["endpoint"] == "openai-live" for f in saved), saved
+    calls = [f["response"]["toolCalls"] for f in saved if "toolCalls" in f["response"]]
+    assert [c[0]["id"] for c in calls] == [live["delegation"][0]], "the delegation is saved as a tool call"
+
+    stop_server(recorder)
+    stop_server(upstream)
+    replay = start_aimock([empty / "recorded"])
+    assert session(replay.url) == live
+    assert ws_sources(replay) == ["fixture"] * 4
+
+
+def test_record_then_replay_a_translation_session_with_the_upstream_stopped(start_aimock, tmp_path):
+    """Each utterance of a translation session no fixture answers is translated by the upstream
+    over one socket, relayed and saved; the recordings alone replay both translations (the
+    second with its audio) to the SDK, the upstream stopped."""
+    from conftest import stop_server
+
+    upstream, recorder, empty = recording_servers(start_aimock, tmp_path)
+
+    def translated(conn, text_len_audio):
+        text, pcm, kinds = "", b"", []
+        want_text, want_audio = text_len_audio
+        while text != want_text or len(pcm) < want_audio:
+            ev = conn.recv()
+            kinds.append(ev.type)
+            assert ev.type in ("session.output_transcript.delta", "session.output_audio.delta"), kinds
+            if ev.type == "session.output_transcript.delta":
+                text += ev.delta
+            else:
+                pcm += base64.b64decode(ev.delta)
+        return text, pcm
+
+    def session(url: str):
+        c = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0)
+        with c.realtime.translations.connect(model="gpt-realtime-translate") as conn:
+            assert conn.recv().type == "session.created"
+            conn.session.update(session={"audio": {"output": {"language": "es"}}})
+            assert conn.recv().type == "session.updated"
+            conn.session.input_audio_buffer.append(audio=tone(400))
+            conn.session.input_audio_buffer.append(audio=silence(600))
+            first = translated(conn, ("Hola, ¿cómo estás?", 48 * 60 * len("Hola, ¿cómo estás?")))
+            conn.session.input_audio_buffer.append(audio=tone(200))
+            conn.session.input_audio_buffer.append(audio=silence(600))
+            second = translated(conn, ("Adiós.", len(FIXTURE_AUDIO)))
+            conn.session.close()
+            assert conn.recv().type == "session.closed"
+        return first, second
+
+    first, second = session(recorder.url)
+    assert set(first[1]) == {0}
+    assert second == ("Adiós.", FIXTURE_AUDIO)
+    up = [e for e in upstream.journal() if e["method"] == "WS"]
+    assert [e["path"] for e in up] == ["/v1/realtime/translations?model=gpt-realtime-translate"] * 2
+    assert ws_sources(recorder) == ["proxy"] * 2
+    recorded = sorted((empty / "recorded").glob("*.json"))
+    saved = sorted((json.loads(f.read_text())["fixtures"][0] for f in recorded), key=lambda f: f["match"]["turnIndex"])
+    assert [f["match"]["endpoint"] for f in saved] == ["realtime-translation"] * 2
+    assert [f["response"]["content"] for f in saved] == ["Hola, ¿cómo estás?", "Adiós."]
+    assert base64.b64decode(saved[1]["response"]["audio"]) == FIXTURE_AUDIO
+
+    stop_server(recorder)
+    stop_server(upstream)
+    replay = start_aimock([empty / "recorded"])
+    assert session(replay.url) == (first, second)
+    assert ws_sources(replay) == ["fixture"] * 2

@@ -17,8 +17,12 @@
 //! | `systemHash` | chat | same user text, different system prompt (#185) |
 //! | `toolsHash` | chat | same user text, different tool set (#185) |
 //!
-//! "Chat" here is every conversation: chat requests, and realtime sessions' turns (endpoint
-//! `realtime`, whose history is a conversation with tool calls and results like chat's).
+//! "Chat" here is every conversation: chat requests, and the socket sessions' turns: Realtime
+//! (endpoint `realtime`, whose history is a conversation with tool calls and results like
+//! chat's), GPT-Live (`openai-live`: commentary, utterances, delegations and their results) and
+//! Realtime translations (`realtime-translation`: one translation per utterance, the target
+//! language as the system prompt). An utterance of audio has no text, so such turns are told
+//! apart by `turnIndex`, and a delegation's result (which has no user text) by `toolCallId`.
 //!
 //! **Absent means "any".** A match field that is left out matches every value, so a key must
 //! carry every field that could tell it apart from a later call, or the earlier recording answers
@@ -83,7 +87,14 @@ pub(crate) fn recorded_match(
         };
         m.insert("model".into(), model.into());
     }
-    let conversation = matches!(req.endpoint, Endpoint::Chat | Endpoint::Realtime);
+    // Socket sessions are conversations too (Realtime's items, GPT-Live's commentary and
+    // delegations, a translation's utterances), and an utterance of audio has no text: each
+    // turn is told apart by its position, a tool (delegation) result, the instructions (a
+    // translation's target language) and the tools, as chat's turns are.
+    let conversation = matches!(
+        req.endpoint,
+        Endpoint::Chat | Endpoint::Realtime | Endpoint::Live | Endpoint::RealtimeTranslation
+    );
     if conversation && !req.messages.is_empty() {
         m.insert("turnIndex".into(), req.assistant_count().into());
         m.insert(
@@ -493,6 +504,58 @@ mod tests {
                     assert!(Arc::ptr_eq(&slot.fixture, &report.fixtures[i]), "leg {i}")
                 }
                 other => panic!("leg {i} missed: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn live_and_translation_turns_are_keyed_as_conversations_each_utterance_by_its_position() {
+        // Two utterances of audio (no text) in a translation session, then GPT-Live's turn after
+        // a delegation's result.
+        let utterance = |n: usize| {
+            let mut messages = vec![Message::text(Role::System, "Translate into fr.")];
+            for i in 0..n {
+                messages.push(Message::text(Role::Assistant, format!("translation {i}")));
+            }
+            let mut r = ChatRequest::chat("gpt-realtime-translate", messages);
+            r.endpoint = Endpoint::RealtimeTranslation;
+            r
+        };
+        let mut live = ChatRequest::chat(
+            "gpt-live",
+            vec![
+                Message::text(Role::User, "book it"),
+                assistant_calls("dlg_1", "client"),
+                Message::tool_result("dlg_1", "booked"),
+            ],
+        );
+        live.endpoint = Endpoint::Live;
+        let requests = [utterance(0), utterance(1), live.clone()];
+        let keys: Vec<Value> = requests
+            .iter()
+            .map(|r| recorded_match(r, None, false).0)
+            .collect();
+        assert_eq!(keys[0]["turnIndex"], json!(0));
+        assert_eq!(keys[1]["turnIndex"], json!(1));
+        assert_eq!(keys[0]["systemHash"], json!(requests[0].system_hash()));
+        assert_eq!(keys[2]["endpoint"], json!("openai-live"));
+        assert_eq!(keys[2]["hasToolResult"], json!(true));
+        assert!(keys.iter().all(is_anchored));
+        let fixtures: Vec<Value> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"match": m, "response": {"content": format!("turn {i}")}}))
+            .collect();
+        let report = parse_value(json!({ "fixtures": fixtures }), "r.json");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let store = FixtureStore::default();
+        store.append(report.fixtures.iter().map(Arc::clone));
+        for (i, r) in requests.iter().enumerate() {
+            match store.resolve(r, &MatchContext::default()) {
+                MatchOutcome::Matched { slot, .. } => {
+                    assert!(Arc::ptr_eq(&slot.fixture, &report.fixtures[i]), "turn {i}")
+                }
+                other => panic!("turn {i} missed: {other:?}"),
             }
         }
     }

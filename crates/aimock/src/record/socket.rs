@@ -23,6 +23,26 @@ use super::collapse::{collapse_stream, Collapser};
 use super::proxy::{save_recording, Host, Recording};
 use super::upstream::{upstream_parts, upstream_url, Credential};
 
+/// A turn's upstream events (JSON texts) as the SSE stream a collapser reads: each a `data:`
+/// frame, named (`event: <type>`) when it is a JSON object with a string `type`.
+pub(crate) fn sse(events: &[String]) -> String {
+    let mut body = String::with_capacity(events.iter().map(|e| e.len() + 40).sum());
+    for e in events {
+        let kind = serde_json::from_str::<Value>(e)
+            .ok()
+            .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
+        if let Some(k) = kind {
+            body.push_str("event: ");
+            body.push_str(&k);
+            body.push('\n');
+        }
+        body.push_str("data: ");
+        body.push_str(e);
+        body.push_str("\n\n");
+    }
+    body
+}
+
 /// An open upstream socket.
 pub(crate) struct Upstream {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -172,21 +192,7 @@ impl Upstream {
         if recorder.config.proxy_only {
             return Ok(());
         }
-        let mut body = String::new();
-        for e in &self.events {
-            let kind = serde_json::from_str::<Value>(e)
-                .ok()
-                .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
-            if let Some(k) = kind {
-                body.push_str("event: ");
-                body.push_str(&k);
-                body.push('\n');
-            }
-            body.push_str("data: ");
-            body.push_str(e);
-            body.push_str("\n\n");
-        }
-        let collapsed = collapse_stream(collapser, body.as_bytes());
+        let collapsed = collapse_stream(collapser, sse(&self.events).as_bytes());
         if !collapsed.complete {
             return Err("the turn ended before its last event; not recorded".to_owned());
         }

@@ -31,8 +31,10 @@
 //! recording expects (30 s, as aimock).
 
 pub(super) mod audio;
+pub(super) mod collapse;
 mod config;
 mod events;
+pub(super) mod record;
 mod replay;
 mod replaying;
 mod speech;
@@ -48,13 +50,14 @@ use tokio::time::Instant;
 use self::audio::{Format, Vad};
 use self::config::{Config, Delegation, Invalid};
 use self::events::{api_error_event, event, invalid_event, read_command, Command};
+use self::record::{Relay, Trigger};
 use self::replay::Replay;
 use self::speech::{tool_names, wrap_responses, Spoken};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Fixture;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{ErrorAnswer, Session, Turn};
+use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 pub(super) use self::config::kind as json_kind;
@@ -164,6 +167,18 @@ struct Live {
     turns: u64,
     /// A recorded session being replayed (an `onLive` fixture), which then drives the socket.
     replay: Option<Replay>,
+    /// Record mode: what the upstream is kept in sync with, and the upstream.
+    rec: Option<Relay>,
+}
+
+/// How a turn was matched.
+enum Resolved {
+    /// This fixture answers it.
+    Fixture(std::sync::Arc<Fixture>, Turn),
+    /// Record mode sends it upstream.
+    Record(Turn),
+    /// It was answered otherwise (an error event, chaos); whether the socket is open.
+    Answered(bool),
 }
 
 async fn serve(session: Session, mut socket: Socket) {
@@ -179,6 +194,7 @@ async fn serve(session: Session, mut socket: Socket) {
         return;
     }
     let limits = Limits::from_headers(&session.headers);
+    let rec = Relay::new(&session);
     let mut live = Live {
         session,
         limits,
@@ -191,6 +207,7 @@ async fn serve(session: Session, mut socket: Socket) {
         last_audio: None,
         turns: 0,
         replay: None,
+        rec,
     };
     loop {
         let wake = live.wake();
@@ -207,6 +224,9 @@ async fn serve(session: Session, mut socket: Socket) {
         if !live.on_frame(&mut socket, frame).await {
             break;
         }
+    }
+    if let Some(r) = live.rec.take() {
+        r.close().await;
     }
 }
 
@@ -363,6 +383,16 @@ impl Live {
         self.muted = muted;
         self.vad.reset();
         self.last_audio = None;
+        if let Some(r) = self.rec.as_mut() {
+            r.forget_heard();
+        }
+    }
+
+    /// Record mode: keep a command that starts no turn for the upstream.
+    fn keep(&mut self, cmd: &Command) {
+        if let Some(r) = self.rec.as_mut() {
+            r.keep(Value::Object(cmd.body.clone()).to_string());
+        }
     }
 
     async fn refuse(&self, socket: &mut Socket, e: &Invalid, cid: Option<&str>) -> bool {
@@ -412,7 +442,7 @@ impl Live {
             | "session.thinking.append"
             | "session.commentary.append" => self.append(socket, &cmd).await,
             "response.item.create" => self.item(socket, &cmd).await,
-            "response.create" => self.respond(socket, cid).await,
+            "response.create" => self.respond(socket, &cmd).await,
             "session.close" => self.close(socket, "close_requested", cid).await,
             // decision.*: Decisions delegation is not served.
             _ => {
@@ -471,6 +501,9 @@ impl Live {
             at: Instant::now(),
             expires_at: crate::http::time::unix_now() + secs,
         });
+        if let Some(r) = self.rec.as_mut() {
+            r.start = Some(Value::Object(cmd.body.clone()).to_string());
+        }
         let mut m = event("session.started", cid);
         m.insert("session".to_owned(), self.resource());
         socket.send(Value::Object(m).to_string()).await
@@ -485,6 +518,7 @@ impl Live {
             Ok(next) => started.config = next,
             Err(e) => return self.refuse(socket, &e, cid).await,
         }
+        self.keep(cmd);
         let mut m = event("session.updated", cid);
         m.insert("session".to_owned(), self.resource());
         socket.send(Value::Object(m).to_string()).await
@@ -506,7 +540,13 @@ impl Live {
         if self.muted {
             return true;
         }
-        if self.vad.push(self.format(), &bytes, self.limits.silence_ms) {
+        let ended = self.vad.push(self.format(), &bytes, self.limits.silence_ms);
+        if self.vad.speaking() {
+            if let Some(r) = self.rec.as_mut() {
+                r.hear(Value::Object(cmd.body.clone()).to_string());
+            }
+        }
+        if ended {
             return self.utterance(socket).await;
         }
         if self.vad.speaking() {
@@ -525,7 +565,8 @@ impl Live {
             tool_calls: Vec::new(),
             tool_call_id: None,
         });
-        self.speak(socket, None).await
+        let heard = self.rec.as_mut().map(Relay::take_heard).unwrap_or_default();
+        self.speak(socket, None, Trigger::Utterance(heard)).await
     }
 
     /// `session.output_audio.fixture.play`: checked whole, then acknowledged and reported played.
@@ -615,8 +656,11 @@ impl Live {
             (None, false) => Message::text(Role::System, content),
         });
         if commentary {
-            return self.speak(socket, cid).await;
+            return self
+                .speak(socket, cid, Trigger::Commentary(cmd.body.clone()))
+                .await;
         }
+        self.keep(cmd);
         true
     }
 
@@ -629,6 +673,7 @@ impl Live {
         match cmd.body.get("item") {
             Some(Value::Object(item)) => {
                 self.items.push(Value::Object(item.clone()));
+                self.keep(cmd);
                 true
             }
             None => {
@@ -672,34 +717,31 @@ impl Live {
         self.limits.max_turns.is_some_and(|max| self.turns >= max)
     }
 
-    /// Match a turn; `None` when it was answered otherwise (an error event, chaos) and `Some`
-    /// with the fixture to play. The bool is whether the connection is still open.
+    /// Match a turn: the fixture to play, record mode's miss, or what answered it otherwise
+    /// (an error event, chaos).
     async fn resolve(
         &self,
         socket: &mut Socket,
-        turn: &mut Option<Turn>,
+        mut turn: Turn,
         req: ChatRequest,
         cid: Option<&str>,
-    ) -> Result<std::sync::Arc<Fixture>, bool> {
-        let Some(mut t) = turn.take() else {
-            return Err(true);
-        };
+    ) -> Resolved {
         let size = req.text_chars();
-        match t.resolve(req, size) {
-            Ok(f) => {
-                *turn = Some(t);
-                Ok(f)
-            }
-            Err(other) => Err(t
-                .answer_without_fixture(socket, other, |e| {
+        match turn.resolve(req, size) {
+            Ok(f) => Resolved::Fixture(f, turn),
+            Err(NoFixture::Miss(m)) if m.proxy && self.rec.is_some() => Resolved::Record(turn),
+            Err(other) => Resolved::Answered(
+                turn.answer_without_fixture(socket, other, |e| {
                     ErrorAnswer::Event(api_error_event(e, cid))
                 })
-                .await),
+                .await,
+            ),
         }
     }
 
-    /// The model speaks: one turn, matched with the conversation so far.
-    async fn speak(&mut self, socket: &mut Socket, cid: Option<&str>) -> bool {
+    /// The model speaks: one turn, matched with the conversation so far (`trigger` is what
+    /// record mode forwards upstream when no fixture answers).
+    async fn speak(&mut self, socket: &mut Socket, cid: Option<&str>, trigger: Trigger) -> bool {
         if self.out_of_turns() {
             return self.close(socket, "expired", cid).await;
         }
@@ -717,12 +759,12 @@ impl Live {
             stream: true,
         };
         self.turns += 1;
-        let mut turn = Some(self.session.turn());
-        let fixture = match self.resolve(socket, &mut turn, req, cid).await {
-            Ok(f) => f,
-            Err(open) => return open,
+        let turn = self.session.turn();
+        let (fixture, turn) = match self.resolve(socket, turn, req.clone(), cid).await {
+            Resolved::Fixture(f, t) => (f, t),
+            Resolved::Record(t) => return self.record(socket, t, &req, trigger, cid).await,
+            Resolved::Answered(open) => return open,
         };
-        let Some(turn) = turn else { return false };
         let spoken = match Spoken::from_reply(&fixture.reply) {
             Some(s) => s,
             None => {
@@ -771,7 +813,8 @@ impl Live {
 
     /// `response.create` under Responses delegation: one turn answered with the Responses
     /// stream, each event nested in a `response.event`.
-    async fn respond(&mut self, socket: &mut Socket, cid: Option<&str>) -> bool {
+    async fn respond(&mut self, socket: &mut Socket, cmd: &Command) -> bool {
+        let cid = cmd.client_event_id.as_deref();
         if let Some(e) = self.needs_responses("response.create") {
             return self.refuse(socket, &e, cid).await;
         }
@@ -807,12 +850,17 @@ impl Live {
         req.endpoint = Endpoint::Live;
         req.stream = true;
         self.turns += 1;
-        let mut turn = Some(self.session.turn());
-        let fixture = match self.resolve(socket, &mut turn, req.clone(), cid).await {
-            Ok(f) => f,
-            Err(open) => return open,
+        let turn = self.session.turn();
+        let (fixture, turn) = match self.resolve(socket, turn, req.clone(), cid).await {
+            Resolved::Fixture(f, t) => (f, t),
+            Resolved::Record(t) => {
+                let original = Value::Object(cmd.body.clone()).to_string();
+                return self
+                    .record(socket, t, &req, Trigger::Respond(original), cid)
+                    .await;
+            }
+            Resolved::Answered(open) => return open,
         };
-        let Some(turn) = turn else { return false };
         let reply = match crate::providers::endpoint::message_reply(
             &fixture,
             "GPT-Live's Responses delegation",

@@ -63,7 +63,23 @@ impl Spoken {
                     .get("audio")
                     .and_then(Value::as_str)
                     .and_then(audio::decode),
-                calls: Vec::new(),
+                // An audio reply may delegate too (a recorded turn that did).
+                calls: value
+                    .get("toolCalls")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| {
+                        let name = c.get("name").and_then(Value::as_str)?.to_owned();
+                        let arguments = match c.get("arguments") {
+                            Some(Value::String(s)) => s.clone(),
+                            None | Some(Value::Null) => "{}".to_owned(),
+                            Some(other) => other.to_string(),
+                        };
+                        let id = c.get("id").and_then(Value::as_str).map(str::to_owned);
+                        Some((id, name, arguments))
+                    })
+                    .collect(),
             }),
             _ => None,
         }

@@ -44,7 +44,7 @@ use crate::http::ApiError;
 use crate::pipeline::socket::{Session, Turn};
 use crate::record::collapse::collapse_stream;
 use crate::record::proxy::{save_recording, timings, Host, Recording};
-use crate::record::socket::Upstream;
+use crate::record::socket::{sse, Upstream};
 use crate::stream::socket::{Frame, Heard, Socket};
 
 /// The `event_id` prefix of the `response.cancel` events the session forwards: the upstream's
@@ -379,25 +379,6 @@ fn upstream_item(item: &Value) -> Option<Value> {
         })),
         _ => None,
     }
-}
-
-/// The turn's kept events as the SSE stream the collapser reads.
-fn sse(events: &[String]) -> String {
-    let mut body = String::with_capacity(events.iter().map(|e| e.len() + 40).sum());
-    for e in events {
-        let kind = serde_json::from_str::<Value>(e)
-            .ok()
-            .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
-        if let Some(k) = kind {
-            body.push_str("event: ");
-            body.push_str(&k);
-            body.push('\n');
-        }
-        body.push_str("data: ");
-        body.push_str(e);
-        body.push_str("\n\n");
-    }
-    body
 }
 
 /// The collapsed turn with its audio: an audio fixture has `content` and `toolCalls` beside its

@@ -16,18 +16,21 @@
 //! A frame that is not a JSON object, a binary frame, an unknown type or a bad field gets the
 //! Realtime `error` event; the socket stays open.
 
+mod record;
+
 use futures_util::future::BoxFuture;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use super::live::audio::{self, Format, Vad};
+use super::live::record::Relay;
 use super::live::{audio_field, header_u64, json_kind, EventError, DEFAULT_SILENCE_MS};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Reply;
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::socket::{ErrorAnswer, Session};
+use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 /// Translation input (and output) audio: 24 kHz PCM16 mono.
@@ -274,6 +277,8 @@ struct Translation {
     elapsed_ms: u64,
     /// The translations so far, for matching (`turnIndex`).
     history: Vec<Message>,
+    /// Record mode: what the upstream is kept in sync with, and the upstream.
+    rec: Option<Relay>,
 }
 
 async fn serve(session: Session, mut socket: Socket) {
@@ -292,6 +297,7 @@ async fn serve(session: Session, mut socket: Socket) {
     };
     let silence_ms =
         header_u64(&session.headers, "x-aimock-turn-silence-ms").unwrap_or(DEFAULT_SILENCE_MS);
+    let rec = Relay::new(&session);
     let mut t = Translation {
         session,
         id: random_id("sess_", 24),
@@ -303,6 +309,7 @@ async fn serve(session: Session, mut socket: Socket) {
         last_audio: None,
         elapsed_ms: 0,
         history: Vec::new(),
+        rec,
     };
     let mut created = event("session.created");
     created.insert("session".to_owned(), t.resource());
@@ -332,6 +339,9 @@ async fn serve(session: Session, mut socket: Socket) {
         if !t.on_frame(&mut socket, frame).await {
             break;
         }
+    }
+    if let Some(r) = t.rec.take() {
+        r.close().await;
     }
 }
 
@@ -390,6 +400,9 @@ impl Translation {
             Some("session.update") => match self.config.update(body.get("session")) {
                 Ok(next) => {
                     self.config = next;
+                    if let Some(r) = self.rec.as_mut() {
+                        r.keep(text.clone());
+                    }
                     let mut m = event("session.updated");
                     m.insert("session".to_owned(), self.resource());
                     socket.send(Value::Object(m).to_string()).await
@@ -402,7 +415,13 @@ impl Translation {
                     Err(e) => return socket.send(invalid_event(&e, cid)).await,
                 };
                 self.elapsed_ms += FORMAT.ms(bytes.len());
-                if self.vad.push(FORMAT, &bytes, self.silence_ms) {
+                let ended = self.vad.push(FORMAT, &bytes, self.silence_ms);
+                if self.vad.speaking() {
+                    if let Some(r) = self.rec.as_mut() {
+                        r.hear(text.clone());
+                    }
+                }
+                if ended {
                     return self.translate(socket).await;
                 }
                 if self.vad.speaking() {
@@ -447,6 +466,7 @@ impl Translation {
     async fn translate(&mut self, socket: &mut Socket) -> bool {
         self.vad.reset();
         self.last_audio = None;
+        let heard = self.rec.as_mut().map(Relay::take_heard).unwrap_or_default();
         let mut messages = Vec::new();
         if let Some(lang) = self.config.language() {
             messages.push(Message::text(
@@ -471,8 +491,11 @@ impl Translation {
             stream: true,
         };
         let mut turn = self.session.turn();
-        let fixture = match turn.resolve(req, 0) {
+        let fixture = match turn.resolve(req.clone(), 0) {
             Ok(f) => f,
+            Err(NoFixture::Miss(m)) if m.proxy && self.rec.is_some() => {
+                return self.record(socket, turn, &req, heard).await;
+            }
             Err(other) => {
                 return turn
                     .answer_without_fixture(socket, other, |e| {
