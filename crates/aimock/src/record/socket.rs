@@ -43,6 +43,20 @@ pub(crate) fn sse(events: &[String]) -> String {
     body
 }
 
+/// The error event's error for a turn whose upstream socket could not be opened (502,
+/// `upstream_unavailable`).
+pub(crate) fn unavailable(why: String) -> crate::http::ApiError {
+    crate::http::ApiError::new(http::StatusCode::BAD_GATEWAY, "server_error", why)
+        .with_code("upstream_unavailable")
+}
+
+/// The error event's error for a turn the upstream socket failed mid-way (502,
+/// `upstream_failed`).
+pub(crate) fn failed(why: String) -> crate::http::ApiError {
+    crate::http::ApiError::new(http::StatusCode::BAD_GATEWAY, "server_error", why)
+        .with_code("upstream_failed")
+}
+
 /// An open upstream socket.
 pub(crate) struct Upstream {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,

@@ -30,11 +30,10 @@ use super::collapse::{collapse, said, LIVE};
 use super::events::api_error_event;
 use super::Live;
 use crate::conversation::{ChatRequest, Message, Role, ToolCallRef};
-use crate::http::ApiError;
 use crate::pipeline::socket::{Session, Turn};
 use crate::record::collapse::{str_of, Collapsed};
 use crate::record::proxy::{save_recording, timings, Host, Recording};
-use crate::record::socket::Upstream;
+use crate::record::socket::{failed, unavailable, Upstream};
 use crate::stream::socket::Socket;
 
 /// What record mode keeps of a voice session to bring an upstream in sync.
@@ -319,16 +318,6 @@ pub(in crate::providers::openai) async fn save(
         context,
     };
     save_recording(&*session.core, &rec, collapsed, Some(timings(&log.times))).await
-}
-
-/// The error for a turn the upstream could not be reached for.
-pub(in crate::providers::openai) fn unavailable(why: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why).with_code("upstream_unavailable")
-}
-
-/// The error for a turn the upstream dropped.
-pub(in crate::providers::openai) fn failed(why: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why).with_code("upstream_failed")
 }
 
 /// What a GPT-Live turn forwards upstream.

@@ -40,11 +40,10 @@ use super::session::Config;
 use super::{during_response, error_event, State};
 use crate::conversation::ChatRequest;
 use crate::http::ids::random_id;
-use crate::http::ApiError;
 use crate::pipeline::socket::{Session, Turn};
 use crate::record::collapse::collapse_stream;
 use crate::record::proxy::{save_recording, timings, Host, Recording};
-use crate::record::socket::{sse, Upstream};
+use crate::record::socket::{failed, sse, unavailable, Upstream};
 use crate::stream::socket::{Frame, Heard, Socket};
 
 /// The `event_id` prefix of the `response.cancel` events the session forwards: the upstream's
@@ -428,8 +427,7 @@ impl State {
                 Ok(r) => self.relay = Some(r),
                 Err(why) => {
                     tracing::warn!("record: {why}");
-                    let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
-                        .with_code("upstream_unavailable");
+                    let e = unavailable(why);
                     let sent = socket.send(error_event(&e, cid)).await;
                     turn.finish(e.status);
                     return sent;
@@ -481,8 +479,7 @@ impl State {
             Relayed::Failed(why) => {
                 tracing::warn!("record: {why}");
                 self.forget().await;
-                let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
-                    .with_code("upstream_failed");
+                let e = failed(why);
                 let sent = socket.send(error_event(&e, cid)).await;
                 turn.finish(e.status);
                 sent

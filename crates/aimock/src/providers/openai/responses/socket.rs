@@ -21,7 +21,7 @@ use crate::http::ApiError;
 use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::providers::endpoint::{message_reply, MessageApi};
 use crate::record::proxy::Recording;
-use crate::record::socket::Upstream;
+use crate::record::socket::{failed, unavailable, Upstream};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
 /// How many earlier responses a socket keeps for `previous_response_id`.
@@ -238,8 +238,7 @@ async fn record(
             Ok(u) => *upstream = Some(u),
             Err(why) => {
                 tracing::warn!("record: {why}");
-                let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
-                    .with_code("upstream_unavailable");
+                let e = unavailable(why);
                 let sent = socket.send(error_event(&e, None)).await;
                 turn.finish(e.status);
                 return sent;
@@ -299,8 +298,7 @@ async fn record(
         Err(why) => {
             tracing::warn!("record: {why}");
             *upstream = None;
-            let e = ApiError::new(StatusCode::BAD_GATEWAY, "server_error", why)
-                .with_code("upstream_failed");
+            let e = failed(why);
             let sent = socket.send(error_event(&e, None)).await;
             turn.finish(e.status);
             sent

@@ -18,11 +18,12 @@ use serde_json::json;
 
 use super::super::live::audio;
 use super::super::live::collapse::{collapse, TRANSLATION};
-use super::super::live::record::{failed, open, relay, save, unavailable, Relayed, Step, TurnLog};
+use super::super::live::record::{open, relay, save, Relayed, Step, TurnLog};
 use super::{api_error_event, Translation, FORMAT};
 use crate::conversation::{ChatRequest, Message, Role};
 use crate::pipeline::socket::Turn;
 use crate::record::collapse::str_of;
+use crate::record::socket::{failed, unavailable};
 use crate::stream::socket::Socket;
 
 impl Translation {
