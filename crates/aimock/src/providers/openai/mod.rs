@@ -6,6 +6,7 @@ pub(crate) mod collapse;
 pub(crate) mod embeddings;
 pub(crate) mod live;
 pub(crate) mod moderation;
+mod output_items;
 pub(crate) mod realtime;
 pub(crate) mod responses;
 pub(crate) mod translations;

@@ -12,104 +12,14 @@
 //! client stopped it: nothing to replay), `failed` and an `error` event are errors. Audio bytes
 //! are not read here: the session keeps those itself.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
+use super::super::output_items::{out_index, Dialect, Outputs};
 use crate::record::collapse::{sse_json, str_of, Builder, Finish};
-
-#[derive(Debug)]
-enum Item {
-    Text(String),
-    Tool {
-        name: String,
-        id: Option<String>,
-        args: String,
-        done: Option<String>,
-    },
-    Other,
-}
-
-fn out_index(v: &Value) -> i64 {
-    v.get("output_index").and_then(Value::as_i64).unwrap_or(0)
-}
-
-fn new_item(item: &Value) -> Item {
-    match str_of(item.get("type")) {
-        Some("message") => Item::Text(String::new()),
-        Some("function_call") => Item::Tool {
-            name: str_of(item.get("name")).unwrap_or("").to_owned(),
-            id: str_of(item.get("call_id")).map(str::to_owned),
-            args: String::new(),
-            done: str_of(item.get("arguments"))
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned),
-        },
-        _ => Item::Other,
-    }
-}
-
-/// The text of a message item's parts: `text`, or an audio part's `transcript`.
-fn message_text(item: &Value) -> String {
-    let mut out = String::new();
-    for p in item
-        .get("content")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(t) = str_of(p.get("text")).or_else(|| str_of(p.get("transcript"))) {
-            out.push_str(t);
-        }
-    }
-    out
-}
-
-/// A finished item: what it carries whole wins over the deltas (text only when no delta came).
-fn item_done(b: &mut Builder, items: &mut BTreeMap<i64, Item>, i: i64, item: &Value) {
-    match str_of(item.get("type")) {
-        Some("function_call") => {
-            let fresh = new_item(item);
-            let slot = items.entry(i).or_insert(Item::Other);
-            match (slot, fresh) {
-                (
-                    Item::Tool { name, id, done, .. },
-                    Item::Tool {
-                        name: n,
-                        id: d,
-                        done: a,
-                        ..
-                    },
-                ) => {
-                    if !n.is_empty() {
-                        *name = n;
-                    }
-                    if d.is_some() {
-                        *id = d;
-                    }
-                    if a.is_some() {
-                        *done = a;
-                    }
-                }
-                (slot, fresh) => *slot = fresh,
-            }
-        }
-        Some("message") => {
-            let full = message_text(item);
-            let slot = items.entry(i).or_insert(Item::Text(String::new()));
-            if let Item::Text(t) = slot {
-                if t.is_empty() {
-                    b.append(t, &full, "content");
-                }
-            }
-        }
-        _ => {}
-    }
-}
 
 /// The final `response` object (`response.done`'s): output items not seen before, usage, and
 /// how it ended.
-fn end(b: &mut Builder, items: &mut BTreeMap<i64, Item>, r: &Value) {
+fn end(b: &mut Builder, items: &mut Outputs, r: &Value) {
     for (i, item) in r
         .get("output")
         .and_then(Value::as_array)
@@ -118,8 +28,8 @@ fn end(b: &mut Builder, items: &mut BTreeMap<i64, Item>, r: &Value) {
         .enumerate()
     {
         let i = i as i64;
-        if !items.contains_key(&i) {
-            item_done(b, items, i, item);
+        if !items.has(i) {
+            items.done(b, i, item);
         }
     }
     if let Some(Value::Object(u)) = r.get("usage") {
@@ -169,69 +79,34 @@ fn end(b: &mut Builder, items: &mut BTreeMap<i64, Item>, r: &Value) {
     }
 }
 
-/// Hand the items to the builder in `output_index` order.
-fn flush(b: &mut Builder, items: BTreeMap<i64, Item>) {
-    for (_, item) in items {
-        match item {
-            Item::Text(t) => b.text(&t),
-            Item::Tool {
-                name,
-                id,
-                args,
-                done,
-            } => {
-                let slot = b.tool(&name, id.as_deref());
-                b.tool_args(slot, done.as_deref().unwrap_or(&args));
-            }
-            Item::Other => {}
-        }
-    }
-}
-
 pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
-    let mut items: BTreeMap<i64, Item> = BTreeMap::new();
+    let mut items = Outputs::new(Dialect::Realtime);
     for (name, v) in sse_json(b, body) {
         let kind = str_of(v.get("type")).or(name.as_deref()).unwrap_or("");
         match kind {
             "response.output_item.added" => {
                 if let Some(item) = v.get("item") {
-                    items.entry(out_index(&v)).or_insert_with(|| new_item(item));
+                    items.added(out_index(&v), item);
                 }
             }
             "response.output_text.delta" | "response.output_audio_transcript.delta" => {
                 let delta = str_of(v.get("delta")).unwrap_or("");
-                let item = items
-                    .entry(out_index(&v))
-                    .or_insert(Item::Text(String::new()));
-                if let Item::Text(t) = item {
-                    b.append(t, delta, "content");
-                }
+                items.text_delta(b, out_index(&v), delta);
             }
             "response.function_call_arguments.delta" => {
                 let delta = str_of(v.get("delta")).unwrap_or("");
-                let item = items.entry(out_index(&v)).or_insert_with(|| Item::Tool {
-                    name: String::new(),
-                    id: str_of(v.get("call_id")).map(str::to_owned),
-                    args: String::new(),
-                    done: None,
-                });
-                if let Item::Tool { args, .. } = item {
-                    b.append(args, delta, "tool call arguments");
-                }
+                items.args_delta(b, out_index(&v), delta, str_of(v.get("call_id")));
             }
             "response.function_call_arguments.done" => {
-                if let Some(Item::Tool { name, done, .. }) = items.get_mut(&out_index(&v)) {
-                    if let Some(a) = str_of(v.get("arguments")) {
-                        *done = Some(a.to_owned());
-                    }
-                    if let Some(n) = str_of(v.get("name")).filter(|n| !n.is_empty()) {
-                        n.clone_into(name);
-                    }
-                }
+                items.args_done(
+                    out_index(&v),
+                    str_of(v.get("arguments")),
+                    str_of(v.get("name")),
+                );
             }
             "response.output_item.done" => {
                 if let Some(item) = v.get("item") {
-                    item_done(b, &mut items, out_index(&v), item);
+                    items.done(b, out_index(&v), item);
                 }
             }
             "response.done" => {
@@ -243,7 +118,7 @@ pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
             _ => {}
         }
     }
-    flush(b, items);
+    items.flush(b);
 }
 
 /// A whole `realtime.response` object (a `response.done`'s `response`).
@@ -251,9 +126,9 @@ pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     if !v.get("output").is_some_and(Value::is_array) {
         return false;
     }
-    let mut items = BTreeMap::new();
+    let mut items = Outputs::new(Dialect::Realtime);
     end(b, &mut items, v);
-    flush(b, items);
+    items.flush(b);
     true
 }
 

@@ -8,37 +8,28 @@
 //! item whole; `response.completed` (or `response.incomplete`) ends the stream with the usage.
 //! Blocks are ordered by `output_index`.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
+use super::super::output_items::{out_index, Dialect, Outputs};
 use crate::record::collapse::{sse_json, str_of, Builder, Finish};
 
-#[derive(Debug)]
-enum Item {
-    Text(String),
-    Tool {
-        name: String,
-        id: Option<String>,
-        args: String,
-        done: Option<String>,
-    },
-    Other,
-}
-
-#[derive(Default)]
 struct State {
-    items: BTreeMap<i64, Item>,
+    items: Outputs,
     /// The (output_index, summary_index) reasoning last came from, to separate summary parts.
     reasoning_at: Option<(i64, i64)>,
 }
 
-fn out_index(v: &Value) -> i64 {
-    v.get("output_index").and_then(Value::as_i64).unwrap_or(0)
+impl State {
+    fn new() -> State {
+        State {
+            items: Outputs::new(Dialect::Responses),
+            reasoning_at: None,
+        }
+    }
 }
 
 pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
-    let mut st = State::default();
+    let mut st = State::new();
     for (name, v) in sse_json(b, body) {
         if name.as_deref() == Some("[DONE]") {
             continue;
@@ -52,41 +43,24 @@ pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
             }
             "response.output_item.added" => {
                 if let Some(item) = v.get("item") {
-                    let i = out_index(&v);
-                    st.items.entry(i).or_insert_with(|| new_item(item));
+                    st.items.added(out_index(&v), item);
                 }
             }
             "response.output_text.delta" | "response.refusal.delta" => {
-                let i = out_index(&v);
                 let delta = str_of(v.get("delta")).unwrap_or("");
-                let item = st.items.entry(i).or_insert(Item::Text(String::new()));
-                if let Item::Text(t) = item {
-                    b.append(t, delta, "content");
-                }
+                st.items.text_delta(b, out_index(&v), delta);
             }
             "response.function_call_arguments.delta" => {
-                let i = out_index(&v);
                 let delta = str_of(v.get("delta")).unwrap_or("");
-                let item = st.items.entry(i).or_insert_with(|| Item::Tool {
-                    name: String::new(),
-                    id: None,
-                    args: String::new(),
-                    done: None,
-                });
-                if let Item::Tool { args, .. } = item {
-                    b.append(args, delta, "tool call arguments");
-                }
+                st.items.args_delta(b, out_index(&v), delta, None);
             }
             "response.function_call_arguments.done" => {
-                if let (Some(Item::Tool { done, .. }), Some(a)) =
-                    (st.items.get_mut(&out_index(&v)), str_of(v.get("arguments")))
-                {
-                    *done = Some(a.to_owned());
-                }
+                st.items
+                    .args_done(out_index(&v), str_of(v.get("arguments")), None);
             }
             "response.output_item.done" => {
                 if let Some(item) = v.get("item") {
-                    item_done(b, &mut st, out_index(&v), item);
+                    st.items.done(b, out_index(&v), item);
                 }
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
@@ -121,88 +95,7 @@ pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
             _ => {}
         }
     }
-    flush(b, st);
-}
-
-fn new_item(item: &Value) -> Item {
-    match str_of(item.get("type")) {
-        Some("message") => Item::Text(String::new()),
-        Some("function_call") => Item::Tool {
-            name: str_of(item.get("name")).unwrap_or("").to_owned(),
-            id: str_of(item.get("call_id"))
-                .or_else(|| str_of(item.get("id")))
-                .map(str::to_owned),
-            args: String::new(),
-            done: str_of(item.get("arguments"))
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned),
-        },
-        _ => Item::Other,
-    }
-}
-
-/// A finished item: its final text, name, call id and arguments win over the deltas.
-fn item_done(b: &mut Builder, st: &mut State, i: i64, item: &Value) {
-    match str_of(item.get("type")) {
-        Some("function_call") => {
-            let fresh = new_item(item);
-            let slot = st.items.entry(i).or_insert(Item::Other);
-            match (slot, fresh) {
-                (
-                    Item::Tool { name, id, done, .. },
-                    Item::Tool {
-                        name: n,
-                        id: d,
-                        done: a,
-                        ..
-                    },
-                ) => {
-                    if !n.is_empty() {
-                        *name = n;
-                    }
-                    if d.is_some() {
-                        *id = d;
-                    }
-                    if a.is_some() {
-                        *done = a;
-                    }
-                }
-                (slot, fresh) => *slot = fresh,
-            }
-        }
-        Some("message") => {
-            let full = message_text(item);
-            let slot = st.items.entry(i).or_insert(Item::Text(String::new()));
-            if let Item::Text(t) = slot {
-                if t.is_empty() {
-                    b.append(t, &full, "content");
-                }
-            }
-        }
-        Some("web_search_call") => {
-            if let Some(q) = item
-                .get("action")
-                .and_then(|a| str_of(a.get("query")))
-                .filter(|q| !q.is_empty())
-            {
-                b.web_searches.push(q.to_owned());
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The text of a `message` item's `output_text` (and `refusal`) parts.
-fn message_text(item: &Value) -> String {
-    let mut out = String::new();
-    if let Some(parts) = item.get("content").and_then(Value::as_array) {
-        for p in parts {
-            if let Some(t) = str_of(p.get("text")).or_else(|| str_of(p.get("refusal"))) {
-                out.push_str(t);
-            }
-        }
-    }
-    out
+    st.items.flush(b);
 }
 
 /// The final `response`: model, usage, and why it ended.
@@ -222,34 +115,12 @@ fn end(b: &mut Builder, r: &Value) {
     });
 }
 
-/// Hand the items to the builder in `output_index` order.
-fn flush(b: &mut Builder, st: State) {
-    for (_, item) in st.items {
-        match item {
-            Item::Text(t) => b.text(&t),
-            Item::Tool {
-                name,
-                id,
-                args,
-                done,
-            } => {
-                let slot = b.tool(&name, id.as_deref());
-                match done {
-                    Some(full) => b.tool_args(slot, &full),
-                    None => b.tool_args(slot, &args),
-                }
-            }
-            Item::Other => {}
-        }
-    }
-}
-
 /// A non-streamed response object.
 pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
     let Some(output) = v.get("output").and_then(Value::as_array) else {
         return false;
     };
-    let mut st = State::default();
+    let mut items = Outputs::new(Dialect::Responses);
     for (i, item) in output.iter().enumerate() {
         let i = i as i64;
         match str_of(item.get("type")) {
@@ -265,11 +136,11 @@ pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
                     }
                 }
             }
-            _ => item_done(b, &mut st, i, item),
+            _ => items.done(b, i, item),
         }
     }
     end(b, v);
-    flush(b, st);
+    items.flush(b);
     true
 }
 
