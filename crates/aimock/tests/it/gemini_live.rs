@@ -414,12 +414,7 @@ async fn close_frame(ws: &mut Ws) -> CloseFrame {
 #[tokio::test]
 async fn a_dead_upstream_closes_the_session_with_1011_naming_it_and_the_server_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = aimock::record::RecordConfig::default();
-    rc.providers
-        .insert("gemini".into(), "http://127.0.0.1:9".to_owned());
-    rc.fixture_path = dir.path().to_path_buf();
-    rc.upstream_timeout_ms = 2_000;
-    let recorder = MockServer::builder().record(rc).start().await;
+    let recorder = crate::support::dead_upstream_recorder(dir.path()).await;
     recorder.load_str_as(FIXTURES, "live.json").unwrap();
     let mut ws = session(&recorder, &[], json!({"model": "m"})).await;
     send(&mut ws, say("not in any fixture")).await;

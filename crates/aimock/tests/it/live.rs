@@ -8,16 +8,12 @@
 
 use aimock::MockServer;
 use base64::Engine;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::WAIT;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use crate::support::ws::{connect, event, next, send, until, Ws};
 
 const FIXTURES: &str = r#"{"fixtures": [
   {"match": {"endpoint": "openai-live", "userMessage": "hello"}, "response": {"content": "Hi there, caller!"}, "chunkSize": 4},
@@ -28,58 +24,6 @@ async fn server() -> MockServer {
     let s = MockServer::builder().start().await;
     s.load_str_as(FIXTURES, "live.json").unwrap();
     s
-}
-
-async fn connect(s: &MockServer, path: &str, headers: &[(&'static str, &'static str)]) -> Ws {
-    let mut req = format!("ws://{}{}", s.address(), path)
-        .into_client_request()
-        .unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(*k, v.parse().unwrap());
-    }
-    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("connect in time")
-        .expect("upgrade accepted");
-    assert_eq!(resp.status(), 101);
-    ws
-}
-
-async fn next(ws: &mut Ws) -> Option<Message> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(m)) => return Some(m),
-            Some(Err(_)) | None => return None,
-        }
-    }
-}
-
-async fn event(ws: &mut Ws) -> Value {
-    match next(ws).await {
-        Some(Message::Text(t)) => serde_json::from_str(t.as_str()).expect("a JSON event"),
-        other => panic!("expected a text event, got {other:?}"),
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
-}
-
-/// Events up to and including the first of `kind`.
-async fn until(ws: &mut Ws, kind: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let e = event(ws).await;
-        let done = e["type"] == kind || e["type"] == "error";
-        out.push(e);
-        if done {
-            return out;
-        }
-    }
 }
 
 fn transcript(events: &[Value]) -> String {
@@ -297,15 +241,6 @@ async fn upstream() -> MockServer {
     s
 }
 
-fn recordings(dir: &std::path::Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(dir).unwrap() {
-        let v: Value = serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
-        out.extend(v["fixtures"].as_array().cloned().unwrap_or_default());
-    }
-    out
-}
-
 fn audio_of(events: &[Value]) -> Vec<u8> {
     events
         .iter()
@@ -433,7 +368,7 @@ async fn a_live_session_is_recorded_turn_by_turn_and_replays_without_the_upstrea
     drop(ws);
 
     // One recording per turn, with the transcript, the audio and the delegation as a tool call.
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 3, "{saved:?}");
     let by = |text: &str, has: bool| {
         saved
@@ -575,7 +510,7 @@ async fn a_translation_session_is_recorded_utterance_by_utterance_and_replays_wi
             .all(|e| e.response.source == Some("proxy") && e.response.status == 200),
         "{j:?}"
     );
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 2, "{saved:?}");
     let at = |n: u64| {
         saved
@@ -610,12 +545,7 @@ async fn a_translation_session_is_recorded_utterance_by_utterance_and_replays_wi
 #[tokio::test]
 async fn a_dead_upstream_gets_an_error_event_and_the_live_and_translation_sockets_stay_open() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = aimock::record::RecordConfig::default();
-    rc.providers
-        .insert("openai".into(), "http://127.0.0.1:9".to_owned());
-    rc.fixture_path = dir.path().to_path_buf();
-    rc.upstream_timeout_ms = 2_000;
-    let recorder = MockServer::builder().record(rc).start().await;
+    let recorder = crate::support::dead_upstream_recorder(dir.path()).await;
     recorder.load_str_as(FIXTURES, "live.json").unwrap();
 
     let mut ws = connect(&recorder, "/v1/live/sessions", &[]).await;
@@ -648,14 +578,7 @@ async fn a_dead_upstream_gets_an_error_event_and_the_live_and_translation_socket
 
     // A translation no fixture answers (the catch-all fixture only answers French... here, no
     // fixture at all on a server of its own).
-    let bare = {
-        let mut rc = aimock::record::RecordConfig::default();
-        rc.providers
-            .insert("openai".into(), "http://127.0.0.1:9".to_owned());
-        rc.fixture_path = dir.path().to_path_buf();
-        rc.upstream_timeout_ms = 2_000;
-        MockServer::builder().record(rc).start().await
-    };
+    let bare = crate::support::dead_upstream_recorder(dir.path()).await;
     let mut ws = connect(
         &bare,
         "/v1/realtime/translations?model=gpt-realtime-translate",
@@ -723,7 +646,7 @@ async fn an_upstream_that_drops_mid_live_turn_gets_an_error_event_and_the_next_m
         [502, 200]
     );
     // Only the completed turn was saved.
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert_eq!(saved[0]["match"]["userMessage"]["equals"], "hello");
 }
@@ -811,7 +734,7 @@ async fn a_responses_delegation_tool_loop_is_recorded_and_replays_without_the_up
         last.messages.last().and_then(|m| m.tool_call_id.as_deref()),
         Some("call_tokyo")
     );
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 2, "{saved:?}");
     assert!(saved
         .iter()

@@ -298,15 +298,6 @@ fn check_three_turns([hello, call, answer]: &[Vec<Value>; 3]) {
     }
 }
 
-fn recordings(dir: &std::path::Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(dir).unwrap() {
-        let v: Value = serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
-        out.extend(v["fixtures"].as_array().cloned().unwrap_or_default());
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_realtime_session_is_recorded_turn_by_turn_and_replays_without_the_upstream() {
     let upstream = upstream().await;
@@ -350,7 +341,7 @@ async fn a_realtime_session_is_recorded_turn_by_turn_and_replays_without_the_ups
     drop(ws);
 
     // The recordings are on disk, one per turn, keyed as the session saw each turn.
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 3, "{saved:?}");
     let by_leg = |has: bool| {
         saved
@@ -435,7 +426,7 @@ async fn a_spoken_turn_is_recorded_with_its_audio() {
         j.iter().map(|e| e.response.source).collect::<Vec<_>>(),
         [Some("proxy"), Some("fixture")]
     );
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 1);
     assert_eq!(
         saved[0]["response"]["audio"],
@@ -447,12 +438,7 @@ async fn a_spoken_turn_is_recorded_with_its_audio() {
 #[tokio::test]
 async fn a_dead_upstream_gets_an_error_event_and_the_realtime_socket_stays_open() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = aimock::record::RecordConfig::default();
-    rc.providers
-        .insert("openai".into(), "http://127.0.0.1:9".to_owned());
-    rc.fixture_path = dir.path().to_path_buf();
-    rc.upstream_timeout_ms = 2_000;
-    let recorder = MockServer::builder().record(rc).start().await;
+    let recorder = crate::support::dead_upstream_recorder(dir.path()).await;
     recorder.load_str_as(FIXTURES, "rt.json").unwrap();
     let mut ws = connect(&recorder, "/v1/realtime", &[]).await;
     event(&mut ws).await.unwrap();
@@ -502,7 +488,7 @@ async fn an_upstream_that_drops_mid_turn_gets_an_error_event_and_the_next_miss_r
     let texts: Vec<_> = req.messages.iter().map(|m| m.text.clone()).collect();
     assert_eq!(texts, [Some("cut".to_owned()), Some("hello".to_owned())]);
     // Only the completed turn was saved.
-    let saved = recordings(dir.path());
+    let saved = crate::support::recordings(dir.path());
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert_eq!(saved[0]["match"]["userMessage"]["equals"], "hello");
 }

@@ -497,12 +497,7 @@ async fn a_missed_turn_is_recorded_from_the_upstream_socket_and_replays_without_
 #[tokio::test]
 async fn a_dead_upstream_gets_an_error_event_and_the_socket_stays_open() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = aimock::record::RecordConfig::default();
-    rc.providers
-        .insert("openai".into(), "http://127.0.0.1:9".to_owned());
-    rc.fixture_path = dir.path().to_path_buf();
-    rc.upstream_timeout_ms = 2_000;
-    let recorder = MockServer::builder().record(rc).start().await;
+    let recorder = crate::support::dead_upstream_recorder(dir.path()).await;
     recorder.load_str_as(FIXTURES, "ws.json").unwrap();
     let mut ws = connect(&recorder, "/v1/responses", &[]).await;
     send(&mut ws, create(json!("not in any fixture"))).await;

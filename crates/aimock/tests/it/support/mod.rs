@@ -99,6 +99,28 @@ pub(crate) async fn recorder(upstream: &MockServer, dir: &Path) -> MockServer {
         .await
 }
 
+/// A recording server whose upstreams (`openai`, `gemini`) are dead: nothing listens on port 9.
+pub(crate) async fn dead_upstream_recorder(dir: &Path) -> MockServer {
+    let mut rc = RecordConfig::default();
+    for p in ["openai", "gemini"] {
+        rc.providers
+            .insert(p.into(), "http://127.0.0.1:9".to_owned());
+    }
+    rc.fixture_path = dir.to_path_buf();
+    rc.upstream_timeout_ms = 2_000;
+    MockServer::builder().record(rc).start().await
+}
+
+/// The fixtures of every recording file in `dir`.
+pub(crate) fn recordings(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let v: Value = serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
+        out.extend(v["fixtures"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
 /// A service's configuration (`mcp`, `a2a`, `vector`...) from its JSON form in `aimock.json`.
 pub(crate) fn config<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap_or_else(|e| panic!("the configuration does not parse: {e}"))
