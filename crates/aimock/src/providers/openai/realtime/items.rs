@@ -18,9 +18,24 @@ pub(super) fn item_id() -> String {
 #[derive(Debug, Default)]
 pub(super) struct Conversation {
     pub(super) items: Vec<Value>,
+    /// `items` as matching history, kept up to date while items are only appended (the usual
+    /// conversation); any other change drops it and the next turn rebuilds it.
+    history: Option<Vec<Message>>,
 }
 
 impl Conversation {
+    /// The items as messages, for a turn's request.
+    pub(super) fn history(&mut self) -> &[Message] {
+        let items = &self.items;
+        self.history.get_or_insert_with(|| {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                push_message(&mut out, item);
+            }
+            out
+        })
+    }
+
     /// The id of the last item.
     pub(super) fn last_id(&self) -> Option<String> {
         self.items.last().and_then(id_of).map(str::to_owned)
@@ -37,6 +52,7 @@ impl Conversation {
 
     /// The item with this id, to change it.
     pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.history = None;
         self.items.iter_mut().find(|i| id_of(i) == Some(id))
     }
 
@@ -75,6 +91,10 @@ impl Conversation {
             .and_then(|i| self.items.get(i))
             .and_then(id_of)
             .map(str::to_owned);
+        match &mut self.history {
+            Some(history) if at == self.items.len() => push_message(history, &item),
+            _ => self.history = None,
+        }
         self.items.insert(at, item);
         Ok(before)
     }
@@ -84,6 +104,7 @@ impl Conversation {
         match self.position(id) {
             Some(i) => {
                 self.items.remove(i);
+                self.history = None;
                 true
             }
             None => false,
@@ -275,72 +296,73 @@ fn item_text(item: &Value) -> Option<String> {
 
 /// The conversation as messages: a `function_call` joins the assistant message before it (one
 /// model turn may speak and call several tools), a `function_call_output` is a tool result.
-pub(super) fn messages(instructions: &str, items: &[Value]) -> Vec<Message> {
-    let mut out = Vec::with_capacity(items.len() + 1);
-    if !instructions.is_empty() {
-        out.push(Message::text(Role::System, instructions));
-    }
+pub(super) fn messages(items: &[Value]) -> Vec<Message> {
+    let mut out = Vec::with_capacity(items.len());
     for item in items {
-        match item.get("type").and_then(Value::as_str) {
-            Some("message") => {
-                let role = match item.get("role").and_then(Value::as_str) {
-                    Some("system") => Role::System,
-                    Some("assistant") => Role::Assistant,
-                    _ => Role::User,
-                };
-                out.push(Message {
-                    role,
-                    text: item_text(item),
-                    tool_calls: Vec::new(),
-                    tool_call_id: None,
-                });
-            }
-            Some("function_call") => {
-                let s = |k: &str| {
-                    item.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                let call = ToolCallRef {
-                    id: s("call_id"),
-                    name: s("name"),
-                    arguments: s("arguments"),
-                };
-                match out.last_mut() {
-                    Some(m) if m.role == Role::Assistant => m.tool_calls.push(call),
-                    _ => out.push(Message {
-                        role: Role::Assistant,
-                        text: None,
-                        tool_calls: vec![call],
-                        tool_call_id: None,
-                    }),
-                }
-            }
-            Some("function_call_output") => {
-                let s = |k: &str| {
-                    item.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                out.push(Message::tool_result(s("call_id"), s("output")));
-            }
-            _ => {}
-        }
+        push_message(&mut out, item);
     }
     out
+}
+
+/// One more item of the conversation, added to its messages.
+fn push_message(out: &mut Vec<Message>, item: &Value) {
+    let s = |k: &str| {
+        item.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match item.get("type").and_then(Value::as_str) {
+        Some("message") => {
+            let role = match item.get("role").and_then(Value::as_str) {
+                Some("system") => Role::System,
+                Some("assistant") => Role::Assistant,
+                _ => Role::User,
+            };
+            out.push(Message {
+                role,
+                text: item_text(item),
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            });
+        }
+        Some("function_call") => {
+            let call = ToolCallRef {
+                id: s("call_id"),
+                name: s("name"),
+                arguments: s("arguments"),
+            };
+            match out.last_mut() {
+                Some(m) if m.role == Role::Assistant => m.tool_calls.push(call),
+                _ => out.push(Message {
+                    role: Role::Assistant,
+                    text: None,
+                    tool_calls: vec![call],
+                    tool_call_id: None,
+                }),
+            }
+        }
+        Some("function_call_output") => {
+            out.push(Message::tool_result(s("call_id"), s("output")));
+        }
+        _ => {}
+    }
 }
 
 /// The request a turn is matched with.
 pub(super) fn request(
     model: &str,
     instructions: &str,
-    items: &[Value],
+    history: &[Message],
     tools: &[Value],
     endpoint: Endpoint,
 ) -> ChatRequest {
-    let mut req = ChatRequest::chat(model, messages(instructions, items));
+    let mut messages = Vec::with_capacity(history.len() + 1);
+    if !instructions.is_empty() {
+        messages.push(Message::text(Role::System, instructions));
+    }
+    messages.extend_from_slice(history);
+    let mut req = ChatRequest::chat(model, messages);
     req.endpoint = endpoint;
     req.stream = true;
     req.tools = tools
@@ -405,7 +427,14 @@ mod tests {
             json!({"type": "function_call_output", "call_id": "c1", "output": "sunny"}),
             json!({"type": "message", "role": "user", "content": [{"type": "input_audio", "transcript": "and tomorrow"}]}),
         ];
-        let m = messages("Be brief.", &items);
+        let m = request(
+            "gpt-realtime",
+            "Be brief.",
+            &messages(&items),
+            &[],
+            Endpoint::Realtime,
+        )
+        .messages;
         let roles: Vec<_> = m.iter().map(|m| m.role).collect();
         assert_eq!(
             roles,
@@ -420,6 +449,43 @@ mod tests {
         assert_eq!(m[2].tool_calls[0].id, "c1");
         assert_eq!(m[3].tool_call_id.as_deref(), Some("c1"));
         assert_eq!(m[4].text.as_deref(), Some("and tomorrow"));
+    }
+
+    #[test]
+    fn the_kept_history_follows_every_change_to_the_items() {
+        let user = |id: &str, t: &str| {
+            json!({"id": id, "type": "message", "role": "user",
+                   "content": [{"type": "input_text", "text": t}]})
+        };
+        let mut c = Conversation::default();
+        let check = |c: &mut Conversation| {
+            let fresh = messages(&c.items);
+            assert_eq!(c.history(), fresh.as_slice());
+        };
+        check(&mut c);
+        c.insert(user("a", "one"), None).unwrap();
+        c.insert(
+            json!({"id": "b", "type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}),
+            None,
+        )
+        .unwrap();
+        check(&mut c);
+        // Appends after the history was built extend it.
+        c.insert(
+            json!({"id": "c", "type": "function_call_output", "call_id": "c1", "output": "ok"}),
+            None,
+        )
+        .unwrap();
+        check(&mut c);
+        // An insert in the middle, a change in place and a delete all show.
+        c.insert(user("d", "zero"), Some("root")).unwrap();
+        check(&mut c);
+        c.get_mut("a").unwrap()["content"][0]["text"] = json!("uno");
+        check(&mut c);
+        assert_eq!(c.history()[1].text.as_deref(), Some("uno"));
+        assert!(c.delete("b"));
+        check(&mut c);
+        assert_eq!(c.history().len(), 3);
     }
 
     #[test]

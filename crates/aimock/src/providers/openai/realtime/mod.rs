@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use self::audio::{Format, InputBuffer};
 use self::items::Conversation;
-use self::response::{event, Rendered, Settings};
+use self::response::{event, ItemAt, Rendered, Settings};
 use self::session::{Config, Kind};
 use crate::conversation::Endpoint;
 use crate::http::ids::random_id;
@@ -306,15 +306,13 @@ impl State {
             }
         };
         let before = self.conversation.insert(item.clone(), previous)?;
+        let at = ItemAt {
+            previous_item_id: before.as_deref(),
+            item: &item,
+        };
         Ok(vec![
-            event(
-                "conversation.item.added",
-                body(json!({"previous_item_id": before, "item": item})),
-            ),
-            event(
-                "conversation.item.done",
-                body(json!({"previous_item_id": before, "item": item})),
-            ),
+            event("conversation.item.added", &at),
+            event("conversation.item.done", &at),
         ])
     }
 
@@ -401,20 +399,18 @@ impl State {
             Ok(b) => b,
             Err(e) => return socket.send(error_event(&e, cid)).await,
         };
+        let at = ItemAt {
+            previous_item_id: before.as_deref(),
+            item: &item,
+        };
         let sent = socket
             .send_all(vec![
                 event(
                     "input_audio_buffer.committed",
                     body(json!({"previous_item_id": before, "item_id": id})),
                 ),
-                event(
-                    "conversation.item.added",
-                    body(json!({"previous_item_id": before, "item": item})),
-                ),
-                event(
-                    "conversation.item.done",
-                    body(json!({"previous_item_id": before, "item": item})),
-                ),
+                event("conversation.item.added", &at),
+                event("conversation.item.done", &at),
             ])
             .await;
         if !sent {
@@ -438,7 +434,7 @@ impl State {
         let req = items::request(
             model,
             "",
-            &self.conversation.items,
+            self.conversation.history(),
             &[],
             Endpoint::RealtimeTranscription,
         );
@@ -495,10 +491,18 @@ impl State {
             Ok(p) => p,
             Err(e) => return socket.send(error_event(&e, cid)).await,
         };
+        let own;
+        let history = match &plan.context {
+            Some(items) => {
+                own = items::messages(items);
+                &own
+            }
+            None => self.conversation.history(),
+        };
         let req = items::request(
             self.config.model(),
             &plan.instructions,
-            plan.context.as_deref().unwrap_or(&self.conversation.items),
+            history,
             &plan.tools,
             Endpoint::Realtime,
         );
@@ -533,7 +537,7 @@ impl State {
             }
         };
         let settings = &session.core.settings;
-        let rendered: Rendered = response::render(
+        let mut rendered: Rendered = response::render(
             spoken,
             Settings {
                 id: random_id("resp_", 24),
@@ -550,7 +554,7 @@ impl State {
             },
         );
         let turn_plan = TurnPlan {
-            events: rendered.events.clone(),
+            events: std::mem::take(&mut rendered.events),
             pacing: fixture
                 .stream
                 .pacing(settings.latency, settings.replay_speed),

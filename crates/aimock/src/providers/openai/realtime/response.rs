@@ -6,6 +6,7 @@
 //! adds to the response, so a response cancelled after `n` events reports exactly what was
 //! sent.
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::audio::{self, Format};
@@ -20,20 +21,152 @@ pub(super) fn event_id() -> String {
     random_id("event_", 22)
 }
 
-/// Stamp an event with its type and a fresh `event_id`.
-pub(super) fn event(kind: &str, mut body: Map<String, Value>) -> String {
-    let mut m = Map::with_capacity(body.len() + 2);
-    m.insert("type".into(), json!(kind));
-    m.insert("event_id".into(), json!(event_id()));
-    m.append(&mut body);
-    Value::Object(m).to_string()
+/// Stamp an event with its type and a fresh `event_id`, which come first as the API sends them;
+/// the body's fields (it serializes as a JSON object) follow.
+pub(super) fn event(kind: &str, body: impl Serialize) -> String {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"type\":");
+    // Serializing into a Vec fails only for a body that is not JSON, which none is.
+    let _ = serde_json::to_writer(&mut out, kind);
+    out.extend_from_slice(b",\"event_id\":\"");
+    out.extend_from_slice(event_id().as_bytes());
+    out.push(b'"');
+    let at = out.len();
+    let _ = serde_json::to_writer(&mut out, &body);
+    if out.get(at..) == Some(b"{}".as_slice()) || out.len() == at {
+        // Nothing to add but the closing brace.
+        out.truncate(at);
+        out.push(b'}');
+    } else {
+        // The body's `{` becomes the comma after `event_id`.
+        out[at] = b',';
+    }
+    // serde_json writes UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
+/// The fields of a response's events; absent ones are left out.
+#[derive(Serialize, Default)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<ResponseObject<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_index: Option<usize>,
+    /// `Some(None)` is `null`: the item is the first of the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_item_id: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part: Option<PartBody<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_id: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arguments: Option<&'a str>,
+}
+
+/// A content part as `response.content_part.*` shows it.
+#[derive(Serialize)]
+struct PartBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<&'a str>,
+}
+
+/// The `response` object of `response.created` and `response.done`.
+#[derive(Serialize)]
+struct ResponseObject<'a> {
+    object: &'static str,
+    id: &'a str,
+    status: &'a str,
+    status_details: Value,
+    output: Vec<Value>,
+    conversation_id: Option<&'a str>,
+    output_modalities: &'a [String],
+    max_output_tokens: &'a Value,
+    audio: AudioSettings<'a>,
+    usage: Option<Usage>,
+    metadata: &'a Value,
+}
+
+#[derive(Serialize)]
+struct AudioSettings<'a> {
+    output: AudioOutput<'a>,
+}
+
+#[derive(Serialize)]
+struct AudioOutput<'a> {
+    format: &'a Value,
+    voice: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Usage {
+    total_tokens: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    input_token_details: InputDetails,
+    output_token_details: OutputDetails,
+}
+
+#[derive(Serialize)]
+struct InputDetails {
+    text_tokens: u64,
+    audio_tokens: u64,
+    image_tokens: u64,
+    cached_tokens: u64,
+    cached_tokens_details: CachedDetails,
+}
+
+#[derive(Serialize)]
+struct CachedDetails {
+    text_tokens: u64,
+    audio_tokens: u64,
+    image_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutputDetails {
+    text_tokens: u64,
+    audio_tokens: u64,
+}
+
+/// The body of `conversation.item.added` and `.done`: the item, after `previous_item_id`
+/// (`null` for the first).
+#[derive(Serialize)]
+pub(super) struct ItemAt<'a> {
+    pub(super) previous_item_id: Option<&'a str>,
+    pub(super) item: &'a Value,
+}
+
+/// A content part's body.
+fn part<'a>(
+    kind: &'static str,
+    text: Option<&'a str>,
+    transcript: Option<&'a str>,
+) -> Option<PartBody<'a>> {
+    Some(PartBody {
+        kind,
+        text,
+        transcript,
+    })
 }
 
 /// What a fixture says: text and tool calls in order, the fixture's audio if it has some, and
@@ -130,20 +263,31 @@ impl Settings {
         self.modalities.iter().any(|m| m == "audio")
     }
 
-    fn response(&self, status: &str, output: Vec<Value>, usage: Value, details: Value) -> Value {
-        json!({
-            "object": "realtime.response",
-            "id": self.id,
-            "status": status,
-            "status_details": details,
-            "output": output,
-            "conversation_id": self.conversation_id,
-            "output_modalities": self.modalities,
-            "max_output_tokens": self.max_output_tokens,
-            "audio": {"output": {"format": self.format, "voice": self.voice}},
-            "usage": usage,
-            "metadata": self.metadata,
-        })
+    fn response(
+        &self,
+        status: &'static str,
+        output: Vec<Value>,
+        usage: Option<Usage>,
+        details: Value,
+    ) -> ResponseObject<'_> {
+        ResponseObject {
+            object: "realtime.response",
+            id: &self.id,
+            status,
+            status_details: details,
+            output,
+            conversation_id: self.conversation_id.as_deref(),
+            output_modalities: &self.modalities,
+            max_output_tokens: &self.max_output_tokens,
+            audio: AudioSettings {
+                output: AudioOutput {
+                    format: &self.format,
+                    voice: &self.voice,
+                },
+            },
+            usage,
+            metadata: &self.metadata,
+        }
     }
 }
 
@@ -192,16 +336,16 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
     let mut events = Vec::new();
     let mut steps = Vec::new();
     let mut items = Vec::new();
-    let push =
-        |events: &mut Vec<String>, steps: &mut Vec<Step>, kind: &str, body: Value, step: Step| {
-            events.push(event(kind, obj(body)));
-            steps.push(step);
-        };
+    let mut push = |kind: &str, body: Body<'_>, step: Step| {
+        events.push(event(kind, body));
+        steps.push(step);
+    };
     push(
-        &mut events,
-        &mut steps,
         "response.created",
-        json!({"response": s.response("in_progress", Vec::new(), Value::Null, Value::Null)}),
+        Body {
+            response: Some(s.response("in_progress", Vec::new(), None, Value::Null)),
+            ..Body::default()
+        },
         Step::Nothing,
     );
     let speak = s.audio();
@@ -238,42 +382,47 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
                 "arguments": c.arguments,
             }),
         };
-        let at = json!({"response_id": s.id, "output_index": idx});
-        let with = |extra: Value| {
-            let mut m = obj(at.clone());
-            m.append(&mut obj(extra));
-            Value::Object(m)
+        // An event about this item, and one about its (only) content part.
+        let at = || Body {
+            response_id: Some(&s.id),
+            output_index: Some(idx),
+            ..Body::default()
         };
+        let part_at = || Body {
+            item_id: Some(&id),
+            content_index: Some(0),
+            ..at()
+        };
+        let in_progress = started(&item);
         push(
-            &mut events,
-            &mut steps,
             "response.output_item.added",
-            with(json!({"item": started(&item)})),
+            Body {
+                item: Some(&in_progress),
+                ..at()
+            },
             Step::Added(idx),
         );
         if s.in_conversation {
             push(
-                &mut events,
-                &mut steps,
                 "conversation.item.added",
-                json!({"previous_item_id": previous, "item": started(&item)}),
+                Body {
+                    previous_item_id: Some(previous.as_deref()),
+                    item: Some(&in_progress),
+                    ..Body::default()
+                },
                 Step::Nothing,
             );
         }
         match &block {
             Block::Text(text) => {
                 let pieces = crate::stream::chunk_text(text, s.chunk);
-                let part_at = |extra: Value| {
-                    let mut m = obj(with(json!({"item_id": id, "content_index": 0})));
-                    m.append(&mut obj(extra));
-                    Value::Object(m)
-                };
                 if speak {
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.content_part.added",
-                        part_at(json!({"part": {"type": "audio", "transcript": ""}})),
+                        Body {
+                            part: part("audio", None, Some("")),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                     let bytes = fixture_audio
@@ -282,113 +431,125 @@ pub(super) fn render(spoken: Spoken, settings: Settings) -> Rendered {
                     let sound = audio::chunks(&bytes, pieces.len().max(1), format);
                     for i in 0..sound.len().max(pieces.len()) {
                         if let Some(a) = sound.get(i) {
+                            let encoded = audio::encode(a);
                             push(
-                                &mut events,
-                                &mut steps,
                                 "response.output_audio.delta",
-                                part_at(json!({"delta": audio::encode(a)})),
+                                Body {
+                                    delta: Some(&encoded),
+                                    ..part_at()
+                                },
                                 Step::Audio(a.len()),
                             );
                         }
                         if let Some(t) = pieces.get(i) {
                             push(
-                                &mut events,
-                                &mut steps,
                                 "response.output_audio_transcript.delta",
-                                part_at(json!({"delta": t})),
+                                Body {
+                                    delta: Some(t),
+                                    ..part_at()
+                                },
                                 Step::Text(idx, (*t).to_owned()),
                             );
                         }
                     }
+                    push("response.output_audio.done", part_at(), Step::Nothing);
                     push(
-                        &mut events,
-                        &mut steps,
-                        "response.output_audio.done",
-                        part_at(json!({})),
-                        Step::Nothing,
-                    );
-                    push(
-                        &mut events,
-                        &mut steps,
                         "response.output_audio_transcript.done",
-                        part_at(json!({"transcript": text})),
+                        Body {
+                            transcript: Some(text),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.content_part.done",
-                        part_at(json!({"part": {"type": "audio", "transcript": text}})),
+                        Body {
+                            part: part("audio", None, Some(text)),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                 } else {
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.content_part.added",
-                        part_at(json!({"part": {"type": "text", "text": ""}})),
+                        Body {
+                            part: part("text", Some(""), None),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                     for t in pieces {
                         push(
-                            &mut events,
-                            &mut steps,
                             "response.output_text.delta",
-                            part_at(json!({"delta": t})),
+                            Body {
+                                delta: Some(t),
+                                ..part_at()
+                            },
                             Step::Text(idx, t.to_owned()),
                         );
                     }
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.output_text.done",
-                        part_at(json!({"text": text})),
+                        Body {
+                            text: Some(text),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.content_part.done",
-                        part_at(json!({"part": {"type": "text", "text": text}})),
+                        Body {
+                            part: part("text", Some(text), None),
+                            ..part_at()
+                        },
                         Step::Nothing,
                     );
                 }
             }
             Block::ToolCall(c) => {
-                let call_id = item["call_id"].clone();
+                let call_id = &item["call_id"];
+                let with = || Body {
+                    item_id: Some(&id),
+                    call_id: Some(call_id),
+                    ..at()
+                };
                 for d in crate::stream::chunk_text(&c.arguments, s.chunk) {
                     push(
-                        &mut events,
-                        &mut steps,
                         "response.function_call_arguments.delta",
-                        with(json!({"item_id": id, "call_id": call_id, "delta": d})),
+                        Body {
+                            delta: Some(d),
+                            ..with()
+                        },
                         Step::Args(idx, d.to_owned()),
                     );
                 }
                 push(
-                    &mut events,
-                    &mut steps,
                     "response.function_call_arguments.done",
-                    with(
-                        json!({"item_id": id, "call_id": call_id, "name": c.name, "arguments": c.arguments}),
-                    ),
+                    Body {
+                        name: Some(&c.name),
+                        arguments: Some(&c.arguments),
+                        ..with()
+                    },
                     Step::Nothing,
                 );
             }
         }
         push(
-            &mut events,
-            &mut steps,
             "response.output_item.done",
-            with(json!({"item": item})),
+            Body {
+                item: Some(&item),
+                ..at()
+            },
             Step::Done(idx),
         );
         if s.in_conversation {
             push(
-                &mut events,
-                &mut steps,
                 "conversation.item.done",
-                json!({"previous_item_id": previous, "item": item}),
+                Body {
+                    previous_item_id: Some(previous.as_deref()),
+                    item: Some(&item),
+                    ..Body::default()
+                },
                 Step::Nothing,
             );
         }
@@ -463,7 +624,7 @@ impl Rendered {
 
     /// Usage: the fixture's numbers, else estimates (a token per 4 characters; an audio token
     /// per 100 ms).
-    fn usage(&self, output: &[Value], sent: Option<usize>) -> Value {
+    fn usage(&self, output: &[Value], sent: Option<usize>) -> Usage {
         let chars: usize = output
             .iter()
             .map(|i| {
@@ -499,16 +660,26 @@ impl Rendered {
         let output_tokens =
             number(&["output_tokens", "completion_tokens"]).unwrap_or(text_tokens + audio_tokens);
         let total = number(&["total_tokens"]).unwrap_or(input + output_tokens);
-        json!({
-            "total_tokens": total,
-            "input_tokens": input,
-            "output_tokens": output_tokens,
-            "input_token_details": {
-                "text_tokens": input, "audio_tokens": 0, "image_tokens": 0, "cached_tokens": 0,
-                "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
+        Usage {
+            total_tokens: total,
+            input_tokens: input,
+            output_tokens,
+            input_token_details: InputDetails {
+                text_tokens: input,
+                audio_tokens: 0,
+                image_tokens: 0,
+                cached_tokens: 0,
+                cached_tokens_details: CachedDetails {
+                    text_tokens: 0,
+                    audio_tokens: 0,
+                    image_tokens: 0,
+                },
             },
-            "output_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
-        })
+            output_token_details: OutputDetails {
+                text_tokens,
+                audio_tokens,
+            },
+        }
     }
 
     /// `response.done`: complete (`sent: None`), or cancelled after `sent` events.
@@ -524,7 +695,10 @@ impl Rendered {
         };
         event(
             "response.done",
-            obj(json!({"response": self.settings.response(status, output, usage, details)})),
+            Body {
+                response: Some(self.settings.response(status, output, Some(usage), details)),
+                ..Body::default()
+            },
         )
     }
 }
@@ -559,6 +733,24 @@ mod tests {
                     .to_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn an_event_starts_with_its_type_and_id() {
+        let e = event("input_audio_buffer.cleared", Map::new());
+        assert!(
+            e.starts_with(r#"{"type":"input_audio_buffer.cleared","event_id":"event_"#),
+            "{e}"
+        );
+        let v: Value = serde_json::from_str(&e).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 2);
+        let e = event("x.y", json!({"item_id": "i", "n": 1}));
+        let v: Value = serde_json::from_str(&e).unwrap();
+        assert!(e.starts_with(r#"{"type":"x.y","#), "{e}");
+        assert_eq!(
+            (v["item_id"].as_str(), v["n"].as_u64()),
+            (Some("i"), Some(1))
+        );
     }
 
     #[test]
