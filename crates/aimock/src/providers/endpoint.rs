@@ -342,7 +342,8 @@ pub(crate) fn message_reply<'f>(
     }
 }
 
-fn wrong_kind(fixture: &Fixture, reply: &Reply, surface: &str) -> ApiError {
+/// The 500 for a fixture whose kind of reply `surface` cannot serve.
+pub(crate) fn wrong_kind(fixture: &Fixture, reply: &Reply, surface: &str) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",

@@ -21,6 +21,7 @@ pub(crate) mod ollama;
 pub(crate) mod openai;
 pub(crate) mod openrouter;
 pub(crate) mod reply;
+pub(crate) mod speech;
 pub(crate) mod tavily;
 pub(crate) mod wire;
 

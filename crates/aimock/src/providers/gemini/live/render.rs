@@ -5,9 +5,8 @@
 //!
 //! Audio: a fixture's `audio` (base64, or `{b64Json, contentType}`) is sent in chunks of
 //! [`AUDIO_CHUNK_BYTES`]. When the session asked for `AUDIO` and the fixture has text only, the
-//! text is "spoken" as silence: valid 16-bit mono PCM at 24 kHz, [`SAMPLES_PER_CHAR`] samples per
-//! character of text (15 characters a second, a talking pace), at least 0.1 s and at most 60 s
-//! per text block. The text goes out as `outputTranscription` when the session asked for it.
+//! text is "spoken" as silence: valid 16-bit mono PCM at 24 kHz, as long as the text takes to say
+//! (`providers::speech`, the same for every voice socket). The text goes out as `outputTranscription` when the session asked for it.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -22,15 +21,10 @@ pub(crate) const OUTPUT_RATE: usize = 24_000;
 pub(crate) const OUTPUT_MIME: &str = "audio/pcm;rate=24000";
 /// Bytes of audio per `inlineData` chunk: 100 ms of 24 kHz PCM16.
 pub(crate) const AUDIO_CHUNK_BYTES: usize = OUTPUT_RATE / 10 * 2;
-/// Silence synthesised per character of text: 1/15 s.
-pub(crate) const SAMPLES_PER_CHAR: usize = OUTPUT_RATE / 15;
-
-/// The silent PCM16 that speaks `text`: `chars * SAMPLES_PER_CHAR` samples (2 bytes each),
-/// clamped to 0.1 s .. 60 s.
+/// The silent PCM16 that speaks `text` (2 bytes a sample).
 pub(crate) fn silence_for(text: &str) -> Vec<u8> {
-    let samples =
-        (text.chars().count() * SAMPLES_PER_CHAR).clamp(OUTPUT_RATE / 10, OUTPUT_RATE * 60);
-    vec![0u8; samples * 2]
+    let ms = usize::try_from(crate::providers::speech::speech_ms(text)).unwrap_or(0);
+    vec![0u8; ms * (OUTPUT_RATE / 1000) * 2]
 }
 
 /// A function call the model makes.
@@ -368,9 +362,10 @@ mod tests {
     }
 
     #[test]
-    fn silence_lasts_a_fifteenth_of_a_second_per_character_within_bounds() {
-        assert_eq!(silence_for("hello world, fifteen").len(), 20 * 1600 * 2);
-        assert_eq!(silence_for("").len(), 2400 * 2);
+    fn silence_lasts_as_long_as_the_text_takes_to_say() {
+        // 20 characters x 60 ms x 24 samples per ms x 2 bytes.
+        assert_eq!(silence_for("hello world, fifteen").len(), 20 * 60 * 24 * 2);
+        assert_eq!(silence_for("").len(), 200 * 24 * 2);
         assert_eq!(silence_for(&"x".repeat(100_000)).len(), 24_000 * 60 * 2);
         assert!(silence_for("abc").iter().all(|b| *b == 0));
     }
@@ -455,7 +450,8 @@ mod tests {
             }
             assert!(sc["modelTurn"]["parts"][0]["text"].is_null());
         }
-        assert_eq!(pcm.len(), 10 * SAMPLES_PER_CHAR * 2);
+        assert_eq!(pcm.len(), silence_for("abcdefghij").len());
+        assert_eq!(pcm.len(), 10 * 60 * 24 * 2);
         assert_eq!(transcript, "abcdefghij");
         let done: Value = serde_json::from_str(&r.turn_complete).unwrap();
         assert_eq!(

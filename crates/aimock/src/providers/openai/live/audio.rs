@@ -4,12 +4,6 @@
 
 use base64::Engine;
 
-/// How long synthesised speech lasts per character of its transcript (about 15 characters a
-/// second, a talking pace), and its bounds.
-const MS_PER_CHAR: u64 = 60;
-const MIN_SPEECH_MS: u64 = 200;
-const MAX_SPEECH_MS: u64 = 30_000;
-
 /// A PCM16 sample this quiet or quieter counts as silence.
 const SILENCE_LEVEL: i16 = 256;
 
@@ -95,10 +89,7 @@ impl Format {
     }
 }
 
-/// How long synthesised speech for a transcript lasts.
-pub(crate) fn speech_ms(text: &str) -> u64 {
-    (text.chars().count() as u64 * MS_PER_CHAR).clamp(MIN_SPEECH_MS, MAX_SPEECH_MS)
-}
+pub(crate) use crate::providers::speech::speech_ms;
 
 /// Standard base64 (the audio fields of every voice socket).
 pub(crate) fn encode(bytes: &[u8]) -> String {
@@ -174,13 +165,6 @@ mod tests {
         assert_eq!(PCM24.is_silent(&PCM24.silence(50)), Some(true));
         assert_eq!(PCM24.is_silent(&tone(5)), Some(false));
         assert_eq!(Format::Pcmu.is_silent(&[0xFF]), None);
-    }
-
-    #[test]
-    fn speech_length_follows_the_transcript_within_bounds() {
-        assert_eq!(speech_ms("a"), MIN_SPEECH_MS);
-        assert_eq!(speech_ms(&"x".repeat(10)), 600);
-        assert_eq!(speech_ms(&"x".repeat(10_000)), MAX_SPEECH_MS);
     }
 
     #[test]

@@ -43,7 +43,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
@@ -56,7 +56,6 @@ use self::speech::{tool_names, wrap_responses, Spoken};
 use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Fixture;
 use crate::http::ids::random_id;
-use crate::http::ApiError;
 use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
@@ -768,15 +767,8 @@ impl Live {
         let spoken = match Spoken::from_reply(&fixture.reply) {
             Some(s) => s,
             None => {
-                let e = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    format!(
-                        "Fixture {} answers with {}, which GPT-Live cannot speak",
-                        fixture.describe(),
-                        fixture.reply.kind()
-                    ),
-                );
+                let e =
+                    crate::providers::endpoint::wrong_kind(&fixture, &fixture.reply, "GPT-Live");
                 let sent = socket.send(api_error_event(&e, cid)).await;
                 turn.finish(e.status);
                 return sent;

@@ -3,21 +3,16 @@
 //! base64, `{"b64Json": ...}`, or `{"file": ...}` resolved when the fixture file is loaded), or
 //! silence synthesized for the text.
 //!
-//! Synthesized silence lasts [`MS_PER_CHAR`] milliseconds per character of the text it speaks
-//! (at least [`MIN_MS`]), in the session's output format: PCM16 at 24 kHz mono (48 bytes per
-//! millisecond, all zero), or G.711 at 8 kHz (8 bytes per millisecond: 0xFF for mu-law, 0xD5 for
-//! A-law, their codes for zero).
+//! Synthesized silence lasts as long as the text takes to say ([`speech_ms`]), in the session's
+//! output format: PCM16 at 24 kHz mono (48 bytes per millisecond, all zero), or G.711 at 8 kHz
+//! (8 bytes per millisecond: 0xFF for mu-law, 0xD5 for A-law, their codes for zero).
 
 use base64::Engine as _;
 use serde_json::Value;
 
 use super::WithParam;
 use crate::http::ApiError;
-
-/// Milliseconds of synthesized speech per character of text.
-pub(crate) const MS_PER_CHAR: u64 = 60;
-/// The shortest synthesized speech.
-pub(crate) const MIN_MS: u64 = 100;
+use crate::providers::speech::speech_ms;
 
 /// An audio format, as `audio.input.format` / `audio.output.format` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,14 +66,9 @@ impl Format {
     }
 }
 
-/// How long synthesized speech of `chars` characters lasts.
-pub(crate) fn speech_ms(chars: usize) -> u64 {
-    (chars as u64 * MS_PER_CHAR).max(MIN_MS)
-}
-
 /// Silence for `text`, in `format`.
 pub(crate) fn silence(text: &str, format: Format) -> Vec<u8> {
-    let len = speech_ms(text.chars().count()) * format.bytes_per_ms();
+    let len = speech_ms(text) * format.bytes_per_ms();
     vec![format.silence(); len as usize]
 }
 
@@ -194,11 +184,11 @@ mod tests {
         assert_eq!(pcm.len() % 2, 0, "whole 16-bit samples");
         assert_eq!(
             silence("", Format::Pcm16).len(),
-            100 * 48,
-            "at least 100 ms"
+            200 * 48,
+            "at least 200 ms"
         );
-        let ulaw = silence("Hi", Format::Pcmu);
-        assert_eq!(ulaw.len(), 2 * 60 * 8);
+        let ulaw = silence("Hi there", Format::Pcmu);
+        assert_eq!(ulaw.len(), 8 * 60 * 8);
         assert!(ulaw.iter().all(|b| *b == 0xFF));
         assert!(silence("Hi", Format::Pcma).iter().all(|b| *b == 0xD5));
         // Characters, not bytes.

@@ -232,10 +232,11 @@ pub(super) fn spoken(fixture: &Fixture) -> Result<Spoken, ApiError> {
                 usage: value.get("usage").and_then(Value::as_object).cloned(),
             })
         }
-        other => Err(server_error(format!(
-            "answers with {}, which a Realtime response cannot serve",
-            other.kind()
-        ))),
+        other => Err(crate::providers::endpoint::wrong_kind(
+            fixture,
+            other,
+            "a Realtime response",
+        )),
     }
 }
 

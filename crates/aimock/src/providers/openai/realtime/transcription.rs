@@ -29,14 +29,10 @@ pub(super) fn transcript(fixture: &Fixture) -> Result<(String, Option<Value>), A
             Ok((text, usage))
         }
         Reply::Message(m) => Ok((m.content().unwrap_or_default(), None)),
-        other => Err(ApiError::new(
-            http::StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            format!(
-                "Fixture {} answers with {}, which a Realtime transcription cannot serve",
-                fixture.describe(),
-                other.kind()
-            ),
+        other => Err(crate::providers::endpoint::wrong_kind(
+            fixture,
+            other,
+            "a Realtime transcription",
         )),
     }
 }

@@ -19,7 +19,6 @@
 mod record;
 
 use futures_util::future::BoxFuture;
-use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
@@ -505,14 +504,10 @@ impl Translation {
             }
         };
         let Some((text, audio)) = translation(&fixture.reply) else {
-            let e = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!(
-                    "Fixture {} answers with {}, which a translation session cannot speak",
-                    fixture.describe(),
-                    fixture.reply.kind()
-                ),
+            let e = crate::providers::endpoint::wrong_kind(
+                &fixture,
+                &fixture.reply,
+                "a translation session",
             );
             let sent = socket.send(api_error_event(&e, None)).await;
             turn.finish(e.status);
