@@ -11,6 +11,7 @@ pub(crate) mod exchange;
 pub(crate) mod route;
 pub(crate) mod service;
 pub(crate) mod socket;
+pub(crate) mod stored;
 
 use std::borrow::Cow;
 
@@ -65,6 +66,8 @@ pub(crate) struct Core {
     pub(crate) recorder: Option<crate::record::proxy::Recorder>,
     /// Whether inbound API keys are checked (record mode then never forwards the caller's key).
     pub(crate) auth_on: bool,
+    /// The responses stateful APIs keep (`store`, `previous_response_id`).
+    pub(crate) stored: stored::StoredResponses,
 }
 
 impl Core {

@@ -88,6 +88,8 @@ pub(crate) struct RouteInfo {
     pub(crate) action: Option<&'static str>,
     /// Which flavour of the provider's API (`vertex`, ...), when one module serves several.
     pub(crate) variant: Option<&'static str>,
+    /// A resource the path names (`/v1/responses/{id}`), percent-decoded.
+    pub(crate) id: Option<String>,
 }
 
 /// A matched route.

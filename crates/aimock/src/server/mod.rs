@@ -212,6 +212,7 @@ impl AppState {
                 .clone()
                 .map(crate::record::proxy::Recorder::new),
             auth_on: auth.is_some(),
+            stored: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

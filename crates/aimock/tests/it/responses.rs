@@ -537,3 +537,75 @@ mod sdk {
         assert_eq!(call.name, "get_weather");
     }
 }
+
+#[tokio::test]
+async fn previous_response_id_puts_the_stored_turns_before_the_new_input() {
+    let s = state();
+    let (status, first) = post(
+        &s,
+        json!({"model": "gpt-4o-mini", "instructions": "Old rules.", "input": "[text] hi"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = first["id"].as_str().unwrap().to_owned();
+    let (status, second) = post(
+        &s,
+        json!({"model": "gpt-4o-mini", "instructions": "New rules.", "input": "[text] again",
+               "previous_response_id": id}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["previous_response_id"], json!(id));
+    // Matched (and journaled) with the stored turn between the new instructions and the new
+    // input; the old instructions do not carry over.
+    let entry = s.last_request().unwrap();
+    let JournalBody::Chat(req) = &entry.body else {
+        panic!("not a chat body");
+    };
+    let turns: Vec<(String, Option<String>)> = req
+        .messages
+        .iter()
+        .map(|m| (format!("{:?}", m.role), m.text.clone()))
+        .collect();
+    assert_eq!(
+        turns,
+        [
+            ("System".to_owned(), Some("New rules.".to_owned())),
+            ("User".to_owned(), Some("[text] hi".to_owned())),
+            (
+                "Assistant".to_owned(),
+                Some("Hello from the Responses API.".to_owned())
+            ),
+            ("User".to_owned(), Some("[text] again".to_owned())),
+        ]
+    );
+    // The stored response reads back as it was answered.
+    let resp = router::send(
+        &s,
+        http::Request::get(format!("/v1/responses/{id}"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let (status, _, bytes) = router::collect(resp).await;
+    assert_eq!(status, StatusCode::OK);
+    let got: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(got, first);
+}
+
+#[tokio::test]
+async fn an_unknown_previous_response_id_is_the_apis_400() {
+    let s = state();
+    let (status, body) = post(
+        &s,
+        json!({"model": "gpt-4o-mini", "input": "[text] hi", "previous_response_id": "resp_gone"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "previous_response_not_found");
+    assert_eq!(body["error"]["param"], "previous_response_id");
+    assert_eq!(
+        body["error"]["message"],
+        "Previous response with id 'resp_gone' not found."
+    );
+}

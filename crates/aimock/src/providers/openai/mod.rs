@@ -144,6 +144,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 "moderations",
             ),
             (&Method::GET, "/v1/models") => (models, "/v1/models", "{op}"),
+            (&Method::GET | &Method::DELETE, p) if p.starts_with("/v1/responses/") => {
+                return stored_response_route(method, &p["/v1/responses/".len()..]);
+            }
             _ => return None,
         };
     let (vendor, label) = match norm.deployment {
@@ -162,6 +165,28 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         "/v1/responses" => route.recorded(&responses::collapse::COLLAPSER),
         _ => route,
     })
+}
+
+/// `/v1/responses/{id}` (`GET`, `DELETE`) and `/v1/responses/{id}/input_items` (`GET`).
+fn stored_response_route(method: &Method, rest: &str) -> Option<Route> {
+    let (id, action, label) = match (method, rest.split_once('/')) {
+        (&Method::GET, None) => (rest, "get", "/v1/responses/{id}"),
+        (&Method::DELETE, None) => (rest, "delete", "/v1/responses/{id}"),
+        (&Method::GET, Some((id, "input_items"))) => {
+            (id, "input_items", "/v1/responses/{id}/input_items")
+        }
+        _ => return None,
+    };
+    if id.is_empty() {
+        return None;
+    }
+    Some(
+        Route::new(responses::stored, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
+            id: Some(crate::http::percent::path(id).into_owned()),
+            action: Some(action),
+            ..Default::default()
+        }),
+    )
 }
 
 /// OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`; a 429 carries

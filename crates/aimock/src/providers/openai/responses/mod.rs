@@ -6,8 +6,11 @@
 //! `ws_`), where aimock wrote `resp-`. Every stream event carries a `sequence_number`, counting from
 //! 0; the stream ends with `response.completed` (or `response.incomplete`), never `[DONE]`.
 //!
-//! Nothing here keeps state between requests: `previous_response_id` is accepted and echoed, not
-//! resolved.
+//! Stored state (`store`, on unless `false`): each answered response is kept
+//! ([`crate::pipeline::stored`]) with its conversation, so `previous_response_id` puts the turns
+//! before it ahead of the new input for matching, and `GET`/`DELETE /v1/responses/{id}` and
+//! `GET /v1/responses/{id}/input_items` read it back. A `previous_response_id` the server never
+//! answered is the API's 400 `previous_response_not_found` (in record mode it goes upstream).
 
 use axum::body::Bytes;
 use base64::Engine;
@@ -18,7 +21,8 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
 use crate::fixture::{Block, MessageReply};
 use crate::http::ids::random_id;
 use crate::http::ApiError;
-use crate::pipeline::Call;
+use crate::pipeline::stored::Stored;
+use crate::pipeline::{Answered, Call};
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::{estimate_tokens, is_reasoning_model};
 use crate::stream::{chunk_text, sse_event};
@@ -252,7 +256,7 @@ pub(crate) fn parse(
     if let Some(i) = v.instructions.as_deref().filter(|i| !i.is_empty()) {
         messages.push(Message::text(Role::System, i));
     }
-    match &v.input.take() {
+    match &v.input {
         Some(Value::String(s)) => messages.push(Message::text(Role::User, s.as_str())),
         Some(Value::Array(items)) => push_items(items, &mut messages)?,
         None | Some(Value::Null) => {
@@ -332,19 +336,212 @@ impl MessageApi for Responses {
     const SURFACE: &'static str = "the Responses API";
 
     fn parse(call: &Call) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
-        parse(&call.body, call.route.info.deployment.as_deref())
+        let (mut req, opts) = parse(&call.body, call.route.info.deployment.as_deref())?;
+        if let Some(prev) = opts.previous_response_id.as_deref() {
+            match call.core.stored.get(prev) {
+                Some(stored) => continue_from(&mut req, &stored.history),
+                // Record mode: the upstream may know it.
+                None if call.core.recorder.is_some() => {}
+                None => return Err(previous_not_found(prev)),
+            }
+        }
+        Ok((req, opts))
     }
 
     fn json(r: &Render<'_, ResponsesOptions>) -> String {
-        RenderedResponse::new(r.req, r.opts, r.reply, r.strict).json()
+        let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
+        let body = rendered.json();
+        if r.opts.store != Some(false) {
+            keep(r, &rendered, body.clone());
+        }
+        body
     }
 
     fn stream(r: &Render<'_, ResponsesOptions>) -> Streamed {
-        Streamed::sse(
-            RenderedResponse::new(r.req, r.opts, r.reply, r.strict).sse(r.chunk_size),
-            Vec::new(),
-        )
+        let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
+        if r.opts.store != Some(false) {
+            keep(r, &rendered, rendered.json());
+        }
+        Streamed::sse(rendered.sse(r.chunk_size), Vec::new())
     }
+}
+
+/// The turns of a stored conversation put before a request's own (its system messages, its
+/// `instructions`, stay first: a previous response's instructions do not carry over).
+pub(crate) fn continue_from(req: &mut ChatRequest, history: &[Message]) {
+    let (system, rest): (Vec<Message>, Vec<Message>) = std::mem::take(&mut req.messages)
+        .into_iter()
+        .partition(|m| m.role == Role::System);
+    req.messages = system;
+    req.messages
+        .extend(history.iter().filter(|m| m.role != Role::System).cloned());
+    req.messages.extend(rest);
+}
+
+/// The API's answer to a `previous_response_id` it does not have.
+fn previous_not_found(id: &str) -> ApiError {
+    let e = ApiError::invalid(format!("Previous response with id '{id}' not found."))
+        .with_code("previous_response_not_found");
+    with_param(e, "previous_response_id".to_owned())
+}
+
+/// Keep an answered response: its object, its conversation with this turn's answer, and its
+/// input items.
+fn keep(r: &Render<'_, ResponsesOptions>, rendered: &RenderedResponse<'_>, body: String) {
+    let mut history: Vec<Message> = r
+        .req
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .cloned()
+        .collect();
+    history.push(rendered.assistant_message());
+    r.call.core.stored.put(
+        rendered.id.clone(),
+        Stored {
+            body,
+            history,
+            input_items: input_items(r.opts.input.as_ref()),
+        },
+    );
+}
+
+/// A request's `input` as the input items `input_items` lists: a string is one user message;
+/// each item gets an id (when it has none), its `type` and `status`, and a message's string
+/// content becomes a text part.
+fn input_items(input: Option<&Value>) -> Vec<Value> {
+    let text_part = |role: &str, text: &str| {
+        if role == "assistant" {
+            json!([{ "type": "output_text", "text": text, "annotations": [] }])
+        } else {
+            json!([{ "type": "input_text", "text": text }])
+        }
+    };
+    match input {
+        Some(Value::String(s)) => vec![json!({
+            "id": random_id("msg_", 48),
+            "type": "message",
+            "role": "user",
+            "status": "completed",
+            "content": text_part("user", s),
+        })],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|item| {
+                let mut m = item.clone();
+                let kind = item
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("message")
+                    .to_owned();
+                if kind == "message" {
+                    let role = item.get("role").and_then(Value::as_str).unwrap_or("user");
+                    if let Some(Value::String(s)) = item.get("content") {
+                        m.insert("content".into(), text_part(role, s));
+                    }
+                }
+                let prefix = if kind == "message" { "msg_" } else { "item_" };
+                m.entry("id")
+                    .or_insert_with(|| Value::String(random_id(prefix, 48)));
+                m.entry("status").or_insert_with(|| json!("completed"));
+                m.insert("type".into(), Value::String(kind));
+                Value::Object(m)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The 404 for a response id the server does not keep.
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        http::StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        format!("Response with id '{id}' not found."),
+    )
+}
+
+/// `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}` and
+/// `GET /v1/responses/{id}/input_items`: the stored responses.
+pub(crate) fn stored(call: Call) -> Answered {
+    let id = call.route.info.id.clone().unwrap_or_default();
+    let resp = match (call.route.info.action, call.core.stored.get(&id)) {
+        (_, None) => super::error_response(&not_found(&id)),
+        (Some("delete"), Some(_)) => {
+            call.core.stored.remove(&id);
+            crate::http::json_response(
+                http::StatusCode::OK,
+                &json!({"id": id, "object": "response", "deleted": true}),
+            )
+        }
+        (Some("input_items"), Some(s)) => match page(&s.input_items, call.query.as_deref()) {
+            Ok(v) => crate::http::json_response(http::StatusCode::OK, &v),
+            Err(e) => super::error_response(&e),
+        },
+        (_, Some(s)) => crate::http::json_body(s.body.clone()),
+    };
+    Answered::Now(resp)
+}
+
+/// One page of a list, as the API's cursor pages go: `order` (`desc` by default), `after` (an
+/// item id), `limit` (1 to 100, 20 by default).
+fn page(items: &[Value], query: Option<&str>) -> Result<Value, ApiError> {
+    use crate::http::percent::query_param;
+    let bad = |param: &str, message: String| {
+        let e = ApiError::invalid(message).with_code("invalid_value");
+        with_param(e, param.to_owned())
+    };
+    let limit = match query_param(query, "limit") {
+        None => 20,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n @ 1..=100) => n,
+            _ => {
+                return Err(bad(
+                    "limit",
+                    format!("Invalid 'limit': integer between 1 and 100 expected, got '{l}'."),
+                ))
+            }
+        },
+    };
+    let desc = match query_param(query, "order").as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => {
+            return Err(bad(
+                "order",
+                format!("Invalid value: '{o}'. Supported values are: 'asc' and 'desc'."),
+            ))
+        }
+    };
+    let mut ordered: Vec<&Value> = items.iter().collect();
+    if desc {
+        ordered.reverse();
+    }
+    let start = match query_param(query, "after") {
+        None => 0,
+        Some(after) => match ordered
+            .iter()
+            .position(|i| i.get("id").and_then(Value::as_str) == Some(after.as_str()))
+        {
+            Some(i) => i + 1,
+            None => {
+                return Err(bad(
+                    "after",
+                    format!("No input item with id '{after}' in this response."),
+                ))
+            }
+        },
+    };
+    let data: Vec<&Value> = ordered.iter().skip(start).take(limit).copied().collect();
+    let id_of = |v: Option<&&Value>| v.and_then(|v| v.get("id")).cloned();
+    Ok(json!({
+        "object": "list",
+        "data": data,
+        "first_id": id_of(data.first()),
+        "last_id": id_of(data.last()),
+        "has_more": start + data.len() < ordered.len(),
+    }))
 }
 
 /// `annotations: []`, `logprobs: []`.

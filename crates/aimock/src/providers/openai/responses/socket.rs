@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::render::RenderedResponse;
 use super::{parse, Responses};
-use crate::conversation::{ChatRequest, Message, Role};
+use crate::conversation::{ChatRequest, Message};
 use crate::http::ApiError;
 use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::providers::endpoint::{message_reply, MessageApi};
@@ -148,17 +148,7 @@ async fn create(
     // A response this socket answered earlier: its conversation goes first.
     if let Some(prev) = opts.previous_response_id.as_deref() {
         if let Some(k) = kept.iter().find(|k| k.id == prev) {
-            let (system, rest): (Vec<Message>, Vec<Message>) = std::mem::take(&mut req.messages)
-                .into_iter()
-                .partition(|m| m.role == Role::System);
-            req.messages = system;
-            req.messages.extend(
-                k.messages
-                    .iter()
-                    .filter(|m| m.role != Role::System)
-                    .cloned(),
-            );
-            req.messages.extend(rest);
+            super::continue_from(&mut req, &k.messages);
         }
     }
     let fixture = match turn.resolve(req.clone(), raw.len()) {
