@@ -120,3 +120,63 @@ def test_a_reset_forgets_the_stored_responses(server: Any, sdk: openai.OpenAI) -
     assert server.request("POST", "/__aimock/reset").status == 200
     with pytest.raises(openai.NotFoundError):
         sdk.responses.retrieve(kept.id)
+
+
+def test_a_conversation_is_the_history_and_keeps_every_turn(sdk: openai.OpenAI) -> None:
+    conv = sdk.conversations.create(
+        items=[{"type": "message", "role": "user", "content": "[state] context"}],
+        metadata={"topic": "trip"},
+    )
+    assert conv.id.startswith("conv_")
+    assert conv.metadata == {"topic": "trip"}
+    answers = []
+    for _ in range(3):
+        r = sdk.responses.create(model=MODEL, input="[state] again", conversation=conv.id)
+        assert r.conversation is not None and r.conversation.id == conv.id
+        answers.append(r.output_text)
+    # Each turn was matched with the conversation so far: turnIndex 0, 1, 2.
+    assert answers == ["first", "second", "third"]
+    items = sdk.conversations.items.list(conv.id, order="asc", limit=100)
+    said = [(i.role, i.content[0].text) for i in items.data if i.type == "message"]
+    assert said == [
+        ("user", "[state] context"),
+        ("user", "[state] again"),
+        ("assistant", "first"),
+        ("user", "[state] again"),
+        ("assistant", "second"),
+        ("user", "[state] again"),
+        ("assistant", "third"),
+    ]
+    newest = sdk.conversations.items.list(conv.id, limit=1)
+    assert newest.data[0].content[0].text == "third" and newest.has_more is True
+    first = items.data[0]
+    assert sdk.conversations.items.retrieve(first.id, conversation_id=conv.id).id == first.id
+    added = sdk.conversations.items.create(
+        conv.id, items=[{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "[state] more"}]}]
+    )
+    assert [i.content[0].text for i in added.data] == ["[state] more"]
+    assert sdk.conversations.items.delete(first.id, conversation_id=conv.id).id == conv.id
+    with pytest.raises(openai.NotFoundError):
+        sdk.conversations.items.retrieve(first.id, conversation_id=conv.id)
+    assert sdk.conversations.update(conv.id, metadata={"topic": "home"}).metadata == {"topic": "home"}
+    assert sdk.conversations.retrieve(conv.id).metadata == {"topic": "home"}
+    deleted = sdk.conversations.delete(conv.id)
+    assert deleted.deleted is True and deleted.id == conv.id
+    with pytest.raises(openai.NotFoundError):
+        sdk.conversations.retrieve(conv.id)
+
+
+def test_conversation_errors_are_the_apis(sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as e:
+        sdk.responses.create(model=MODEL, input="[state] again", conversation="conv_nope")
+    assert "conv_nope" in e.value.message
+    conv = sdk.conversations.create()
+    first = sdk.responses.create(model=MODEL, input="[state] again")
+    with pytest.raises(openai.BadRequestError) as bad:
+        sdk.responses.create(model=MODEL, input="[state] again", conversation=conv.id, previous_response_id=first.id)
+    assert bad.value.code == "mutually_exclusive_parameters"
+    with pytest.raises(openai.BadRequestError) as bad:
+        sdk.conversations.items.create(conv.id, items=[{"type": "message", "role": "robot", "content": "x"}])
+    assert bad.value.param == "items[0].role"
+    with pytest.raises(openai.NotFoundError):
+        sdk.conversations.items.list("conv_nope")

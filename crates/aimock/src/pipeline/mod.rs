@@ -68,6 +68,8 @@ pub(crate) struct Core {
     pub(crate) auth_on: bool,
     /// The responses stateful APIs keep (`store`, `previous_response_id`).
     pub(crate) stored: stored::StoredResponses,
+    /// The Conversations API's conversations.
+    pub(crate) conversations: stored::StoredConversations,
 }
 
 impl Core {

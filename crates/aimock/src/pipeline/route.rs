@@ -90,6 +90,8 @@ pub(crate) struct RouteInfo {
     pub(crate) variant: Option<&'static str>,
     /// A resource the path names (`/v1/responses/{id}`), percent-decoded.
     pub(crate) id: Option<String>,
+    /// A resource inside it (`/v1/conversations/{id}/items/{item_id}`), percent-decoded.
+    pub(crate) item: Option<String>,
 }
 
 /// A matched route.

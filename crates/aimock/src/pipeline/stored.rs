@@ -1,7 +1,8 @@
 //! Server-side conversation state: the responses a stateful API keeps (OpenAI Responses with
 //! `store`), so a later request naming one (`previous_response_id`) is matched with the turns
 //! before it, and the client can read it back. Kept per server instance, bounded (the oldest
-//! goes first), and emptied by a reset.
+//! goes first), and emptied by a reset. The Conversations API's conversations are kept the same
+//! way.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,27 +26,51 @@ pub(crate) struct Stored {
     pub(crate) input_items: Vec<Value>,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    by_id: HashMap<String, Arc<Stored>>,
-    order: VecDeque<String>,
+/// One conversation of the Conversations API: its items, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Conversation {
+    pub(crate) created_at: i64,
+    pub(crate) metadata: Value,
+    pub(crate) items: Vec<Value>,
 }
 
 /// The stored responses of a server.
-#[derive(Debug, Default)]
-pub(crate) struct StoredResponses {
-    inner: Mutex<Inner>,
+pub(crate) type StoredResponses = Bounded<Arc<Stored>>;
+/// The conversations of a server.
+pub(crate) type StoredConversations = Bounded<Conversation>;
+
+#[derive(Debug)]
+struct Slots<T> {
+    by_id: HashMap<String, T>,
+    order: VecDeque<String>,
 }
 
-impl StoredResponses {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+/// Values by id, at most [`MAX_STORED`] of them: the oldest goes first.
+#[derive(Debug)]
+pub(crate) struct Bounded<T> {
+    inner: Mutex<Slots<T>>,
+}
+
+impl<T> Default for Bounded<T> {
+    fn default() -> Self {
+        Bounded {
+            inner: Mutex::new(Slots {
+                by_id: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+        }
+    }
+}
+
+impl<T> Bounded<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots<T>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keep a response (the oldest goes when the store is full).
-    pub(crate) fn put(&self, id: String, stored: Stored) {
+    /// Keep a value (one with the same id is replaced).
+    pub(crate) fn put(&self, id: String, value: T) {
         let mut g = self.lock();
-        if g.by_id.insert(id.clone(), Arc::new(stored)).is_none() {
+        if g.by_id.insert(id.clone(), value).is_none() {
             g.order.push_back(id);
         }
         while g.order.len() > MAX_STORED {
@@ -55,12 +80,12 @@ impl StoredResponses {
         }
     }
 
-    /// A stored response.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<Stored>> {
-        self.lock().by_id.get(id).cloned()
+    /// Read or change a value; `None` when there is none with this id.
+    pub(crate) fn with<R>(&self, id: &str, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.lock().by_id.get_mut(id).map(f)
     }
 
-    /// Forget a response; false when there was none.
+    /// Forget a value; false when there was none.
     pub(crate) fn remove(&self, id: &str) -> bool {
         let mut g = self.lock();
         if g.by_id.remove(id).is_none() {
@@ -75,6 +100,13 @@ impl StoredResponses {
         let mut g = self.lock();
         g.by_id.clear();
         g.order.clear();
+    }
+}
+
+impl Bounded<Arc<Stored>> {
+    /// A stored response.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Stored>> {
+        self.with(id, |s| s.clone())
     }
 }
 
@@ -94,7 +126,7 @@ mod tests {
     fn the_store_is_bounded_oldest_first_and_forgets_on_request() {
         let s = StoredResponses::default();
         for i in 0..MAX_STORED + 5 {
-            s.put(format!("r{i}"), stored(&i.to_string()));
+            s.put(format!("r{i}"), Arc::new(stored(&i.to_string())));
         }
         assert!(s.get("r0").is_none() && s.get("r4").is_none());
         assert_eq!(s.get("r5").unwrap().body, "5");
@@ -104,5 +136,24 @@ mod tests {
         assert!(s.get("r5").is_none());
         s.clear();
         assert!(s.get(&format!("r{}", MAX_STORED + 4)).is_none());
+    }
+
+    #[test]
+    fn conversations_are_bounded_changed_in_place_and_forgotten() {
+        let c = StoredConversations::default();
+        let conv = || Conversation {
+            created_at: 0,
+            metadata: Value::Null,
+            items: Vec::new(),
+        };
+        for i in 0..MAX_STORED + 1 {
+            c.put(format!("c{i}"), conv());
+        }
+        assert!(c.with("c0", |_| ()).is_none());
+        c.with("c1", |k| k.items.push(Value::Bool(true))).unwrap();
+        assert_eq!(c.with("c1", |k| k.items.len()), Some(1));
+        assert!(c.remove("c1") && !c.remove("c1"));
+        c.clear();
+        assert!(c.with("c2", |_| ()).is_none());
     }
 }

@@ -130,6 +130,7 @@ fn full_reset(state: &AppState) {
     state.core.fixtures.clear_errors();
     state.core.journal.clear();
     state.core.stored.clear();
+    state.core.conversations.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

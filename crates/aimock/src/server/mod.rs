@@ -213,6 +213,7 @@ impl AppState {
                 .map(crate::record::proxy::Recorder::new),
             auth_on: auth.is_some(),
             stored: Default::default(),
+            conversations: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

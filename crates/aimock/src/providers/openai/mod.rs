@@ -3,6 +3,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod collapse;
+pub(crate) mod conversations;
 pub(crate) mod embeddings;
 pub(crate) mod live;
 pub(crate) mod moderation;
@@ -146,6 +147,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
             (&Method::GET, "/v1/models") => (models, "/v1/models", "{op}"),
             (&Method::GET | &Method::DELETE, p) if p.starts_with("/v1/responses/") => {
                 return stored_response_route(method, &p["/v1/responses/".len()..]);
+            }
+            (_, p) if p.starts_with("/v1/conversations") => {
+                return conversations::route(method, p);
             }
             _ => return None,
         };

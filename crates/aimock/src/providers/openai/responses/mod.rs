@@ -148,7 +148,7 @@ fn content_text(v: Option<&Value>, at: &str) -> Result<Option<String>, ApiError>
 /// and call several tools); an `item_reference` stands for an earlier assistant turn, so it counts
 /// for `turnIndex`. A `function_call_output` whose call is not in the input (the call was sent by
 /// reference) gets that call added to the current turn's assistant message, or to a new one.
-fn push_items(items: &[Value], messages: &mut Vec<Message>) -> Result<(), ApiError> {
+pub(crate) fn push_items(items: &[Value], messages: &mut Vec<Message>) -> Result<(), ApiError> {
     for (i, v) in items.iter().enumerate() {
         let at = format!("input[{i}]");
         let Value::Object(item) = v else {
@@ -337,6 +337,24 @@ impl MessageApi for Responses {
 
     fn parse(call: &Call) -> Result<(ChatRequest, ResponsesOptions), ApiError> {
         let (mut req, opts) = parse(&call.body, call.route.info.deployment.as_deref())?;
+        if let Some(conv) = opts.conversation.as_ref().filter(|c| !c.is_null()) {
+            if opts.previous_response_id.is_some() {
+                let e = ApiError::invalid(
+                    "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
+                )
+                .with_code("mutually_exclusive_parameters");
+                return Err(with_param(e, "conversation".to_owned()));
+            }
+            let id = super::conversations::named(conv)?;
+            let items = call
+                .core
+                .conversations
+                .with(id, |c| c.items.clone())
+                .ok_or_else(|| super::conversations::not_found(id))?;
+            let mut history = Vec::new();
+            push_items(&items, &mut history)?;
+            continue_from(&mut req, &history);
+        }
         if let Some(prev) = opts.previous_response_id.as_deref() {
             match call.core.stored.get(prev) {
                 Some(stored) => continue_from(&mut req, &stored.history),
@@ -351,6 +369,7 @@ impl MessageApi for Responses {
     fn json(r: &Render<'_, ResponsesOptions>) -> String {
         let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
         let body = rendered.json();
+        join_conversation(r, &body);
         if r.opts.store != Some(false) {
             keep(r, &rendered, body.clone());
         }
@@ -359,8 +378,13 @@ impl MessageApi for Responses {
 
     fn stream(r: &Render<'_, ResponsesOptions>) -> Streamed {
         let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
-        if r.opts.store != Some(false) {
-            keep(r, &rendered, rendered.json());
+        let stored = r.opts.store != Some(false);
+        if stored || conversation_of(r.opts).is_some() {
+            let body = rendered.json();
+            join_conversation(r, &body);
+            if stored {
+                keep(r, &rendered, body);
+            }
         }
         Streamed::sse(rendered.sse(r.chunk_size), Vec::new())
     }
@@ -376,6 +400,30 @@ pub(crate) fn continue_from(req: &mut ChatRequest, history: &[Message]) {
     req.messages
         .extend(history.iter().filter(|m| m.role != Role::System).cloned());
     req.messages.extend(rest);
+}
+
+/// The conversation a request names, if any.
+fn conversation_of(opts: &ResponsesOptions) -> Option<&str> {
+    opts.conversation
+        .as_ref()
+        .and_then(|c| super::conversations::named(c).ok())
+}
+
+/// A request in a conversation: its input items, then the response's output items, join it.
+fn join_conversation(r: &Render<'_, ResponsesOptions>, body: &str) {
+    let Some(id) = conversation_of(r.opts) else {
+        return;
+    };
+    let mut added = with_ids(r.opts.input.as_ref());
+    if let Ok(Value::Object(mut response)) = serde_json::from_str::<Value>(body) {
+        if let Some(Value::Array(output)) = response.remove("output") {
+            added.extend(output);
+        }
+    }
+    r.call
+        .core
+        .conversations
+        .with(id, |c| c.items.extend(added));
 }
 
 /// The API's answer to a `previous_response_id` it does not have.
@@ -398,18 +446,18 @@ fn keep(r: &Render<'_, ResponsesOptions>, rendered: &RenderedResponse<'_>, body:
     history.push(rendered.assistant_message());
     r.call.core.stored.put(
         rendered.id.clone(),
-        Stored {
+        std::sync::Arc::new(Stored {
             body,
             history,
-            input_items: input_items(r.opts.input.as_ref()),
-        },
+            input_items: with_ids(r.opts.input.as_ref()),
+        }),
     );
 }
 
 /// A request's `input` as the input items `input_items` lists: a string is one user message;
 /// each item gets an id (when it has none), its `type` and `status`, and a message's string
 /// content becomes a text part.
-fn input_items(input: Option<&Value>) -> Vec<Value> {
+pub(crate) fn with_ids(input: Option<&Value>) -> Vec<Value> {
     let text_part = |role: &str, text: &str| {
         if role == "assistant" {
             json!([{ "type": "output_text", "text": text, "annotations": [] }])
@@ -475,10 +523,12 @@ pub(crate) fn stored(call: Call) -> Answered {
                 &json!({"id": id, "object": "response", "deleted": true}),
             )
         }
-        (Some("input_items"), Some(s)) => match page(&s.input_items, call.query.as_deref()) {
-            Ok(v) => crate::http::json_response(http::StatusCode::OK, &v),
-            Err(e) => super::error_response(&e),
-        },
+        (Some("input_items"), Some(s)) => {
+            match cursor_page(&s.input_items, call.query.as_deref()) {
+                Ok(v) => crate::http::json_response(http::StatusCode::OK, &v),
+                Err(e) => super::error_response(&e),
+            }
+        }
         (_, Some(s)) => crate::http::json_body(s.body.clone()),
     };
     Answered::Now(resp)
@@ -486,7 +536,7 @@ pub(crate) fn stored(call: Call) -> Answered {
 
 /// One page of a list, as the API's cursor pages go: `order` (`desc` by default), `after` (an
 /// item id), `limit` (1 to 100, 20 by default).
-fn page(items: &[Value], query: Option<&str>) -> Result<Value, ApiError> {
+pub(crate) fn cursor_page(items: &[Value], query: Option<&str>) -> Result<Value, ApiError> {
     use crate::http::percent::query_param;
     let bad = |param: &str, message: String| {
         let e = ApiError::invalid(message).with_code("invalid_value");

@@ -142,6 +142,9 @@ pub(super) struct ResponseObject<'r> {
     pub(super) output: &'r [Item<'r>],
     pub(super) parallel_tool_calls: bool,
     pub(super) previous_response_id: Option<&'r str>,
+    /// The conversation the response belongs to (`{"id": ...}`), when the request named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) conversation: Option<Value>,
     pub(super) reasoning: &'r Value,
     pub(super) service_tier: &'static str,
     pub(super) store: bool,
@@ -352,6 +355,11 @@ impl<'a> RenderedResponse<'a> {
             output: if done { &self.output } else { &[] },
             parallel_tool_calls: o.parallel_tool_calls.unwrap_or(true),
             previous_response_id: o.previous_response_id.as_deref(),
+            conversation: o
+                .conversation
+                .as_ref()
+                .and_then(|c| super::super::conversations::named(c).ok())
+                .map(|id| json!({ "id": id })),
             reasoning: &self.reasoning,
             service_tier: "default",
             store: o.store.unwrap_or(true),
