@@ -70,6 +70,8 @@ pub(crate) struct Core {
     pub(crate) stored: stored::StoredResponses,
     /// The Conversations API's conversations.
     pub(crate) conversations: stored::StoredConversations,
+    /// The Files API's uploads.
+    pub(crate) files: stored::StoredFiles,
 }
 
 impl Core {

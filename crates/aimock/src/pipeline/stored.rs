@@ -34,8 +34,22 @@ pub(crate) struct Conversation {
     pub(crate) items: Vec<Value>,
 }
 
+/// One uploaded file (the Files API), byte for byte.
+#[derive(Debug)]
+pub(crate) struct StoredFile {
+    /// The file object as the API shows it (JSON).
+    pub(crate) object: Value,
+    pub(crate) purpose: String,
+    pub(crate) bytes: bytes::Bytes,
+}
+
+/// The most bytes of uploaded files a server keeps: the oldest go first beyond it.
+pub(crate) const MAX_FILE_BYTES: usize = 256 << 20;
+
 /// The stored responses of a server.
 pub(crate) type StoredResponses = Bounded<Arc<Stored>>;
+/// The uploaded files of a server.
+pub(crate) type StoredFiles = Bounded<Arc<StoredFile>>;
 /// The conversations of a server.
 pub(crate) type StoredConversations = Bounded<Conversation>;
 
@@ -103,10 +117,38 @@ impl<T> Bounded<T> {
     }
 }
 
-impl Bounded<Arc<Stored>> {
-    /// A stored response.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<Stored>> {
+impl<T: Clone> Bounded<T> {
+    /// A stored value.
+    pub(crate) fn get(&self, id: &str) -> Option<T> {
         self.with(id, |s| s.clone())
+    }
+
+    /// Every value, oldest first.
+    pub(crate) fn all(&self) -> Vec<T> {
+        let g = self.lock();
+        g.order
+            .iter()
+            .filter_map(|k| g.by_id.get(k).cloned())
+            .collect()
+    }
+}
+
+impl StoredFiles {
+    /// Keep a file, first letting the oldest go while the total would pass [`MAX_FILE_BYTES`].
+    pub(crate) fn put_file(&self, id: String, file: StoredFile) {
+        {
+            let mut g = self.lock();
+            let mut total: usize = g.by_id.values().map(|f| f.bytes.len()).sum();
+            while total + file.bytes.len() > MAX_FILE_BYTES {
+                let Some(old) = g.order.pop_front() else {
+                    break;
+                };
+                if let Some(f) = g.by_id.remove(&old) {
+                    total -= f.bytes.len();
+                }
+            }
+        }
+        self.put(id, Arc::new(file));
     }
 }
 

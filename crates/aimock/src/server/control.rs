@@ -131,6 +131,7 @@ fn full_reset(state: &AppState) {
     state.core.journal.clear();
     state.core.stored.clear();
     state.core.conversations.clear();
+    state.core.files.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

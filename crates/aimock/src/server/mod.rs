@@ -214,6 +214,7 @@ impl AppState {
             auth_on: auth.is_some(),
             stored: Default::default(),
             conversations: Default::default(),
+            files: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

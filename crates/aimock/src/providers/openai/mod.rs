@@ -5,6 +5,7 @@ pub(crate) mod chat;
 pub(crate) mod collapse;
 pub(crate) mod conversations;
 pub(crate) mod embeddings;
+pub(crate) mod files;
 pub(crate) mod live;
 pub(crate) mod moderation;
 mod output_items;
@@ -151,6 +152,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
             (_, p) if p.starts_with("/v1/conversations") => {
                 return conversations::route(method, p);
             }
+            (_, p) if p.starts_with("/v1/files") => return files::route(method, p),
             _ => return None,
         };
     let (vendor, label) = match norm.deployment {

@@ -537,19 +537,31 @@ pub(crate) fn stored(call: Call) -> Answered {
 /// One page of a list, as the API's cursor pages go: `order` (`desc` by default), `after` (an
 /// item id), `limit` (1 to 100, 20 by default).
 pub(crate) fn cursor_page(items: &[Value], query: Option<&str>) -> Result<Value, ApiError> {
+    cursor_page_of(items, query, 20, 100)
+}
+
+/// [`cursor_page`] with its own default and largest `limit`.
+pub(crate) fn cursor_page_of(
+    items: &[Value],
+    query: Option<&str>,
+    default_limit: usize,
+    max_limit: usize,
+) -> Result<Value, ApiError> {
     use crate::http::percent::query_param;
     let bad = |param: &str, message: String| {
         let e = ApiError::invalid(message).with_code("invalid_value");
         with_param(e, param.to_owned())
     };
     let limit = match query_param(query, "limit") {
-        None => 20,
+        None => default_limit,
         Some(l) => match l.parse::<usize>() {
-            Ok(n @ 1..=100) => n,
+            Ok(n) if (1..=max_limit).contains(&n) => n,
             _ => {
                 return Err(bad(
                     "limit",
-                    format!("Invalid 'limit': integer between 1 and 100 expected, got '{l}'."),
+                    format!(
+                        "Invalid 'limit': integer between 1 and {max_limit} expected, got '{l}'."
+                    ),
                 ))
             }
         },
@@ -578,7 +590,7 @@ pub(crate) fn cursor_page(items: &[Value], query: Option<&str>) -> Result<Value,
             None => {
                 return Err(bad(
                     "after",
-                    format!("No input item with id '{after}' in this response."),
+                    format!("No object with id '{after}' in this list."),
                 ))
             }
         },
