@@ -72,6 +72,8 @@ pub(crate) struct Core {
     pub(crate) conversations: stored::StoredConversations,
     /// The Files API's uploads.
     pub(crate) files: stored::StoredFiles,
+    /// The Batches API's batches.
+    pub(crate) batches: stored::StoredBatches,
 }
 
 impl Core {

@@ -50,6 +50,20 @@ pub(crate) const MAX_FILE_BYTES: usize = 256 << 20;
 pub(crate) type StoredResponses = Bounded<Arc<Stored>>;
 /// The uploaded files of a server.
 pub(crate) type StoredFiles = Bounded<Arc<StoredFile>>;
+
+/// One batch of the Batches API: its object, and where its life stands.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredBatch {
+    /// The batch object as the API shows it.
+    pub(crate) object: serde_json::Map<String, Value>,
+    /// Retrieves so far (the first moves it to `in_progress`, the second ends it).
+    pub(crate) polls: u32,
+    /// Where it ends (`completed` unless the creator asked otherwise).
+    pub(crate) outcome: String,
+}
+
+/// The batches of a server.
+pub(crate) type StoredBatches = Bounded<StoredBatch>;
 /// The conversations of a server.
 pub(crate) type StoredConversations = Bounded<Conversation>;
 

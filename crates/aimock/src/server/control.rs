@@ -132,6 +132,7 @@ fn full_reset(state: &AppState) {
     state.core.stored.clear();
     state.core.conversations.clear();
     state.core.files.clear();
+    state.core.batches.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

@@ -215,6 +215,7 @@ impl AppState {
             stored: Default::default(),
             conversations: Default::default(),
             files: Default::default(),
+            batches: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

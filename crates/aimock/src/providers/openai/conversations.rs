@@ -8,21 +8,16 @@
 use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
+use super::error_response;
 use super::responses::{cursor_page, with_ids};
-use super::{error_response, VENDOR};
 use crate::http::ids::random_id;
 use crate::http::{json_response, ApiError};
-use crate::metrics::PathLabel;
 use crate::pipeline::stored::Conversation;
-use crate::pipeline::{Answered, Call};
-use crate::pipeline::{Route, RouteInfo};
+use crate::pipeline::{Answered, Call, Route};
 
 /// The route of a `/v1/conversations...` path, if it is one.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    let rest = path
-        .strip_prefix("/v1/conversations")
-        .filter(|r| r.is_empty() || r.starts_with('/'))?;
-    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let parts = super::segments(path, "/v1/conversations")?;
     let (action, label, id, item) = match (method, parts.as_slice()) {
         (&Method::POST, []) => ("create", "/v1/conversations", None, None),
         (&Method::GET, [id]) => ("get", "/v1/conversations/{id}", Some(*id), None),
@@ -54,18 +49,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         ),
         _ => return None,
     };
-    if id.is_some_and(str::is_empty) || item.is_some_and(str::is_empty) {
-        return None;
-    }
-    let decode = |s: &str| crate::http::percent::path(s).into_owned();
-    Some(
-        Route::new(serve, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: id.map(decode),
-            item: item.map(decode),
-            action: Some(action),
-            ..Default::default()
-        }),
-    )
+    super::resource(serve, label, action, id, item)
 }
 
 /// The 404 for a conversation the server does not keep.

@@ -9,13 +9,12 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
+use super::error_response;
 use super::responses::cursor_page_of;
-use super::{error_response, VENDOR};
 use crate::http::ids::random_id;
 use crate::http::{json_response, ApiError};
-use crate::metrics::PathLabel;
 use crate::pipeline::stored::StoredFile;
-use crate::pipeline::{Answered, Call, Route, RouteInfo};
+use crate::pipeline::{Answered, Call, Route};
 
 /// The purposes the API takes.
 const PURPOSES: &[&str] = &[
@@ -29,10 +28,7 @@ const PURPOSES: &[&str] = &[
 
 /// The route of a `/v1/files...` path, if it is one.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
-    let rest = path
-        .strip_prefix("/v1/files")
-        .filter(|r| r.is_empty() || r.starts_with('/'))?;
-    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let parts = super::segments(path, "/v1/files")?;
     let (action, label, id) = match (method, parts.as_slice()) {
         (&Method::POST, []) => ("upload", "/v1/files", None),
         (&Method::GET, []) => ("list", "/v1/files", None),
@@ -41,16 +37,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         (&Method::GET, [id, "content"]) => ("content", "/v1/files/{id}/content", Some(*id)),
         _ => return None,
     };
-    if id.is_some_and(str::is_empty) {
-        return None;
-    }
-    Some(
-        Route::new(serve, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: id.map(|i| crate::http::percent::path(i).into_owned()),
-            action: Some(action),
-            ..Default::default()
-        }),
-    )
+    super::resource(serve, label, action, id, None)
 }
 
 fn bad(param: &str, message: impl Into<String>) -> ApiError {

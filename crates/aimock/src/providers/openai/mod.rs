@@ -1,6 +1,7 @@
 //! OpenAI: Chat Completions, Responses, Embeddings, Moderations and the model list; also Azure
 //! OpenAI and every OpenAI-compatible server, which reach these routes through path normalization.
 
+pub(crate) mod batches;
 pub(crate) mod chat;
 pub(crate) mod collapse;
 pub(crate) mod conversations;
@@ -153,6 +154,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 return conversations::route(method, p);
             }
             (_, p) if p.starts_with("/v1/files") => return files::route(method, p),
+            (_, p) if p.starts_with("/v1/batches") => return batches::route(method, p),
             _ => return None,
         };
     let (vendor, label) = match norm.deployment {
@@ -173,6 +175,38 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     })
 }
 
+/// The segments of a path below `prefix` (`/v1/files/f1/content` → `["f1", "content"]`), when the
+/// path is `prefix` itself or below it.
+pub(crate) fn segments<'p>(path: &'p str, prefix: &str) -> Option<Vec<&'p str>> {
+    let rest = path
+        .strip_prefix(prefix)
+        .filter(|r| r.is_empty() || r.starts_with('/'))?;
+    Some(rest.split('/').skip(1).collect())
+}
+
+/// The route of a stateful resource API (files, batches, conversations): the operation, the
+/// metrics label, and the ids the path names (none may be empty).
+pub(crate) fn resource(
+    endpoint: crate::pipeline::Endpoint,
+    label: &'static str,
+    action: &'static str,
+    id: Option<&str>,
+    item: Option<&str>,
+) -> Option<Route> {
+    if id.is_some_and(str::is_empty) || item.is_some_and(str::is_empty) {
+        return None;
+    }
+    let decode = |s: &str| crate::http::percent::path(s).into_owned();
+    Some(
+        Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
+            id: id.map(decode),
+            item: item.map(decode),
+            action: Some(action),
+            ..Default::default()
+        }),
+    )
+}
+
 /// `/v1/responses/{id}` (`GET`, `DELETE`) and `/v1/responses/{id}/input_items` (`GET`).
 fn stored_response_route(method: &Method, rest: &str) -> Option<Route> {
     let (id, action, label) = match (method, rest.split_once('/')) {
@@ -183,16 +217,7 @@ fn stored_response_route(method: &Method, rest: &str) -> Option<Route> {
         }
         _ => return None,
     };
-    if id.is_empty() {
-        return None;
-    }
-    Some(
-        Route::new(responses::stored, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: Some(crate::http::percent::path(id).into_owned()),
-            action: Some(action),
-            ..Default::default()
-        }),
-    )
+    resource(responses::stored, label, action, Some(id), None)
 }
 
 /// OpenAI's error envelope: `{"error": {"message", "type", "param", "code"}}`; a 429 carries
