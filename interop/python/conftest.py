@@ -324,6 +324,19 @@ def client(aimock: AimockServer, make_client: Callable[..., openai.OpenAI]) -> o
 
 
 @pytest.fixture
+def server(start_aimock: Callable[..., AimockServer]) -> AimockServer:
+    """A private server on the OpenAI fixtures, for tests that change its state (a module may
+    override it, with its own fixtures)."""
+    return start_aimock()
+
+
+@pytest.fixture
+def sdk(server: AimockServer, make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
+    """An openai client of `server`."""
+    return make_client(server.url)
+
+
+@pytest.fixture
 def azure_client(aimock: AimockServer) -> Iterator[openai.AzureOpenAI]:
     c = openai.AzureOpenAI(
         azure_endpoint=aimock.url,

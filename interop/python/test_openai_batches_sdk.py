@@ -42,11 +42,6 @@ def server(tmp_path: Path, start_aimock: Callable[..., Any]) -> Any:
     return start_aimock([f])
 
 
-@pytest.fixture
-def sdk(server: Any, make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
-    return make_client(server.url)
-
-
 def upload(sdk: openai.OpenAI, lines: list[str]) -> str:
     data = ("\n".join(lines) + "\n").encode()
     return sdk.files.create(file=("input.jsonl", io.BytesIO(data)), purpose="batch").id

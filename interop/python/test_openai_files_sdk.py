@@ -7,22 +7,12 @@ import io
 import json
 import urllib.error
 import urllib.request
-from typing import Any, Callable
+from typing import Any
 
 import openai
 import pytest
 
 EVERY_BYTE = bytes(range(256)) * 64
-
-
-@pytest.fixture
-def server(start_aimock: Callable[..., Any]) -> Any:
-    return start_aimock()
-
-
-@pytest.fixture
-def sdk(server: Any, make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
-    return make_client(server.url)
 
 
 def test_upload_list_retrieve_content_and_delete(sdk: openai.OpenAI) -> None:

@@ -38,11 +38,6 @@ def server(tmp_path: Path, start_aimock: Callable[..., Any]) -> Any:
     return start_aimock([f])
 
 
-@pytest.fixture
-def sdk(server: Any, make_client: Callable[..., openai.OpenAI]) -> openai.OpenAI:
-    return make_client(server.url)
-
-
 def test_previous_response_id_chains_the_stored_turns_into_the_match(sdk: openai.OpenAI) -> None:
     one = sdk.responses.create(model=MODEL, input="[state] again")
     two = sdk.responses.create(model=MODEL, input="[state] again", previous_response_id=one.id)

@@ -74,6 +74,8 @@ pub(crate) struct Core {
     pub(crate) files: stored::StoredFiles,
     /// The Batches API's batches.
     pub(crate) batches: stored::StoredBatches,
+    /// The fine-tuning jobs.
+    pub(crate) jobs: stored::StoredJobs,
 }
 
 impl Core {

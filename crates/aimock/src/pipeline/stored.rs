@@ -64,6 +64,18 @@ pub(crate) struct StoredBatch {
 
 /// The batches of a server.
 pub(crate) type StoredBatches = Bounded<StoredBatch>;
+
+/// One fine-tuning job: its object, its event log (oldest first) and its checkpoints.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredJob {
+    pub(crate) object: serde_json::Map<String, Value>,
+    pub(crate) polls: u32,
+    pub(crate) events: Vec<Value>,
+    pub(crate) checkpoints: Vec<Value>,
+}
+
+/// The fine-tuning jobs of a server.
+pub(crate) type StoredJobs = Bounded<StoredJob>;
 /// The conversations of a server.
 pub(crate) type StoredConversations = Bounded<Conversation>;
 

@@ -216,6 +216,7 @@ impl AppState {
             conversations: Default::default(),
             files: Default::default(),
             batches: Default::default(),
+            jobs: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

@@ -20,7 +20,7 @@ use super::error_response;
 use super::responses::cursor_page;
 use crate::http::ids::random_id;
 use crate::http::{json_response, ApiError};
-use crate::pipeline::stored::{StoredBatch, StoredFile};
+use crate::pipeline::stored::StoredBatch;
 use crate::pipeline::{Answered, Call, Core, RequestCtx, Route};
 
 /// The endpoints a batch can run (the ones this server answers).
@@ -46,22 +46,11 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     super::resource(serve, label, action, id, None)
 }
 
-fn bad(param: Option<&str>, message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::invalid(message);
-    e.param = param.map(|p| Value::String(p.to_owned()));
-    e
-}
+use super::invalid_param as bad;
+use crate::http::time::unix_now as now;
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("No such batch: {id}"),
-    )
-}
-
-fn now() -> i64 {
-    crate::http::time::unix_now()
+    super::no_such(format!("No such batch: {id}"))
 }
 
 fn serve(call: Call) -> Answered {
@@ -73,10 +62,7 @@ fn serve(call: Call) -> Answered {
             }
         }));
     }
-    Answered::Now(match answer(&call) {
-        Ok(v) => json_response(StatusCode::OK, &v),
-        Err(e) => error_response(&e),
-    })
+    super::answer_now(answer(&call))
 }
 
 fn answer(call: &Call) -> Result<Value, ApiError> {
@@ -410,19 +396,6 @@ fn keep_file(core: &Core, filename: &str, lines: &[Value]) -> String {
         content.extend_from_slice(l.to_string().as_bytes());
         content.push(b'\n');
     }
-    let id = random_id("file-", 24);
-    let object = json!({
-        "id": id, "object": "file", "bytes": content.len(), "created_at": now(),
-        "filename": filename, "purpose": "batch_output", "status": "processed",
-        "expires_at": null, "status_details": null,
-    });
-    core.files.put_file(
-        id.clone(),
-        StoredFile {
-            object,
-            purpose: "batch_output".into(),
-            bytes: Bytes::from(content),
-        },
-    );
-    id
+    let object = super::files::keep(core, filename, "batch_output", Bytes::from(content));
+    object["id"].as_str().unwrap_or_default().to_owned()
 }

@@ -5,13 +5,12 @@
 //! items before its own input, and its input and output items join the conversation. State is
 //! per server instance, bounded, and forgotten by a reset ([`crate::pipeline::stored`]).
 
-use http::{Method, StatusCode};
+use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::error_response;
 use super::responses::{cursor_page, with_ids};
 use crate::http::ids::random_id;
-use crate::http::{json_response, ApiError};
+use crate::http::ApiError;
 use crate::pipeline::stored::Conversation;
 use crate::pipeline::{Answered, Call, Route};
 
@@ -54,25 +53,15 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 
 /// The 404 for a conversation the server does not keep.
 pub(crate) fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("Conversation with id '{id}' not found."),
-    )
+    super::no_such(format!("Conversation with id '{id}' not found."))
 }
 
 fn item_not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("Item with id '{id}' not found."),
-    )
+    super::no_such(format!("Item with id '{id}' not found."))
 }
 
 fn invalid(param: &str, message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::invalid(message).with_code("invalid_type");
-    e.param = Some(Value::String(param.to_owned()));
-    e
+    super::invalid_param(Some(param), message).with_code("invalid_type")
 }
 
 /// The conversation object.
@@ -139,10 +128,7 @@ fn items(b: &Map<String, Value>) -> Result<Vec<Value>, ApiError> {
 }
 
 fn serve(call: Call) -> Answered {
-    Answered::Now(match answer(&call) {
-        Ok(v) => json_response(StatusCode::OK, &v),
-        Err(e) => error_response(&e),
-    })
+    super::answer_now(answer(&call))
 }
 
 fn answer(call: &Call) -> Result<Value, ApiError> {

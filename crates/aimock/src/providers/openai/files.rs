@@ -14,7 +14,7 @@ use super::responses::cursor_page_of;
 use crate::http::ids::random_id;
 use crate::http::{json_response, ApiError};
 use crate::pipeline::stored::StoredFile;
-use crate::pipeline::{Answered, Call, Route};
+use crate::pipeline::{Answered, Call, Core, Route};
 
 /// The purposes the API takes.
 const PURPOSES: &[&str] = &[
@@ -41,19 +41,38 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
 }
 
 fn bad(param: &str, message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::invalid(message);
-    e.param = Some(Value::String(param.to_owned()));
-    e
+    super::invalid_param(Some(param), message)
 }
 
 fn not_found(id: &str) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("No such File object: {id}"),
-    );
+    let mut e = super::no_such(format!("No such File object: {id}"));
     e.param = Some(json!("id"));
     e
+}
+
+/// Keep a file in the Files API (an upload, or a result a job made); its file object.
+pub(crate) fn keep(core: &Core, filename: &str, purpose: &str, bytes: Bytes) -> Value {
+    let id = random_id("file-", 24);
+    let object = json!({
+        "id": id,
+        "object": "file",
+        "bytes": bytes.len(),
+        "created_at": crate::http::time::unix_now(),
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed",
+        "expires_at": null,
+        "status_details": null,
+    });
+    core.files.put_file(
+        id,
+        StoredFile {
+            object: object.clone(),
+            purpose: purpose.to_owned(),
+            bytes,
+        },
+    );
+    object
 }
 
 fn serve(call: Call) -> Answered {
@@ -157,27 +176,7 @@ async fn upload(call: &Call) -> Result<Value, ApiError> {
             ));
         }
     };
-    let id = random_id("file-", 24);
-    let object = json!({
-        "id": id,
-        "object": "file",
-        "bytes": bytes.len(),
-        "created_at": crate::http::time::unix_now(),
-        "filename": filename,
-        "purpose": purpose,
-        "status": "processed",
-        "expires_at": null,
-        "status_details": null,
-    });
-    call.core.files.put_file(
-        id,
-        StoredFile {
-            object: object.clone(),
-            purpose,
-            bytes,
-        },
-    );
-    Ok(object)
+    Ok(keep(&call.core, &filename, &purpose, bytes))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub(crate) mod collapse;
 pub(crate) mod conversations;
 pub(crate) mod embeddings;
 pub(crate) mod files;
+pub(crate) mod fine_tuning;
 pub(crate) mod live;
 pub(crate) mod moderation;
 mod output_items;
@@ -155,6 +156,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
             }
             (_, p) if p.starts_with("/v1/files") => return files::route(method, p),
             (_, p) if p.starts_with("/v1/batches") => return batches::route(method, p),
+            (_, p) if p.starts_with("/v1/fine_tuning/jobs") => {
+                return fine_tuning::route(method, p)
+            }
             _ => return None,
         };
     let (vendor, label) = match norm.deployment {
@@ -172,6 +176,26 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         "/v1/chat/completions" | "/v1/embeddings" => route.recorded(&collapse::COLLAPSER),
         "/v1/responses" => route.recorded(&responses::collapse::COLLAPSER),
         _ => route,
+    })
+}
+
+/// A 400 naming the parameter at fault (if one is).
+pub(crate) fn invalid_param(param: Option<&str>, message: impl Into<String>) -> ApiError {
+    let mut e = ApiError::invalid(message);
+    e.param = param.map(|p| Value::String(p.to_owned()));
+    e
+}
+
+/// The 404 for an id a stateful API does not keep.
+pub(crate) fn no_such(message: String) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", message)
+}
+
+/// A stateful API's answer, now: its JSON, or its error.
+pub(crate) fn answer_now(r: Result<Value, ApiError>) -> Answered {
+    Answered::Now(match r {
+        Ok(v) => crate::http::json_response(StatusCode::OK, &v),
+        Err(e) => error_response(&e),
     })
 }
 

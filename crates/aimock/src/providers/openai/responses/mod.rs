@@ -503,11 +503,7 @@ pub(crate) fn with_ids(input: Option<&Value>) -> Vec<Value> {
 
 /// The 404 for a response id the server does not keep.
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        http::StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        format!("Response with id '{id}' not found."),
-    )
+    super::no_such(format!("Response with id '{id}' not found."))
 }
 
 /// `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}` and
