@@ -297,6 +297,51 @@ async fn on_own_task(
     }
 }
 
+/// An endpoint answering with a media reply (`image`, ...): the request as a conversation (the
+/// prompt as its user message) matched like any other, the fixture's reply of [`MediaApi::KIND`]
+/// rendered by the API. A miss is the miss's error (404, 503 in strict mode) or record mode's
+/// upstream, as for messages.
+pub(crate) trait MediaApi: 'static {
+    /// What the request says beside the prompt.
+    type Opts: Send + 'static;
+    /// The endpoint, as errors name it.
+    const SURFACE: &'static str;
+    /// The kind of fixture reply that answers it.
+    const KIND: &'static str;
+
+    /// The body, with the request's headers (a multipart body needs its boundary).
+    fn parse(call: &Call, headers: &HeaderMap) -> Result<(ChatRequest, Self::Opts), ApiError>;
+
+    /// The answer from the fixture's reply (the fixture's `response` object).
+    fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
+}
+
+/// The endpoint of a [`MediaApi`].
+pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
+    let mut ex = Exchange::new(&mut call);
+    let (req, opts) = match A::parse(&call, ex.headers()) {
+        Ok(p) => p,
+        Err(e) => return ex.fail(e).into(),
+    };
+    let req = Arc::new(req);
+    ex.set_request(req.clone(), call.body.len());
+    let fixture = match ex.resolve(&req) {
+        Answer::Fixture(f) => f,
+        Answer::Error(e) => return ex.fail(e).into(),
+        Answer::Miss(m) => return miss(ex, m, &call),
+    };
+    match &fixture.reply {
+        Reply::Other { kind, value } if *kind == A::KIND => match A::render(&req, &opts, value) {
+            Ok(resp) => ex.reply(resp).into(),
+            Err(e) => ex.fail(e).into(),
+        },
+        other => {
+            let e = wrong_kind(&fixture, other, A::SURFACE);
+            ex.fail(e).into()
+        }
+    }
+}
+
 /// A miss: record mode's upstream when it proxies this route, else the miss's error.
 fn miss(ex: Exchange, m: Miss, call: &Call) -> Answered {
     match call.route.collapse {

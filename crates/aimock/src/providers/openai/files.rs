@@ -77,12 +77,7 @@ pub(crate) fn keep(core: &Core, filename: &str, purpose: &str, bytes: Bytes) -> 
 
 fn serve(call: Call) -> Answered {
     if call.route.info.action == Some("upload") {
-        return Answered::Later(Box::pin(async move {
-            match upload(&call).await {
-                Ok(v) => json_response(StatusCode::OK, &v),
-                Err(e) => error_response(&e),
-            }
-        }));
+        return super::answer_now(upload(&call));
     }
     Answered::Now(match answer(&call) {
         Ok(r) => r,
@@ -130,31 +125,59 @@ fn answer(call: &Call) -> Result<Response, ApiError> {
     }
 }
 
-/// `POST /v1/files`: the multipart body's `file` and `purpose`.
-async fn upload(call: &Call) -> Result<Value, ApiError> {
-    let ctype = call
-        .ctx
-        .headers
+/// One part of a `multipart/form-data` body.
+#[derive(Debug)]
+pub(crate) struct Part {
+    pub(crate) name: String,
+    /// Set for a file part.
+    pub(crate) filename: Option<String>,
+    pub(crate) bytes: Bytes,
+}
+
+/// The parts of a `multipart/form-data` body. The body is already whole, so reading it never
+/// waits.
+pub(crate) fn form_now(call: &Call, headers: &http::HeaderMap) -> Result<Vec<Part>, ApiError> {
+    use futures_util::FutureExt as _;
+    form(call, headers)
+        .now_or_never()
+        .unwrap_or_else(|| Err(ApiError::invalid("Malformed multipart body.")))
+}
+
+async fn form(call: &Call, headers: &http::HeaderMap) -> Result<Vec<Part>, ApiError> {
+    let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let boundary = multer::parse_boundary(ctype).map_err(|_| {
         ApiError::invalid(
-            "Invalid Content-Type header: the upload must be multipart/form-data with a boundary.",
+            "Invalid Content-Type header: the body must be multipart/form-data with a boundary.",
         )
     })?;
     let body = call.body.clone();
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let mut form = multer::Multipart::new(stream, boundary);
     let malformed = |e: multer::Error| ApiError::invalid(format!("Malformed multipart body: {e}."));
-    let (mut file, mut purpose) = (None, None);
+    let mut parts = Vec::new();
     while let Some(field) = form.next_field().await.map_err(malformed)? {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("file").to_owned();
-                file = Some((name, field.bytes().await.map_err(malformed)?));
-            }
-            Some("purpose") => purpose = Some(field.text().await.map_err(malformed)?),
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(malformed)?;
+        parts.push(Part {
+            name,
+            filename,
+            bytes,
+        });
+    }
+    Ok(parts)
+}
+
+/// `POST /v1/files`: the multipart body's `file` and `purpose`.
+fn upload(call: &Call) -> Result<Value, ApiError> {
+    let (mut file, mut purpose) = (None, None);
+    for p in form_now(call, &call.ctx.headers)? {
+        match p.name.as_str() {
+            "file" => file = Some((p.filename.unwrap_or_else(|| "file".into()), p.bytes)),
+            "purpose" => purpose = Some(String::from_utf8_lossy(&p.bytes).into_owned()),
             _ => {}
         }
     }

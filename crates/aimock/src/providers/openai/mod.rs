@@ -8,6 +8,7 @@ pub(crate) mod conversations;
 pub(crate) mod embeddings;
 pub(crate) mod files;
 pub(crate) mod fine_tuning;
+pub(crate) mod images;
 pub(crate) mod live;
 pub(crate) mod moderation;
 mod output_items;
@@ -148,6 +149,21 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 "moderations",
             ),
             (&Method::GET, "/v1/models") => (models, "/v1/models", "{op}"),
+            (&Method::POST, "/v1/images/generations") => (
+                endpoint::media::<images::Generations>,
+                "/v1/images/generations",
+                "images/generations",
+            ),
+            (&Method::POST, "/v1/images/edits") => (
+                endpoint::media::<images::Edits>,
+                "/v1/images/edits",
+                "images/edits",
+            ),
+            (&Method::POST, "/v1/images/variations") => (
+                images::variations,
+                "/v1/images/variations",
+                "images/variations",
+            ),
             (&Method::GET | &Method::DELETE, p) if p.starts_with("/v1/responses/") => {
                 return stored_response_route(method, &p["/v1/responses/".len()..]);
             }

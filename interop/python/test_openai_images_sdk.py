@@ -1,0 +1,116 @@
+"""OpenAI images through the official openai SDK: generate (URL and base64), edit (multipart),
+the removed variations endpoint, generated PNGs of the requested size, and typed errors."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+from pathlib import Path
+from typing import Any, Callable
+
+import openai
+import pytest
+
+# A 1x1 PNG, as a fixture's bytes.
+TINY_PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+    )
+).decode()
+
+FIXTURES = {
+    "fixtures": [
+        {
+            "match": {"userMessage": "[img] a red fox", "endpoint": "image"},
+            "response": {"image": {"url": "https://img.example/fox.png", "revisedPrompt": "A red fox in the snow"}},
+        },
+        {"match": {"userMessage": "[img] given bytes"}, "response": {"image": {"b64Json": TINY_PNG}}},
+        {
+            "match": {"userMessage": "[img] two"},
+            "response": {"images": [{"url": "https://img.example/1.png"}, {"url": "https://img.example/2.png"}]},
+        },
+        {"match": {"userMessage": "[img] no bytes"}, "response": {"image": {"url": "https://img.example/x.png"}}},
+        {
+            "match": {"userMessage": "[img] refused"},
+            "response": {
+                "error": {"message": "Your request was rejected by the safety system.", "type": "invalid_request_error", "code": "content_policy_violation"},
+                "status": 400,
+            },
+        },
+        # A chat fixture for the same words never answers an image request.
+        {"match": {"userMessage": "[img] chat only"}, "response": {"content": "words"}},
+    ]
+}
+
+
+@pytest.fixture
+def server(tmp_path: Path, start_aimock: Callable[..., Any]) -> Any:
+    f = tmp_path / "images.json"
+    f.write_text(json.dumps(FIXTURES))
+    return start_aimock([f])
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_generate_answers_with_the_fixture_as_url_or_bytes(sdk: openai.OpenAI) -> None:
+    r = sdk.images.generate(model="dall-e-3", prompt="[img] a red fox", response_format="url")
+    assert r.data is not None and len(r.data) == 1
+    assert r.data[0].url == "https://img.example/fox.png"
+    assert r.data[0].revised_prompt == "A red fox in the snow"
+    given = sdk.images.generate(model="dall-e-2", prompt="[img] given bytes", response_format="b64_json")
+    assert given.data is not None and given.data[0].b64_json == TINY_PNG
+    two = sdk.images.generate(model="dall-e-2", prompt="[img] two", n=2)
+    assert two.data is not None and [d.url for d in two.data] == ["https://img.example/1.png", "https://img.example/2.png"]
+    # n copies of a single image.
+    three = sdk.images.generate(model="dall-e-2", prompt="[img] a red fox", n=3, response_format="url")
+    assert three.data is not None and len(three.data) == 3
+
+
+def test_without_bytes_the_server_makes_a_png_of_the_size_asked(sdk: openai.OpenAI) -> None:
+    r = sdk.images.generate(model="gpt-image-1", prompt="[img] no bytes", size="1536x1024", quality="low")
+    assert r.data is not None and r.data[0].b64_json
+    assert png_size(base64.b64decode(r.data[0].b64_json)) == (1536, 1024)
+    assert r.size == "1536x1024" and r.quality == "low" and r.output_format == "png"
+    assert r.usage is not None and r.usage.output_tokens > 0 and r.usage.total_tokens == r.usage.input_tokens + r.usage.output_tokens
+    again = sdk.images.generate(model="gpt-image-1", prompt="[img] no bytes", size="1536x1024")
+    assert again.data is not None and again.data[0].b64_json == r.data[0].b64_json, "deterministic"
+    # Asking a URL of a fixture that has only bytes gives a data: URL.
+    url = sdk.images.generate(model="dall-e-2", prompt="[img] given bytes", response_format="url")
+    assert url.data is not None and url.data[0].url == "data:image/png;base64," + TINY_PNG
+
+
+def test_edit_takes_the_image_and_mask_as_multipart(sdk: openai.OpenAI) -> None:
+    r = sdk.images.edit(
+        model="gpt-image-1",
+        image=("fox.png", io.BytesIO(base64.b64decode(TINY_PNG)), "image/png"),
+        mask=("mask.png", io.BytesIO(base64.b64decode(TINY_PNG)), "image/png"),
+        prompt="[img] no bytes",
+        size="1024x1024",
+    )
+    assert r.data is not None and png_size(base64.b64decode(r.data[0].b64_json or "")) == (1024, 1024)
+
+
+def test_errors_misses_and_the_removed_variations(server: Any, sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as e:
+        sdk.images.generate(model="dall-e-3", prompt="[img] refused")
+    assert e.value.code == "content_policy_violation"
+    with pytest.raises(openai.NotFoundError):
+        sdk.images.generate(model="dall-e-3", prompt="[img] chat only")
+    with pytest.raises(openai.BadRequestError) as e:
+        sdk.images.generate(model="dall-e-3", prompt="[img] a red fox", size="huge")  # type: ignore[arg-type]
+    assert e.value.param == "size"
+    with pytest.raises(openai.BadRequestError) as e:
+        sdk.images.generate(model="dall-e-3", prompt="")
+    assert e.value.param == "prompt"
+    with pytest.raises(openai.NotFoundError):
+        sdk.images.create_variation(image=("fox.png", io.BytesIO(base64.b64decode(TINY_PNG)), "image/png"))
+    # Journaled as image requests, the prompt as the user message.
+    entry = [e for e in server.journal() if e["path"] == "/v1/images/generations"][0]
+    assert entry["body"]["_endpointType"] == "image"
+    assert entry["body"]["messages"] == [{"role": "user", "content": "[img] refused"}]
