@@ -6,20 +6,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import struct
 from pathlib import Path
 from typing import Any, Callable
 
 import openai
 import pytest
+from media_support import TINY_PNG, png_size
 
-# A 1x1 PNG, as a fixture's bytes.
-TINY_PNG = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
-    )
-).decode()
 
 FIXTURES = {
     "fixtures": [
@@ -51,11 +44,6 @@ def server(tmp_path: Path, start_aimock: Callable[..., Any]) -> Any:
     f = tmp_path / "images.json"
     f.write_text(json.dumps(FIXTURES))
     return start_aimock([f])
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
 
 
 def test_generate_answers_with_the_fixture_as_url_or_bytes(sdk: openai.OpenAI) -> None:

@@ -17,6 +17,7 @@ pub(crate) mod bedrock;
 pub(crate) mod cohere;
 pub(crate) mod endpoint;
 pub(crate) mod gemini;
+pub(crate) mod media;
 pub(crate) mod ollama;
 pub(crate) mod openai;
 pub(crate) mod openrouter;

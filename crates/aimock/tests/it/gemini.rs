@@ -656,7 +656,8 @@ async fn vertex_embeddings_take_embed_content_config_and_predict_instances() {
     let v: Value = r.json().await.unwrap();
     insta::assert_json_snapshot!("gemini_vertex_predict_embeddings", v);
 
-    // `predict` is a Vertex action only, and only text instances are served.
+    // `predict` is a Vertex action only; on an Imagen model it is an image request, which no
+    // fixture of this server answers (a miss, not an embedding).
     let r = post(
         &s,
         "/v1beta/models/text-embedding-005:predict",
@@ -670,5 +671,7 @@ async fn vertex_embeddings_take_embed_content_config_and_predict_instances() {
         json!({"instances": [{"prompt": "a cat"}]}),
     )
     .await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 404);
+    let miss: Value = r.json().await.unwrap();
+    assert!(miss.to_string().contains("an image request"), "{miss}");
 }

@@ -14,6 +14,7 @@
 pub(crate) mod collapse;
 mod embed;
 mod generate;
+mod imagen;
 mod live;
 
 pub(crate) use live::socket_route;
@@ -58,10 +59,12 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         return None;
     }
     let p = model_path(path)?;
+    let imagen = p.action == "predict" && p.model.starts_with("imagen");
     let endpoint: Endpoint = match p.action {
         "generateContent" | "streamGenerateContent" => endpoint::message::<generate::Generate>,
         "embedContent" => endpoint::embedding::<embed::Embed<{ embed::SINGLE }>>,
         "batchEmbedContents" => endpoint::embedding::<embed::Embed<{ embed::BATCH }>>,
+        "predict" if imagen => endpoint::media::<imagen::Imagen>,
         "predict" => endpoint::embedding::<embed::Embed<{ embed::PREDICT }>>,
         _ => embed::count_tokens,
     };
@@ -85,7 +88,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         }),
         ..Default::default()
     });
-    Some(if p.action == "countTokens" {
+    Some(if p.action == "countTokens" || imagen {
         route
     } else {
         route.recorded(&collapse::COLLAPSER)

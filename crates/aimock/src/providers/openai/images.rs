@@ -11,7 +11,6 @@
 //! `data:` URL.
 
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 
@@ -127,74 +126,25 @@ fn opts(fields: &Map<String, Value>) -> Result<(ChatRequest, ImageOpts), ApiErro
     ))
 }
 
-/// A valid PNG of `width` x `height`, one colour chosen from `seed`.
-pub(crate) fn placeholder_png(width: u32, height: u32, seed: &str) -> Vec<u8> {
-    // FNV-1a: the same prompt, the same colour.
-    let h = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    let rgb = [(h >> 16) as u8, (h >> 8) as u8, h as u8];
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, width, height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let row: Vec<u8> = rgb
-            .iter()
-            .copied()
-            .cycle()
-            .take(width as usize * 3)
-            .collect();
-        let data: Vec<u8> = row
-            .iter()
-            .copied()
-            .cycle()
-            .take(row.len() * height as usize)
-            .collect();
-        if let Ok(mut w) = enc.write_header() {
-            let _ = w.write_image_data(&data);
-        }
-    }
-    out
-}
-
 /// The `data` entries of the answer.
 fn data(reply: &Value, o: &ImageOpts) -> Result<Vec<Value>, ApiError> {
-    let items: Vec<&Value> = match (reply.get("images"), reply.get("image")) {
-        (Some(Value::Array(list)), _) => list.iter().collect(),
-        (_, Some(one)) => std::iter::repeat_n(one, o.n).collect(),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "The fixture's `image` / `images` is not an image or a list of them.",
-            ))
-        }
-    };
-    let b64 = base64::engine::general_purpose::STANDARD;
+    use crate::providers::media;
+    let items =
+        media::fixture_images(reply, o.n).ok_or_else(|| media::no_images("server_error"))?;
     Ok(items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let given = item
-                .get("b64Json")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let url = item.get("url").and_then(Value::as_str).map(str::to_owned);
-            let bytes = || {
-                given.clone().unwrap_or_else(|| {
-                    b64.encode(placeholder_png(
-                        o.width,
-                        o.height,
-                        &format!("{}#{i}", o.prompt),
-                    ))
-                })
-            };
+            let bytes =
+                || media::image_base64(item, o.width, o.height, &format!("{}#{i}", o.prompt));
             let mut e = Map::new();
             if o.b64 {
                 e.insert("b64_json".into(), json!(bytes()));
             } else {
-                let u = url.unwrap_or_else(|| format!("data:image/png;base64,{}", bytes()));
+                let u = item.get("url").and_then(Value::as_str).map_or_else(
+                    || format!("data:image/png;base64,{}", bytes()),
+                    str::to_owned,
+                );
                 e.insert("url".into(), json!(u));
             }
             if let Some(r) = item.get("revisedPrompt").and_then(Value::as_str) {
@@ -291,24 +241,4 @@ impl MediaApi for Edits {
 /// `POST /v1/images/variations`: removed from the API, which answers 404 with no body.
 pub(crate) fn variations(_call: Call) -> crate::pipeline::Answered {
     crate::pipeline::Answered::Now(StatusCode::NOT_FOUND.into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_placeholder_is_a_png_of_the_size_asked_and_the_prompts_colour() {
-        let a = placeholder_png(3, 2, "a cat");
-        assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n");
-        let d = png::Decoder::new(std::io::Cursor::new(&a));
-        let mut r = d.read_info().unwrap();
-        let (w, h) = (r.info().width, r.info().height);
-        assert_eq!((w, h), (3, 2));
-        let mut buf = vec![0; r.output_buffer_size()];
-        r.next_frame(&mut buf).unwrap();
-        assert_eq!(&buf[..3], &buf[3..6], "one colour");
-        assert_eq!(a, placeholder_png(3, 2, "a cat"));
-        assert_ne!(a, placeholder_png(3, 2, "a dog"));
-    }
 }
