@@ -54,6 +54,19 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// Record mode's socket to this session's upstream (its vendor's, with the client's path and
+    /// headers as record mode forwards them).
+    pub(crate) async fn connect_upstream(&self) -> Result<crate::record::socket::Upstream, String> {
+        crate::record::socket::Upstream::connect(
+            &*self.core,
+            self.vendor.key,
+            self.vendor.credential,
+            &self.headers,
+            &self.raw_path,
+        )
+        .await
+    }
+
     /// A query parameter of the upgrade request (`?model=`).
     pub(crate) fn query_param(&self, name: &str) -> Option<String> {
         crate::http::percent::query_param(self.query.as_deref(), name)
@@ -180,9 +193,19 @@ impl Turn {
         self.ex.cut_after(fixture)
     }
 
-    /// The test id and context a recording of this turn is keyed by.
-    pub(crate) fn keys(&self) -> (&str, Option<&str>) {
-        (&self.ex.ctx.test_id, self.ex.ctx.context.as_deref())
+    /// A recording of this turn answering `request` from `upstream`, keyed by the turn's test id
+    /// and context.
+    pub(crate) fn recording<'a>(
+        &'a self,
+        upstream: &'static str,
+        request: &'a crate::conversation::ChatRequest,
+    ) -> crate::record::proxy::Recording<'a> {
+        crate::record::proxy::Recording {
+            upstream,
+            request,
+            test_id: &self.ex.ctx.test_id,
+            context: self.ex.ctx.context.as_deref(),
+        }
     }
 
     /// Journal and count the turn as answered with `status` and nothing streamed (an error event,

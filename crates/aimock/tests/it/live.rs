@@ -336,21 +336,10 @@ async fn a_live_session_is_recorded_turn_by_turn_and_replays_without_the_upstrea
     check_live_turns(&turns);
     // The upstream answered each turn over one socket, in step with the session: the last turn
     // had the instructions, both commentaries, the delegation and its result.
-    let up = upstream.journal();
-    assert_eq!(up.len(), 3, "{up:?}");
-    assert!(up
-        .iter()
-        .all(|e| e.method == "WS" && e.path.starts_with("/v1/live/sessions")));
-    let aimock::journal::JournalBody::Chat(last) = &up[2].body else {
-        panic!("the upstream's turn has no request: {:?}", up[2].body);
-    };
-    let roles: Vec<_> = last
-        .messages
-        .iter()
-        .map(|m| format!("{:?}", m.role))
-        .collect();
+    let up = crate::support::upstream_socket_turns(&upstream, 3, "/v1/live/sessions");
+    let last = &up[2];
     assert_eq!(
-        roles,
+        crate::support::roles(last),
         ["System", "User", "Assistant", "User", "Assistant", "Tool"],
         "{last:?}"
     );

@@ -310,21 +310,10 @@ async fn a_realtime_session_is_recorded_turn_by_turn_and_replays_without_the_ups
     // The upstream answered each turn, over one socket, in step with the session: it had the
     // instructions and tools of the session.update, the user's items, the call it made and the
     // tool's output.
-    let up: Vec<_> = upstream.journal();
-    assert_eq!(up.len(), 3, "{up:?}");
-    assert!(up
-        .iter()
-        .all(|e| e.method == "WS" && e.path.starts_with("/v1/realtime?model=gpt-realtime")));
-    let aimock::journal::JournalBody::Chat(last) = &up[2].body else {
-        panic!("the upstream's turn has no request: {:?}", up[2].body);
-    };
-    let roles: Vec<_> = last
-        .messages
-        .iter()
-        .map(|m| format!("{:?}", m.role))
-        .collect();
+    let up = crate::support::upstream_socket_turns(&upstream, 3, "/v1/realtime?model=gpt-realtime");
+    let last = &up[2];
     assert_eq!(
-        roles,
+        crate::support::roles(last),
         ["System", "User", "Assistant", "User", "Assistant", "Tool"],
         "{last:?}"
     );

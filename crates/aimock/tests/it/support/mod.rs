@@ -111,6 +111,39 @@ pub(crate) async fn dead_upstream_recorder(dir: &Path) -> MockServer {
     MockServer::builder().record(rc).start().await
 }
 
+/// The requests a record-mode upstream answered over sockets: exactly `n`, each journaled as `WS`
+/// on a path starting with `path`.
+pub(crate) fn upstream_socket_turns(
+    upstream: &MockServer,
+    n: usize,
+    path: &str,
+) -> Vec<aimock::conversation::ChatRequest> {
+    let up = upstream.journal();
+    assert_eq!(up.len(), n, "{up:?}");
+    up.into_iter()
+        .map(|e| {
+            assert!(
+                e.method == "WS" && e.path.starts_with(path),
+                "{} {}",
+                e.method,
+                e.path
+            );
+            match e.body {
+                aimock::journal::JournalBody::Chat(req) => (*req).clone(),
+                other => panic!("the upstream's turn has no request: {other:?}"),
+            }
+        })
+        .collect()
+}
+
+/// The roles of a request's messages, by name (`"System"`, `"User"`, ...).
+pub(crate) fn roles(req: &aimock::conversation::ChatRequest) -> Vec<String> {
+    req.messages
+        .iter()
+        .map(|m| format!("{:?}", m.role))
+        .collect()
+}
+
 /// The fixtures of every recording file in `dir`.
 pub(crate) fn recordings(dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();

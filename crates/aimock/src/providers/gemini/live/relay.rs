@@ -32,7 +32,7 @@ use super::render::{Call, Output, Piece};
 use super::{resume, Live};
 use crate::conversation::{ChatRequest, Message, Role};
 use crate::pipeline::socket::{Session, Turn};
-use crate::record::proxy::{Host, Recording};
+use crate::record::proxy::Host;
 use crate::record::socket::Upstream;
 use crate::stream::socket::{CloseCode, Frame, Socket};
 
@@ -105,14 +105,7 @@ impl Relay {
                 .setup
                 .clone()
                 .ok_or("the session has no setup to send upstream")?;
-            let mut up = Upstream::connect(
-                &*session.core,
-                session.vendor.key,
-                session.vendor.credential,
-                &session.headers,
-                &session.raw_path,
-            )
-            .await?;
+            let mut up = session.connect_upstream().await?;
             up.send(&setup).await?;
             loop {
                 let Some(m) = up.recv().await? else {
@@ -527,13 +520,7 @@ impl Live {
         };
         let (out, chunks) = answer(&kept, self.saved.calls);
         if let Some(up) = self.relay.up.as_ref() {
-            let (test_id, context) = turn.keys();
-            let rec = Recording {
-                upstream: key,
-                request: req,
-                test_id,
-                context,
-            };
+            let rec = turn.recording(key, req);
             if let Err(why) = up
                 .save_events(
                     &*session.core,

@@ -32,7 +32,7 @@ use super::Live;
 use crate::conversation::{ChatRequest, Message, Role, ToolCallRef};
 use crate::pipeline::socket::{Session, Turn};
 use crate::record::collapse::{str_of, Collapsed};
-use crate::record::proxy::{save_recording, timings, Host, Recording};
+use crate::record::proxy::{save_recording, timings, Host};
 use crate::record::socket::{failed, unavailable, Upstream};
 use crate::stream::socket::Socket;
 
@@ -206,14 +206,7 @@ pub(in crate::providers::openai) async fn open(
     hello: Option<&str>,
     ready: &str,
 ) -> Result<Upstream, String> {
-    let mut up = Upstream::connect(
-        &*session.core,
-        session.vendor.key,
-        session.vendor.credential,
-        &session.headers,
-        &session.raw_path,
-    )
-    .await?;
+    let mut up = session.connect_upstream().await?;
     if let Some(h) = hello {
         up.send(h).await?;
     }
@@ -310,13 +303,7 @@ pub(in crate::providers::openai) async fn save(
     if !collapsed.complete {
         return Err("the turn ended before its last event; not recorded".to_owned());
     }
-    let (test_id, context) = turn.keys();
-    let rec = Recording {
-        upstream: session.vendor.key,
-        request: req,
-        test_id,
-        context,
-    };
+    let rec = turn.recording(session.vendor.key, req);
     save_recording(&*session.core, &rec, collapsed, Some(timings(&log.times))).await
 }
 

@@ -42,7 +42,7 @@ use crate::conversation::ChatRequest;
 use crate::http::ids::random_id;
 use crate::pipeline::socket::{Session, Turn};
 use crate::record::collapse::collapse_stream;
-use crate::record::proxy::{save_recording, timings, Host, Recording};
+use crate::record::proxy::{save_recording, timings, Host};
 use crate::record::socket::{failed, sse, unavailable, Upstream};
 use crate::stream::socket::{Frame, Heard, Socket};
 
@@ -106,14 +106,7 @@ fn kind_of(v: &Value) -> &str {
 impl Relay {
     /// Open the upstream socket and read its `session.created`.
     async fn open(session: &Session) -> Result<Relay, String> {
-        let mut up = Upstream::connect(
-            &*session.core,
-            session.vendor.key,
-            session.vendor.credential,
-            &session.headers,
-            &session.raw_path,
-        )
-        .await?;
+        let mut up = session.connect_upstream().await?;
         let first = match up.recv().await {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -527,13 +520,7 @@ impl State {
         } else if !kept.audio.is_empty() {
             with_audio(&mut collapsed.response, &kept.audio);
         }
-        let (test_id, context) = turn.keys();
-        let rec = Recording {
-            upstream: session.vendor.key,
-            request: req,
-            test_id,
-            context,
-        };
+        let rec = turn.recording(session.vendor.key, req);
         if let Err(why) =
             save_recording(&*session.core, &rec, collapsed, Some(timings(&kept.times))).await
         {

@@ -20,7 +20,6 @@ use crate::conversation::{ChatRequest, Message};
 use crate::http::ApiError;
 use crate::pipeline::socket::{ErrorAnswer, NoFixture, Session, Turn};
 use crate::providers::endpoint::{message_reply, MessageApi};
-use crate::record::proxy::Recording;
 use crate::record::socket::{failed, unavailable, Upstream};
 use crate::stream::socket::{Frame, Heard, Socket, TurnPlan};
 
@@ -216,15 +215,7 @@ async fn record(
 ) -> bool {
     turn.ex.set_source("proxy");
     if upstream.is_none() {
-        match Upstream::connect(
-            &*session.core,
-            session.vendor.key,
-            session.vendor.credential,
-            &session.headers,
-            &session.raw_path,
-        )
-        .await
-        {
+        match session.connect_upstream().await {
             Ok(u) => *upstream = Some(u),
             Err(why) => {
                 tracing::warn!("record: {why}");
@@ -264,13 +255,7 @@ async fn record(
     .await;
     match relayed {
         Ok(last) => {
-            let (test_id, context) = turn.keys();
-            let rec = Recording {
-                upstream: session.vendor.key,
-                request: req,
-                test_id,
-                context,
-            };
+            let rec = turn.recording(session.vendor.key, req);
             if last.is_some() {
                 if let Err(why) = up
                     .save_turn(&*session.core, &rec, &super::collapse::COLLAPSER)
