@@ -369,7 +369,7 @@ impl MessageApi for Responses {
     fn json(r: &Render<'_, ResponsesOptions>) -> String {
         let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
         let body = rendered.json();
-        join_conversation(r, &body);
+        join_conversation(r, &rendered);
         if r.opts.store != Some(false) {
             keep(r, &rendered, body.clone());
         }
@@ -378,13 +378,9 @@ impl MessageApi for Responses {
 
     fn stream(r: &Render<'_, ResponsesOptions>) -> Streamed {
         let rendered = RenderedResponse::new(r.req, r.opts, r.reply, r.strict);
-        let stored = r.opts.store != Some(false);
-        if stored || conversation_of(r.opts).is_some() {
-            let body = rendered.json();
-            join_conversation(r, &body);
-            if stored {
-                keep(r, &rendered, body);
-            }
+        join_conversation(r, &rendered);
+        if r.opts.store != Some(false) {
+            keep(r, &rendered, rendered.json());
         }
         Streamed::sse(rendered.sse(r.chunk_size), Vec::new())
     }
@@ -410,15 +406,13 @@ fn conversation_of(opts: &ResponsesOptions) -> Option<&str> {
 }
 
 /// A request in a conversation: its input items, then the response's output items, join it.
-fn join_conversation(r: &Render<'_, ResponsesOptions>, body: &str) {
+fn join_conversation(r: &Render<'_, ResponsesOptions>, rendered: &RenderedResponse<'_>) {
     let Some(id) = conversation_of(r.opts) else {
         return;
     };
     let mut added = with_ids(r.opts.input.as_ref());
-    if let Ok(Value::Object(mut response)) = serde_json::from_str::<Value>(body) {
-        if let Some(Value::Array(output)) = response.remove("output") {
-            added.extend(output);
-        }
+    if let Ok(Value::Array(output)) = serde_json::to_value(&rendered.output) {
+        added.extend(output);
     }
     r.call
         .core
