@@ -77,3 +77,31 @@ def test_a_reset_forgets_the_files(server: Any, sdk: openai.OpenAI) -> None:
     assert server.request("POST", "/__aimock/reset").status == 200
     with pytest.raises(openai.NotFoundError):
         sdk.files.retrieve(f.id)
+
+
+def test_the_stateful_apis_are_journaled_and_get_chaos(server: Any, sdk: openai.OpenAI) -> None:
+    server.reset_journal()
+    f = sdk.files.create(file=("a.txt", io.BytesIO(b"abc")), purpose="user_data")
+    sdk.files.retrieve(f.id)
+    with pytest.raises(openai.NotFoundError):
+        sdk.batches.retrieve("batch_nope")
+    entries = server.journal()
+    assert [(e["method"], e["path"], e["service"], e["response"]["status"]) for e in entries] == [
+        ("POST", "/v1/files", "files", 200),
+        ("GET", f"/v1/files/{f.id}", "files", 200),
+        ("GET", "/v1/batches/batch_nope", "batches", 404),
+    ]
+    # Chaos answers before the API keeps anything: a dropped upload stores no file.
+    with pytest.raises(openai.InternalServerError):
+        sdk.with_options(max_retries=0).files.create(
+            file=("b.txt", io.BytesIO(b"b")),
+            purpose="user_data",
+            extra_headers={"x-aimock-chaos-drop": "1"},
+        )
+    assert [x.id for x in sdk.files.list().data] == [f.id]
+    last = server.journal()[-2]
+    assert (last["service"], last["response"]["status"], last["response"]["chaosAction"]) == (
+        "files",
+        500,
+        "drop",
+    )

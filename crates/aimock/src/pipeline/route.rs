@@ -107,6 +107,9 @@ pub(crate) struct Route {
     pub(crate) collapse: Option<&'static crate::record::Collapser>,
     /// What the path says.
     pub(crate) info: RouteInfo,
+    /// A stateful API (files, batches, ...) answering without fixtures: the journal's `service`.
+    /// The server journals its answers and rolls chaos before its endpoint runs.
+    pub(crate) stateful: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Route {
@@ -128,7 +131,15 @@ impl Route {
             label,
             collapse: None,
             info: RouteInfo::default(),
+            stateful: None,
         }
+    }
+
+    /// A stateful API's route, journaled under `service`, chaos rolled before it answers.
+    #[must_use]
+    pub(crate) fn stateful(mut self, service: &'static str) -> Route {
+        self.stateful = Some(service);
+        self
     }
 
     /// Record mode proxies misses on this route, reading replies with `collapse`.

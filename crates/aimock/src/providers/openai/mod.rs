@@ -237,13 +237,21 @@ pub(crate) fn resource(
         return None;
     }
     let decode = |s: &str| crate::http::percent::path(s).into_owned();
+    // `/v1/fine_tuning/jobs/{id}` → `fine_tuning`: the journal's service.
+    let service = label
+        .trim_start_matches("/v1/")
+        .split('/')
+        .next()
+        .unwrap_or(label);
     Some(
-        Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: id.map(decode),
-            item: item.map(decode),
-            action: Some(action),
-            ..Default::default()
-        }),
+        Route::new(endpoint, &VENDOR, PathLabel::one(label))
+            .with_info(RouteInfo {
+                id: id.map(decode),
+                item: item.map(decode),
+                action: Some(action),
+                ..Default::default()
+            })
+            .stateful(service),
     )
 }
 
