@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use super::expectations::Times;
 use super::guard::MockGuard;
-use super::matchers::{Lowering, Matcher};
+use super::matchers::{endpoint, model, user_message, Lowering, Matcher};
 use super::responders::{Plan, Responder};
 use super::server::MockServer;
+use crate::conversation::Endpoint;
 use crate::fixture::hooks::{field_problems, Hooks};
+use crate::fixture::TextPattern;
 use crate::fixture::{Fixture, FixtureEntry, DEFAULT_PRIORITY};
 
 /// A mock being built: its matchers so far. [`MockBuilder::respond_with`] makes it a [`Mock`].
@@ -78,6 +80,69 @@ impl Mock {
             matchers: Lowering::default(),
         }
         .and(matcher)
+    }
+
+    /// Image requests whose prompt contains `prompt` (aimock's `onImage`): OpenAI images
+    /// generations and edits, Imagen `:predict`.
+    pub fn on_image(prompt: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::Image, prompt)
+    }
+
+    /// OpenAI text-to-speech requests whose input contains `input` (`onSpeech`).
+    pub fn on_speech(input: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::Speech, input)
+    }
+
+    /// Every transcription request (`onTranscription`); add matchers with
+    /// [`MockBuilder::and`].
+    pub fn on_transcription() -> MockBuilder {
+        Mock::given(endpoint(Endpoint::Transcription))
+    }
+
+    /// Every translation request (`onTranslation`).
+    pub fn on_translation() -> MockBuilder {
+        Mock::given(endpoint(Endpoint::Translation))
+    }
+
+    /// Video requests whose prompt contains `prompt` (`onVideo`): Sora, OpenRouter, Veo, Grok,
+    /// BytePlus.
+    pub fn on_video(prompt: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::Video, prompt)
+    }
+
+    /// ElevenLabs text-to-speech requests whose text contains `text` (`onElevenLabsTTS`).
+    pub fn on_elevenlabs_tts(text: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::ElevenlabsTts, text)
+    }
+
+    /// Sound-effect requests whose text contains `text` (`onSoundEffect`).
+    pub fn on_sound_effect(text: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::AudioGen, text)
+    }
+
+    /// Music requests whose prompt contains `prompt` (`onMusic`).
+    pub fn on_music(prompt: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::AudioGen, prompt)
+    }
+
+    /// Requests of any endpoint whose text contains `input` (`onAudio`).
+    pub fn on_audio(input: impl Into<TextPattern>) -> MockBuilder {
+        Mock::given(user_message(input))
+    }
+
+    /// fal.ai audio requests whose prompt contains `prompt` (`onFalAudio`).
+    pub fn on_fal_audio(prompt: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::FalAudio, prompt)
+    }
+
+    /// fal.ai queue and run requests for this model path (`onFalQueue`, `onFalRun`), e.g.
+    /// `fal-ai/flux/dev`; answer with [`json`](super::responders::json).
+    pub fn on_fal(model_path: impl Into<TextPattern>) -> MockBuilder {
+        Mock::given(endpoint(Endpoint::Fal)).and(model(model_path))
+    }
+
+    fn on(kind: Endpoint, text: impl Into<TextPattern>) -> MockBuilder {
+        Mock::given(endpoint(kind)).and(user_message(text))
     }
 
     /// Expect this many matching requests: a number (`1`) or a range (`1..`, `..=3`, `2..5`).

@@ -1,7 +1,8 @@
 //! Responders: what a [`Mock`](super::Mock) answers.
 //!
 //! The functions here ([`text`], [`tool_call`], [`tool_calls`], [`error`], [`embedding`],
-//! [`reasoning`]) return a [`Response`]: a fixture's `response` with its streaming settings
+//! [`reasoning`], and for the media APIs [`image_url`], [`image_bytes`], [`images`], [`audio`],
+//! [`transcription`], [`video`], [`json`]) return a [`Response`]: a fixture's `response` with its streaming settings
 //! (`chunkSize`, `latency`, `streamingProfile`, ...), exactly as a fixture file would hold them.
 //! Each provider renders it in its own JSON, stream and error envelope, as it renders a fixture
 //! from a file. A [`ResponseSpec`] answers as it is, for any field the functions do not cover.
@@ -33,7 +34,9 @@ use serde_json::Value;
 
 use crate::conversation::ChatRequest;
 use crate::fixture::hooks::DynamicReply;
-use crate::fixture::{FixtureEntry, MatchSpec, ResponseSpec, StreamingProfile, ToolCallSpec};
+use crate::fixture::{
+    FixtureEntry, ImageSpec, MatchSpec, ResponseSpec, StreamingProfile, ToolCallSpec,
+};
 
 /// A reply and how it streams: a fixture's `response` and its streaming settings.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -151,6 +154,91 @@ pub fn error(status: u16, message: impl Into<String>) -> Response {
 /// An embedding vector, returned for every input (`embedding`).
 pub fn embedding(vector: Vec<f64>) -> Response {
     ResponseSpec::embedding(vector).into()
+}
+
+/// An image reply with a URL (`image.url`), for the image APIs (OpenAI images, Imagen, Gemini
+/// image parts).
+pub fn image_url(url: impl Into<String>) -> Response {
+    image(ImageSpec {
+        url: Some(url.into()),
+        ..ImageSpec::default()
+    })
+}
+
+/// An image reply with these bytes (`image.b64Json`): clients asking for `b64_json` get them
+/// back exactly.
+pub fn image_bytes(bytes: impl AsRef<[u8]>) -> Response {
+    use base64::Engine as _;
+    image(ImageSpec {
+        b64_json: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        ..ImageSpec::default()
+    })
+}
+
+/// One image (`image`): a URL, bytes and a revised prompt as the fixture format has them. An
+/// image request asking for `n` gets `n` copies.
+pub fn image(spec: ImageSpec) -> Response {
+    ResponseSpec {
+        image: Some(spec),
+        ..ResponseSpec::default()
+    }
+    .into()
+}
+
+/// Several images, in order (`images`).
+pub fn images(list: impl IntoIterator<Item = ImageSpec>) -> Response {
+    ResponseSpec {
+        images: Some(list.into_iter().collect()),
+        ..ResponseSpec::default()
+    }
+    .into()
+}
+
+/// Audio for the speech APIs (`audio` as base64, `format`: `mp3`, `wav`, `opus`, ...).
+pub fn audio(bytes: impl AsRef<[u8]>, format: impl Into<String>) -> Response {
+    use base64::Engine as _;
+    ResponseSpec {
+        audio: Some(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        )),
+        format: Some(format.into()),
+        ..ResponseSpec::default()
+    }
+    .into()
+}
+
+/// A transcription or translation (`transcription: {"text": ...}`); give `words`, `segments`,
+/// `language` or `duration` with [`transcription_json`].
+pub fn transcription(text: impl Into<String>) -> Response {
+    transcription_json(serde_json::json!({ "text": text.into() }))
+}
+
+/// A transcription as the fixture format holds it (`transcription`: `text`, `words`,
+/// `segments`, `language`, `duration`).
+pub fn transcription_json(value: Value) -> Response {
+    ResponseSpec {
+        transcription: Some(value),
+        ..ResponseSpec::default()
+    }
+    .into()
+}
+
+/// A video job (`video`: `id`, `status`, `url`, ...), for every video API.
+pub fn video(value: Value) -> Response {
+    ResponseSpec {
+        video: Some(value),
+        ..ResponseSpec::default()
+    }
+    .into()
+}
+
+/// A JSON reply served as it is (`json`): fal.ai results, ElevenLabs music plans, ...
+pub fn json(value: Value) -> Response {
+    ResponseSpec {
+        json: Some(value),
+        ..ResponseSpec::default()
+    }
+    .into()
 }
 
 /// Something that says what a mock answers: a [`Response`], a [`ResponseSpec`], or a closure

@@ -32,6 +32,7 @@ mod layers;
 mod live;
 mod mcp;
 mod mcp_rmcp;
+mod media_mocks;
 mod metrics_auth;
 mod mock_api;
 mod mounted_chaos;

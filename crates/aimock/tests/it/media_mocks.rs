@@ -1,0 +1,178 @@
+//! The Rust API's media mocks (aimock's `onImage`, `onSpeech`, `onTranscription`, `onVideo`,
+//! `onFal*`, `onElevenLabsTTS`, ...): what each lowers to, as a fixture file holds it, and the
+//! official async-openai client answered by them.
+
+use aimock::responders::{
+    audio, image_bytes, image_url, images, json, transcription, transcription_json, video,
+};
+use aimock::{Mock, MockServer, Provider};
+use serde_json::{json, Value};
+
+fn lowered(m: &Mock) -> Value {
+    serde_json::to_value(m.fixture_entry().unwrap()).unwrap()
+}
+
+#[test]
+fn each_media_mock_lowers_to_the_fixture_aimocks_helper_writes() {
+    let cases = [
+        (
+            Mock::on_image("a lighthouse").respond_with(image_url("https://img/1.png")),
+            json!({"match": {"userMessage": "a lighthouse", "endpoint": "image"},
+                   "response": {"image": {"url": "https://img/1.png"}}}),
+        ),
+        (
+            Mock::on_speech("Hello").respond_with(audio(b"ID3", "mp3")),
+            json!({"match": {"userMessage": "Hello", "endpoint": "speech"},
+                   "response": {"audio": "SUQz", "format": "mp3"}}),
+        ),
+        (
+            Mock::on_transcription().respond_with(transcription("It works.")),
+            json!({"match": {"endpoint": "transcription"},
+                   "response": {"transcription": {"text": "It works."}}}),
+        ),
+        (
+            Mock::on_translation().respond_with(transcription_json(
+                json!({"text": "Hello", "language": "french"}),
+            )),
+            json!({"match": {"endpoint": "translation"},
+                   "response": {"transcription": {"text": "Hello", "language": "french"}}}),
+        ),
+        (
+            Mock::on_video("a cat").respond_with(video(json!({"id": "v1", "status": "completed"}))),
+            json!({"match": {"userMessage": "a cat", "endpoint": "video"},
+                   "response": {"video": {"id": "v1", "status": "completed"}}}),
+        ),
+        (
+            Mock::on_elevenlabs_tts("Hi").respond_with(audio(b"x", "mp3")),
+            json!({"match": {"userMessage": "Hi", "endpoint": "elevenlabs-tts"},
+                   "response": {"audio": "eA==", "format": "mp3"}}),
+        ),
+        (
+            Mock::on_sound_effect("rain").respond_with(audio(b"x", "mp3")),
+            json!({"match": {"userMessage": "rain", "endpoint": "audio-gen"},
+                   "response": {"audio": "eA==", "format": "mp3"}}),
+        ),
+        (
+            Mock::on_music("jazz").respond_with(audio(b"x", "mp3")),
+            json!({"match": {"userMessage": "jazz", "endpoint": "audio-gen"},
+                   "response": {"audio": "eA==", "format": "mp3"}}),
+        ),
+        (
+            Mock::on_audio("anything").respond_with(audio(b"x", "wav")),
+            json!({"match": {"userMessage": "anything"},
+                   "response": {"audio": "eA==", "format": "wav"}}),
+        ),
+        (
+            Mock::on_fal_audio("a song").respond_with(audio(b"x", "mp3")),
+            json!({"match": {"userMessage": "a song", "endpoint": "fal-audio"},
+                   "response": {"audio": "eA==", "format": "mp3"}}),
+        ),
+        (
+            Mock::on_fal("fal-ai/flux/dev").respond_with(json(json!({"images": []}))),
+            json!({"match": {"model": "fal-ai/flux/dev", "endpoint": "fal"},
+                   "response": {"json": {"images": []}}}),
+        ),
+    ];
+    for (mock, want) in cases {
+        let got = lowered(&mock);
+        assert_eq!(got["match"], want["match"], "{got}");
+        assert_eq!(got["response"], want["response"], "{got}");
+    }
+}
+
+fn openai(s: &MockServer) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+    async_openai::Client::with_config(
+        async_openai::config::OpenAIConfig::new()
+            .with_api_base(s.base_url(Provider::OpenAi))
+            .with_api_key("sk-test"),
+    )
+}
+
+#[tokio::test]
+async fn image_mocks_answer_the_async_openai_images_client() {
+    use async_openai::types::images::{CreateImageRequestArgs, Image, ImageModel};
+    let s = MockServer::start().await;
+    Mock::on_image("lighthouse")
+        .respond_with(image_bytes(b"not really a png"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::on_image("two cats")
+        .respond_with(images([
+            aimock::fixture::ImageSpec {
+                url: Some("https://img.example/1.png".into()),
+                revised_prompt: Some("two cats, oil".into()),
+                ..Default::default()
+            },
+            aimock::fixture::ImageSpec {
+                url: Some("https://img.example/2.png".into()),
+                ..Default::default()
+            },
+        ]))
+        .mount(&s)
+        .await;
+    let c = openai(&s);
+    let r = c
+        .images()
+        .generate(
+            CreateImageRequestArgs::default()
+                .prompt("a lighthouse at dusk")
+                .model(ImageModel::GptImage2)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.data.len(), 1);
+    match r.data[0].as_ref() {
+        Image::B64Json { b64_json, .. } => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64_json.as_str())
+                .unwrap();
+            assert_eq!(bytes, b"not really a png");
+        }
+        other => panic!("expected bytes, got {other:?}"),
+    }
+    assert!(r.usage.is_some(), "a GPT image model reports usage");
+    let r = c
+        .images()
+        .generate(
+            CreateImageRequestArgs::default()
+                .prompt("two cats")
+                .model(ImageModel::Other("dall-e-3".into()))
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let urls: Vec<(String, Option<String>)> = r
+        .data
+        .iter()
+        .map(|i| match i.as_ref() {
+            Image::Url {
+                url,
+                revised_prompt,
+            } => (url.clone(), revised_prompt.clone()),
+            other => panic!("expected a URL, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            (
+                "https://img.example/1.png".to_owned(),
+                Some("two cats, oil".to_owned())
+            ),
+            ("https://img.example/2.png".to_owned(), None),
+        ]
+    );
+    // A chat request never reaches an image mock.
+    let miss = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", s.uri()))
+        .json(&json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "lighthouse"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(miss.status(), 404);
+}
