@@ -77,3 +77,32 @@ def test_errors_are_typed(vertex: genai.Client) -> None:
             model=MODEL, prompt="[imagen] made here", config=types.GenerateImagesConfig(aspect_ratio="2:1")
         )
     assert e.value.code == 400
+
+
+def test_record_then_replay_keeps_the_upstreams_images(server: Any, tmp_path: Path, start_aimock: Callable[..., Any]) -> None:
+    from conftest import stop_server
+
+    def client(url: str) -> genai.Client:
+        return genai.Client(vertexai=True, api_key="test-key", http_options=types.HttpOptions(base_url=url, timeout=20_000))
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-vertexai", server.url])
+    config = types.GenerateImagesConfig(number_of_images=2)
+    via = client(recorder.url)
+    first = via.models.generate_images(model=MODEL, prompt="[imagen] a lighthouse", config=config)
+    assert first.generated_images is not None and len(first.generated_images) == 2
+    saved = [json.loads(p.read_text()) for p in sorted((rec_dir / "recorded").rglob("*.json"))]
+    [fixture] = [f for doc in saved for f in doc["fixtures"]]
+    assert fixture["match"]["endpoint"] == "image"
+    assert fixture["response"] == {
+        "images": [{"b64Json": TINY_PNG, "revisedPrompt": "A lighthouse at dusk, oil painting"}] * 2
+    }
+    stop_server(recorder)
+    stop_server(server)
+    replay = client(start_aimock([rec_dir / "recorded"]).url)
+    again = replay.models.generate_images(model=MODEL, prompt="[imagen] a lighthouse", config=config)
+    assert again.generated_images is not None
+    assert [(g.image.image_bytes, g.enhanced_prompt) for g in again.generated_images if g.image] == [
+        (base64.b64decode(TINY_PNG), "A lighthouse at dusk, oil painting")
+    ] * 2

@@ -102,3 +102,39 @@ def test_errors_misses_and_the_removed_variations(server: Any, sdk: openai.OpenA
     entry = [e for e in server.journal() if e["path"] == "/v1/images/generations"][0]
     assert entry["body"]["_endpointType"] == "image"
     assert entry["body"]["messages"] == [{"role": "user", "content": "[img] refused"}]
+
+
+def test_record_then_replay_keeps_the_upstreams_images(
+    server: Any, tmp_path: Path, start_aimock: Callable[..., Any], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    """A miss goes to the upstream (here the server above), its images are saved as an image
+    fixture, and a fresh server with only the recording answers the SDK the same."""
+    from conftest import stop_server
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-openai", server.url])
+    via = make_client(recorder.url)
+    first = via.images.generate(model="dall-e-3", prompt="[img] two", n=2)
+    fox = via.images.edit(model="dall-e-2", image=("in.png", io.BytesIO(base64.b64decode(TINY_PNG)), "image/png"), prompt="[img] a red fox")
+    assert first.data is not None and [d.url for d in first.data] == ["https://img.example/1.png", "https://img.example/2.png"]
+    assert fox.data is not None and fox.data[0].url == "https://img.example/fox.png"
+    saved = [json.loads(p.read_text()) for p in sorted((rec_dir / "recorded").rglob("*.json"))]
+    fixtures = [f for doc in saved for f in doc["fixtures"]]
+    # The recorder keys a prompt exactly: {"equals": prompt}.
+    by_prompt = {f["match"]["userMessage"]["equals"]: f for f in fixtures}
+    assert set(by_prompt) == {"[img] two", "[img] a red fox"}, fixtures
+    assert all(f["match"]["endpoint"] == "image" for f in fixtures)
+    assert by_prompt["[img] two"]["response"] == {
+        "images": [{"url": "https://img.example/1.png"}, {"url": "https://img.example/2.png"}]
+    }
+    assert by_prompt["[img] a red fox"]["response"] == {
+        "image": {"url": "https://img.example/fox.png", "revisedPrompt": "A red fox in the snow"}
+    }
+    stop_server(recorder)
+    stop_server(server)
+    replay = make_client(start_aimock([rec_dir / "recorded"]).url)
+    again = replay.images.generate(model="dall-e-3", prompt="[img] two", n=2)
+    assert again.data is not None and [d.url for d in again.data] == ["https://img.example/1.png", "https://img.example/2.png"]
+    fox2 = replay.images.generate(model="dall-e-2", prompt="[img] a red fox")
+    assert fox2.data is not None and fox2.data[0].revised_prompt == "A red fox in the snow"

@@ -70,9 +70,102 @@ pub(crate) fn no_images(kind: &str) -> crate::http::ApiError {
     )
 }
 
+/// Record mode's reader of image replies: OpenAI's `data` (`url` or `b64_json`, with
+/// `revised_prompt`) and Imagen's `predictions` (`bytesBase64Encoded`, with the enhanced
+/// `prompt`) become a fixture's `image` (one) or `images` (several).
+pub(crate) static IMAGES: crate::record::Collapser = crate::record::Collapser {
+    name: "images",
+    stream: |b, _| b.warn("an image stream is not recorded"),
+    json: images_json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: None,
+};
+
+fn images_json(b: &mut crate::record::collapse::Builder, v: &serde_json::Value) -> bool {
+    use serde_json::{Map, Value};
+    let str_at = |item: &Value, k: &str| {
+        item.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_owned()))
+    };
+    let (list, fields): (&Vec<Value>, [(&str, &str); 3]) =
+        match (v.get("data"), v.get("predictions")) {
+            (Some(Value::Array(d)), _) => (
+                d,
+                [
+                    ("url", "url"),
+                    ("b64_json", "b64Json"),
+                    ("revised_prompt", "revisedPrompt"),
+                ],
+            ),
+            (_, Some(Value::Array(p))) => (
+                p,
+                [
+                    ("bytesBase64Encoded", "b64Json"),
+                    ("prompt", "revisedPrompt"),
+                    ("", ""),
+                ],
+            ),
+            _ => return false,
+        };
+    let mut images: Vec<Value> = Vec::new();
+    for item in list {
+        let mut image = Map::new();
+        for (from, to) in fields.iter().filter(|(f, _)| !f.is_empty()) {
+            if let Some(s) = str_at(item, from) {
+                image.insert((*to).to_owned(), s);
+            }
+        }
+        if image.contains_key("url") || image.contains_key("b64Json") {
+            images.push(Value::Object(image));
+        }
+    }
+    if images.len() < list.len() {
+        b.warn(format!(
+            "{} image(s) without a url or bytes were not recorded",
+            list.len() - images.len()
+        ));
+    }
+    let mut reply = Map::new();
+    match images.len() {
+        0 => return false,
+        1 => reply.insert("image".to_owned(), images.remove(0)),
+        _ => reply.insert("images".to_owned(), Value::Array(images)),
+    };
+    b.media(reply);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_images_become_image_fixtures() {
+        use crate::record::collapse::collapse_json;
+        let one = collapse_json(
+            &IMAGES,
+            br#"{"created": 1, "data": [{"url": "https://x/1.png", "revised_prompt": "a red cat"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            one.response,
+            serde_json::json!({"image": {"url": "https://x/1.png", "revisedPrompt": "a red cat"}})
+        );
+        let two = collapse_json(
+            &IMAGES,
+            br#"{"predictions": [{"bytesBase64Encoded": "AAA=", "mimeType": "image/png", "prompt": "p"}, {"bytesBase64Encoded": "BBB=", "mimeType": "image/png"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            two.response,
+            serde_json::json!({"images": [{"b64Json": "AAA=", "revisedPrompt": "p"}, {"b64Json": "BBB="}]})
+        );
+        assert!(collapse_json(&IMAGES, br#"{"data": [{}]}"#).is_none());
+        assert!(collapse_json(&IMAGES, br#"{"choices": []}"#).is_none());
+    }
 
     #[test]
     fn the_placeholder_is_a_png_of_the_size_asked_and_the_prompts_colour() {

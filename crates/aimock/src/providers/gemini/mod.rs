@@ -88,8 +88,10 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         }),
         ..Default::default()
     });
-    Some(if p.action == "countTokens" || imagen {
+    Some(if p.action == "countTokens" {
         route
+    } else if imagen {
+        route.recorded(&crate::providers::media::IMAGES)
     } else {
         route.recorded(&collapse::COLLAPSER)
     })

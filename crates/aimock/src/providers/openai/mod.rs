@@ -191,6 +191,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
     Some(match canonical {
         "/v1/chat/completions" | "/v1/embeddings" => route.recorded(&collapse::COLLAPSER),
         "/v1/responses" => route.recorded(&responses::collapse::COLLAPSER),
+        "/v1/images/generations" | "/v1/images/edits" => {
+            route.recorded(&crate::providers::media::IMAGES)
+        }
         _ => route,
     })
 }

@@ -286,6 +286,8 @@ pub(crate) struct Builder {
     capped: Vec<&'static str>,
     embedding: Option<Vec<f64>>,
     error: Option<(u16, Map<String, Value>)>,
+    /// A media reply (`image`, `images`, `audio`, ...), recorded as it is.
+    media: Option<Map<String, Value>>,
 }
 
 impl Builder {
@@ -309,6 +311,7 @@ impl Builder {
             warnings: Vec::new(),
             capped: Vec::new(),
             embedding: None,
+            media: None,
             error: None,
         }
     }
@@ -450,6 +453,11 @@ impl Builder {
     }
 
     /// The fixture response.
+    /// The reply is a media one: these fixture `response` fields, as they are.
+    pub(crate) fn media(&mut self, fields: Map<String, Value>) {
+        self.media = Some(fields);
+    }
+
     pub(crate) fn finish(mut self) -> Collapsed {
         let mut r = Map::new();
         if let Some((status, e)) = self.error.take() {
@@ -466,6 +474,9 @@ impl Builder {
                 r.insert("status".into(), Value::from(status));
                 return self.done(r);
             }
+        }
+        if let Some(m) = self.media.take() {
+            return self.done(m);
         }
         if let Some(e) = self.embedding.take() {
             r.insert(
