@@ -105,3 +105,15 @@ def test_the_stateful_apis_are_journaled_and_get_chaos(server: Any, sdk: openai.
         500,
         "drop",
     )
+
+
+def test_an_upload_over_the_body_limit_is_refused_and_the_server_stays_up(sdk: openai.OpenAI) -> None:
+    big = b"x" * (10 * 1024 * 1024 + 1)
+    with pytest.raises(openai.APIStatusError) as e:
+        sdk.with_options(max_retries=0).files.create(file=("big.jsonl", io.BytesIO(big)), purpose="batch")
+    assert e.value.status_code == 413
+    body = e.value.body
+    assert isinstance(body, dict) and "10485760" in json.dumps(body), body
+    assert sdk.files.list().data == []
+    small = sdk.files.create(file=("s.txt", io.BytesIO(b"ok")), purpose="user_data")
+    assert sdk.files.content(small.id).content == b"ok"

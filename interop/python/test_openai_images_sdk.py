@@ -138,3 +138,15 @@ def test_record_then_replay_keeps_the_upstreams_images(
     assert again.data is not None and [d.url for d in again.data] == ["https://img.example/1.png", "https://img.example/2.png"]
     fox2 = replay.images.generate(model="dall-e-2", prompt="[img] a red fox")
     assert fox2.data is not None and fox2.data[0].revised_prompt == "A red fox in the snow"
+
+
+def test_an_image_fixture_added_through_the_control_api_answers(server: Any, sdk: openai.OpenAI) -> None:
+    r = server.add_fixtures(
+        [{"match": {"userMessage": "[img] added live", "endpoint": "image"}, "response": {"image": {"b64Json": TINY_PNG}}}]
+    )
+    assert r.status == 200, r
+    got = sdk.images.generate(model="gpt-image-1", prompt="[img] added live")
+    assert got.data is not None and got.data[0].b64_json == TINY_PNG
+    # An unknown field in a media fixture is refused with the reason, as in a fixture file.
+    bad = server.add_fixtures([{"match": {"endpoint": "image"}, "response": {"image": {"b64json": TINY_PNG}}}])
+    assert bad.status == 400 and "b64json" in bad.body.decode(), bad
