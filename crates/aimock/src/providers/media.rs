@@ -138,9 +138,140 @@ fn images_json(b: &mut crate::record::collapse::Builder, v: &serde_json::Value) 
     true
 }
 
+/// Record mode's reader of speech replies. Audio bytes (`audio/*`) are recorded by the proxy
+/// itself as `audio` and `format`; this reads the `stream_format: "sse"` stream, whose
+/// `speech.audio.delta` chunks are joined into one `audio`.
+#[allow(dead_code)] // wired to the speech routes when they land
+pub(crate) static SPEECH: crate::record::Collapser = crate::record::Collapser {
+    name: "speech",
+    stream: speech_stream,
+    json: |_, _| false,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: None,
+};
+
+#[allow(dead_code)]
+fn speech_stream(b: &mut crate::record::collapse::Builder, body: &[u8]) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut audio = Vec::new();
+    for (_, v) in crate::record::collapse::sse_json(b, body) {
+        match v.get("type").and_then(serde_json::Value::as_str) {
+            Some("speech.audio.delta") => {
+                let chunk = v.get("audio").and_then(serde_json::Value::as_str);
+                match chunk.map(|c| b64.decode(c)) {
+                    Some(Ok(bytes)) => audio.extend_from_slice(&bytes),
+                    _ => b.drop_frame(&v.to_string()),
+                }
+            }
+            Some("speech.audio.done") => b.complete = true,
+            _ => {}
+        }
+    }
+    let mut r = serde_json::Map::new();
+    r.insert(
+        "audio".into(),
+        serde_json::Value::String(b64.encode(&audio)),
+    );
+    b.media(r);
+}
+
+/// Record mode's reader of transcription and translation replies: a JSON reply's `text` (with
+/// `language`, `duration`, `words`, `segments`, `usage` when present) and a streamed one's
+/// `transcript.text.delta` / `transcript.text.done` become a fixture's `transcription`. The
+/// plain-text formats (`text`, `srt`, `vtt`) are not JSON and are not recorded.
+#[allow(dead_code)] // wired to the transcription routes when they land
+pub(crate) static TRANSCRIPTION: crate::record::Collapser = crate::record::Collapser {
+    name: "transcription",
+    stream: transcription_stream,
+    json: transcription_json,
+    framing: crate::record::collapse::Framing::Sse,
+    status_in_code: false,
+    compat: None,
+};
+
+#[allow(dead_code)]
+fn transcription_json(b: &mut crate::record::collapse::Builder, v: &serde_json::Value) -> bool {
+    if !v.get("text").is_some_and(serde_json::Value::is_string) || v.get("choices").is_some() {
+        return false;
+    }
+    let mut t = serde_json::Map::new();
+    for k in ["text", "language", "duration", "words", "segments", "usage"] {
+        if let Some(x) = v.get(k).filter(|x| !x.is_null()) {
+            t.insert(k.to_owned(), x.clone());
+        }
+    }
+    let mut r = serde_json::Map::new();
+    r.insert("transcription".into(), serde_json::Value::Object(t));
+    b.media(r);
+    true
+}
+
+#[allow(dead_code)]
+fn transcription_stream(b: &mut crate::record::collapse::Builder, body: &[u8]) {
+    let mut text = String::new();
+    let mut done: Option<serde_json::Value> = None;
+    for (_, v) in crate::record::collapse::sse_json(b, body) {
+        match v.get("type").and_then(serde_json::Value::as_str) {
+            Some("transcript.text.delta") => {
+                if let Some(d) = v.get("delta").and_then(serde_json::Value::as_str) {
+                    text.push_str(d);
+                }
+            }
+            Some("transcript.text.done") => done = Some(v),
+            _ => {}
+        }
+    }
+    match done {
+        Some(d) if transcription_json(b, &d) => b.complete = true,
+        _ => {
+            let v = serde_json::json!({ "text": text });
+            transcription_json(b, &v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_speech_and_transcriptions_become_their_fixtures() {
+        use crate::record::collapse::{collapse_audio, collapse_json, collapse_stream};
+        let a = collapse_audio("audio/mpeg", b"ID3abc");
+        assert_eq!(
+            a.response,
+            serde_json::json!({"audio": "SUQzYWJj", "format": "mp3"})
+        );
+        assert!(a.complete);
+        assert_eq!(
+            collapse_audio("audio/wav; charset=binary", b"RIFF").response["format"],
+            "wav"
+        );
+        let sse = b"data: {\"type\":\"speech.audio.delta\",\"audio\":\"SUQz\"}\n\ndata: {\"type\":\"speech.audio.delta\",\"audio\":\"YWJj\"}\n\ndata: {\"type\":\"speech.audio.done\",\"usage\":{}}\n\n";
+        let s = collapse_stream(&SPEECH, sse);
+        assert_eq!(s.response, serde_json::json!({"audio": "SUQzYWJj"}));
+        assert!(s.complete);
+        let t = collapse_json(
+            &TRANSCRIPTION,
+            br#"{"task": "transcribe", "language": "english", "duration": 1.5, "text": "Hi.", "segments": [{"id": 0}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.response,
+            serde_json::json!({"transcription": {"text": "Hi.", "language": "english", "duration": 1.5, "segments": [{"id": 0}]}})
+        );
+        let st = collapse_stream(
+            &TRANSCRIPTION,
+            b"data: {\"type\":\"transcript.text.delta\",\"delta\":\"Hel\"}\n\ndata: {\"type\":\"transcript.text.delta\",\"delta\":\"lo\"}\n\ndata: {\"type\":\"transcript.text.done\",\"text\":\"Hello\"}\n\n",
+        );
+        assert_eq!(
+            st.response,
+            serde_json::json!({"transcription": {"text": "Hello"}})
+        );
+        assert!(st.complete);
+    }
 
     #[test]
     fn recorded_images_become_image_fixtures() {

@@ -307,7 +307,15 @@ async fn relay_whole<H: Host>(
         && !recorder.config.proxy_only
         && buf.len() <= recorder.config.max_proxy_buffer_bytes
     {
-        match collapse::collapse_json(wire, &buf) {
+        let audio = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|ct| ct.to_ascii_lowercase().starts_with("audio/"));
+        let collapsed = match audio {
+            Some(ct) => Some(collapse::collapse_audio(ct, &buf)),
+            None => collapse::collapse_json(wire, &buf),
+        };
+        match collapsed {
             Some(collapsed) => {
                 if let Err(e) = save(&*state, &job, collapsed, None).await {
                     record_error = Some(e);

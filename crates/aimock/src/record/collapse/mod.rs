@@ -93,6 +93,42 @@ pub(crate) fn collapse_json(c: &Collapser, body: &[u8]) -> Option<Collapsed> {
     (c.json)(&mut b, &v).then(|| b.finish())
 }
 
+/// A 2xx audio reply (`audio/*`, a speech API's bytes) as `{audio: <base64>, format}`, the format
+/// read from the MIME type (`audio/mpeg` is `mp3`).
+pub(crate) fn collapse_audio(content_type: &str, body: &[u8]) -> Collapsed {
+    use base64::Engine as _;
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let format = match mime.strip_prefix("audio/").unwrap_or("") {
+        "mpeg" | "mp3" => "mp3",
+        "wav" | "x-wav" | "wave" | "vnd.wave" => "wav",
+        "ogg" | "opus" => "opus",
+        "aac" => "aac",
+        "flac" | "x-flac" => "flac",
+        "pcm" | "l16" | "raw" => "pcm",
+        other => other,
+    };
+    let mut b = Builder::new(MAX_STRING);
+    b.complete = true;
+    if body.is_empty() {
+        b.warn("the audio reply was empty");
+    }
+    let mut r = Map::new();
+    r.insert(
+        "audio".into(),
+        Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+    );
+    if !format.is_empty() {
+        r.insert("format".into(), Value::String(format.to_owned()));
+    }
+    b.media(r);
+    b.finish()
+}
+
 /// An error reply (any status, any body) as `{error: {message, type?, code?}, status}`, reading
 /// each provider's envelope: OpenAI `{error: {message, type, code}}`, Anthropic
 /// `{type: "error", error: {type, message}}`, Google `{error: {code, message, status}}`, Cohere
