@@ -98,6 +98,16 @@ def test_errors_misses_and_the_removed_variations(server: Any, sdk: openai.OpenA
     assert e.value.param == "prompt"
     with pytest.raises(openai.NotFoundError):
         sdk.images.create_variation(image=("fox.png", io.BytesIO(base64.b64decode(TINY_PNG)), "image/png"))
+    # Strict mode: a miss is the 503 that names it, and chaos reaches image requests too.
+    with pytest.raises(openai.InternalServerError) as strict:
+        sdk.with_options(max_retries=0).images.generate(
+            model="dall-e-3", prompt="[img] nothing", extra_headers={"X-AIMock-Strict": "true"}
+        )
+    assert strict.value.status_code == 503
+    with pytest.raises(openai.RateLimitError):
+        sdk.with_options(max_retries=0).images.generate(
+            model="dall-e-3", prompt="[img] a red fox", extra_headers={"x-aimock-chaos-ratelimit": "1"}
+        )
     # Journaled as image requests, the prompt as the user message.
     entry = [e for e in server.journal() if e["path"] == "/v1/images/generations"][0]
     assert entry["body"]["_endpointType"] == "image"
