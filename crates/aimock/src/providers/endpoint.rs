@@ -22,7 +22,7 @@ use crate::fixture::{EmbeddingReply, Fixture, MessageReply, Reply};
 use crate::http::ApiError;
 use crate::journal::JournalBody;
 use crate::pipeline::{Answer, Answered, Call, Exchange, Miss, RequestCtx};
-use crate::stream::{Pacing, StreamPlan};
+use crate::stream::StreamPlan;
 
 /// What a renderer gets: the request, the options its parser kept, the fixture and its reply,
 /// and the settings that shape a stream.
@@ -107,14 +107,26 @@ pub(crate) fn message<A: MessageApi>(call: Call) -> Answered {
 
 enum Rendered {
     Whole(String),
-    Stream(Box<(Streamed, StreamPlanParts)>),
+    Stream(Box<Streamed>),
 }
 
-/// The parts of a stream plan that come from the fixture.
-struct StreamPlanParts {
-    pacing: Pacing,
-    truncate_after: Option<usize>,
-    disconnect_after: Option<std::time::Duration>,
+/// A stream's plan: its events, paced and cut as the fixture (or the server) says.
+fn stream_plan(s: Streamed, fixture: &Fixture, call: &Call) -> StreamPlan {
+    let settings = &call.core.settings;
+    StreamPlan {
+        head: s.head,
+        events: s.events,
+        trailer: s.trailer,
+        pacing: fixture
+            .stream
+            .pacing(settings.latency, settings.replay_speed),
+        truncate_after: fixture.stream.truncate_after_chunks,
+        disconnect_after: fixture
+            .stream
+            .disconnect_after_ms
+            .map(crate::stream::duration_ms),
+        on_end: None,
+    }
 }
 
 fn serve_message<A: MessageApi>(mut call: Call) -> Answered {
@@ -173,19 +185,7 @@ fn render_message<A: MessageApi>(
             call,
         };
         if req.stream {
-            Rendered::Stream(Box::new((
-                A::stream(&r),
-                StreamPlanParts {
-                    pacing: fixture
-                        .stream
-                        .pacing(settings.latency, settings.replay_speed),
-                    truncate_after: fixture.stream.truncate_after_chunks,
-                    disconnect_after: fixture
-                        .stream
-                        .disconnect_after_ms
-                        .map(crate::stream::duration_ms),
-                },
-            )))
+            Rendered::Stream(Box::new(A::stream(&r)))
         } else {
             Rendered::Whole(A::json(&r))
         }
@@ -202,18 +202,9 @@ fn render_message<A: MessageApi>(
             A::finish(&mut resp, false);
             ex.reply(resp)
         }
-        Rendered::Stream(boxed) => {
-            let (s, parts) = *boxed;
-            let plan = StreamPlan {
-                head: s.head,
-                events: s.events,
-                trailer: s.trailer,
-                pacing: parts.pacing,
-                truncate_after: parts.truncate_after,
-                disconnect_after: parts.disconnect_after,
-                on_end: None,
-            };
-            let mut resp = ex.stream(plan, s.content_type);
+        Rendered::Stream(s) => {
+            let content_type = s.content_type;
+            let mut resp = ex.stream(stream_plan(*s, fixture, call), content_type);
             A::finish(&mut resp, true);
             resp
         }
@@ -314,6 +305,18 @@ pub(crate) trait MediaApi: 'static {
 
     /// The answer from the fixture's reply (the fixture's `response` object).
     fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
+
+    /// The answer as a stream, when the request asks for one (`req.stream`) and the API streams
+    /// it: its events go out paced as the fixture's streaming settings say (`chunk`: characters
+    /// per text event, the fixture's or the server's).
+    fn stream(
+        _req: &ChatRequest,
+        _opts: &Self::Opts,
+        _reply: &Value,
+        _chunk: usize,
+    ) -> Option<Streamed> {
+        None
+    }
 }
 
 /// The endpoint of a [`MediaApi`].
@@ -331,10 +334,23 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
         Answer::Miss(m) => return miss(ex, m, &call),
     };
     match &fixture.reply {
-        Reply::Other { kind, value } if *kind == A::KIND => match A::render(&req, &opts, value) {
-            Ok(resp) => ex.reply(resp).into(),
-            Err(e) => ex.fail(e).into(),
-        },
+        Reply::Other { kind, value } if *kind == A::KIND => {
+            if req.stream {
+                let chunk = (fixture.stream.chunk_size)
+                    .unwrap_or(call.core.settings.chunk_size)
+                    .max(1);
+                if let Some(s) = A::stream(&req, &opts, value, chunk) {
+                    let content_type = s.content_type;
+                    return ex
+                        .stream(stream_plan(s, &fixture, &call), content_type)
+                        .into();
+                }
+            }
+            match A::render(&req, &opts, value) {
+                Ok(resp) => ex.reply(resp).into(),
+                Err(e) => ex.fail(e).into(),
+            }
+        }
         other => {
             let e = wrong_kind(&fixture, other, A::SURFACE);
             ex.fail(e).into()

@@ -14,6 +14,7 @@ pub(crate) mod moderation;
 mod output_items;
 pub(crate) mod realtime;
 pub(crate) mod responses;
+pub(crate) mod transcriptions;
 pub(crate) mod translations;
 
 use std::borrow::Cow;
@@ -158,6 +159,16 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 endpoint::media::<images::Edits>,
                 "/v1/images/edits",
                 "images/edits",
+            ),
+            (&Method::POST, "/v1/audio/transcriptions") => (
+                endpoint::media::<transcriptions::Transcriptions>,
+                "/v1/audio/transcriptions",
+                "audio/transcriptions",
+            ),
+            (&Method::POST, "/v1/audio/translations") => (
+                endpoint::media::<transcriptions::Translations>,
+                "/v1/audio/translations",
+                "audio/translations",
             ),
             (&Method::POST, "/v1/images/variations") => (
                 images::variations,
