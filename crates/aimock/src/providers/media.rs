@@ -61,6 +61,26 @@ pub(crate) fn image_base64(
     }
 }
 
+/// The MIME type of a picture given as base64, from its first bytes (PNG, JPEG, GIF, WebP);
+/// `image/png` when they say nothing known.
+pub(crate) fn image_mime(b64: &str) -> &'static str {
+    use base64::Engine as _;
+    let head: String = b64
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take(16)
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(head.as_bytes())
+        .unwrap_or_default();
+    match bytes.as_slice() {
+        [0xff, 0xd8, 0xff, ..] => "image/jpeg",
+        [b'G', b'I', b'F', b'8', ..] => "image/gif",
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => "image/webp",
+        _ => "image/png",
+    }
+}
+
 /// The 500 for a fixture whose `image` / `images` holds no picture.
 pub(crate) fn no_images(kind: &str) -> crate::http::ApiError {
     crate::http::ApiError::new(
@@ -311,5 +331,19 @@ mod tests {
         assert_eq!(&buf[..3], &buf[3..6], "one colour");
         assert_eq!(a, placeholder_png(3, 2, "a cat"));
         assert_ne!(a, placeholder_png(3, 2, "a dog"));
+    }
+
+    #[test]
+    fn a_pictures_mime_type_comes_from_its_first_bytes() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        assert_eq!(image_mime(&b64(&placeholder_png(1, 1, "x"))), "image/png");
+        assert_eq!(
+            image_mime(&b64(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01")),
+            "image/jpeg"
+        );
+        assert_eq!(image_mime(&b64(b"GIF89a\x01\0\x01\0\0\0")), "image/gif");
+        assert_eq!(image_mime(&b64(b"RIFF\x24\0\0\0WEBPVP8 ")), "image/webp");
+        assert_eq!(image_mime("not base64"), "image/png");
     }
 }

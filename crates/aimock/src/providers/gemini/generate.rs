@@ -1,17 +1,26 @@
 //! `:generateContent` (JSON) and `:streamGenerateContent` (SSE with `alt=sse`, else a JSON array
 //! streamed element by element).
+//!
+//! Image output (`gemini-2.5-flash-image`, ...): a request whose
+//! `generationConfig.responseModalities` names `IMAGE` is an image request (`endpoint: image`),
+//! answered by image fixtures (`image` / `images`, with optional `content`, `toolCalls`,
+//! `reasoning` beside them) and errors, never by a text-only fixture. Any other request is a chat
+//! request; an image fixture that matches it still renders its pictures, unless the request's
+//! modalities leave `IMAGE` out. The pictures are `inlineData` parts after the text: the
+//! fixture's `b64Json`, else a placeholder PNG of `imageConfig.aspectRatio`'s size coloured from
+//! the prompt.
 
 use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::conversation::{ChatRequest, Endpoint, Message, Role, ToolCallRef};
-use crate::fixture::{Block, MessageReply};
+use crate::fixture::{Block, MessageReply, Reply};
 use crate::http::ids::random_id;
 use crate::http::percent::query_param;
 use crate::http::push_json_str;
 use crate::http::ApiError;
-use crate::pipeline::Call;
+use crate::pipeline::{Answer, Call, Exchange};
 use crate::providers::endpoint::{MessageApi, Render, Streamed};
 use crate::providers::estimate_tokens;
 use crate::providers::reply::{shown_reasoning, Commas, Counting, ReasoningCount, RenderedReply};
@@ -129,6 +138,34 @@ pub(super) struct GenerationConfig {
     response_json_schema: Option<Value>,
     #[serde(default, alias = "thinking_config")]
     thinking_config: Option<ThinkingConfig>,
+    #[serde(default, alias = "response_modalities")]
+    response_modalities: Option<Vec<String>>,
+    #[serde(default, alias = "image_config")]
+    image_config: Option<ImageConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageConfig {
+    #[serde(default, alias = "aspect_ratio")]
+    aspect_ratio: Option<String>,
+}
+
+/// The size of a Gemini image model's picture for an aspect ratio (1K).
+fn image_size(aspect: &str) -> Option<(u32, u32)> {
+    Some(match aspect {
+        "1:1" => (1024, 1024),
+        "2:3" => (832, 1248),
+        "3:2" => (1248, 832),
+        "3:4" => (864, 1184),
+        "4:3" => (1184, 864),
+        "4:5" => (896, 1152),
+        "5:4" => (1152, 896),
+        "9:16" => (768, 1344),
+        "16:9" => (1344, 768),
+        "21:9" => (1536, 672),
+        _ => return None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -141,12 +178,18 @@ struct ThinkingConfig {
 }
 
 /// What rendering needs besides the conversation.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct GenOptions {
     /// `thinkingConfig.includeThoughts`.
     include_thoughts: Option<bool>,
     /// `thinkingConfig.thinkingBudget: 0`: thinking is off.
     thinking_off: bool,
+    /// Whether `responseModalities` names `IMAGE` (`None`: the request gives no modalities).
+    image_output: Option<bool>,
+    /// The placeholder picture's size (`imageConfig.aspectRatio`).
+    image_size: (u32, u32),
+    /// The pictures an image fixture answers with: `(mimeType, base64)`.
+    images: Vec<(&'static str, String)>,
 }
 
 /// The id of a function call that came without one: `call_gemini_<name>_<i>`, `i` its index among
@@ -295,6 +338,20 @@ pub(super) fn conversation(
             opts.include_thoughts = t.include_thoughts;
             opts.thinking_off = t.thinking_budget == Some(0);
         }
+        opts.image_output = g
+            .response_modalities
+            .map(|m| m.iter().any(|m| m.eq_ignore_ascii_case("image")));
+        if let Some(aspect) = g.image_config.and_then(|c| c.aspect_ratio) {
+            opts.image_size = image_size(&aspect).ok_or_else(|| {
+                invalid_at(
+                    format!("Unsupported aspect ratio: {aspect}. Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9."),
+                    "generation_config.image_config.aspect_ratio".to_owned(),
+                )
+            })?;
+        }
+    }
+    if opts.image_size == (0, 0) {
+        opts.image_size = (1024, 1024);
     }
     Ok((
         ChatRequest {
@@ -319,7 +376,59 @@ pub(crate) fn parse(
     let v: GenerateBody = crate::http::parse_json_body(body)?;
     let (mut req, opts) = conversation(v, model, true)?;
     req.stream = stream;
+    if opts.image_output == Some(true) {
+        req.endpoint = Endpoint::Image;
+    }
     Ok((req, opts))
+}
+
+/// An image fixture's reply as the model turn around its pictures: the pictures go into `opts`
+/// (unless the request's modalities leave images out), the rest of the reply (`content`,
+/// `toolCalls`, `reasoning`, usage...) is compiled as a message reply.
+fn image_turn(
+    value: &Value,
+    req: &ChatRequest,
+    opts: &mut GenOptions,
+) -> Result<MessageReply, ApiError> {
+    use crate::providers::media;
+    let items = media::fixture_images(value, 1).ok_or_else(|| media::no_images("INTERNAL"))?;
+    if opts.image_output != Some(false) {
+        let (w, h) = opts.image_size;
+        let seed = req.last_user_text().unwrap_or_default();
+        opts.images = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let b = media::image_base64(item, w, h, &format!("{seed}#{i}"));
+                (media::image_mime(&b), b)
+            })
+            .collect();
+    }
+    let mut rest = value.as_object().cloned().unwrap_or_default();
+    rest.remove("image");
+    rest.remove("images");
+    if !["content", "toolCalls", "blocks"]
+        .iter()
+        .any(|k| rest.get(*k).is_some_and(|v| !v.is_null()))
+    {
+        rest.insert("content".into(), Value::String(String::new()));
+    }
+    match crate::fixture::compile::compile_response(Value::Object(rest)) {
+        Ok((Reply::Message(m), _)) => Ok(m),
+        Ok((other, _)) => Err(ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            format!(
+                "The image fixture's companion reply is {}, not text or tool calls.",
+                other.kind()
+            ),
+        )),
+        Err(m) => Err(ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            format!("The image fixture's companion reply is invalid: {m}"),
+        )),
+    }
 }
 
 /// `generateContent` and `streamGenerateContent`.
@@ -328,7 +437,7 @@ pub(super) struct Generate;
 
 impl Generate {
     fn rendered<'a>(r: &Render<'a, GenOptions>) -> GenerateResponse<'a> {
-        let mut out = GenerateResponse::new(r.req, r.reply, *r.opts, r.strict);
+        let mut out = GenerateResponse::new(r.req, r.reply, r.opts, r.strict);
         if r.call.route.info.variant == Some("vertex") {
             out.create_time = Some(super::rfc3339_now());
         }
@@ -349,6 +458,26 @@ impl MessageApi for Generate {
             info.model.as_deref().unwrap_or_default(),
             stream,
         )
+    }
+
+    fn resolve(ex: &mut Exchange, req: &ChatRequest, opts: &mut GenOptions) -> Answer {
+        match ex.resolve(req) {
+            Answer::Fixture(f) => match &f.reply {
+                Reply::Other {
+                    kind: "image",
+                    value,
+                } => match image_turn(value, req, opts) {
+                    Ok(reply) => {
+                        let mut turn = (*f).clone();
+                        turn.reply = Reply::Message(reply);
+                        Answer::Fixture(std::sync::Arc::new(turn))
+                    }
+                    Err(e) => Answer::Error(e),
+                },
+                _ => Answer::Fixture(f),
+            },
+            other => other,
+        }
     }
 
     fn json(r: &Render<'_, GenOptions>) -> String {
@@ -446,10 +575,17 @@ struct GenerateResponse<'a> {
     total_tokens: u64,
     /// Vertex's `createTime`.
     create_time: Option<String>,
+    /// `inlineData` pictures after the text: `(mimeType, base64)`.
+    images: &'a [(&'static str, String)],
 }
 
 impl<'a> GenerateResponse<'a> {
-    fn new(req: &'a ChatRequest, reply: &'a MessageReply, opts: GenOptions, strict: bool) -> Self {
+    fn new(
+        req: &'a ChatRequest,
+        reply: &'a MessageReply,
+        opts: &'a GenOptions,
+        strict: bool,
+    ) -> Self {
         let o = &reply.overrides;
         // Reasoning the model may show: it reasons, and thinking is not off.
         let asked = reply
@@ -479,8 +615,23 @@ impl<'a> GenerateResponse<'a> {
                 thoughts_tokens.unwrap_or(0),
             ),
             create_time: None,
+            images: &opts.images,
             core,
         }
+    }
+
+    /// An `inlineData` part.
+    fn push_image_part(b: &mut String, mime: &str, data: &str) {
+        b.push_str("{\"inlineData\":{\"mimeType\":");
+        push_json_str(b, mime);
+        b.push_str(",\"data\":");
+        push_json_str(b, data);
+        b.push_str("}}");
+    }
+
+    /// A text block that is left out: an empty one beside pictures.
+    fn skipped(&self, block: &Block) -> bool {
+        matches!(block, Block::Text(t) if t.is_empty()) && !self.images.is_empty()
     }
 
     fn push_text_part(b: &mut String, text: &str, thought: bool) {
@@ -562,6 +713,9 @@ impl<'a> GenerateResponse<'a> {
         }
         let mut call = 0;
         for block in &self.core.reply.blocks {
+            if self.skipped(block) {
+                continue;
+            }
             commas.next(&mut parts);
             match block {
                 Block::Text(t) => Self::push_text_part(&mut parts, t, false),
@@ -570,6 +724,10 @@ impl<'a> GenerateResponse<'a> {
                     call += 1;
                 }
             }
+        }
+        for (mime, data) in self.images {
+            commas.next(&mut parts);
+            Self::push_image_part(&mut parts, mime, data);
         }
         if parts.is_empty() {
             parts.push_str("{\"text\":\"\"}");
@@ -595,6 +753,9 @@ impl<'a> GenerateResponse<'a> {
         let mut call = 0;
         let mut in_calls = false;
         for block in &self.core.reply.blocks {
+            if self.skipped(block) {
+                continue;
+            }
             match block {
                 Block::Text(t) => {
                     in_calls = false;
@@ -618,6 +779,11 @@ impl<'a> GenerateResponse<'a> {
                     in_calls = true;
                 }
             }
+        }
+        for (mime, data) in self.images {
+            let mut p = String::with_capacity(data.len() + 64);
+            Self::push_image_part(&mut p, mime, data);
+            groups.push(p);
         }
         if groups.is_empty() {
             groups.push("{\"text\":\"\"}".to_owned());
@@ -718,6 +884,57 @@ mod tests {
         assert!(e.message.contains("valid role"), "{}", e.message);
         assert!(parse(br#"{}"#, "m", false).is_err());
         assert!(parse(br#"{"contents": "hi"}"#, "m", false).is_err());
+    }
+
+    #[test]
+    fn image_modalities_make_an_image_request_and_aspect_ratios_are_checked() {
+        let body = |g: Value| {
+            serde_json::json!({"contents": [{"parts": [{"text": "a cat"}]}], "generationConfig": g})
+                .to_string()
+        };
+        let (req, o) = parse(body(serde_json::json!({"responseModalities": ["TEXT", "IMAGE"], "imageConfig": {"aspectRatio": "9:16"}})).as_bytes(), "m", false).unwrap();
+        assert_eq!(req.endpoint, Endpoint::Image);
+        assert_eq!(o.image_size, (768, 1344));
+        let (req, o) = parse(
+            body(serde_json::json!({"responseModalities": ["TEXT"]})).as_bytes(),
+            "m",
+            false,
+        )
+        .unwrap();
+        assert_eq!(req.endpoint, Endpoint::Chat);
+        assert_eq!((o.image_output, o.image_size), (Some(false), (1024, 1024)));
+        let e = parse(
+            body(serde_json::json!({"imageConfig": {"aspectRatio": "2:1"}})).as_bytes(),
+            "m",
+            false,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn an_image_fixtures_pictures_go_beside_its_companion_text() {
+        let req = conv(serde_json::json!({"contents": [{"parts": [{"text": "a cat"}]}]}));
+        let mut o = GenOptions {
+            image_size: (2, 2),
+            ..Default::default()
+        };
+        let value = serde_json::json!({"images": [{"b64Json": "R0lGODlhAQABAAAAACw="}, {}], "content": "Here."});
+        let reply = image_turn(&value, &req, &mut o).unwrap();
+        assert_eq!(reply.blocks, vec![Block::Text("Here.".into())]);
+        assert_eq!(o.images.len(), 2);
+        assert_eq!(
+            o.images[0],
+            ("image/gif", "R0lGODlhAQABAAAAACw=".to_owned())
+        );
+        assert_eq!(o.images[1].0, "image/png");
+        let body = GenerateResponse::new(&req, &reply, &o, false).json();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let parts = &v["candidates"][0]["content"]["parts"];
+        assert_eq!(parts[0]["text"], "Here.");
+        assert_eq!(parts[1]["inlineData"]["mimeType"], "image/gif");
+        assert_eq!(parts.as_array().unwrap().len(), 3);
     }
 
     #[test]
