@@ -312,6 +312,11 @@ pub(crate) trait MediaApi: 'static {
     /// The body, with the request's headers (a multipart body needs its boundary).
     fn parse(call: &Call, headers: &HeaderMap) -> Result<(ChatRequest, Self::Opts), ApiError>;
 
+    /// Whether a fixture reply of `kind` answers it (the default: [`MediaApi::KIND`] only).
+    fn accepts(kind: &str) -> bool {
+        kind == Self::KIND
+    }
+
     /// The answer from the fixture's reply (the fixture's `response` object).
     fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
 }
@@ -331,7 +336,7 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
         Answer::Miss(m) => return miss(ex, m, &call),
     };
     match &fixture.reply {
-        Reply::Other { kind, value } if *kind == A::KIND => match A::render(&req, &opts, value) {
+        Reply::Other { kind, value } if A::accepts(kind) => match A::render(&req, &opts, value) {
             Ok(resp) => ex.reply(resp).into(),
             Err(e) => ex.fail(e).into(),
         },
