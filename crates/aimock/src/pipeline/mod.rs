@@ -76,6 +76,8 @@ pub(crate) struct Core {
     pub(crate) batches: stored::StoredBatches,
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
+    /// The video generation jobs (Sora, OpenRouter, Veo, Grok, BytePlus Ark).
+    pub(crate) videos: crate::providers::video::Jobs,
 }
 
 impl Core {

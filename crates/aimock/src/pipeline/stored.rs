@@ -157,6 +157,15 @@ impl<T: Clone> Bounded<T> {
             .filter_map(|k| g.by_id.get(k).cloned())
             .collect()
     }
+
+    /// Every value with its id, oldest first.
+    pub(crate) fn entries(&self) -> Vec<(String, T)> {
+        let g = self.lock();
+        g.order
+            .iter()
+            .filter_map(|k| g.by_id.get(k).map(|v| (k.clone(), v.clone())))
+            .collect()
+    }
 }
 
 impl StoredFiles {

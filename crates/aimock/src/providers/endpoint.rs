@@ -303,6 +303,11 @@ pub(crate) trait MediaApi: 'static {
     /// The body, with the request's headers (a multipart body needs its boundary).
     fn parse(call: &Call, headers: &HeaderMap) -> Result<(ChatRequest, Self::Opts), ApiError>;
 
+    /// Whether a fixture reply of `kind` answers it (the default: [`MediaApi::KIND`] only).
+    fn accepts(kind: &str) -> bool {
+        kind == Self::KIND
+    }
+
     /// The answer from the fixture's reply (the fixture's `response` object).
     fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
 
@@ -334,7 +339,7 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
         Answer::Miss(m) => return miss(ex, m, &call),
     };
     match &fixture.reply {
-        Reply::Other { kind, value } if *kind == A::KIND => {
+        Reply::Other { kind, value } if A::accepts(kind) => {
             if req.stream {
                 let chunk = (fixture.stream.chunk_size)
                     .unwrap_or(call.core.settings.chunk_size)

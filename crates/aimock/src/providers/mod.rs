@@ -24,6 +24,7 @@ pub(crate) mod openrouter;
 pub(crate) mod reply;
 pub(crate) mod speech;
 pub(crate) mod tavily;
+pub(crate) mod video;
 pub(crate) mod wire;
 
 #[cfg(test)]
@@ -80,6 +81,11 @@ pub(crate) static ROUTES: &[Provider] = &[
     // Web search is answered from fixtures only.
     Provider {
         route: tavily::route,
+        upstreams: &[],
+    },
+    // Video jobs (Sora, OpenRouter, Veo, Grok, BytePlus Ark): answered from fixtures only.
+    Provider {
+        route: video::route,
         upstreams: &[],
     },
     Provider {
