@@ -247,3 +247,52 @@ def test_a_chat_fixture_never_answers_a_transcription(start_aimock: Callable[...
     sdk = make_client(start_aimock([f]).url)
     with pytest.raises(openai.NotFoundError):
         sdk.audio.transcriptions.create(file=AUDIO, model="whisper-1", prompt="[chat only]")
+
+
+def test_record_then_replay_keeps_the_upstreams_transcripts(
+    server: Any, tmp_path: Path, start_aimock: Callable[..., Any], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    """Misses go to the upstream (the server above); a verbose_json reply is saved with its
+    segments and words, a streamed one as its text; a fresh server with only the recordings
+    answers the SDK the same, in any format."""
+    from conftest import stop_server
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-openai", server.url])
+    via = make_client(recorder.url)
+    verbose = via.audio.transcriptions.create(
+        file=AUDIO, model="whisper-1", prompt="[call]", response_format="verbose_json", timestamp_granularities=["word", "segment"]
+    )
+    streamed = "".join(
+        e.delta
+        for e in via.audio.transcriptions.create(file=AUDIO, model="gpt-4o-mini-transcribe", prompt="[stream]", stream=True)
+        if isinstance(e, TranscriptionTextDeltaEvent)
+    )
+    assert streamed == "Streaming words one slice at a time."
+    # A stream is saved when it has ended: wait for the second recording.
+    from record_support import wait_for_fixtures
+
+    assert wait_for_fixtures(recorder, 2, timeout=5.0)
+    saved = [json.loads(p.read_text()) for p in sorted((rec_dir / "recorded").rglob("*.json"))]
+    fixtures = {f["match"]["userMessage"]["equals"]: f for doc in saved for f in doc["fixtures"]}
+    assert set(fixtures) == {"[call]", "[stream]"}
+    assert all(f["match"]["endpoint"] == "transcription" for f in fixtures.values())
+    assert fixtures["[stream]"]["response"]["transcription"]["text"] == "Streaming words one slice at a time."
+    assert fixtures["[stream]"]["response"]["transcription"]["usage"]["type"] == "tokens"
+    assert fixtures["[call]"]["response"]["transcription"]["segments"][1]["text"] == " How can I help?"
+    stop_server(recorder)
+    stop_server(server)
+    replay = make_client(start_aimock([rec_dir / "recorded"]).url)
+    again = replay.audio.transcriptions.create(
+        file=AUDIO, model="whisper-1", prompt="[call]", response_format="verbose_json", timestamp_granularities=["word", "segment"]
+    )
+    assert again.model_dump() == verbose.model_dump()
+    srt = replay.audio.transcriptions.create(file=AUDIO, model="whisper-1", prompt="[call]", response_format="srt")
+    assert [c[2] for c in cues(srt)] == ["Hello, this is the support line.", "How can I help?"]
+    replayed = "".join(
+        e.delta
+        for e in replay.audio.transcriptions.create(file=AUDIO, model="gpt-4o-mini-transcribe", prompt="[stream]", stream=True)
+        if isinstance(e, TranscriptionTextDeltaEvent)
+    )
+    assert replayed == streamed

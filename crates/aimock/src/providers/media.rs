@@ -201,7 +201,6 @@ fn speech_stream(b: &mut crate::record::collapse::Builder, body: &[u8]) {
 /// `language`, `duration`, `words`, `segments`, `usage` when present) and a streamed one's
 /// `transcript.text.delta` / `transcript.text.done` become a fixture's `transcription`. The
 /// plain-text formats (`text`, `srt`, `vtt`) are not JSON and are not recorded.
-#[allow(dead_code)] // wired to the transcription routes when they land
 pub(crate) static TRANSCRIPTION: crate::record::Collapser = crate::record::Collapser {
     name: "transcription",
     stream: transcription_stream,
@@ -211,13 +210,20 @@ pub(crate) static TRANSCRIPTION: crate::record::Collapser = crate::record::Colla
     compat: None,
 };
 
-#[allow(dead_code)]
 fn transcription_json(b: &mut crate::record::collapse::Builder, v: &serde_json::Value) -> bool {
     if !v.get("text").is_some_and(serde_json::Value::is_string) || v.get("choices").is_some() {
         return false;
     }
     let mut t = serde_json::Map::new();
-    for k in ["text", "language", "duration", "words", "segments", "usage"] {
+    for k in [
+        "text",
+        "language",
+        "languages",
+        "duration",
+        "words",
+        "segments",
+        "usage",
+    ] {
         if let Some(x) = v.get(k).filter(|x| !x.is_null()) {
             t.insert(k.to_owned(), x.clone());
         }
@@ -228,7 +234,6 @@ fn transcription_json(b: &mut crate::record::collapse::Builder, v: &serde_json::
     true
 }
 
-#[allow(dead_code)]
 fn transcription_stream(b: &mut crate::record::collapse::Builder, body: &[u8]) {
     let mut text = String::new();
     let mut done: Option<serde_json::Value> = None;

@@ -205,6 +205,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         "/v1/images/generations" | "/v1/images/edits" => {
             route.recorded(&crate::providers::media::IMAGES)
         }
+        "/v1/audio/transcriptions" | "/v1/audio/translations" => {
+            route.recorded(&crate::providers::media::TRANSCRIPTION)
+        }
         _ => route,
     })
 }
