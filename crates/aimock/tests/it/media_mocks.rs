@@ -176,3 +176,80 @@ async fn image_mocks_answer_the_async_openai_images_client() {
         .unwrap();
     assert_eq!(miss.status(), 404);
 }
+
+#[tokio::test]
+async fn transcription_mocks_answer_the_async_openai_audio_client() {
+    use async_openai::types::audio::{
+        AudioInput, AudioResponseFormat, CreateTranscriptionRequestArgs,
+        CreateTranslationRequestArgs,
+    };
+    let s = MockServer::start().await;
+    Mock::on_transcription()
+        .respond_with(transcription_json(json!({
+            "text": "Hello there. General Kenobi.",
+            "language": "english",
+            "duration": 3.0,
+            "segments": [
+                {"id": 0, "start": 0.0, "end": 1.2, "text": " Hello there."},
+                {"id": 1, "start": 1.2, "end": 3.0, "text": " General Kenobi."}
+            ]
+        })))
+        .expect(2)
+        .mount(&s)
+        .await;
+    Mock::on_translation()
+        .respond_with(transcription("Good morning."))
+        .mount(&s)
+        .await;
+    let c = openai(&s);
+    let file = || AudioInput::from_vec_u8("clip.wav".into(), b"RIFF....WAVE".to_vec());
+    let plain = c
+        .audio()
+        .transcription()
+        .create(
+            CreateTranscriptionRequestArgs::default()
+                .file(file())
+                .model("whisper-1")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plain.text, "Hello there. General Kenobi.");
+    let verbose = c
+        .audio()
+        .transcription()
+        .create_verbose_json(
+            CreateTranscriptionRequestArgs::default()
+                .file(file())
+                .model("whisper-1")
+                .response_format(AudioResponseFormat::VerboseJson)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(verbose.language, "english");
+    let segments = verbose.segments.unwrap();
+    assert_eq!(
+        segments
+            .iter()
+            .map(|s| (s.start, s.end, s.text.as_str()))
+            .collect::<Vec<_>>(),
+        [(0.0, 1.2, " Hello there."), (1.2, 3.0, " General Kenobi.")]
+    );
+    let translated = c
+        .audio()
+        .translation()
+        .create(
+            CreateTranslationRequestArgs::default()
+                .file(file())
+                .model("whisper-1")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(translated.text, "Good morning.");
+    s.verify();
+}
