@@ -76,6 +76,8 @@ pub(crate) struct Core {
     pub(crate) batches: stored::StoredBatches,
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
+    /// The voices ElevenLabs' Voice Design made (`POST /v1/text-to-voice`).
+    pub(crate) voices: stored::Bounded<serde_json::Value>,
 }
 
 impl Core {

@@ -314,6 +314,28 @@ pub(crate) trait MediaApi: 'static {
 
     /// The answer from the fixture's reply (the fixture's `response` object).
     fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
+
+    /// Whether a text reply (a fixture of this endpoint with `content`) answers too: the API
+    /// renders it from the fixture's `response` object (a speech endpoint speaks silence).
+    const SERVES_TEXT: bool = false;
+
+    /// The answer, whole or streamed (by default whole, from [`MediaApi::render`]).
+    fn answer(
+        req: &ChatRequest,
+        opts: &Self::Opts,
+        reply: &Value,
+    ) -> Result<MediaAnswer, ApiError> {
+        Self::render(req, opts, reply).map(MediaAnswer::Whole)
+    }
+}
+
+/// A media endpoint's answer.
+#[derive(Debug)]
+pub(crate) enum MediaAnswer {
+    /// A whole response.
+    Whole(Response),
+    /// A stream (paced as the fixture says), with headers of its own.
+    Stream(Streamed, HeaderMap),
 }
 
 /// The endpoint of a [`MediaApi`].
@@ -330,15 +352,41 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
         Answer::Error(e) => return ex.fail(e).into(),
         Answer::Miss(m) => return miss(ex, m, &call),
     };
-    match &fixture.reply {
-        Reply::Other { kind, value } if *kind == A::KIND => match A::render(&req, &opts, value) {
-            Ok(resp) => ex.reply(resp).into(),
-            Err(e) => ex.fail(e).into(),
-        },
+    let text;
+    let value = match &fixture.reply {
+        Reply::Other { kind, value } if *kind == A::KIND => value,
+        Reply::Message(_) if A::SERVES_TEXT => {
+            text = serde_json::to_value(&fixture.entry.response).unwrap_or(Value::Null);
+            &text
+        }
         other => {
             let e = wrong_kind(&fixture, other, A::SURFACE);
-            ex.fail(e).into()
+            return ex.fail(e).into();
         }
+    };
+    match A::answer(&req, &opts, value) {
+        Ok(MediaAnswer::Whole(resp)) => ex.reply(resp).into(),
+        Ok(MediaAnswer::Stream(s, headers)) => {
+            let settings = &call.core.settings;
+            let plan = StreamPlan {
+                head: s.head,
+                events: s.events,
+                trailer: s.trailer,
+                pacing: fixture
+                    .stream
+                    .pacing(settings.latency, settings.replay_speed),
+                truncate_after: fixture.stream.truncate_after_chunks,
+                disconnect_after: fixture
+                    .stream
+                    .disconnect_after_ms
+                    .map(crate::stream::duration_ms),
+                on_end: None,
+            };
+            let mut resp = ex.stream(plan, s.content_type);
+            resp.headers_mut().extend(headers);
+            resp.into()
+        }
+        Err(e) => ex.fail(e).into(),
     }
 }
 

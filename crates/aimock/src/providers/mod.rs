@@ -13,8 +13,10 @@
 //! chat request that several providers take.
 
 pub(crate) mod anthropic;
+pub(crate) mod audio;
 pub(crate) mod bedrock;
 pub(crate) mod cohere;
+pub(crate) mod elevenlabs;
 pub(crate) mod endpoint;
 pub(crate) mod gemini;
 pub(crate) mod media;
@@ -80,6 +82,11 @@ pub(crate) static ROUTES: &[Provider] = &[
     // Web search is answered from fixtures only.
     Provider {
         route: tavily::route,
+        upstreams: &[],
+    },
+    // ElevenLabs audio is answered from fixtures only.
+    Provider {
+        route: elevenlabs::route,
         upstreams: &[],
     },
     Provider {

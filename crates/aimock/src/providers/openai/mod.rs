@@ -14,6 +14,7 @@ pub(crate) mod moderation;
 mod output_items;
 pub(crate) mod realtime;
 pub(crate) mod responses;
+pub(crate) mod speech;
 pub(crate) mod translations;
 
 use std::borrow::Cow;
@@ -158,6 +159,11 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 endpoint::media::<images::Edits>,
                 "/v1/images/edits",
                 "images/edits",
+            ),
+            (&Method::POST, "/v1/audio/speech") => (
+                endpoint::media::<speech::Speech>,
+                "/v1/audio/speech",
+                "audio/speech",
             ),
             (&Method::POST, "/v1/images/variations") => (
                 images::variations,
