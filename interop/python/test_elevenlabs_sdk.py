@@ -124,11 +124,18 @@ def test_voice_design_previews_then_a_voice_read_back(server: Any, el: ElevenLab
     assert v.voice_id == chosen and v.name == "Narrator" and v.category == "generated"
     back = el.voices.get(chosen)
     assert back.voice_id == chosen and back.labels == {"accent": "british"}
-    # A reset forgets the voices.
-    server.reset()
+    # Deleted, it is gone; a reset forgets the others.
+    other = d.previews[2].generated_voice_id
+    el.text_to_voice.create(voice_name="Other", voice_description="Another voice", generated_voice_id=other)
+    assert el.voices.delete(chosen).status == "ok"
     with pytest.raises(ApiError) as e:
         el.voices.get(chosen)
     assert e.value.status_code == 404 and e.value.body["detail"]["status"] == "voice_not_found"
+    assert el.voices.get(other).name == "Other"
+    server.reset()
+    with pytest.raises(ApiError) as e:
+        el.voices.get(other)
+    assert e.value.status_code == 404
 
 
 def test_errors_are_elevenlabs_typed(server: Any, el: ElevenLabs) -> None:

@@ -10,7 +10,7 @@
 //! - Voice Design: `POST /v1/text-to-voice/design` (`endpoint: "elevenlabs-voice-design"`,
 //!   matched on `voice_description`; previews with a `generated_voice_id` and base64 audio),
 //!   `POST /v1/text-to-voice` (a voice from a generated id, kept by the server) and
-//!   `GET /v1/voices/{voice_id}`.
+//!   `GET` / `DELETE /v1/voices/{voice_id}`.
 //!
 //! Audio comes from the fixture's `audio`, else it is silence in the `output_format` asked
 //! (`mp3_44100_128` by default; `pcm_*`, `ulaw_8000`, `alaw_8000`, `opus_48000_*`, `wav_*`),
@@ -54,13 +54,18 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
             (endpoint::media::<Design>, "/v1/text-to-voice/design")
         }
         (&Method::POST, "/v1/text-to-voice") => (create_voice, "/v1/text-to-voice"),
-        (&Method::GET, p) if p.starts_with("/v1/voices/") => {
+        (&Method::GET | &Method::DELETE, p) if p.starts_with("/v1/voices/") => {
             let v = &p["/v1/voices/".len()..];
             if v.is_empty() || v.contains('/') {
                 return None;
             }
             id = Some(v);
-            (get_voice, "/v1/voices/{voice_id}")
+            let serve: crate::pipeline::Endpoint = if method == Method::GET {
+                get_voice
+            } else {
+                delete_voice
+            };
+            (serve, "/v1/voices/{voice_id}")
         }
         (&Method::POST, p) if p.starts_with("/v1/text-to-speech/") => {
             let rest = &p["/v1/text-to-speech/".len()..];
@@ -626,17 +631,32 @@ fn create_voice(call: Call) -> Answered {
     })
 }
 
+/// The 404 for a voice the server does not have.
+fn no_voice(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("A voice with the voice_id '{id}' was not found."),
+    )
+    .with_code("voice_not_found")
+}
+
 /// `GET /v1/voices/{voice_id}`: a voice the server made.
 fn get_voice(call: Call) -> Answered {
     journaled(call, |call| {
         let id = call.route.info.id.clone().unwrap_or_default();
-        call.core.voices.get(&id).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("A voice with the voice_id '{id}' was not found."),
-            )
-            .with_code("voice_not_found")
-        })
+        call.core.voices.get(&id).ok_or_else(|| no_voice(&id))
+    })
+}
+
+/// `DELETE /v1/voices/{voice_id}`: forget a voice the server made.
+fn delete_voice(call: Call) -> Answered {
+    journaled(call, |call| {
+        let id = call.route.info.id.clone().unwrap_or_default();
+        if call.core.voices.remove(&id) {
+            Ok(json!({"status": "ok"}))
+        } else {
+            Err(no_voice(&id))
+        }
     })
 }
