@@ -113,6 +113,8 @@ pub enum Endpoint {
     AudioGen,
     /// ElevenLabs text to speech.
     ElevenlabsTts,
+    /// ElevenLabs Voice Design previews (`/v1/text-to-voice/design`).
+    ElevenlabsVoiceDesign,
     /// fal.ai audio.
     FalAudio,
     /// fal.ai general.
@@ -141,6 +143,7 @@ impl Endpoint {
             Endpoint::Embedding => "embedding",
             Endpoint::AudioGen => "audio-gen",
             Endpoint::ElevenlabsTts => "elevenlabs-tts",
+            Endpoint::ElevenlabsVoiceDesign => "elevenlabs-voice-design",
             Endpoint::FalAudio => "fal-audio",
             Endpoint::Fal => "fal",
             Endpoint::Realtime => "realtime",
@@ -161,6 +164,7 @@ impl Endpoint {
         "embedding",
         "audio-gen",
         "elevenlabs-tts",
+        "elevenlabs-voice-design",
         "fal-audio",
         "fal",
         "realtime",

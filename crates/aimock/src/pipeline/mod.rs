@@ -78,6 +78,8 @@ pub(crate) struct Core {
     pub(crate) jobs: stored::StoredJobs,
     /// The video generation jobs (Sora, OpenRouter, Veo, Grok, BytePlus Ark).
     pub(crate) videos: crate::providers::video::Jobs,
+    /// The voices ElevenLabs' Voice Design made (`POST /v1/text-to-voice`).
+    pub(crate) voices: stored::Bounded<serde_json::Value>,
 }
 
 impl Core {

@@ -322,6 +322,28 @@ pub(crate) trait MediaApi: 'static {
     ) -> Option<Streamed> {
         None
     }
+
+    /// Whether a text reply (a fixture of this endpoint with `content`) answers too: the API
+    /// renders it from the fixture's `response` object (a speech endpoint speaks silence).
+    const SERVES_TEXT: bool = false;
+
+    /// The answer, whole or streamed (by default whole, from [`MediaApi::render`]).
+    fn answer(
+        req: &ChatRequest,
+        opts: &Self::Opts,
+        reply: &Value,
+    ) -> Result<MediaAnswer, ApiError> {
+        Self::render(req, opts, reply).map(MediaAnswer::Whole)
+    }
+}
+
+/// A media endpoint's answer.
+#[derive(Debug)]
+pub(crate) enum MediaAnswer {
+    /// A whole response.
+    Whole(Response),
+    /// A stream (paced as the fixture says), with headers of its own.
+    Stream(Streamed, HeaderMap),
 }
 
 /// The endpoint of a [`MediaApi`].
@@ -338,28 +360,38 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
         Answer::Error(e) => return ex.fail(e).into(),
         Answer::Miss(m) => return miss(ex, m, &call),
     };
-    match &fixture.reply {
-        Reply::Other { kind, value } if A::accepts(kind) => {
-            if req.stream {
-                let chunk = (fixture.stream.chunk_size)
-                    .unwrap_or(call.core.settings.chunk_size)
-                    .max(1);
-                if let Some(s) = A::stream(&req, &opts, value, chunk) {
-                    let content_type = s.content_type;
-                    return ex
-                        .stream(stream_plan(s, &fixture, &call), content_type)
-                        .into();
-                }
-            }
-            match A::render(&req, &opts, value) {
-                Ok(resp) => ex.reply(resp).into(),
-                Err(e) => ex.fail(e).into(),
-            }
+    let text;
+    let value = match &fixture.reply {
+        Reply::Other { kind, value } if A::accepts(kind) => value,
+        Reply::Message(_) if A::SERVES_TEXT => {
+            text = serde_json::to_value(&fixture.entry.response).unwrap_or(Value::Null);
+            &text
         }
         other => {
             let e = wrong_kind(&fixture, other, A::SURFACE);
-            ex.fail(e).into()
+            return ex.fail(e).into();
         }
+    };
+    if req.stream {
+        let chunk = (fixture.stream.chunk_size)
+            .unwrap_or(call.core.settings.chunk_size)
+            .max(1);
+        if let Some(s) = A::stream(&req, &opts, value, chunk) {
+            let content_type = s.content_type;
+            return ex
+                .stream(stream_plan(s, &fixture, &call), content_type)
+                .into();
+        }
+    }
+    match A::answer(&req, &opts, value) {
+        Ok(MediaAnswer::Whole(resp)) => ex.reply(resp).into(),
+        Ok(MediaAnswer::Stream(s, headers)) => {
+            let content_type = s.content_type;
+            let mut resp = ex.stream(stream_plan(s, &fixture, &call), content_type);
+            resp.headers_mut().extend(headers);
+            resp.into()
+        }
+        Err(e) => ex.fail(e).into(),
     }
 }
 

@@ -161,7 +161,6 @@ fn images_json(b: &mut crate::record::collapse::Builder, v: &serde_json::Value) 
 /// Record mode's reader of speech replies. Audio bytes (`audio/*`) are recorded by the proxy
 /// itself as `audio` and `format`; this reads the `stream_format: "sse"` stream, whose
 /// `speech.audio.delta` chunks are joined into one `audio`.
-#[allow(dead_code)] // wired to the speech routes when they land
 pub(crate) static SPEECH: crate::record::Collapser = crate::record::Collapser {
     name: "speech",
     stream: speech_stream,
@@ -171,7 +170,6 @@ pub(crate) static SPEECH: crate::record::Collapser = crate::record::Collapser {
     compat: None,
 };
 
-#[allow(dead_code)]
 fn speech_stream(b: &mut crate::record::collapse::Builder, body: &[u8]) {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;

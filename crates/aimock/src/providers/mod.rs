@@ -13,8 +13,10 @@
 //! chat request that several providers take.
 
 pub(crate) mod anthropic;
+pub(crate) mod audio;
 pub(crate) mod bedrock;
 pub(crate) mod cohere;
+pub(crate) mod elevenlabs;
 pub(crate) mod endpoint;
 pub(crate) mod gemini;
 pub(crate) mod media;
@@ -86,6 +88,11 @@ pub(crate) static ROUTES: &[Provider] = &[
     // Video jobs (Sora, OpenRouter, Veo, Grok, BytePlus Ark): answered from fixtures only.
     Provider {
         route: video::route,
+        upstreams: &[],
+    },
+    // ElevenLabs audio is answered from fixtures only.
+    Provider {
+        route: elevenlabs::route,
         upstreams: &[],
     },
     Provider {

@@ -135,6 +135,7 @@ fn full_reset(state: &AppState) {
     state.core.batches.clear();
     state.core.jobs.clear();
     state.core.videos.clear();
+    state.core.voices.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

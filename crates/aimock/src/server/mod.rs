@@ -218,6 +218,7 @@ impl AppState {
             batches: Default::default(),
             jobs: Default::default(),
             videos: Default::default(),
+            voices: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

@@ -44,6 +44,7 @@ mod record;
 mod responses;
 mod rust_api;
 mod services;
+mod speech;
 mod streaming;
 mod support;
 mod vector;

@@ -15,6 +15,7 @@ mod output_items;
 pub(crate) mod realtime;
 pub(crate) mod responses;
 pub(crate) mod transcriptions;
+pub(crate) mod speech;
 pub(crate) mod translations;
 
 use std::borrow::Cow;
@@ -170,6 +171,11 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 "/v1/audio/translations",
                 "audio/translations",
             ),
+            (&Method::POST, "/v1/audio/speech") => (
+                endpoint::media::<speech::Speech>,
+                "/v1/audio/speech",
+                "audio/speech",
+            ),
             (&Method::POST, "/v1/images/variations") => (
                 images::variations,
                 "/v1/images/variations",
@@ -208,6 +214,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         "/v1/audio/transcriptions" | "/v1/audio/translations" => {
             route.recorded(&crate::providers::media::TRANSCRIPTION)
         }
+        "/v1/audio/speech" => route.recorded(&crate::providers::media::SPEECH),
         _ => route,
     })
 }

@@ -13,7 +13,7 @@
 //! The Beta protocol (`OpenAI-Beta: realtime=v1` on the upgrade) gets what the real API now
 //! sends: an `error` event with code `beta_api_shape_disabled`, then close code 4000.
 
-mod audio;
+pub(crate) mod audio;
 pub(crate) mod collapse;
 mod items;
 mod relay;
