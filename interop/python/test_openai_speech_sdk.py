@@ -125,3 +125,44 @@ def test_bad_requests_error_fixtures_and_misses_are_typed(server: Any, sdk: open
     refused = [e for e in entries if e["response"]["status"] == 429][0]
     assert refused["body"]["_endpointType"] == "speech"
     assert refused["body"]["messages"] == [{"role": "user", "content": "[tts] refused"}]
+
+
+def test_record_then_replay_keeps_the_upstreams_audio(
+    server: Any, tmp_path: Path, start_aimock: Callable[..., Any], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    """A speech miss goes to the upstream (the server above): its bytes are saved with the format
+    of their MIME type, an SSE reply as the audio its deltas carry; a fresh server with only the
+    recordings gives the SDK the same bytes."""
+    from conftest import stop_server
+    from record_support import wait_for_fixtures
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-openai", server.url])
+    via = make_client(recorder.url)
+    given = via.audio.speech.create(model="tts-1", voice="alloy", input="[tts] given")
+    flac = via.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input=SILENT, response_format="flac")
+    with via.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="ash", input=SILENT + " (sse)", response_format="pcm", stream_format="sse"
+    ) as r:
+        sse_audio = b"".join(
+            base64.b64decode(json.loads(line[5:])["audio"])
+            for line in r.iter_lines()
+            if line.startswith("data:") and '"speech.audio.delta"' in line
+        )
+    assert wait_for_fixtures(recorder, 3, timeout=5.0)
+    saved = [json.loads(p.read_text()) for p in sorted((rec_dir / "recorded").rglob("*.json"))]
+    fixtures = {f["match"]["userMessage"]["equals"]: f for doc in saved for f in doc["fixtures"]}
+    assert all(f["match"]["endpoint"] == "speech" for f in fixtures.values())
+    assert fixtures["[tts] given"]["response"] == {"audio": GIVEN, "format": "wav"}
+    assert fixtures[SILENT]["response"]["format"] == "flac"
+    assert base64.b64decode(fixtures[SILENT + " (sse)"]["response"]["audio"]) == sse_audio
+    stop_server(recorder)
+    stop_server(server)
+    replay = make_client(start_aimock([rec_dir / "recorded"]).url)
+    again = replay.audio.speech.create(model="tts-1", voice="alloy", input="[tts] given")
+    assert again.content == given.content and again.response.headers["content-type"] == "audio/wav"
+    flac2 = replay.audio.speech.create(model="gpt-4o-mini-tts", voice="coral", input=SILENT, response_format="flac")
+    assert flac2.content == flac.content and flac2.response.headers["content-type"] == "audio/flac"
+    pcm = replay.audio.speech.create(model="gpt-4o-mini-tts", voice="ash", input=SILENT + " (sse)", response_format="pcm")
+    assert pcm.content == sse_audio
