@@ -76,6 +76,8 @@ pub(crate) struct Core {
     pub(crate) batches: stored::StoredBatches,
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
+    /// fal's queued requests, by test id and request id.
+    pub(crate) fal: crate::pipeline::stored::Bounded<crate::providers::fal::FalJob>,
 }
 
 impl Core {

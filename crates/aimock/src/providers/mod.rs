@@ -16,6 +16,7 @@ pub(crate) mod anthropic;
 pub(crate) mod bedrock;
 pub(crate) mod cohere;
 pub(crate) mod endpoint;
+pub(crate) mod fal;
 pub(crate) mod gemini;
 pub(crate) mod media;
 pub(crate) mod ollama;
@@ -76,6 +77,11 @@ pub(crate) static ROUTES: &[Provider] = &[
     Provider {
         route: cohere::route,
         upstreams: &[(&cohere::VENDOR, "Cohere")],
+    },
+    // fal.ai (`/fal/...`) is answered from fixtures only.
+    Provider {
+        route: fal::route,
+        upstreams: &[],
     },
     // Web search is answered from fixtures only.
     Provider {
