@@ -80,6 +80,8 @@ pub(crate) struct Core {
     pub(crate) videos: crate::providers::video::Jobs,
     /// The voices ElevenLabs' Voice Design made (`POST /v1/text-to-voice`).
     pub(crate) voices: stored::Bounded<serde_json::Value>,
+    /// fal's queued requests, by test id and request id.
+    pub(crate) fal: crate::pipeline::stored::Bounded<crate::providers::fal::FalJob>,
 }
 
 impl Core {

@@ -18,6 +18,7 @@ pub(crate) mod bedrock;
 pub(crate) mod cohere;
 pub(crate) mod elevenlabs;
 pub(crate) mod endpoint;
+pub(crate) mod fal;
 pub(crate) mod gemini;
 pub(crate) mod media;
 pub(crate) mod ollama;
@@ -79,6 +80,11 @@ pub(crate) static ROUTES: &[Provider] = &[
     Provider {
         route: cohere::route,
         upstreams: &[(&cohere::VENDOR, "Cohere")],
+    },
+    // fal.ai (`/fal/...`) is answered from fixtures only.
+    Provider {
+        route: fal::route,
+        upstreams: &[],
     },
     // Web search is answered from fixtures only.
     Provider {

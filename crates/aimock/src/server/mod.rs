@@ -219,6 +219,7 @@ impl AppState {
             jobs: Default::default(),
             videos: Default::default(),
             voices: Default::default(),
+            fal: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,
