@@ -210,3 +210,13 @@ def test_reset_forgets_every_video(server: Any, sdk: openai.OpenAI) -> None:
     server.reset()
     with pytest.raises(openai.NotFoundError):
         sdk.videos.retrieve(v.id)
+
+
+def test_a_miss_in_strict_mode_is_a_503(tmp_path: Path, start_aimock: Callable[..., Any], make_client: Callable[..., openai.OpenAI]) -> None:
+    f = tmp_path / "videos.json"
+    f.write_text(json.dumps(FIXTURES))
+    strict = make_client(start_aimock([f], args=["--strict"]).url)
+    with pytest.raises(openai.InternalServerError) as e:
+        strict.videos.create(prompt="[sora] nothing matches this")
+    assert e.value.status_code == 503
+    assert strict.videos.create(prompt="[sora] a fox").status == "completed"
