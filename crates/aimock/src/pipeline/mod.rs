@@ -76,6 +76,8 @@ pub(crate) struct Core {
     pub(crate) batches: stored::StoredBatches,
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
+    /// The Gemini Interactions API's stored interactions.
+    pub(crate) interactions: stored::StoredInteractions,
 }
 
 impl Core {

@@ -134,6 +134,7 @@ fn full_reset(state: &AppState) {
     state.core.files.clear();
     state.core.batches.clear();
     state.core.jobs.clear();
+    state.core.interactions.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

@@ -217,6 +217,7 @@ impl AppState {
             files: Default::default(),
             batches: Default::default(),
             jobs: Default::default(),
+            interactions: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

@@ -195,7 +195,7 @@ pub(crate) struct GenOptions {
 /// The id of a function call that came without one: `call_gemini_<name>_<i>`, `i` its index among
 /// the calls of its turn. The same rule names the calls we send without a fixture id, so a client
 /// that drops ids and one that echoes them get the same `toolCallId`.
-fn generated_call_id(name: &str, i: usize) -> String {
+pub(super) fn generated_call_id(name: &str, i: usize) -> String {
     format!("call_gemini_{name}_{i}")
 }
 
