@@ -8,8 +8,11 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
+import base64
+
 import pytest
 from google import genai
+from media_support import TINY_PNG, png_size
 from google.genai import _interactions_errors as ierrors
 from google.genai import types
 
@@ -39,6 +42,8 @@ FIXTURES = {
             "response": {"content": "42.", "reasoning": "Six times seven.", "usage": {"input_tokens": 7, "output_tokens": 2}},
         },
         {"match": {"systemMessage": "pirate", "userMessage": "[ia] greet"}, "response": {"content": "Ahoy!"}},
+        {"match": {"userMessage": "[ia] draw", "endpoint": "image"}, "response": {"image": {"b64Json": TINY_PNG}, "content": "A lighthouse."}},
+        {"match": {"userMessage": "[ia] paint"}, "response": {"image": {"url": "https://x/y.png"}}},
         {
             "match": {"userMessage": "[ia] refused"},
             "response": {"error": {"message": "The prompt was blocked.", "type": "invalid_request"}, "status": 400},
@@ -184,3 +189,26 @@ def test_errors_are_typed(client: genai.Client, server: Any) -> None:
     assert server.request("POST", "/__aimock/reset").status == 200
     with pytest.raises(ierrors.NotFoundError):
         client.interactions.get(i.id)
+
+
+def test_image_output_is_an_image_content_plain_and_streamed(client: genai.Client) -> None:
+    i = client.interactions.create(model="gemini-2.5-flash-image", input="[ia] draw", response_modalities=["text", "image"])
+    assert i.output_text == "A lighthouse."
+    assert i.output_image is not None and i.output_image.mime_type == "image/png"
+    assert base64.b64decode(i.output_image.data) == base64.b64decode(TINY_PNG)
+    made = client.interactions.create(
+        model="gemini-2.5-flash-image", input="[ia] paint", response_format={"type": "image", "aspect_ratio": "16:9"}
+    )
+    assert png_size(base64.b64decode(made.output_image.data)) == (1344, 768)
+    contents = [c for st in made.steps or [] for c in (st.content or [])]
+    assert [c.type for c in contents] == ["image"], "no empty text beside the picture"
+    events = list(
+        client.interactions.create(
+            model="gemini-2.5-flash-image", input="[ia] draw", response_format=[{"type": "text"}, {"type": "image"}], stream=True
+        )
+    )
+    pictures = [e.delta for e in events if e.event_type == "step.delta" and e.delta.type == "image"]
+    assert len(pictures) == 1 and base64.b64decode(pictures[0].data) == base64.b64decode(TINY_PNG)
+    # An `endpoint: image` fixture does not answer a text request.
+    with pytest.raises(ierrors.NotFoundError):
+        client.interactions.create(model=MODEL, input="[ia] draw")

@@ -23,12 +23,12 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::conversation::{ChatRequest, Message, Role, ToolCallRef};
-use crate::fixture::Block;
+use crate::fixture::{Block, Reply};
 use crate::http::ids::random_id;
 use crate::http::ApiError;
 use crate::metrics::PathLabel;
 use crate::pipeline::stored::StoredInteraction;
-use crate::pipeline::{Answered, Call, Route, RouteInfo, Vendor};
+use crate::pipeline::{Answer, Answered, Call, Exchange, Route, RouteInfo, Vendor};
 use crate::providers::endpoint::{self, MessageApi, Render, Streamed};
 use crate::providers::reply::{shown_reasoning, Counting, ReasoningCount, RenderedReply};
 use crate::record::Credential;
@@ -177,6 +177,8 @@ struct CreateBody {
     response_format: Option<Value>,
     #[serde(default)]
     generation_config: Option<Value>,
+    #[serde(default)]
+    response_modalities: Option<Vec<String>>,
 }
 
 /// What rendering needs beside the conversation.
@@ -190,6 +192,10 @@ pub(crate) struct Opts {
     system_instruction: Option<String>,
     /// `generation_config.thinking_summaries: "none"`.
     no_summaries: bool,
+    /// The placeholder picture's size (`generation_config.image_config.aspect_ratio`).
+    image_size: (u32, u32),
+    /// The pictures an image fixture answers with: `(mime_type, base64)`.
+    images: Vec<(&'static str, String)>,
 }
 
 /// The step types of the `Step[]` input envelope.
@@ -418,16 +424,49 @@ fn parse(
         .filter(|t| t.get("type").and_then(Value::as_str).unwrap_or("function") == "function")
         .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
         .collect();
-    if v.response_format.is_some_and(|f| !f.is_null()) {
-        req.response_format = Some("json_schema".to_owned());
-    }
     req.stream = v.stream == Some(true);
-    let no_summaries = v
-        .generation_config
-        .as_ref()
-        .and_then(|g| g.get("thinking_summaries"))
-        .and_then(Value::as_str)
-        == Some("none");
+    let config = |k: &str| v.generation_config.as_ref().and_then(|g| g.get(k));
+    let no_summaries = config("thinking_summaries").and_then(Value::as_str) == Some("none");
+    let mut aspect = config("image_config")
+        .and_then(|c| c.get("aspect_ratio"))
+        .and_then(Value::as_str);
+    let mut image = v
+        .response_modalities
+        .iter()
+        .flatten()
+        .any(|m| m.eq_ignore_ascii_case("image"));
+    // `response_format`: one format or a list (`{"type": "text" | "image" | ...}`), or (the older
+    // form) a bare JSON schema.
+    let formats: Vec<&Value> = match &v.response_format {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+    };
+    for f in formats {
+        match f.get("type").and_then(Value::as_str) {
+            Some("image") => {
+                image = true;
+                aspect = f.get("aspect_ratio").and_then(Value::as_str).or(aspect);
+            }
+            Some("text") => {
+                let json = f.get("schema").is_some()
+                    || f.get("mime_type").and_then(Value::as_str) == Some("application/json");
+                if json {
+                    req.response_format = Some("json_schema".to_owned());
+                }
+            }
+            Some("audio" | "video") => {}
+            _ => req.response_format = Some("json_schema".to_owned()),
+        }
+    }
+    let image_size = match aspect {
+        None => (1024, 1024),
+        Some(a) => super::generate::image_size(a)
+            .ok_or_else(|| invalid(format!("The image aspect ratio '{a}' is not supported.")))?,
+    };
+    if image {
+        req.endpoint = crate::conversation::Endpoint::Image;
+    }
     Ok((
         req,
         Opts {
@@ -437,6 +476,8 @@ fn parse(
             previous: v.previous_interaction_id,
             system_instruction,
             no_summaries,
+            image_size,
+            images: Vec::new(),
         },
     ))
 }
@@ -463,6 +504,7 @@ const COUNTING: Counting = Counting {
 enum Step<'a> {
     Thought(&'a str),
     Text(&'a str),
+    Image(&'a str, &'a str),
     Call {
         id: String,
         name: &'a str,
@@ -504,6 +546,7 @@ impl<'a> Rendered<'a> {
         let mut call = 0;
         for block in &reply.blocks {
             match block {
+                Block::Text(t) if t.is_empty() && !r.opts.images.is_empty() => {}
                 Block::Text(t) => {
                     assistant.text.get_or_insert_with(String::new).push_str(t);
                     steps.push(Step::Text(t));
@@ -526,6 +569,9 @@ impl<'a> Rendered<'a> {
                     });
                 }
             }
+        }
+        for (mime, data) in &r.opts.images {
+            steps.push(Step::Image(mime, data));
         }
         let thoughts = reasoning.map(|t| {
             reply
@@ -569,6 +615,9 @@ impl<'a> Rendered<'a> {
             }
             Step::Text(t) => {
                 json!({"type": "model_output", "content": [{"type": "text", "text": t}]})
+            }
+            Step::Image(mime, data) => {
+                json!({"type": "model_output", "content": [{"type": "image", "data": data, "mime_type": mime}]})
             }
             Step::Call { id, name, args } => {
                 json!({"type": "function_call", "id": id, "name": name, "arguments": args})
@@ -650,6 +699,16 @@ impl<'a> Rendered<'a> {
                         );
                     }
                 }
+                Step::Image(mime, data) => {
+                    push(
+                        "step.start",
+                        json!({"index": index, "step": {"type": "model_output"}}),
+                    );
+                    push(
+                        "step.delta",
+                        json!({"index": index, "delta": {"type": "image", "data": data, "mime_type": mime}}),
+                    );
+                }
                 Step::Call { id, name, args } => {
                     push(
                         "step.start",
@@ -717,6 +776,33 @@ impl MessageApi for Interactions {
                 }
             })
         })
+    }
+
+    fn resolve(ex: &mut Exchange, req: &ChatRequest, opts: &mut Opts) -> Answer {
+        match ex.resolve(req) {
+            Answer::Fixture(f) => match &f.reply {
+                Reply::Other {
+                    kind: "image",
+                    value,
+                } => {
+                    let turn = super::generate::fixture_pictures(value, opts.image_size, req)
+                        .and_then(|p| {
+                            opts.images = p;
+                            super::generate::companion_reply(value)
+                        });
+                    match turn {
+                        Ok(reply) => {
+                            let mut g = (*f).clone();
+                            g.reply = Reply::Message(reply);
+                            Answer::Fixture(Arc::new(g))
+                        }
+                        Err(e) => Answer::Error(e),
+                    }
+                }
+                _ => Answer::Fixture(f),
+            },
+            other => other,
+        }
     }
 
     fn json(r: &Render<'_, Opts>) -> String {
