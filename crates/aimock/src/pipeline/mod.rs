@@ -82,6 +82,8 @@ pub(crate) struct Core {
     pub(crate) voices: stored::Bounded<serde_json::Value>,
     /// fal's queued requests, by test id and request id.
     pub(crate) fal: crate::pipeline::stored::Bounded<crate::providers::fal::FalJob>,
+    /// The Gemini Interactions API's stored interactions.
+    pub(crate) interactions: stored::StoredInteractions,
 }
 
 impl Core {

@@ -76,6 +76,24 @@ pub(crate) struct StoredJob {
 
 /// The fine-tuning jobs of a server.
 pub(crate) type StoredJobs = Bounded<StoredJob>;
+
+/// One interaction of the Gemini Interactions API (`store`).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredInteraction {
+    /// The finished interaction as `GET` returns it.
+    pub(crate) object: Arc<Value>,
+    /// The conversation up to and including its answer, system messages left out.
+    pub(crate) history: Arc<Vec<Message>>,
+    /// How many of `history`'s messages are the request's own (before the answer).
+    pub(crate) asked: usize,
+    /// A background interaction not read yet (`in_progress` until then).
+    pub(crate) running: bool,
+    /// Cancelled while running: it keeps no answer.
+    pub(crate) cancelled: bool,
+}
+
+/// The interactions of a server.
+pub(crate) type StoredInteractions = Bounded<StoredInteraction>;
 /// The conversations of a server.
 pub(crate) type StoredConversations = Bounded<Conversation>;
 

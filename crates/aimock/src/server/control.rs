@@ -137,6 +137,7 @@ fn full_reset(state: &AppState) {
     state.core.videos.clear();
     state.core.voices.clear();
     state.core.fal.clear();
+    state.core.interactions.clear();
 }
 
 /// `GET|POST|DELETE /__aimock/chaos`: the run-time chaos override for the caller's test id

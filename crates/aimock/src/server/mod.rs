@@ -220,6 +220,7 @@ impl AppState {
             videos: Default::default(),
             voices: Default::default(),
             fal: Default::default(),
+            interactions: Default::default(),
         };
         Ok(Arc::new(AppState {
             mounts,

@@ -152,7 +152,7 @@ struct ImageConfig {
 }
 
 /// The size of a Gemini image model's picture for an aspect ratio (1K).
-fn image_size(aspect: &str) -> Option<(u32, u32)> {
+pub(super) fn image_size(aspect: &str) -> Option<(u32, u32)> {
     Some(match aspect {
         "1:1" => (1024, 1024),
         "2:3" => (832, 1248),
@@ -195,7 +195,7 @@ pub(crate) struct GenOptions {
 /// The id of a function call that came without one: `call_gemini_<name>_<i>`, `i` its index among
 /// the calls of its turn. The same rule names the calls we send without a fixture id, so a client
 /// that drops ids and one that echoes them get the same `toolCallId`.
-fn generated_call_id(name: &str, i: usize) -> String {
+pub(super) fn generated_call_id(name: &str, i: usize) -> String {
     format!("call_gemini_{name}_{i}")
 }
 
@@ -383,27 +383,42 @@ pub(crate) fn parse(
 }
 
 /// An image fixture's reply as the model turn around its pictures: the pictures go into `opts`
-/// (unless the request's modalities leave images out), the rest of the reply (`content`,
-/// `toolCalls`, `reasoning`, usage...) is compiled as a message reply.
+/// (unless the request's modalities leave images out), the rest of the reply is the message.
 fn image_turn(
     value: &Value,
     req: &ChatRequest,
     opts: &mut GenOptions,
 ) -> Result<MessageReply, ApiError> {
+    let pictures = fixture_pictures(value, opts.image_size, req)?;
+    if opts.image_output != Some(false) {
+        opts.images = pictures;
+    }
+    companion_reply(value)
+}
+
+/// The pictures of an image fixture's reply, `(mimeType, base64)`: the fixture's bytes, else a
+/// placeholder PNG of `(width, height)` coloured from the request's prompt.
+pub(super) fn fixture_pictures(
+    value: &Value,
+    (w, h): (u32, u32),
+    req: &ChatRequest,
+) -> Result<Vec<(&'static str, String)>, ApiError> {
     use crate::providers::media;
     let items = media::fixture_images(value, 1).ok_or_else(|| media::no_images("INTERNAL"))?;
-    if opts.image_output != Some(false) {
-        let (w, h) = opts.image_size;
-        let seed = req.last_user_text().unwrap_or_default();
-        opts.images = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let b = media::image_base64(item, w, h, &format!("{seed}#{i}"));
-                (media::image_mime(&b), b)
-            })
-            .collect();
-    }
+    let seed = req.last_user_text().unwrap_or_default();
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let b = media::image_base64(item, w, h, &format!("{seed}#{i}"));
+            (media::image_mime(&b), b)
+        })
+        .collect())
+}
+
+/// The rest of an image fixture's reply (`content`, `toolCalls`, `reasoning`, usage...) as a
+/// message reply (empty text when it has none).
+pub(super) fn companion_reply(value: &Value) -> Result<MessageReply, ApiError> {
     let mut rest = value.as_object().cloned().unwrap_or_default();
     rest.remove("image");
     rest.remove("images");

@@ -9,12 +9,14 @@
 //!
 //! Only the `google` publisher is served here; Anthropic models on Vertex have their own module.
 //!
-//! Gemini Live (`BidiGenerateContent` over WebSocket) is [`live`].
+//! Gemini Live (`BidiGenerateContent` over WebSocket) is [`live`]; the Interactions API
+//! (`/{version}/interactions`) is [`interactions`].
 
 pub(crate) mod collapse;
 mod embed;
 mod generate;
 mod imagen;
+mod interactions;
 mod live;
 
 pub(crate) use live::socket_route;
@@ -55,6 +57,9 @@ const ACTIONS: &[&str] = &[
 
 /// This provider's routes; `None` for any other path.
 pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    if let Some(r) = interactions::route(method, path) {
+        return Some(r);
+    }
     if method != Method::POST {
         return None;
     }
