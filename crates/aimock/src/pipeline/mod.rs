@@ -12,6 +12,7 @@ pub(crate) mod route;
 pub(crate) mod service;
 pub(crate) mod socket;
 pub(crate) mod stored;
+pub(crate) mod videos;
 
 use std::borrow::Cow;
 
@@ -77,7 +78,7 @@ pub(crate) struct Core {
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
     /// The video generation jobs (Sora, OpenRouter, Veo, Grok, BytePlus Ark).
-    pub(crate) videos: crate::providers::video::Jobs,
+    pub(crate) videos: videos::Jobs,
     /// The voices ElevenLabs' Voice Design made (`POST /v1/text-to-voice`).
     pub(crate) voices: stored::Bounded<serde_json::Value>,
     /// fal's queued requests, by test id and request id.

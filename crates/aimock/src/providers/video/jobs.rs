@@ -456,7 +456,7 @@ fn router_content(call: &Call, id: &str) -> Result<Response, ApiError> {
     }
     let (w, h) = dims(&job);
     let seconds = job.extra["seconds"].as_f64().unwrap_or(4.0);
-    let bytes = job.bytes(w, h, seconds)?;
+    let bytes = super::bytes(&job, w, h, seconds)?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"))],

@@ -301,7 +301,7 @@ fn content(call: &Call, id: &str) -> Result<Response, ApiError> {
             .as_str()
             .and_then(|s| s.parse::<f64>().ok())
             .unwrap_or(4.0);
-        (job.bytes(w, h, seconds)?, "video/mp4")
+        (super::bytes(&job, w, h, seconds)?, "video/mp4")
     } else {
         match job.field(&variant) {
             Some(b) => (super::decode_b64(b)?, "image/png"),

@@ -254,7 +254,7 @@ fn operation(j: &Job) -> Result<Value, ApiError> {
                     (720, 1280)
                 };
                 let seconds = j.extra["seconds"].as_f64().unwrap_or(8.0);
-                let bytes = j.bytes(w, h, seconds)?;
+                let bytes = super::bytes(j, w, h, seconds)?;
                 json!({
                     "bytesBase64Encoded": base64::engine::general_purpose::STANDARD.encode(bytes),
                     "mimeType": "video/mp4",
