@@ -135,6 +135,17 @@ impl Route {
         }
     }
 
+    /// [`Route::stateful`], unless `fixture_matched` (a route whose endpoint is matched against
+    /// the fixtures journals itself).
+    #[must_use]
+    pub(crate) fn stateful_unless(self, fixture_matched: bool, service: &'static str) -> Route {
+        if fixture_matched {
+            self
+        } else {
+            self.stateful(service)
+        }
+    }
+
     /// A stateful API's route, journaled under `service`, chaos rolled before it answers.
     #[must_use]
     pub(crate) fn stateful(mut self, service: &'static str) -> Route {

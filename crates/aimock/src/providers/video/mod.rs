@@ -168,11 +168,17 @@ fn at(
     if id.is_some_and(str::is_empty) {
         return None;
     }
-    Some(Route::new(endpoint, vendor, label).with_info(RouteInfo {
-        id: id.map(|s| crate::http::percent::path(s).into_owned()),
-        action: Some(action),
-        ..Default::default()
-    }))
+    // A submit or remix is matched against the fixtures (and journaled there); the polls, lists,
+    // deletes and downloads only read the jobs.
+    Some(
+        Route::new(endpoint, vendor, label)
+            .with_info(RouteInfo {
+                id: id.map(|s| crate::http::percent::path(s).into_owned()),
+                action: Some(action),
+                ..Default::default()
+            })
+            .stateful_unless(matches!(action, "create" | "remix"), "videos"),
+    )
 }
 
 /// This module's routes; `None` for any other path.

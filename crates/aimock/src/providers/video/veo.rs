@@ -60,7 +60,8 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
                 action: Some(action),
                 variant: Some(if vertex { "vertex" } else { "gemini" }),
                 ..Default::default()
-            }),
+            })
+            .stateful_unless(action == "create", "videos"),
         )
     };
     if method == Method::GET {
