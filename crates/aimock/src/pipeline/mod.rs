@@ -77,7 +77,7 @@ pub(crate) struct Core {
     /// The fine-tuning jobs.
     pub(crate) jobs: stored::StoredJobs,
     /// fal's queued requests, by test id and request id.
-    pub(crate) fal: crate::pipeline::stored::Bounded<crate::providers::fal::FalJob>,
+    pub(crate) fal: stored::StoredFalJobs,
 }
 
 impl Core {
