@@ -82,7 +82,7 @@ pub(crate) struct Core {
     /// The voices ElevenLabs' Voice Design made (`POST /v1/text-to-voice`).
     pub(crate) voices: stored::Bounded<serde_json::Value>,
     /// fal's queued requests, by test id and request id.
-    pub(crate) fal: crate::pipeline::stored::Bounded<crate::providers::fal::FalJob>,
+    pub(crate) fal: stored::StoredFalJobs,
     /// The Gemini Interactions API's stored interactions.
     pub(crate) interactions: stored::StoredInteractions,
 }

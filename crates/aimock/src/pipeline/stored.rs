@@ -97,6 +97,39 @@ pub(crate) type StoredInteractions = Bounded<StoredInteraction>;
 /// The conversations of a server.
 pub(crate) type StoredConversations = Bounded<Conversation>;
 
+/// One queued fal request (the queue API in `providers::fal` moves it on).
+#[derive(Debug, Clone)]
+pub(crate) struct FalJob {
+    pub(crate) status: FalStatus,
+    /// Where its status, result and cancel URLs start (`.../requests/{id}`).
+    pub(crate) base: String,
+    /// What the result answers (the fixture's payload).
+    pub(crate) result: Value,
+    /// `x-fal-billable-units` of the completed result.
+    pub(crate) billable_units: Option<f64>,
+    /// Status and result polls so far.
+    pub(crate) polls: u32,
+    /// The polls before it is in progress, and before it is done.
+    pub(crate) in_progress_after: u32,
+    pub(crate) completed_after: u32,
+    pub(crate) submitted: std::time::Instant,
+    pub(crate) completed: Option<std::time::Instant>,
+    pub(crate) cancelled: bool,
+    /// Its log lines, oldest first.
+    pub(crate) logs: Vec<Value>,
+}
+
+/// Where a fal request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FalStatus {
+    InQueue,
+    InProgress,
+    Completed,
+}
+
+/// fal's queued requests, by test id and request id.
+pub(crate) type StoredFalJobs = Bounded<FalJob>;
+
 #[derive(Debug)]
 struct Slots<T> {
     by_id: HashMap<String, T>,

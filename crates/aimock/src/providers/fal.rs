@@ -31,6 +31,7 @@ use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::fixture::Reply;
 use crate::http::{json_response, ApiError};
 use crate::metrics::PathLabel;
+use crate::pipeline::stored::{FalJob, FalStatus as Status};
 use crate::pipeline::{Answer, Answered, Call, Exchange, Route, Vendor};
 use crate::record::Credential;
 
@@ -51,30 +52,6 @@ const QUEUE_HOST: &str = "queue.fal.run";
 const RUN_HOST: &str = "fal.run";
 const REQUEST_ID: &str = "x-fal-request-id";
 const BILLABLE_UNITS: &str = "x-fal-billable-units";
-
-/// One queued request.
-#[derive(Debug, Clone)]
-pub(crate) struct FalJob {
-    status: Status,
-    /// Where its status, result and cancel URLs start (`.../requests/{id}`).
-    base: String,
-    result: Value,
-    billable_units: Option<f64>,
-    polls: u32,
-    in_progress_after: u32,
-    completed_after: u32,
-    submitted: Instant,
-    completed: Option<Instant>,
-    cancelled: bool,
-    logs: Vec<Value>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    InQueue,
-    InProgress,
-    Completed,
-}
 
 impl Status {
     fn as_str(self) -> &'static str {
