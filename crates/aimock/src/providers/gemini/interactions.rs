@@ -836,7 +836,9 @@ impl MessageApi for Interactions {
 }
 
 /// `GET`, `DELETE` and `cancel` of a stored interaction.
-fn stored(call: Call) -> Answered {
+fn stored(mut call: Call) -> Answered {
+    // Journaled like every request.
+    let ex = Exchange::new(&mut call);
     let id = call.route.info.id.clone().unwrap_or_default();
     let store = &call.core.interactions;
     let answer = match call.route.info.action {
@@ -874,8 +876,8 @@ fn stored(call: Call) -> Answered {
             .ok_or_else(|| not_found(&id)),
     };
     Answered::Now(match answer {
-        Ok(v) => crate::http::json_response(StatusCode::OK, &v),
-        Err(e) => envelope(&e, &HeaderMap::new()),
+        Ok(v) => ex.reply(crate::http::json_response(StatusCode::OK, &v)),
+        Err(e) => ex.fail(e),
     })
 }
 
