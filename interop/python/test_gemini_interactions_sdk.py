@@ -142,7 +142,7 @@ def test_a_tool_call_then_its_result_as_the_only_new_turn(client: genai.Client) 
     assert streamed[-1].interaction.status == "requires_action"
 
 
-def test_get_and_delete_and_store_false(client: genai.Client) -> None:
+def test_get_and_delete_and_store_false(client: genai.Client, server: Any) -> None:
     i = client.interactions.create(model=MODEL, input="[ia] hello")
     got = client.interactions.get(i.id)
     assert got.id == i.id and got.output_text == "Hello from the Interactions API."
@@ -153,6 +153,8 @@ def test_get_and_delete_and_store_false(client: genai.Client) -> None:
         client.interactions.get(i.id)
     with pytest.raises(ierrors.NotFoundError):
         client.interactions.delete(i.id)
+    journaled = [(e["method"], e["response"]["status"]) for e in server.journal() if "/interactions/" in e["path"]]
+    assert journaled[-3:] == [("DELETE", 200), ("GET", 404), ("DELETE", 404)]
     unstored = client.interactions.create(model=MODEL, input="[ia] hello", store=False)
     assert unstored.output_text == "Hello from the Interactions API."
     with pytest.raises(ierrors.NotFoundError):

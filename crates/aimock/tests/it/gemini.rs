@@ -675,3 +675,80 @@ async fn vertex_embeddings_take_embed_content_config_and_predict_instances() {
     let miss: Value = r.json().await.unwrap();
     assert!(miss.to_string().contains("an image request"), "{miss}");
 }
+
+/// The Interactions API in record mode: a miss goes to the upstream (another of our servers),
+/// the interaction (plain, streamed, a tool call) is saved as a fixture, and a fresh server with
+/// only the recordings answers the same.
+#[tokio::test]
+async fn interactions_are_recorded_and_replayed() {
+    let up = support::fixture_server(
+        r#"{"fixtures": [
+          {"match": {"userMessage": "hello"}, "response": {"content": "Hello from upstream!", "reasoning": "Say hi."}},
+          {"match": {"userMessage": "stream me"}, "response": {"content": "one two three four"}, "chunkSize": 4},
+          {"match": {"userMessage": "weather"}, "response": {"toolCalls": [{"name": "get_weather", "arguments": {"city": "Paris"}, "id": "call_up1"}]}}
+        ]}"#,
+        "upstream.json",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = support::recorder(&up, dir.path()).await;
+    let create = |s: &MockServer, body: Value| {
+        let url = format!("{}/v1beta/interactions", s.uri());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-goog-api-key", "k")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let plain = json!({"model": "gemini-2.5-flash", "input": "hello"});
+    let streamed = json!({"model": "gemini-2.5-flash", "input": "stream me", "stream": true});
+    let tool = json!({"model": "gemini-2.5-flash", "input": "weather", "tools": [{"type": "function", "name": "get_weather"}]});
+    let first: Value = create(&rec, plain.clone()).await.json().await.unwrap();
+    assert_eq!(
+        first["steps"][1]["content"][0]["text"],
+        "Hello from upstream!"
+    );
+    let body = create(&rec, streamed.clone()).await.text().await.unwrap();
+    assert!(body.contains("event: step.delta"), "{body}");
+    let called: Value = create(&rec, tool.clone()).await.json().await.unwrap();
+    assert_eq!(called["status"], "requires_action");
+    assert_eq!(up.journal().len(), 3);
+    support::eventually(async || {
+        let n = aimock::fixture::load_paths(&[dir.path()]).fixtures.len();
+        if n == 3 {
+            Ok(())
+        } else {
+            Err(format!("{n} of 3 recorded"))
+        }
+    })
+    .await;
+    drop(rec);
+    drop(up);
+
+    let (replay, n) = support::file_server(dir.path()).await;
+    assert_eq!(n, 3);
+    let again: Value = create(&replay, plain).await.json().await.unwrap();
+    assert_eq!(again["status"], "completed");
+    assert_eq!(again["steps"][0]["type"], "thought");
+    assert_eq!(again["steps"][0]["summary"][0]["text"], "Say hi.");
+    assert_eq!(
+        again["steps"][1]["content"][0]["text"],
+        "Hello from upstream!"
+    );
+    let body = create(&replay, streamed).await.text().await.unwrap();
+    let text: String = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter(|v| v["event_type"] == "step.delta")
+        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(text, "one two three four");
+    let called: Value = create(&replay, tool).await.json().await.unwrap();
+    assert_eq!(called["steps"][0]["id"], "call_up1");
+    assert_eq!(called["steps"][0]["arguments"], json!({"city": "Paris"}));
+}

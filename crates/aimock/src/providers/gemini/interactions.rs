@@ -13,6 +13,8 @@
 //! - `GET /interactions/{id}`, `DELETE /interactions/{id}`, `POST /interactions/{id}/cancel`
 //!   (a background interaction not read yet). Errors are the API's
 //!   `{"error": {"code": "not_found", "message"}}`.
+//! - Record mode: a create no fixture answers goes to the Gemini upstream, read back by
+//!   [`collapse::COLLAPSER`] (steps or step events).
 
 use std::sync::Arc;
 
@@ -143,13 +145,16 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         (Some(_), "cancel") => "/{version}/interactions/{id}/cancel",
         _ => "/{version}/interactions/{id}",
     };
-    Some(
-        Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: id.map(|s| crate::http::percent::path(s).into_owned()),
-            action: Some(action),
-            ..Default::default()
-        }),
-    )
+    let route = Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
+        id: id.map(|s| crate::http::percent::path(s).into_owned()),
+        action: Some(action),
+        ..Default::default()
+    });
+    Some(if action == "create" {
+        route.recorded(&collapse::COLLAPSER)
+    } else {
+        route
+    })
 }
 
 /// A create request's body.
@@ -385,6 +390,7 @@ fn input_messages(input: &Value, out: &mut Vec<Message>) -> Result<(), ApiError>
 /// Parse a create body; `history`: a stored interaction's conversation, by id.
 fn parse(
     body: &[u8],
+    recording: bool,
     history: impl Fn(&str) -> Option<Arc<Vec<Message>>>,
 ) -> Result<(ChatRequest, Opts), ApiError> {
     let v: CreateBody = crate::http::parse_json_body(body)?;
@@ -412,8 +418,12 @@ fn parse(
         messages.push(Message::text(Role::System, s.as_str()));
     }
     if let Some(prev) = &v.previous_interaction_id {
-        let h = history(prev).ok_or_else(|| not_found(prev))?;
-        messages.extend(h.iter().filter(|m| m.role != Role::System).cloned());
+        match history(prev) {
+            Some(h) => messages.extend(h.iter().filter(|m| m.role != Role::System).cloned()),
+            // Record mode: the upstream may know it.
+            None if recording => {}
+            None => return Err(not_found(prev)),
+        }
     }
     input_messages(&input, &mut messages)?;
     let mut req = ChatRequest::chat(who.1.clone(), messages);
@@ -767,7 +777,7 @@ impl MessageApi for Interactions {
     const SURFACE: &'static str = "the Interactions API";
 
     fn parse(call: &Call) -> Result<(ChatRequest, Opts), ApiError> {
-        parse(&call.body, |id| {
+        parse(&call.body, call.core.recorder.is_some(), |id| {
             call.core.interactions.get(id).map(|s| {
                 if s.cancelled || s.running {
                     Arc::new(s.history[..s.asked].to_vec())
@@ -826,7 +836,9 @@ impl MessageApi for Interactions {
 }
 
 /// `GET`, `DELETE` and `cancel` of a stored interaction.
-fn stored(call: Call) -> Answered {
+fn stored(mut call: Call) -> Answered {
+    // Journaled like every request.
+    let ex = Exchange::new(&mut call);
     let id = call.route.info.id.clone().unwrap_or_default();
     let store = &call.core.interactions;
     let answer = match call.route.info.action {
@@ -864,8 +876,8 @@ fn stored(call: Call) -> Answered {
             .ok_or_else(|| not_found(&id)),
     };
     Answered::Now(match answer {
-        Ok(v) => crate::http::json_response(StatusCode::OK, &v),
-        Err(e) => envelope(&e, &HeaderMap::new()),
+        Ok(v) => ex.reply(crate::http::json_response(StatusCode::OK, &v)),
+        Err(e) => ex.fail(e),
     })
 }
 
@@ -880,12 +892,161 @@ fn unfinished(object: &Value, status: &str) -> Value {
     v
 }
 
+/// Record mode: an interaction (or its stream of step events) read back into a fixture.
+pub(crate) mod collapse {
+    use serde_json::Value;
+
+    use crate::record::collapse::{sse_json, str_of, Builder, Finish};
+
+    /// The usage's totals, in the names fixtures use.
+    fn usage(b: &mut Builder, u: Option<&Value>) {
+        let Some(u) = u.filter(|u| u.is_object()) else {
+            return;
+        };
+        let mut m = serde_json::Map::new();
+        for (from, to) in [
+            ("total_input_tokens", "input_tokens"),
+            ("total_output_tokens", "output_tokens"),
+            ("total_tokens", "total_tokens"),
+        ] {
+            if let Some(n) = u.get(from).filter(|n| n.is_u64()) {
+                m.insert(to.into(), n.clone());
+            }
+        }
+        b.usage = None;
+        b.merge_usage(&Value::Object(m));
+    }
+
+    fn status(b: &mut Builder, s: Option<&str>) {
+        match s {
+            Some("completed" | "requires_action") => {
+                b.finish = Some(Finish::Natural);
+                b.complete = true;
+            }
+            Some("incomplete") => {
+                b.finish = Some(Finish::Named("length".into()));
+                b.complete = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn summary_text(v: Option<&Value>) -> String {
+        let mut t = String::new();
+        for c in v.and_then(Value::as_array).into_iter().flatten() {
+            if let Some(s) = str_of(c.get("text")) {
+                t.push_str(s);
+            }
+        }
+        t
+    }
+
+    /// The steps of a finished interaction.
+    fn steps(b: &mut Builder, steps: &[Value]) {
+        for step in steps {
+            match str_of(step.get("type")) {
+                Some("thought") => b.reasoning(&summary_text(step.get("summary"))),
+                Some("model_output") => {
+                    for c in step
+                        .get("content")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(t) = str_of(c.get("text")) {
+                            b.text(t);
+                        }
+                    }
+                }
+                Some("function_call") => {
+                    let slot = b.tool(
+                        str_of(step.get("name")).unwrap_or(""),
+                        str_of(step.get("id")),
+                    );
+                    match step.get("arguments") {
+                        Some(a) => b.tool_whole_args(slot, a),
+                        None => b.tool_args(slot, "{}"),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn stream(b: &mut Builder, body: &[u8]) {
+        // Step index -> tool slot, for a function call's argument deltas.
+        let mut calls: Vec<(u64, usize)> = Vec::new();
+        for (_, v) in sse_json(b, body) {
+            let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+            match str_of(v.get("event_type")) {
+                Some("error") => b.stream_error(v.get("error").unwrap_or(&v)),
+                Some("interaction.created") => b.set_model(v.pointer("/interaction/model")),
+                Some("step.start") => {
+                    let step = v.get("step").unwrap_or(&Value::Null);
+                    if str_of(step.get("type")) == Some("function_call") {
+                        let slot = b.tool(
+                            str_of(step.get("name")).unwrap_or(""),
+                            str_of(step.get("id")),
+                        );
+                        calls.push((index, slot));
+                    }
+                }
+                Some("step.delta") => {
+                    let d = v.get("delta").unwrap_or(&Value::Null);
+                    match str_of(d.get("type")) {
+                        Some("text") => b.text(str_of(d.get("text")).unwrap_or("")),
+                        Some("thought_summary") => {
+                            b.reasoning(str_of(d.pointer("/content/text")).unwrap_or(""))
+                        }
+                        Some("arguments_delta") => {
+                            if let Some(&(_, slot)) = calls.iter().find(|(i, _)| *i == index) {
+                                b.tool_args(slot, str_of(d.get("arguments")).unwrap_or(""));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some("interaction.completed") => {
+                    let i = v.get("interaction").unwrap_or(&Value::Null);
+                    usage(b, i.get("usage"));
+                    status(b, str_of(i.get("status")));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn json(b: &mut Builder, v: &Value) -> bool {
+        let Some(list) = v.get("steps").and_then(Value::as_array) else {
+            return false;
+        };
+        b.set_model(v.get("model"));
+        steps(b, list);
+        usage(b, v.get("usage"));
+        status(b, str_of(v.get("status")));
+        b.complete = true;
+        true
+    }
+
+    /// How record mode reads this API's replies into fixtures.
+    pub(crate) static COLLAPSER: crate::record::Collapser = crate::record::Collapser {
+        name: "Gemini Interactions",
+        stream,
+        json,
+        framing: crate::record::collapse::Framing::Sse,
+        status_in_code: false,
+        compat: None,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn conv(body: Value) -> ChatRequest {
-        parse(body.to_string().as_bytes(), |_| None).unwrap().0
+        parse(body.to_string().as_bytes(), false, |_| None)
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -936,6 +1097,7 @@ mod tests {
         ]);
         let (r, o) = parse(
             br#"{"model": "m", "input": "two", "previous_interaction_id": "v1_a", "system_instruction": "s"}"#,
+            false,
             |id| (id == "v1_a").then(|| h.clone()),
         )
         .unwrap();
@@ -945,6 +1107,7 @@ mod tests {
         assert_eq!(o.previous.as_deref(), Some("v1_a"));
         let e = parse(
             br#"{"model": "m", "input": "x", "previous_interaction_id": "nope"}"#,
+            false,
             |_| None,
         )
         .err()
@@ -958,7 +1121,7 @@ mod tests {
             r#"{"model": "m", "input": [{"type": "function_call", "name": "f"}]}"#,
             r#"{"model": "m", "input": "x", "background": true, "store": false}"#,
         ] {
-            let e = parse(bad.as_bytes(), |_| None).err().unwrap();
+            let e = parse(bad.as_bytes(), false, |_| None).err().unwrap();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
         }
     }
