@@ -130,6 +130,13 @@ impl Mock {
         Mock::given(user_message(input))
     }
 
+    /// ElevenLabs Voice Design requests whose description contains `description`
+    /// (`onElevenLabsVoiceDesign`); answer with [`json`](super::responders::json) previews, or a
+    /// text reply for silent ones.
+    pub fn on_elevenlabs_voice_design(description: impl Into<TextPattern>) -> MockBuilder {
+        Mock::on(Endpoint::ElevenlabsVoiceDesign, description)
+    }
+
     /// fal.ai audio requests whose prompt contains `prompt` (`onFalAudio`).
     pub fn on_fal_audio(prompt: impl Into<TextPattern>) -> MockBuilder {
         Mock::on(Endpoint::FalAudio, prompt)

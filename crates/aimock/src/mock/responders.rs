@@ -106,6 +106,22 @@ impl Response {
         self
     }
 
+    /// fal.ai: the `x-fal-billable-units` a completed request reports (`billableUnits`).
+    pub fn billable_units(mut self, units: f64) -> Self {
+        self.entry.response.billable_units = Some(units);
+        self
+    }
+
+    /// fal.ai: the status polls before a queued request is `IN_PROGRESS`, and before it is
+    /// `COMPLETED` (`falQueue`); without it a request is done at submit.
+    pub fn fal_queue(mut self, polls_before_in_progress: u32, polls_before_completed: u32) -> Self {
+        self.entry.response.fal_queue = Some(serde_json::json!({
+            "pollsBeforeInProgress": polls_before_in_progress,
+            "pollsBeforeCompleted": polls_before_completed,
+        }));
+        self
+    }
+
     /// The fixture this response is, under `matcher`.
     pub(crate) fn into_entry(self, matcher: MatchSpec) -> FixtureEntry {
         FixtureEntry {

@@ -12,8 +12,8 @@ fn lowered(m: &Mock) -> Value {
     serde_json::to_value(m.fixture_entry().unwrap()).unwrap()
 }
 
-#[test]
-fn each_media_mock_lowers_to_the_fixture_aimocks_helper_writes() {
+#[tokio::test]
+async fn each_media_mock_lowers_to_the_fixture_aimocks_helper_writes() {
     let cases = [
         (
             Mock::on_image("a lighthouse").respond_with(image_url("https://img/1.png")),
@@ -72,9 +72,32 @@ fn each_media_mock_lowers_to_the_fixture_aimocks_helper_writes() {
             json!({"match": {"model": "fal-ai/flux/dev", "endpoint": "fal"},
                    "response": {"json": {"images": []}}}),
         ),
+        (
+            Mock::on_fal("fal-ai/veo3").respond_with(
+                json(json!({"video": {"url": "https://v/1.mp4"}}))
+                    .billable_units(2.5)
+                    .fal_queue(1, 3),
+            ),
+            json!({"match": {"model": "fal-ai/veo3", "endpoint": "fal"},
+                   "response": {"json": {"video": {"url": "https://v/1.mp4"}}, "billableUnits": 2.5,
+                                "falQueue": {"pollsBeforeInProgress": 1, "pollsBeforeCompleted": 3}}}),
+        ),
+        (
+            Mock::on_elevenlabs_voice_design("a calm narrator")
+                .respond_with(json(json!({"previews": []}))),
+            json!({"match": {"userMessage": "a calm narrator", "endpoint": "elevenlabs-voice-design"},
+                   "response": {"json": {"previews": []}}}),
+        ),
     ];
     for (mock, want) in cases {
         let got = lowered(&mock);
+        // Each lowers to a fixture the file loader takes as it is.
+        let file = json!({"fixtures": [got.clone()]}).to_string();
+        let server = MockServer::builder()
+            .fixtures_str(file.clone())
+            .start()
+            .await;
+        assert_eq!(server.fixtures().len(), 1, "{file}");
         assert_eq!(got["match"], want["match"], "{got}");
         assert_eq!(got["response"], want["response"], "{got}");
     }

@@ -14,8 +14,8 @@ pub(crate) mod moderation;
 mod output_items;
 pub(crate) mod realtime;
 pub(crate) mod responses;
-pub(crate) mod transcriptions;
 pub(crate) mod speech;
+pub(crate) mod transcriptions;
 pub(crate) mod translations;
 
 use std::borrow::Cow;
