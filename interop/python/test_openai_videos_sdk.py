@@ -220,3 +220,15 @@ def test_a_miss_in_strict_mode_is_a_503(tmp_path: Path, start_aimock: Callable[.
         strict.videos.create(prompt="[sora] nothing matches this")
     assert e.value.status_code == 503
     assert strict.videos.create(prompt="[sora] a fox").status == "completed"
+
+
+def test_polls_are_journaled_and_get_chaos(server: Any, sdk: openai.OpenAI) -> None:
+    v = sdk.videos.create(prompt="[sora] slowly")
+    server.reset_journal()
+    sdk.videos.retrieve(v.id)
+    [entry] = server.journal()
+    assert (entry["method"], entry["path"], entry["service"], entry["response"]["status"]) == ("GET", f"/v1/videos/{v.id}", "videos", 200)
+    # Chaos answers before the poll counts: the next retrieve is still the first step.
+    with pytest.raises(openai.InternalServerError):
+        sdk.with_options(max_retries=0).videos.retrieve(v.id, extra_headers={"x-aimock-chaos-drop": "1"})
+    assert sdk.videos.retrieve(v.id).progress == 66

@@ -530,36 +530,32 @@ struct ProviderCall {
 impl ProviderCall {
     /// Hand the call, with its body, to the route's endpoint.
     fn answer(self, body: axum::body::Bytes) -> Answered {
-        let Some(service) = self.route.stateful else {
-            let call = Call {
-                core: self.core,
-                ctx: self.ctx,
-                route: self.route,
-                query: self.query,
-                body,
-            };
-            return (call.route.endpoint)(call);
-        };
-        // A stateful API: journaled and chaos-rolled here, as the services are, so its
+        // A stateful API is journaled and chaos-rolled here, as the services are, so its
         // endpoint only keeps the state.
-        let mut ex = crate::pipeline::Exchange::start(
-            self.core.clone(),
-            self.ctx.clone(),
-            self.route.vendor,
-            false,
-        );
-        ex.explain_misses = false;
-        ex.set_service(service);
-        if let Some(e) = ex.roll_chaos_unmatched() {
-            return Answered::Now(ex.fail(e));
-        }
-        ex.set_source("internal");
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
-            let v = std::sync::Arc::new(v);
-            ex.set_body(crate::journal::JournalBody::capped(body.len(), || {
-                crate::journal::JournalBody::Json(v.clone())
-            }));
-        }
+        let stateful = match self.route.stateful {
+            None => None,
+            Some(service) => {
+                let mut ex = crate::pipeline::Exchange::start(
+                    self.core.clone(),
+                    self.ctx.clone(),
+                    self.route.vendor,
+                    false,
+                );
+                ex.explain_misses = false;
+                ex.set_service(service);
+                if let Some(e) = ex.roll_chaos_unmatched() {
+                    return Answered::Now(ex.fail(e));
+                }
+                ex.set_source("internal");
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+                    let v = std::sync::Arc::new(v);
+                    ex.set_body(crate::journal::JournalBody::capped(body.len(), || {
+                        crate::journal::JournalBody::Json(v.clone())
+                    }));
+                }
+                Some(ex)
+            }
+        };
         let call = Call {
             core: self.core,
             ctx: self.ctx,
@@ -567,9 +563,13 @@ impl ProviderCall {
             query: self.query,
             body,
         };
-        match (call.route.endpoint)(call) {
-            Answered::Now(r) => Answered::Now(ex.reply(r)),
-            Answered::Later(f) => Answered::Later(Box::pin(async move { ex.reply(f.await) })),
+        let answered = (call.route.endpoint)(call);
+        match (stateful, answered) {
+            (None, answered) => answered,
+            (Some(ex), Answered::Now(r)) => Answered::Now(ex.reply(r)),
+            (Some(ex), Answered::Later(f)) => {
+                Answered::Later(Box::pin(async move { ex.reply(f.await) }))
+            }
         }
     }
 
