@@ -107,6 +107,11 @@ def test_sound_effects_and_music(el: ElevenLabs) -> None:
     plan = el.music.composition_plan.create(prompt="[el] plan a song", music_length_ms=10000)
     assert plan.positive_global_styles == ["lofi"]  # type: ignore[union-attr]
     assert plan.sections[0].section_name == "Intro"  # type: ignore[union-attr]
+    # A made plan keeps the length asked for; the silent audio made is capped at 60 s.
+    made = el.music.composition_plan.create(prompt="[el] quiet song", music_length_ms=120_000)
+    assert made.sections[0].duration_ms == 120_000  # type: ignore[union-attr]
+    long = b"".join(el.music.compose(prompt="[el] quiet song", music_length_ms=120_000))
+    assert 60.0 <= mp3_seconds(long) < 60.03
 
 
 def test_voice_design_previews_then_a_voice_read_back(server: Any, el: ElevenLabs) -> None:
@@ -149,6 +154,19 @@ def test_errors_are_elevenlabs_typed(server: Any, el: ElevenLabs) -> None:
         b"".join(el.text_to_speech.convert("voice-1", text=TEXT, output_format="wma_44100"))  # type: ignore[arg-type]
     with pytest.raises(UnprocessableEntityError):
         el.text_to_voice.create(voice_name="x", voice_description="y", generated_voice_id="")
+    # What the server keeps is bounded: an over-long description or oversized labels are refused.
+    with pytest.raises(UnprocessableEntityError) as big:
+        el.text_to_voice.create(voice_name="x", voice_description="d" * 1_001, generated_voice_id="g")
+    assert big.value.body["detail"][0]["type"] == "string_too_long"
+    with pytest.raises(UnprocessableEntityError) as labels:
+        el.text_to_voice.create(voice_name="x", voice_description="d", generated_voice_id="g", labels={"k": "v" * 5_000})
+    assert labels.value.body["detail"][0]["loc"] == ["body", "labels"]
+    # Over the model's character limit (v3: 5,000), before any work is done.
+    with pytest.raises(ApiError) as long:
+        b"".join(el.text_to_speech.convert("voice-1", text="a" * 5_001, model_id="eleven_v3"))
+    assert long.value.status_code == 400
+    assert long.value.body["detail"]["status"] == "max_character_limit_exceeded"
+    assert b"".join(el.text_to_speech.convert("voice-1", text="[el] given " + "a" * 5_001, model_id="eleven_flash_v2_5"))
     with pytest.raises(ApiError) as e:
         b"".join(el.text_to_speech.convert("voice-1", text="[el] refused"))
     assert e.value.status_code == 401 and e.value.body["detail"]["message"] == "You have exceeded your quota"
@@ -156,6 +174,6 @@ def test_errors_are_elevenlabs_typed(server: Any, el: ElevenLabs) -> None:
         b"".join(el.text_to_speech.convert("voice-1", text="[el] nothing matches"))
     assert e.value.status_code == 404 and e.value.body["detail"]["code"] == "no_fixture_match"
     tts = [e for e in server.journal() if e["path"].startswith("/v1/text-to-speech/")]
-    assert len(tts) == 4
+    assert len(tts) == 6
     assert tts[-1]["body"]["_endpointType"] == "elevenlabs-tts"
     assert tts[-1]["body"]["messages"] == [{"role": "user", "content": "[el] nothing matches"}]

@@ -122,13 +122,13 @@ impl Server {
         self.stderr.lock().expect("stderr log lock").clone()
     }
 
-    /// What the server printed on stdout; the lines after the listening line are written in
-    /// the same flush, so a short wait is enough to see them.
-    fn stdout_text(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(2);
+    /// What the server printed, once it printed every one of `needles` (or after 5 s): the
+    /// lines after the listening line come one by one.
+    fn stdout_with(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let text = self.stdout.lock().expect("stdout log lock").clone();
-            if text.lines().count() > 1 || Instant::now() > deadline {
+            if needles.iter().all(|n| text.contains(n)) || Instant::now() > deadline {
                 return text;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -890,8 +890,9 @@ fn repo_root() -> PathBuf {
 async fn the_example_config_serves_every_surface_on_one_port() {
     let root = repo_root();
     let server = Server::start(&["--config", "examples/aimock.json", "-p", "0"], &root);
-    let out = server.stdout_text();
-    for surface in ["mcp at", "a2a at", "agui at", "vector at"] {
+    let surfaces = ["mcp at", "a2a at", "agui at", "vector at"];
+    let out = server.stdout_with(&surfaces);
+    for surface in surfaces {
         assert!(out.contains(surface), "{out}");
     }
     assert_eq!(
@@ -974,7 +975,7 @@ async fn a_service_with_a_port_of_its_own_answers_there_and_on_the_main_port() {
         r#"{"agui": {"path": "/agent", "port": 0, "fixtures": [{"match": {"message": "hi"}, "text": "yo"}]}}"#,
     );
     let server = Server::start(&["--config", "aimock.json", "-p", "0"], dir.path());
-    let out = server.stdout_text();
+    let out = server.stdout_with(&["on its own port: "]);
     let own = out
         .lines()
         .find_map(|l| l.split("on its own port: ").nth(1))

@@ -78,7 +78,7 @@ impl FalJob {
         if self.status == Status::Completed {
             return;
         }
-        self.polls += 1;
+        self.polls = self.polls.saturating_add(1);
         if self.status == Status::InQueue && self.polls >= self.in_progress_after {
             self.status = Status::InProgress;
             self.logs.push(log("Job started processing."));
@@ -149,7 +149,7 @@ fn thresholds(cfg: Option<&Value>) -> (u32, u32) {
     let in_progress = ip.unwrap_or(0);
     let completed = match (ip, done) {
         (_, Some(d)) => d.max(in_progress),
-        (Some(i), None) => i + 1,
+        (Some(i), None) => i.saturating_add(1),
         (None, None) => 0,
     };
     (in_progress, completed)

@@ -547,12 +547,13 @@ impl ProviderCall {
                     return Answered::Now(ex.fail(e));
                 }
                 ex.set_source("internal");
-                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
-                    let v = std::sync::Arc::new(v);
-                    ex.set_body(crate::journal::JournalBody::capped(body.len(), || {
-                        crate::journal::JournalBody::Json(v.clone())
-                    }));
-                }
+                // A JSON body is kept in the journal (parsed only when under the journal's cap).
+                ex.set_body(crate::journal::JournalBody::capped(body.len(), || {
+                    serde_json::from_slice::<serde_json::Value>(&body)
+                        .map_or(crate::journal::JournalBody::None, |v| {
+                            crate::journal::JournalBody::Json(std::sync::Arc::new(v))
+                        })
+                }));
                 Some(ex)
             }
         };

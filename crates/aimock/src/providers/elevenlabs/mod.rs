@@ -127,6 +127,18 @@ fn invalid(loc: &[&str], msg: impl Into<String>, ty: &str) -> ApiError {
     e
 }
 
+/// The most characters a text-to-speech request of `model` takes (ElevenLabs' model table:
+/// v3 5,000, the multilingual and English v1/v2 models 10,000, Flash and Turbo 40,000).
+fn character_limit(model: &str) -> usize {
+    if model.starts_with("eleven_v3") {
+        5_000
+    } else if model.contains("flash") || model.contains("turbo") {
+        40_000
+    } else {
+        10_000
+    }
+}
+
 fn body_object(call: &Call) -> Result<Map<String, Value>, ApiError> {
     match crate::http::parse_json_body::<Value>(&call.body)? {
         Value::Object(m) => Ok(m),
@@ -139,6 +151,24 @@ fn body_object(call: &Call) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// A required string of the body.
+/// The longest voice description (and voice name) the API takes.
+const MAX_DESCRIPTION: usize = 1_000;
+/// The most JSON a kept voice's labels may take.
+const MAX_LABELS_BYTES: usize = 4_096;
+
+/// A [`required`] string of at most `max` characters.
+fn at_most<'a>(body: &'a Map<String, Value>, k: &str, max: usize) -> Result<&'a str, ApiError> {
+    let s = required(body, k)?;
+    if s.chars().count() > max {
+        return Err(invalid(
+            &["body", k],
+            format!("String should have at most {max} characters"),
+            "string_too_long",
+        ));
+    }
+    Ok(s)
+}
+
 fn required<'a>(body: &'a Map<String, Value>, k: &str) -> Result<&'a str, ApiError> {
     match body.get(k) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
@@ -180,9 +210,12 @@ pub(crate) struct AudioOpts {
 }
 
 impl AudioOpts {
+    /// The length of the audio the server makes: the length asked for (or the text's), at most
+    /// the server's longest synthesized audio, so a silent file stays small.
     fn ms(&self) -> u64 {
         self.length_ms
             .unwrap_or_else(|| crate::providers::speech::speech_ms(&self.text))
+            .min(crate::providers::speech::MAX_MS)
     }
 }
 
@@ -256,6 +289,19 @@ impl<const OP: u8> MediaApi for Tts<OP> {
         let text = required(&body, "text")?;
         let format = output_format(call, "mp3_44100_128")?;
         let model = model_of(&body, "eleven_multilingual_v2");
+        let limit = character_limit(&model);
+        let chars = text.chars().count();
+        if chars > limit {
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                format!(
+                    "The text is {chars} characters long; {model} takes at most {limit} characters a request."
+                ),
+            );
+            e.code = Some(json!("max_character_limit_exceeded"));
+            return Err(e);
+        }
         let mut req = request(&model, text, Endpoint::ElevenlabsTts);
         req.stream = OP == STREAM;
         Ok((
@@ -340,9 +386,8 @@ fn length(
     match body.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(v) if (min..=max).contains(&v) => Ok(Some(
-                ((v * scale) as u64).min(crate::providers::speech::MAX_MS),
-            )),
+            // As asked (a music plan says it); the audio made is capped in `AudioOpts::ms`.
+            Some(v) if (min..=max).contains(&v) => Ok(Some((v * scale) as u64)),
             _ => Err(invalid(
                 &["body", k],
                 format!("Input should be between {min} and {max}"),
@@ -488,7 +533,7 @@ impl MediaApi for Design {
 
     fn parse(call: &Call, _headers: &HeaderMap) -> Result<(ChatRequest, DesignOpts), ApiError> {
         let body = body_object(call)?;
-        let description = required(&body, "voice_description")?;
+        let description = at_most(&body, "voice_description", MAX_DESCRIPTION)?;
         if description.chars().count() < MIN_DESCRIPTION {
             return Err(invalid(
                 &["body", "voice_description"],
@@ -594,13 +639,21 @@ fn journaled(mut call: Call, f: impl FnOnce(&Call) -> Result<Value, ApiError>) -
 fn create_voice(call: Call) -> Answered {
     journaled(call, |call| {
         let body = body_object(call)?;
-        let name = required(&body, "voice_name")?;
-        let description = required(&body, "voice_description")?;
-        let id = required(&body, "generated_voice_id")?;
+        // Each kept voice is small: the server keeps up to 1,000 of them.
+        let name = at_most(&body, "voice_name", MAX_DESCRIPTION)?;
+        let description = at_most(&body, "voice_description", MAX_DESCRIPTION)?;
+        let id = at_most(&body, "generated_voice_id", MAX_DESCRIPTION)?;
         let labels = match body.get("labels") {
             Some(Value::Object(l)) => Value::Object(l.clone()),
             _ => json!({}),
         };
+        if labels.to_string().len() > MAX_LABELS_BYTES {
+            return Err(invalid(
+                &["body", "labels"],
+                format!("The labels may take at most {MAX_LABELS_BYTES} bytes of JSON"),
+                "value_error",
+            ));
+        }
         let voice = json!({
             "voice_id": id,
             "name": name,
