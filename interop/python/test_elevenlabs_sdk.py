@@ -177,3 +177,40 @@ def test_errors_are_elevenlabs_typed(server: Any, el: ElevenLabs) -> None:
     assert len(tts) == 6
     assert tts[-1]["body"]["_endpointType"] == "elevenlabs-tts"
     assert tts[-1]["body"]["messages"] == [{"role": "user", "content": "[el] nothing matches"}]
+
+
+def test_record_then_replay_keeps_the_upstreams_audio(server: Any, tmp_path: Path, start_aimock: Callable[..., Any]) -> None:
+    """A miss goes to --provider-elevenlabs (the server above): text to speech (plain and
+    streamed), a sound effect and music are saved as audio fixtures of their endpoint and replay
+    byte for byte with the upstream stopped; the API key is never written."""
+    from conftest import stop_server
+    from record_support import wait_for_fixtures
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-elevenlabs", server.url])
+    via = ElevenLabs(base_url=recorder.url, api_key="xi-SECRET123", timeout=30)
+    tts = b"".join(via.text_to_speech.convert("voice-1", text="[el] given", model_id="eleven_flash_v2_5"))
+    streamed = b"".join(via.text_to_speech.stream("voice-1", text=TEXT, output_format="pcm_16000"))
+    sound = b"".join(via.text_to_sound_effects.convert(text="[el] door slam", duration_seconds=1.5))
+    song = b"".join(via.music.compose(prompt="[el] quiet song", music_length_ms=4000))
+    assert tts == base64.b64decode(GIVEN) and len(streamed) > 0
+    assert wait_for_fixtures(recorder, 4, timeout=5.0)
+    files = sorted((rec_dir / "recorded").rglob("*.json"))
+    assert files and all("SECRET123" not in p.read_text() for p in files)
+    fixtures = {f["match"]["userMessage"]["equals"]: f for p in files for f in json.loads(p.read_text())["fixtures"]}
+    assert {k: f["match"]["endpoint"] for k, f in fixtures.items()} == {
+        "[el] given": "elevenlabs-tts",
+        TEXT: "elevenlabs-tts",
+        "[el] door slam": "audio-gen",
+        "[el] quiet song": "audio-gen",
+    }
+    assert fixtures["[el] given"]["response"] == {"audio": GIVEN, "format": "mp3"}
+    assert fixtures[TEXT]["response"]["format"] == "pcm"
+    stop_server(recorder)
+    stop_server(server)
+    replay = ElevenLabs(base_url=start_aimock([rec_dir / "recorded"]).url, api_key="test-key", timeout=30)
+    assert b"".join(replay.text_to_speech.convert("voice-1", text="[el] given", model_id="eleven_flash_v2_5")) == tts
+    assert b"".join(replay.text_to_speech.stream("voice-1", text=TEXT, output_format="pcm_16000")) == streamed
+    assert b"".join(replay.text_to_sound_effects.convert(text="[el] door slam", duration_seconds=1.5)) == sound
+    assert b"".join(replay.music.compose(prompt="[el] quiet song", music_length_ms=4000)) == song

@@ -96,10 +96,9 @@ pub(crate) static ROUTES: &[Provider] = &[
         route: video::route,
         upstreams: &[],
     },
-    // ElevenLabs audio is answered from fixtures only.
     Provider {
         route: elevenlabs::route,
-        upstreams: &[],
+        upstreams: &[(&elevenlabs::VENDOR, "ElevenLabs")],
     },
     Provider {
         route: openai::route,

@@ -92,12 +92,20 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
         }
         _ => return None,
     };
-    Some(
-        Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
-            id: id.map(|s| crate::http::percent::path(s).into_owned()),
-            ..Default::default()
-        }),
-    )
+    let route = Route::new(endpoint, &VENDOR, PathLabel::one(label)).with_info(RouteInfo {
+        id: id.map(|s| crate::http::percent::path(s).into_owned()),
+        ..Default::default()
+    });
+    // The endpoints that answer audio bytes are recorded as `audio` fixtures (`--record
+    // --provider-elevenlabs`); the JSON ones (timestamps, plans, voices) are not.
+    Some(match label {
+        "/v1/text-to-speech/{voice_id}"
+        | "/v1/text-to-speech/{voice_id}/stream"
+        | "/v1/sound-generation"
+        | "/v1/music"
+        | "/v1/music/stream" => route.recorded(&crate::providers::media::SPEECH),
+        _ => route,
+    })
 }
 
 /// ElevenLabs' envelope: a 422 names the fields at fault (`{"detail": [{loc, msg, type}]}`),
