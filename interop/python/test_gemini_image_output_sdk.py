@@ -122,3 +122,36 @@ def test_errors_are_typed(client: genai.Client) -> None:
             config=types.GenerateContentConfig(response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="2:1")),
         )
     assert e.value.code == 400 and "aspect ratio" in (e.value.message or "")
+
+
+def test_record_then_replay_keeps_the_upstreams_pictures(server: Any, tmp_path: Path, start_aimock: Callable[..., Any]) -> None:
+    """An image-output miss goes to --provider-gemini (the server above): its inlineData pictures
+    are saved beside the text as an image fixture, plain and streamed, and a fresh server with only
+    the recordings gives the SDK the same parts."""
+    from conftest import stop_server
+    from record_support import wait_for_fixtures
+
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = start_aimock([rec_dir], ["--record", "--provider-gemini", server.url])
+    via = genai.Client(api_key="test-key", http_options=types.HttpOptions(base_url=recorder.url, timeout=20_000))
+    plain = via.models.generate_content(model=MODEL, contents="[img] a lighthouse", config=BOTH)
+    streamed = list(via.models.generate_content_stream(model=MODEL, contents="[img] two cats", config=BOTH))
+    assert plain.parts is not None and len(images(plain.parts)) == 1
+    streamed_blobs = [b for c in streamed if c.parts for b in images(c.parts)]
+    assert len(streamed_blobs) == 2
+    assert wait_for_fixtures(recorder, 2, timeout=5.0)
+    saved = [json.loads(p.read_text()) for p in sorted((rec_dir / "recorded").rglob("*.json"))]
+    fixtures = {f["match"]["userMessage"]["equals"]: f for doc in saved for f in doc["fixtures"]}
+    assert {k: f["match"]["endpoint"] for k, f in fixtures.items()} == {"[img] a lighthouse": "image", "[img] two cats": "image"}
+    assert fixtures["[img] a lighthouse"]["response"]["image"] == {"b64Json": TINY_PNG}
+    assert fixtures["[img] a lighthouse"]["response"]["content"] == "Here is your lighthouse."
+    assert len(fixtures["[img] two cats"]["response"]["images"]) == 2
+    stop_server(recorder)
+    stop_server(server)
+    replay = genai.Client(api_key="test-key", http_options=types.HttpOptions(base_url=start_aimock([rec_dir / "recorded"]).url, timeout=20_000))
+    again = replay.models.generate_content(model=MODEL, contents="[img] a lighthouse", config=BOTH)
+    assert again.text == plain.text and again.parts is not None
+    assert [(b.data, b.mime_type) for b in images(again.parts)] == [(b.data, b.mime_type) for b in images(plain.parts)]
+    cats = replay.models.generate_content(model=MODEL, contents="[img] two cats", config=BOTH)
+    assert cats.parts is not None and [b.data for b in images(cats.parts)] == [b.data for b in streamed_blobs]

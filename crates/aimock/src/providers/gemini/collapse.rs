@@ -2,7 +2,8 @@
 //!
 //! Each chunk (an SSE `data:` with `alt=sse`, else an element of a streamed JSON array) is a
 //! `GenerateContentResponse`: `candidates[0].content.parts` with `{text}`, `{text, thought: true}`
-//! (reasoning) and `{functionCall: {name, args, id?}}`; the last chunk carries the candidate's
+//! (reasoning), `{functionCall: {name, args, id?}}` and `{inlineData: {mimeType: "image/...", data}}`
+//! (image output, recorded as the fixture's `image` / `images`); the last chunk carries the candidate's
 //! `finishReason` and the `usageMetadata`.
 
 use serde_json::Value;
@@ -57,6 +58,15 @@ fn part(b: &mut Builder, p: &Value) {
         match fc.get("args") {
             Some(a) => b.tool_whole_args(slot, a),
             None => b.tool_args(slot, "{}"),
+        }
+        return;
+    }
+    // A picture (image output); other inline data (audio) is not part of a message fixture.
+    if let Some(d) = p.get("inlineData") {
+        let image = str_of(d.get("mimeType")).is_some_and(|m| m.starts_with("image/"));
+        match str_of(d.get("data")) {
+            Some(data) if image => b.image(data),
+            _ => b.warn("inline data that is not a picture was not recorded"),
         }
         return;
     }

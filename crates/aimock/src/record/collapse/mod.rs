@@ -324,6 +324,8 @@ pub(crate) struct Builder {
     error: Option<(u16, Map<String, Value>)>,
     /// A media reply (`image`, `images`, `audio`, ...), recorded as it is.
     media: Option<Map<String, Value>>,
+    /// Pictures a message carries beside its text (Gemini image output), as fixture images.
+    images: Vec<Value>,
 }
 
 impl Builder {
@@ -348,6 +350,7 @@ impl Builder {
             capped: Vec::new(),
             embedding: None,
             media: None,
+            images: Vec::new(),
             error: None,
         }
     }
@@ -489,6 +492,13 @@ impl Builder {
     }
 
     /// The fixture response.
+    /// A picture of the message, as base64 (recorded as its `image` / `images`).
+    pub(crate) fn image(&mut self, b64: &str) {
+        let mut i = Map::new();
+        i.insert("b64Json".into(), Value::String(b64.to_owned()));
+        self.images.push(Value::Object(i));
+    }
+
     /// The reply is a media one: these fixture `response` fields, as they are.
     pub(crate) fn media(&mut self, fields: Map<String, Value>) {
         self.media = Some(fields);
@@ -603,7 +613,7 @@ impl Builder {
                     Atom::Tool(_) => None,
                 })
                 .collect();
-            if !text.is_empty() || !has_tools {
+            if !text.is_empty() || (!has_tools && self.images.is_empty()) {
                 if text.is_empty() {
                     self.warn("the reply has no text and no tool calls");
                 }
@@ -611,6 +621,18 @@ impl Builder {
             }
             if has_tools {
                 r.insert("toolCalls".into(), Value::Array(calls));
+            }
+        }
+        match self.images.len() {
+            0 => {}
+            1 => {
+                r.insert("image".into(), self.images.remove(0));
+            }
+            _ => {
+                r.insert(
+                    "images".into(),
+                    Value::Array(std::mem::take(&mut self.images)),
+                );
             }
         }
         if !self.reasoning.is_empty() {
