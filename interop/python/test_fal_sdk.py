@@ -210,3 +210,14 @@ def test_journaled_and_forgotten_by_reset(server: Any) -> None:
     with pytest.raises(fal_client.FalClientHTTPError) as e:
         handle.status()
     assert e.value.status_code == 404
+
+
+def test_chaos_reaches_the_queue_polls_before_they_move_the_request_on(server: Any) -> None:
+    handle = fal_client.submit("fal-ai/flux/dev", arguments={"prompt": "a lighthouse"})
+    dropped = httpx.get(handle.status_url, headers={"Authorization": "Key fal-test-key", "x-aimock-chaos-drop": "1"})
+    assert dropped.status_code == 500
+    # The dropped poll did not count: the next one is still the first.
+    first = handle.status()
+    assert isinstance(first, fal_client.Queued) and first.position == 1
+    entry = [e for e in server.journal() if e["path"].endswith("/status")][0]
+    assert (entry["response"]["status"], entry["response"]["chaosAction"]) == (500, "drop")

@@ -279,7 +279,7 @@ fn with_header(mut resp: Response, name: &'static str, value: &str) -> Response 
 }
 
 fn serve(mut call: Call) -> Answered {
-    let ex = Exchange::new(&mut call);
+    let mut ex = Exchange::new(&mut call);
     let path = ex.path().to_owned();
     let rest = &path["/fal".len()..];
     let target = ex
@@ -296,6 +296,14 @@ fn serve(mut call: Call) -> Answered {
         );
         return ex.fail(e).into();
     };
+    // A status, result or cancel reads the queue (no fixture answers it): chaos rolls before it
+    // does, so a dropped poll does not move the request on. Submits and runs roll it when they
+    // are matched.
+    if matches!(op, Op::Status(_) | Op::Result(_) | Op::Cancel(_)) {
+        if let Some(e) = ex.roll_chaos_unmatched() {
+            return ex.fail(e).into();
+        }
+    }
     let host = ex
         .headers()
         .get(http::header::HOST)
