@@ -84,6 +84,22 @@ impl MockServerBuilder {
         self
     }
 
+    /// The progression of a polled job API (fal's queue, the video APIs) for every fixture that
+    /// sets none: polls before it is in progress, and before it is completed (aimock's
+    /// `falQueue`, `openRouterVideo`, `veoVideo`, `grokVideo` options). Without it such a job is
+    /// done at submit.
+    pub fn progression(
+        mut self,
+        api: crate::server::PollingApi,
+        polls_before_in_progress: u32,
+        polls_before_completed: u32,
+    ) -> Self {
+        self.config
+            .progressions
+            .insert(api, (polls_before_in_progress, polls_before_completed));
+        self
+    }
+
     /// Chaos for every request (drop, malformed, disconnect, rate limit, latency).
     pub fn chaos(mut self, rates: crate::chaos::ChaosRates) -> Self {
         self.config.chaos = rates;

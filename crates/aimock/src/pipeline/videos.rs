@@ -34,6 +34,26 @@ pub(crate) struct Progression {
 }
 
 impl Progression {
+    /// Whether `obj` sets a threshold of its own.
+    pub(crate) fn is_set(obj: &Value) -> bool {
+        obj.get("pollsBeforeInProgress").is_some() || obj.get("pollsBeforeCompleted").is_some()
+    }
+
+    /// `obj` (a fixture's `video` or `falQueue`) with the server's thresholds for `api` put in,
+    /// when the server sets some and `obj` none.
+    pub(crate) fn with_server_default(
+        obj: &mut Value,
+        settings: &super::Settings,
+        api: crate::server::PollingApi,
+    ) {
+        if let (Some(&(ip, c)), Value::Object(m)) = (settings.progressions.get(&api), &mut *obj) {
+            if !m.contains_key("pollsBeforeInProgress") && !m.contains_key("pollsBeforeCompleted") {
+                m.insert("pollsBeforeInProgress".into(), ip.into());
+                m.insert("pollsBeforeCompleted".into(), c.into());
+            }
+        }
+    }
+
     /// The fixture's thresholds (`pollsBeforeInProgress`, `pollsBeforeCompleted` in its `video`).
     pub(crate) fn of(video: &Value) -> Progression {
         let get = |k: &str| {

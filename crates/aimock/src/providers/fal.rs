@@ -134,25 +134,20 @@ impl FalJob {
 
 const CANCELLED: &str = "Request was cancelled.";
 
-/// The thresholds of the fixture's `falQueue` (`pollsBeforeInProgress`, `pollsBeforeCompleted`):
-/// none set, the request is done at submit; the in-progress one alone, completed one poll
-/// later; completed is never before in-progress; a value that is not a finite number counts as
-/// unset, a negative or fractional one is floored at 0 / rounded down.
-fn thresholds(cfg: Option<&Value>) -> (u32, u32) {
-    let get = |k: &str| {
-        cfg.and_then(|c| c.get(k))
-            .and_then(Value::as_f64)
-            .filter(|n| n.is_finite())
-            .map(|n| n.max(0.0).floor().min(f64::from(u32::MAX)) as u32)
+/// The thresholds of the fixture's `falQueue` (`pollsBeforeInProgress`, `pollsBeforeCompleted`),
+/// else the server's (`PollingApi::Fal`), by §14.4's rule (the video jobs' [`Progression`]): none
+/// set, the request is done at submit; the in-progress one alone, completed one poll later;
+/// completed is never before in-progress; not a finite number counts as unset, a negative or
+/// fractional one is floored at 0 / rounded down.
+fn thresholds(cfg: Option<&Value>, settings: &crate::pipeline::Settings) -> (u32, u32) {
+    use crate::pipeline::videos::Progression;
+    let mut cfg = match cfg {
+        Some(c @ Value::Object(_)) if Progression::is_set(c) => c.clone(),
+        _ => json!({}),
     };
-    let (ip, done) = (get("pollsBeforeInProgress"), get("pollsBeforeCompleted"));
-    let in_progress = ip.unwrap_or(0);
-    let completed = match (ip, done) {
-        (_, Some(d)) => d.max(in_progress),
-        (Some(i), None) => i.saturating_add(1),
-        (None, None) => 0,
-    };
-    (in_progress, completed)
+    Progression::with_server_default(&mut cfg, settings, crate::server::PollingApi::Fal);
+    let p = Progression::of(&cfg);
+    (p.in_progress, p.completed)
 }
 
 /// What a `/fal/` request is.
@@ -534,7 +529,8 @@ fn run(
         let resp = ex.reply(json_response(status, &payload));
         return with_header(resp, REQUEST_ID, &crate::http::ids::uuid()).into();
     };
-    let (in_progress_after, completed_after) = thresholds(value.get("falQueue"));
+    let (in_progress_after, completed_after) =
+        thresholds(value.get("falQueue"), &call.core.settings);
     let now = Instant::now();
     let done = completed_after == 0;
     let job = FalJob {
@@ -611,25 +607,55 @@ mod tests {
     }
 
     #[test]
-    fn thresholds_follow_aimock() {
-        assert_eq!(thresholds(None), (0, 0));
+    fn thresholds_follow_aimock_and_the_servers_default() {
+        let mut settings = crate::pipeline::Settings {
+            strict: false,
+            latency: 0.0,
+            chunk_size: 20,
+            replay_speed: 1.0,
+            max_body_bytes: 1,
+            strict_turn_index: false,
+            normalize: Vec::new(),
+            progressions: Default::default(),
+        };
+        let t = |cfg: Option<Value>, s: &crate::pipeline::Settings| thresholds(cfg.as_ref(), s);
+        assert_eq!(t(None, &settings), (0, 0));
         assert_eq!(
-            thresholds(Some(&json!({"pollsBeforeInProgress": 2}))),
+            t(Some(json!({"pollsBeforeInProgress": 2})), &settings),
             (2, 3)
         );
         assert_eq!(
-            thresholds(Some(
-                &json!({"pollsBeforeInProgress": 3, "pollsBeforeCompleted": 1})
-            )),
+            t(
+                Some(json!({"pollsBeforeInProgress": 3, "pollsBeforeCompleted": 1})),
+                &settings
+            ),
             (3, 3)
         );
         assert_eq!(
-            thresholds(Some(&json!({"pollsBeforeInProgress": -1.5}))),
+            t(Some(json!({"pollsBeforeInProgress": -1.5})), &settings),
             (0, 1)
         );
         assert_eq!(
-            thresholds(Some(&json!({"pollsBeforeCompleted": 2.9}))),
+            t(Some(json!({"pollsBeforeCompleted": 2.9})), &settings),
             (0, 2)
+        );
+        assert_eq!(
+            t(Some(json!({"pollsBeforeInProgress": 1e12})), &settings),
+            (1_000_000, 1_000_001),
+            "capped, never overflowing"
+        );
+        settings
+            .progressions
+            .insert(crate::server::PollingApi::Fal, (1, 4));
+        assert_eq!(
+            t(None, &settings),
+            (1, 4),
+            "the server's, when the fixture sets none"
+        );
+        assert_eq!(
+            t(Some(json!({"pollsBeforeCompleted": 2})), &settings),
+            (0, 2),
+            "the fixture's own win"
         );
     }
 }

@@ -15,6 +15,25 @@ use tokio::net::TcpListener;
 
 use crate::pipeline::Core;
 
+/// The polled job APIs whose progression a server may set for every fixture that sets none
+/// (aimock's `falQueue`, `openRouterVideo`, `veoVideo`, `grokVideo` server options, and the same
+/// for Sora and BytePlus Ark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PollingApi {
+    /// fal.ai's queue (`falQueue`).
+    Fal,
+    /// OpenAI Sora `/v1/videos`.
+    Sora,
+    /// OpenRouter `/api/v1/videos` (`openRouterVideo`).
+    OpenRouterVideo,
+    /// Google Veo operations (`veoVideo`).
+    VeoVideo,
+    /// xAI Grok Imagine (`grokVideo`).
+    GrokVideo,
+    /// BytePlus Ark tasks (`bytePlusVideo`).
+    BytePlusVideo,
+}
+
 /// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
 /// there are, never the keys.
 #[derive(Clone)]
@@ -57,6 +76,10 @@ pub struct ServerConfig {
     pub vector: Vec<crate::vector::config::VectorConfig>,
     /// Search, rerank and moderation settings (`services`).
     pub services: Option<crate::services::config::ServicesConfig>,
+    /// Polls before `in progress` and before `completed` of each polled job API, for the
+    /// fixtures that give no `pollsBeforeInProgress` / `pollsBeforeCompleted` (or `falQueue`) of
+    /// their own. Without one, such a job is done at submit.
+    pub progressions: std::collections::BTreeMap<PollingApi, (u32, u32)>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -84,6 +107,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("agui", &self.agui.len())
             .field("vector", &self.vector.len())
             .field("services", &self.services)
+            .field("progressions", &self.progressions)
             .finish()
     }
 }
@@ -112,6 +136,7 @@ impl Default for ServerConfig {
             agui: Vec::new(),
             vector: Vec::new(),
             services: None,
+            progressions: Default::default(),
         }
     }
 }
@@ -199,6 +224,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             strict_turn_index: config.strict_turn_index,
             normalize: config.normalize.clone(),
+            progressions: config.progressions.clone(),
         };
         let core = Core {
             settings,

@@ -276,3 +276,99 @@ async fn transcription_mocks_answer_the_async_openai_audio_client() {
     assert_eq!(translated.text, "Good morning.");
     s.verify();
 }
+
+#[tokio::test]
+#[allow(deprecated)] // async-openai marks its Videos API deprecated; the server still serves it
+async fn the_servers_progression_paces_jobs_whose_fixtures_set_none() {
+    use aimock::responders::json as json_reply;
+    use aimock::server::PollingApi;
+    let s = MockServer::builder()
+        .progression(PollingApi::Fal, 1, 2)
+        .progression(PollingApi::Sora, 1, 3)
+        .start()
+        .await;
+    Mock::on_fal("fal-ai/flux/dev")
+        .respond_with(json_reply(json!({"images": []})))
+        .mount(&s)
+        .await;
+    Mock::on_fal("fal-ai/own")
+        .respond_with(json_reply(json!({"ok": true})).fal_queue(2, 3))
+        .mount(&s)
+        .await;
+    Mock::on_video("a cat")
+        .respond_with(video(json!({"status": "completed"})))
+        .mount(&s)
+        .await;
+    let http = reqwest::Client::new();
+    let fal = |model: &'static str| {
+        let http = http.clone();
+        let base = s.uri();
+        async move {
+            let r: Value = http
+                .post(format!("{base}/fal/queue.fal.run/{model}"))
+                .header("authorization", "Key k")
+                .json(&json!({"prompt": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let status_url = r["status_url"].as_str().unwrap().to_owned();
+            let mut seen = vec![r["status"].as_str().unwrap().to_owned()];
+            for _ in 0..3 {
+                let st: Value = http
+                    .get(&status_url)
+                    .header("authorization", "Key k")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                seen.push(st["status"].as_str().unwrap().to_owned());
+            }
+            seen
+        }
+    };
+    assert_eq!(
+        fal("fal-ai/flux/dev").await,
+        ["IN_QUEUE", "IN_PROGRESS", "COMPLETED", "COMPLETED"],
+        "the server's 1 / 2"
+    );
+    assert_eq!(
+        fal("fal-ai/own").await,
+        ["IN_QUEUE", "IN_QUEUE", "IN_PROGRESS", "COMPLETED"],
+        "the fixture's own falQueue (2 / 3) wins"
+    );
+    // Sora through async-openai: queued, then in progress for two polls, then completed.
+    let c = openai(&s);
+    let v = c
+        .videos()
+        .create(
+            async_openai::types::videos::CreateVideoRequestArgs::default()
+                .model("sora-2")
+                .prompt("a cat on a piano")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut seen = vec![format!("{:?}", v.status)];
+    for _ in 0..4 {
+        seen.push(format!(
+            "{:?}",
+            c.videos().retrieve(&v.id).await.unwrap().status
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            "Queued",
+            "InProgress",
+            "InProgress",
+            "Completed",
+            "Completed"
+        ]
+    );
+}

@@ -115,7 +115,7 @@ impl MediaApi for OpenRouter {
     }
 
     fn render(_req: &ChatRequest, o: &JobOpts, reply: &Value) -> Result<Response, ApiError> {
-        let video = super::fixture_video(reply)?;
+        let video = super::fixture_video(reply, &o.core, Surface::OpenRouter)?;
         let id = o.start(Surface::OpenRouter, video, crate::http::ids::uuid(), false);
         let body = json!({
             "id": id,
@@ -160,7 +160,7 @@ impl MediaApi for Grok {
     }
 
     fn render(_req: &ChatRequest, o: &JobOpts, reply: &Value) -> Result<Response, ApiError> {
-        let video = super::fixture_video(reply)?;
+        let video = super::fixture_video(reply, &o.core, Surface::Grok)?;
         let id = o.start(Surface::Grok, video, crate::http::ids::uuid(), false);
         Ok(crate::http::json_response(
             StatusCode::OK,
@@ -248,7 +248,10 @@ impl MediaApi for BytePlus {
                     "The fixture's `json` is not an Ark task object.",
                 ))
             }
-            None => (super::fixture_video(reply)?, false),
+            None => (
+                super::fixture_video(reply, &o.core, Surface::BytePlus)?,
+                false,
+            ),
         };
         let id = format!(
             "cgt-{}-{}",

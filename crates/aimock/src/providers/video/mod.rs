@@ -104,9 +104,25 @@ pub(crate) fn poll<R>(
 }
 
 /// The fixture reply's `video` object, or a 500.
-pub(crate) fn fixture_video(reply: &Value) -> Result<Value, ApiError> {
+pub(crate) fn fixture_video(
+    reply: &Value,
+    core: &crate::pipeline::Core,
+    surface: Surface,
+) -> Result<Value, ApiError> {
+    use crate::server::PollingApi;
     match reply.get("video") {
-        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(v @ Value::Object(_)) => {
+            let mut v = v.clone();
+            let api = match surface {
+                Surface::Sora => PollingApi::Sora,
+                Surface::OpenRouter => PollingApi::OpenRouterVideo,
+                Surface::Veo => PollingApi::VeoVideo,
+                Surface::Grok => PollingApi::GrokVideo,
+                Surface::BytePlus => PollingApi::BytePlusVideo,
+            };
+            Progression::with_server_default(&mut v, &core.settings, api);
+            Ok(v)
+        }
         _ => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",

@@ -128,7 +128,7 @@ impl MediaApi for Sora {
     }
 
     fn render(_req: &ChatRequest, o: &SoraOpts, reply: &Value) -> Result<Response, ApiError> {
-        let video = super::fixture_video(reply)?;
+        let video = super::fixture_video(reply, &o.core, Surface::Sora)?;
         let mut job = Job::new(Surface::Sora, video, o.model.clone(), o.prompt.clone());
         // A waiting status with no thresholds: the job stays at it.
         if Progression::of(&job.video).completed == 0 {

@@ -207,7 +207,7 @@ impl MediaApi for Veo {
     }
 
     fn render(_req: &ChatRequest, o: &VeoOpts, reply: &Value) -> Result<Response, ApiError> {
-        let video = super::fixture_video(reply)?;
+        let video = super::fixture_video(reply, &o.core, Surface::Veo)?;
         let id = crate::http::ids::uuid();
         let name = format!("{}/operations/{id}", o.resource);
         let mut job = Job::new(Surface::Veo, video, o.model.clone(), o.prompt.clone());
