@@ -46,7 +46,8 @@ pub(crate) struct Settings {
     /// Rewrite rules applied to request text before matching and recording.
     pub(crate) normalize: Vec<crate::record::normalize::NormalizeRule>,
     /// The server's progression of each polled job API, for fixtures that set none.
-    pub(crate) progressions: std::collections::BTreeMap<crate::server::PollingApi, (u32, u32)>,
+    pub(crate) progressions:
+        std::collections::BTreeMap<crate::pipeline::videos::PollingApi, (u32, u32)>,
 }
 
 /// What every request reaches, shared by all of them: the fixtures, the journal, chaos, metrics,

@@ -8,6 +8,25 @@ use super::stored::Bounded;
 /// The video jobs of a server.
 pub(crate) type Jobs = Bounded<Job>;
 
+/// The polled job APIs whose progression a server may set for every fixture that sets none
+/// (aimock's `falQueue`, `openRouterVideo`, `veoVideo`, `grokVideo` server options, and the same
+/// for Sora and BytePlus Ark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PollingApi {
+    /// fal.ai's queue (`falQueue`).
+    Fal,
+    /// OpenAI Sora `/v1/videos`.
+    Sora,
+    /// OpenRouter `/api/v1/videos` (`openRouterVideo`).
+    OpenRouterVideo,
+    /// Google Veo operations (`veoVideo`).
+    VeoVideo,
+    /// xAI Grok Imagine (`grokVideo`).
+    GrokVideo,
+    /// BytePlus Ark tasks (`bytePlusVideo`).
+    BytePlusVideo,
+}
+
 /// Which API a job belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
@@ -44,7 +63,7 @@ impl Progression {
     pub(crate) fn with_server_default(
         obj: &mut Value,
         settings: &super::Settings,
-        api: crate::server::PollingApi,
+        api: PollingApi,
     ) {
         if let (Some(&(ip, c)), Value::Object(m)) = (settings.progressions.get(&api), &mut *obj) {
             if !m.contains_key("pollsBeforeInProgress") && !m.contains_key("pollsBeforeCompleted") {

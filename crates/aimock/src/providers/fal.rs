@@ -145,7 +145,7 @@ fn thresholds(cfg: Option<&Value>, settings: &crate::pipeline::Settings) -> (u32
         Some(c @ Value::Object(_)) if Progression::is_set(c) => c.clone(),
         _ => json!({}),
     };
-    Progression::with_server_default(&mut cfg, settings, crate::server::PollingApi::Fal);
+    Progression::with_server_default(&mut cfg, settings, crate::pipeline::videos::PollingApi::Fal);
     let p = Progression::of(&cfg);
     (p.in_progress, p.completed)
 }
@@ -646,7 +646,7 @@ mod tests {
         );
         settings
             .progressions
-            .insert(crate::server::PollingApi::Fal, (1, 4));
+            .insert(crate::pipeline::videos::PollingApi::Fal, (1, 4));
         assert_eq!(
             t(None, &settings),
             (1, 4),

@@ -15,24 +15,7 @@ use tokio::net::TcpListener;
 
 use crate::pipeline::Core;
 
-/// The polled job APIs whose progression a server may set for every fixture that sets none
-/// (aimock's `falQueue`, `openRouterVideo`, `veoVideo`, `grokVideo` server options, and the same
-/// for Sora and BytePlus Ark).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PollingApi {
-    /// fal.ai's queue (`falQueue`).
-    Fal,
-    /// OpenAI Sora `/v1/videos`.
-    Sora,
-    /// OpenRouter `/api/v1/videos` (`openRouterVideo`).
-    OpenRouterVideo,
-    /// Google Veo operations (`veoVideo`).
-    VeoVideo,
-    /// xAI Grok Imagine (`grokVideo`).
-    GrokVideo,
-    /// BytePlus Ark tasks (`bytePlusVideo`).
-    BytePlusVideo,
-}
+pub use crate::pipeline::videos::PollingApi;
 
 /// Server settings (flags and `aimock.json` end up here). Its `Debug` shows how many inbound keys
 /// there are, never the keys.

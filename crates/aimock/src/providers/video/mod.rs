@@ -109,7 +109,7 @@ pub(crate) fn fixture_video(
     core: &crate::pipeline::Core,
     surface: Surface,
 ) -> Result<Value, ApiError> {
-    use crate::server::PollingApi;
+    use crate::pipeline::videos::PollingApi;
     match reply.get("video") {
         Some(v @ Value::Object(_)) => {
             let mut v = v.clone();
