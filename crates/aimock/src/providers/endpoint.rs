@@ -311,27 +311,18 @@ pub(crate) trait MediaApi: 'static {
     /// The answer from the fixture's reply (the fixture's `response` object).
     fn render(req: &ChatRequest, opts: &Self::Opts, reply: &Value) -> Result<Response, ApiError>;
 
-    /// The answer as a stream, when the request asks for one (`req.stream`) and the API streams
-    /// it: its events go out paced as the fixture's streaming settings say (`chunk`: characters
-    /// per text event, the fixture's or the server's).
-    fn stream(
-        _req: &ChatRequest,
-        _opts: &Self::Opts,
-        _reply: &Value,
-        _chunk: usize,
-    ) -> Option<Streamed> {
-        None
-    }
-
     /// Whether a text reply (a fixture of this endpoint with `content`) answers too: the API
     /// renders it from the fixture's `response` object (a speech endpoint speaks silence).
     const SERVES_TEXT: bool = false;
 
-    /// The answer, whole or streamed (by default whole, from [`MediaApi::render`]).
+    /// The answer, whole or streamed (by default whole, from [`MediaApi::render`]). A stream's
+    /// events go out paced as the fixture's streaming settings say; `chunk` is the characters per
+    /// text event (the fixture's or the server's).
     fn answer(
         req: &ChatRequest,
         opts: &Self::Opts,
         reply: &Value,
+        _chunk: usize,
     ) -> Result<MediaAnswer, ApiError> {
         Self::render(req, opts, reply).map(MediaAnswer::Whole)
     }
@@ -372,18 +363,10 @@ pub(crate) fn media<A: MediaApi>(mut call: Call) -> Answered {
             return ex.fail(e).into();
         }
     };
-    if req.stream {
-        let chunk = (fixture.stream.chunk_size)
-            .unwrap_or(call.core.settings.chunk_size)
-            .max(1);
-        if let Some(s) = A::stream(&req, &opts, value, chunk) {
-            let content_type = s.content_type;
-            return ex
-                .stream(stream_plan(s, &fixture, &call), content_type)
-                .into();
-        }
-    }
-    match A::answer(&req, &opts, value) {
+    let chunk = (fixture.stream.chunk_size)
+        .unwrap_or(call.core.settings.chunk_size)
+        .max(1);
+    match A::answer(&req, &opts, value, chunk) {
         Ok(MediaAnswer::Whole(resp)) => ex.reply(resp).into(),
         Ok(MediaAnswer::Stream(s, headers)) => {
             let content_type = s.content_type;

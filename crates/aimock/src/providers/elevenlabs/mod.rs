@@ -323,7 +323,7 @@ impl<const OP: u8> MediaApi for Tts<OP> {
     }
 
     fn render(req: &ChatRequest, o: &AudioOpts, reply: &Value) -> Result<Response, ApiError> {
-        match Self::answer(req, o, reply)? {
+        match Self::answer(req, o, reply, usize::MAX)? {
             MediaAnswer::Whole(r) => Ok(r),
             MediaAnswer::Stream(..) => Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -333,7 +333,12 @@ impl<const OP: u8> MediaApi for Tts<OP> {
         }
     }
 
-    fn answer(_req: &ChatRequest, o: &AudioOpts, reply: &Value) -> Result<MediaAnswer, ApiError> {
+    fn answer(
+        _req: &ChatRequest,
+        o: &AudioOpts,
+        reply: &Value,
+        _chunk: usize,
+    ) -> Result<MediaAnswer, ApiError> {
         if OP != TIMESTAMPS {
             return audio_answer(o, reply, OP == STREAM, false);
         }
@@ -452,7 +457,12 @@ impl<const OP: u8> MediaApi for AudioGen<OP> {
         Ok(audio::bytes_response(bytes, &mime))
     }
 
-    fn answer(_req: &ChatRequest, o: &AudioOpts, reply: &Value) -> Result<MediaAnswer, ApiError> {
+    fn answer(
+        _req: &ChatRequest,
+        o: &AudioOpts,
+        reply: &Value,
+        _chunk: usize,
+    ) -> Result<MediaAnswer, ApiError> {
         audio_answer(o, reply, OP == MUSIC_STREAM, OP != SOUND)
     }
 }

@@ -176,7 +176,12 @@ impl MediaApi for Speech {
         Ok(audio::bytes_response(bytes, &mime))
     }
 
-    fn answer(req: &ChatRequest, o: &SpeechOpts, reply: &Value) -> Result<MediaAnswer, ApiError> {
+    fn answer(
+        req: &ChatRequest,
+        o: &SpeechOpts,
+        reply: &Value,
+        _chunk: usize,
+    ) -> Result<MediaAnswer, ApiError> {
         let Some(stream) = o.stream else {
             return Self::render(req, o, reply).map(MediaAnswer::Whole);
         };

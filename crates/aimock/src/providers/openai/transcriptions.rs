@@ -21,7 +21,7 @@ use super::invalid_param;
 use crate::conversation::{ChatRequest, Endpoint, Message, Role};
 use crate::http::ApiError;
 use crate::pipeline::Call;
-use crate::providers::endpoint::{MediaApi, Streamed};
+use crate::providers::endpoint::{MediaAnswer, MediaApi, Streamed};
 
 /// A transcription or a translation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -573,8 +573,18 @@ impl MediaApi for Transcriptions {
         render(o, reply)
     }
 
-    fn stream(_req: &ChatRequest, o: &AudioOpts, reply: &Value, chunk: usize) -> Option<Streamed> {
-        stream(o, reply, chunk)
+    fn answer(
+        req: &ChatRequest,
+        o: &AudioOpts,
+        reply: &Value,
+        chunk: usize,
+    ) -> Result<MediaAnswer, ApiError> {
+        if req.stream {
+            if let Some(s) = stream(o, reply, chunk) {
+                return Ok(MediaAnswer::Stream(s, HeaderMap::new()));
+            }
+        }
+        render(o, reply).map(MediaAnswer::Whole)
     }
 }
 
